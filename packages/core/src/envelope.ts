@@ -1,0 +1,108 @@
+/**
+ * kombu's virtual-transport envelope: how Redis lists and Mongo documents hold a message, so a
+ * Python kombu/Celery process reads what nori writes and the other way round.
+ */
+import { DecodeError } from './errors.js';
+import type { Headers, MessageProperties, OutgoingMessage } from './transport.js';
+
+export interface EnvelopeDeliveryInfo {
+  exchange: string;
+  routing_key: string;
+  redelivered?: boolean;
+  [key: string]: unknown;
+}
+
+export interface EnvelopeProperties {
+  body_encoding: string;
+  delivery_tag: string;
+  delivery_info: EnvelopeDeliveryInfo;
+  /** On the wire as the writer's transport has it; stores map it to nori's meaning (higher first). */
+  priority: number;
+  delivery_mode: number;
+  correlation_id?: string;
+  reply_to?: string;
+  /** Per-message TTL in ms, as a string (AMQP and kombu). */
+  expiration?: string;
+  message_id?: string;
+  timestamp?: number;
+  type?: string;
+  user_id?: string;
+  app_id?: string;
+  [key: string]: unknown;
+}
+
+export interface Envelope {
+  body: string;
+  'content-encoding': string;
+  'content-type': string;
+  headers: Headers;
+  properties: EnvelopeProperties;
+}
+
+export function toEnvelope(message: OutgoingMessage, exchange: string, routingKey: string, deliveryTag: string): Envelope {
+  const p = message.properties;
+  const properties: EnvelopeProperties = {
+    body_encoding: 'base64',
+    delivery_tag: deliveryTag,
+    delivery_info: { exchange, routing_key: routingKey },
+    priority: p.priority ?? 0,
+    delivery_mode: p.deliveryMode ?? 2,
+  };
+  if (p.correlationId !== undefined) properties.correlation_id = p.correlationId;
+  if (p.replyTo !== undefined) properties.reply_to = p.replyTo;
+  if (p.expiration !== undefined) properties.expiration = String(p.expiration);
+  if (p.messageId !== undefined) properties.message_id = p.messageId;
+  if (p.timestamp !== undefined) properties.timestamp = p.timestamp;
+  if (p.type !== undefined) properties.type = p.type;
+  if (p.userId !== undefined) properties.user_id = p.userId;
+  if (p.appId !== undefined) properties.app_id = p.appId;
+  return {
+    body: Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength).toString('base64'),
+    'content-encoding': message.contentEncoding,
+    'content-type': message.contentType,
+    headers: message.headers,
+    properties,
+  };
+}
+
+/** The body bytes of an envelope (kombu writes base64; a missing body_encoding means utf-8 text). */
+export function envelopeBody(envelope: Envelope): Uint8Array {
+  if (typeof envelope.body !== 'string') throw new DecodeError('envelope body is not a string');
+  return envelope.properties.body_encoding === 'base64'
+    ? Buffer.from(envelope.body, 'base64')
+    : Buffer.from(envelope.body, 'utf8');
+}
+
+export function envelopeProperties(envelope: Envelope): MessageProperties {
+  const p = envelope.properties;
+  const out: MessageProperties = {};
+  if (p.delivery_mode === 1 || p.delivery_mode === 2) out.deliveryMode = p.delivery_mode;
+  if (typeof p.priority === 'number') out.priority = p.priority;
+  if (p.correlation_id != null) out.correlationId = String(p.correlation_id);
+  if (p.reply_to != null) out.replyTo = String(p.reply_to);
+  if (p.expiration != null && p.expiration !== '') out.expiration = Number(p.expiration);
+  if (p.message_id != null) out.messageId = String(p.message_id);
+  if (typeof p.timestamp === 'number') out.timestamp = p.timestamp;
+  if (p.type != null) out.type = String(p.type);
+  if (p.user_id != null) out.userId = String(p.user_id);
+  if (p.app_id != null) out.appId = String(p.app_id);
+  return out;
+}
+
+/** Parse a stored JSON envelope, checking the fields nori relies on. */
+export function parseEnvelope(text: string): Envelope {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (cause) {
+    throw new DecodeError('stored envelope is not valid JSON', { cause });
+  }
+  if (typeof value !== 'object' || value === null) throw new DecodeError('stored envelope is not an object');
+  const e = value as Partial<Envelope>;
+  if (typeof e.body !== 'string' || typeof e.properties !== 'object' || e.properties === null) {
+    throw new DecodeError('stored envelope lacks body or properties');
+  }
+  e.headers ??= {};
+  e.properties.delivery_info ??= { exchange: '', routing_key: '' };
+  return e as Envelope;
+}

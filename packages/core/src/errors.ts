@@ -1,0 +1,144 @@
+/**
+ * Every error nori throws, one class per reason. Each has a stable `code` so callers can
+ * branch without matching messages, and a message that says what failed and what to do.
+ */
+
+export type NoriErrorCode =
+  | 'ERR_NORI_URL'
+  | 'ERR_NORI_UNKNOWN_SCHEME'
+  | 'ERR_NORI_TRANSPORT_NOT_INSTALLED'
+  | 'ERR_NORI_CONNECTION'
+  | 'ERR_NORI_CONNECTION_CLOSED'
+  | 'ERR_NORI_TIMEOUT'
+  | 'ERR_NORI_QUEUE_EMPTY'
+  | 'ERR_NORI_MESSAGE_STATE'
+  | 'ERR_NORI_SERIALIZER_NOT_INSTALLED'
+  | 'ERR_NORI_COMPRESSOR_NOT_INSTALLED'
+  | 'ERR_NORI_ENCODE'
+  | 'ERR_NORI_DECODE'
+  | 'ERR_NORI_CONTENT_DISALLOWED'
+  | 'ERR_NORI_MESSAGE_TOO_LARGE'
+  | 'ERR_NORI_UNSUPPORTED'
+  | 'ERR_NORI_NOT_FOUND'
+  | 'ERR_NORI_PUBLISH_NACKED'
+  | 'ERR_NORI_PUBLISH_BUFFER_FULL'
+  | 'ERR_NORI_INVALID_ARGUMENT';
+
+export abstract class NoriError extends Error {
+  abstract readonly code: NoriErrorCode;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A broker URL that cannot be parsed. The message never contains the password. */
+export class UrlError extends NoriError {
+  readonly code = 'ERR_NORI_URL';
+}
+
+/** A URL whose scheme no transport is registered for. */
+export class UnknownSchemeError extends NoriError {
+  readonly code = 'ERR_NORI_UNKNOWN_SCHEME';
+  constructor(
+    readonly scheme: string,
+    readonly known: readonly string[],
+  ) {
+    super(`no transport for scheme "${scheme}://"; known schemes: ${known.map((s) => `${s}://`).join(', ')}`);
+  }
+}
+
+/** The transport for a scheme lives in a package that is not installed. */
+export class TransportNotInstalledError extends NoriError {
+  readonly code = 'ERR_NORI_TRANSPORT_NOT_INSTALLED';
+  constructor(
+    readonly scheme: string,
+    readonly packageName: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`the ${scheme}:// transport is not installed: run \`npm install ${packageName}\``, options);
+  }
+}
+
+/** Connecting to (or talking to) the broker failed. */
+export class ConnectionError extends NoriError {
+  readonly code = 'ERR_NORI_CONNECTION';
+}
+
+/** An operation was attempted on a connection, producer or consumer that was closed. */
+export class ConnectionClosedError extends NoriError {
+  readonly code = 'ERR_NORI_CONNECTION_CLOSED';
+}
+
+/** A bounded wait ran out (connect, confirm, drain). */
+export class TimeoutError extends NoriError {
+  readonly code = 'ERR_NORI_TIMEOUT';
+}
+
+/** `SimpleQueue.get()` found nothing within its timeout (kombu's `Empty`). */
+export class QueueEmptyError extends NoriError {
+  readonly code = 'ERR_NORI_QUEUE_EMPTY';
+  constructor(readonly queue: string) {
+    super(`queue "${queue}" is empty`);
+  }
+}
+
+/** A message was acked, rejected or requeued after it had already been settled. */
+export class MessageStateError extends NoriError {
+  readonly code = 'ERR_NORI_MESSAGE_STATE';
+}
+
+/** A serializer name or content type with no registered serializer. */
+export class SerializerNotInstalledError extends NoriError {
+  readonly code = 'ERR_NORI_SERIALIZER_NOT_INSTALLED';
+}
+
+/** A compression name or content type with no registered codec. */
+export class CompressorNotInstalledError extends NoriError {
+  readonly code = 'ERR_NORI_COMPRESSOR_NOT_INSTALLED';
+}
+
+/** A body that cannot be serialized (circular object, function, bigint in JSON, ...). */
+export class EncodeError extends NoriError {
+  readonly code = 'ERR_NORI_ENCODE';
+}
+
+/** A body that cannot be decoded: invalid JSON, corrupt compression, malformed envelope. */
+export class DecodeError extends NoriError {
+  readonly code = 'ERR_NORI_DECODE';
+}
+
+/** A message whose content type is not in the consumer's accept list. */
+export class ContentDisallowedError extends NoriError {
+  readonly code = 'ERR_NORI_CONTENT_DISALLOWED';
+}
+
+/** A body (or its decompressed form) over the configured maximum size. */
+export class MessageTooLargeError extends NoriError {
+  readonly code = 'ERR_NORI_MESSAGE_TOO_LARGE';
+}
+
+/** A feature the transport does not have (see its capabilities). Never a silent no-op. */
+export class UnsupportedFeatureError extends NoriError {
+  readonly code = 'ERR_NORI_UNSUPPORTED';
+}
+
+/** A queue or exchange that does not exist. */
+export class NotFoundError extends NoriError {
+  readonly code = 'ERR_NORI_NOT_FOUND';
+}
+
+/** The broker refused a confirmed publish (basic.nack). */
+export class PublishNackedError extends NoriError {
+  readonly code = 'ERR_NORI_PUBLISH_NACKED';
+}
+
+/** A publish during an outage found the bounded buffer full. */
+export class PublishBufferFullError extends NoriError {
+  readonly code = 'ERR_NORI_PUBLISH_BUFFER_FULL';
+}
+
+/** An option with a value that cannot work (negative prefetch, unknown exchange type, ...). */
+export class InvalidArgumentError extends NoriError {
+  readonly code = 'ERR_NORI_INVALID_ARGUMENT';
+}

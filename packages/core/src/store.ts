@@ -1,0 +1,114 @@
+/**
+ * The store contract: the few storage primitives a non-AMQP backend provides. `VirtualTransport`
+ * builds exchanges, routing, QoS, leases, dead-lettering and redelivery on top of it, once for
+ * Redis, MongoDB and memory.
+ *
+ * Delivery model: a message is either ready (in its queue, maybe delayed), or in flight under a
+ * lease that the consumer renews. `claim` moves ready → in flight atomically; `ack` removes;
+ * `restore` moves in flight → ready; `restoreLapsed` brings back in-flight messages whose lease
+ * ran out (their consumer died). No step leaves a message in neither place.
+ */
+import type { Envelope } from './envelope.js';
+import type { BrokerUrl } from './url.js';
+import type { Arguments, ExchangeSpec, QueueSpec } from './topology.js';
+import type { TransportOptions } from './transport.js';
+
+export interface StoreCapabilities {
+  /** Binding arguments are persisted, so headers exchanges can route. */
+  readonly headersExchange: boolean;
+  readonly priorities: boolean;
+  /** The store keeps `expiresAt` and `claim` reports it (the broker drops or dead-letters). */
+  readonly messageTtl: boolean;
+  readonly queueExpires: boolean;
+  readonly maxLength: boolean;
+  /** `put` with `readyAt` holds the message out of the queue until then. */
+  readonly nativeDelay: boolean;
+  /** In-flight state lives in the store, so a killed consumer's messages come back. */
+  readonly redeliversOnCrash: boolean;
+  readonly processLocal: boolean;
+}
+
+export interface StoredBinding {
+  readonly queue: string;
+  readonly routingKey: string;
+  readonly arguments: Arguments;
+}
+
+export interface PutOptions {
+  /** nori's meaning: higher = more urgent, already clamped to the queue's 0..maxPriority (0 without). */
+  readonly priority: number;
+  /** Epoch ms when a delayed message becomes ready. */
+  readonly readyAt?: number;
+  /** Epoch ms after which the message is dead (per-message or queue TTL, whichever is sooner). */
+  readonly expiresAt?: number;
+}
+
+export interface Claimed {
+  readonly queue: string;
+  /** Properties.priority already in nori's meaning; delivery_info.redelivered set when it came back. */
+  readonly envelope: Envelope;
+  /** The delivery tag, unique per message (kombu assigns it at publish: envelope.properties.delivery_tag). */
+  readonly tag: string;
+  readonly expiresAt?: number;
+  /** Deliveries before this one, where the store counts them. */
+  readonly deliveryCount?: number;
+}
+
+export type RestorePosition = 'front' | 'back';
+
+/** Broadcast that bypasses queues (kombu's Redis fanout over PUBLISH): no storage, no acks. */
+export interface FanoutChannel {
+  publish(exchange: string, routingKey: string, envelope: Envelope): Promise<void>;
+  /** Returns the unsubscribe function. */
+  subscribe(exchange: string, onEnvelope: (envelope: Envelope) => void): Promise<() => Promise<void>>;
+}
+
+export interface Store {
+  readonly capabilities: StoreCapabilities;
+
+  /** Rejects (quickly, within the connect timeout) when the server cannot be reached. */
+  connect(): Promise<void>;
+  close(): Promise<void>;
+
+  /** Persist exchange declarations where the store shares them between processes. */
+  declareExchange(exchange: ExchangeSpec): Promise<void>;
+  /** A declaration made by this or (if shared) another process. */
+  getExchange(name: string): Promise<ExchangeSpec | undefined>;
+  deleteExchange(name: string): Promise<void>;
+
+  /** Record the queue (and its TTL/expiry/max-length settings). Bindings arrive through `bind`. */
+  declareQueue(queue: QueueSpec): Promise<void>;
+  queueExists(name: string): Promise<boolean>;
+  /** Remove the queue, its messages (ready and delayed) and every binding to it. */
+  deleteQueue(name: string): Promise<void>;
+  bind(exchange: string, binding: StoredBinding): Promise<void>;
+  unbind(exchange: string, binding: StoredBinding): Promise<void>;
+  bindings(exchange: string): Promise<StoredBinding[]>;
+
+  put(queue: string, envelope: Envelope, options: PutOptions): Promise<void>;
+  /**
+   * Atomically move up to `max` ready messages (priority first, FIFO within a priority, due
+   * delayed messages included) into flight with a lease of `leaseMs`. Never blocks.
+   */
+  claim(queue: string, max: number, leaseMs: number): Promise<Claimed[]>;
+  /**
+   * Wait until a claim on one of `queues` may succeed, `timeoutMs` passes, or `signal` aborts.
+   * May resolve early; must not spin.
+   */
+  wait(queues: readonly string[], timeoutMs: number, signal: AbortSignal): Promise<void>;
+  ack(queue: string, tags: readonly string[]): Promise<void>;
+  /** Extend the leases of these in-flight messages (one batched call per consumer tick). */
+  renew(tags: readonly string[], leaseMs: number): Promise<void>;
+  /** In flight → ready; 'front' is consumed next, 'back' after everything waiting. Marks redelivered. */
+  restore(queue: string, tags: readonly string[], position: RestorePosition): Promise<void>;
+  /** Bring back every in-flight message whose lease lapsed; returns how many. Safe to run from many processes. */
+  restoreLapsed(): Promise<number>;
+  purge(queue: string): Promise<number>;
+  /** Ready messages (not delayed, not in flight). */
+  size(queue: string): Promise<number>;
+
+  readonly fanout?: FanoutChannel;
+}
+
+/** What a store package registers: one store per URL; `VirtualTransport` does failover across them. */
+export type StoreFactory = (url: BrokerUrl, options: TransportOptions) => Store;
