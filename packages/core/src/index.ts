@@ -1,0 +1,11 @@
+export * from './errors.js';
+export * from './url.js';
+export type * from './topology.js';
+export type * from './transport.js';
+export type * from './store.js';
+export type { Logger } from './logger.js';
+export { silentLogger } from './logger.js';
+export * from './envelope.js';
+export * from './serializer.js';
+export * from './compressor.js';
+export * from './transports.js';
