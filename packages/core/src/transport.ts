@@ -85,7 +85,12 @@ export interface DeliveryInfo {
   readonly deliveryCount?: number;
 }
 
-/** A message as a transport hands it up, with the four ways to settle it. */
+/**
+ * A message as a transport hands it up, with the four ways to settle it. Each delivery is settled
+ * at most once (Message guards that). Deliveries of a `noAck` subscription are settled too (the
+ * consumer does it when its handler returns): for them settling is bookkeeping only (frees the
+ * prefetch slot) and must never reach the broker.
+ */
 export interface Delivery {
   readonly queue: string;
   readonly body: Uint8Array;
@@ -132,13 +137,13 @@ export interface ReturnedMessage {
   readonly replyText: string;
 }
 
-export interface TransportEvents {
+export type TransportEvents = {
   connected: [url: string];
   disconnected: [error: Error | undefined];
   reconnecting: [attempt: number, delayMs: number];
   error: [error: Error];
   returned: [returned: ReturnedMessage];
-}
+};
 
 export type TransportEventName = keyof TransportEvents;
 
