@@ -35,7 +35,10 @@ export interface StoredBinding {
 }
 
 export interface PutOptions {
-  /** nori's meaning: higher = more urgent, already clamped to the queue's 0..maxPriority (0 without). */
+  /**
+   * nori's meaning: higher = more urgent, clamped to 0..maxPriority of the queue when this process
+   * declared it (else as published, at most 255). Map or clamp further as the store's format needs.
+   */
   readonly priority: number;
   /** Epoch ms when a delayed message becomes ready. */
   readonly readyAt?: number;
@@ -110,5 +113,8 @@ export interface Store {
   readonly fanout?: FanoutChannel;
 }
 
-/** What a store package registers: one store per URL; `VirtualTransport` does failover across them. */
+/**
+ * What a store package registers: one store per URL; `VirtualTransport` does failover across them.
+ * Creating a store must not connect or fail (it is also read for its capabilities); `connect()` does.
+ */
 export type StoreFactory = (url: BrokerUrl, options: TransportOptions) => Store;
