@@ -1,3 +1,14 @@
+import './builtins.js';
+
+export { Connection, type ConnectionEvents, type ConnectionInfo, type ConnectionOptions, type EnsureConnectionOptions } from './connection.js';
+export { Exchange, type ExchangeOptions } from './exchange.js';
+export { Queue, type Binding, type QueueOptions } from './queue.js';
+export { Producer, DEFAULT_PUBLISH_RETRY, type ProducerOptions, type PublishOptions } from './producer.js';
+export { Consumer, type ConsumerEvents, type ConsumerOptions, type MessageHandler } from './consumer.js';
+export { ConsumeIterator } from './consume-iterator.js';
+export { Message, type MessageState } from './message.js';
+export { SimpleQueue, type GetOptions, type PutOptions as SimpleQueuePutOptions, type SimpleQueueOptions } from './simple-queue.js';
+export { Emitter, type EventMap } from './emitter.js';
 export * from './errors.js';
 export * from './url.js';
 export type * from './topology.js';
@@ -9,3 +20,10 @@ export * from './envelope.js';
 export * from './serializer.js';
 export * from './compressor.js';
 export * from './transports.js';
+export { encodeBody, decodeBody, resolveAccept, type DecodeLimits, type EncodeOptions, type EncodedBody } from './payload.js';
+export { retry, backoffDelay, type RetryPolicy } from './retry.js';
+export { topicMatches, headersMatch, route } from './routing.js';
+export { json, jsonPlain, createJsonSerializer, type JsonSerializerOptions } from './json.js';
+export { raw, text } from './raw.js';
+export { virtualTransport, virtualOptions, VirtualTransport, type VirtualTransportOptions } from './virtual/virtual-transport.js';
+export { MemoryStore, createMemoryStore } from './memory/memory-store.js';

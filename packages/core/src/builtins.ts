@@ -1,0 +1,13 @@
+/** What `@nori/core` registers on import: the JSON and raw serializers and the memory transport. */
+import { json, jsonPlain } from './json.js';
+import { createMemoryStore } from './memory/memory-store.js';
+import { raw, text } from './raw.js';
+import { registerSerializer } from './serializer.js';
+import { registerTransport } from './transports.js';
+import { virtualTransport } from './virtual/virtual-transport.js';
+
+registerSerializer(jsonPlain);
+registerSerializer(json); // after json-plain: same content type, and 'json' is what decodes it
+registerSerializer(raw);
+registerSerializer(text);
+registerTransport(['memory'], virtualTransport(createMemoryStore));

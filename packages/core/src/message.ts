@@ -1,0 +1,97 @@
+/**
+ * A received message: metadata exactly as sent, the body decoded lazily and once, and a
+ * settle-once state machine (ack, reject, requeue; a second settle throws).
+ */
+import { MessageStateError } from './errors.js';
+import { decodeBody, type DecodeLimits } from './payload.js';
+import type { Delivery, DeliveryInfo, Headers, MessageProperties } from './transport.js';
+
+export type MessageState = 'RECEIVED' | 'ACK' | 'REJECTED' | 'REQUEUED' | 'RELEASED';
+
+const UNDECODED = Symbol('undecoded');
+
+export class Message {
+  #state: MessageState = 'RECEIVED';
+  #decoded: unknown = UNDECODED;
+
+  constructor(
+    private readonly delivery: Delivery,
+    private readonly limits: DecodeLimits = {},
+    /** Delivered without acknowledgement: settling is bookkeeping only (the transport knows). */
+    readonly noAck = false,
+  ) {}
+
+  /** The decoded body. Throws `DecodeError`, `ContentDisallowedError`, ... when it cannot be decoded. */
+  get body(): unknown {
+    return this.decode();
+  }
+
+  decode(): unknown {
+    if (this.#decoded === UNDECODED) {
+      const d = this.delivery;
+      this.#decoded = decodeBody(d.body, d.contentType, d.contentEncoding, d.headers, this.limits);
+    }
+    return this.#decoded;
+  }
+
+  /** The bytes as received (still compressed if they were). */
+  get rawBody(): Uint8Array {
+    return this.delivery.body;
+  }
+  get queue(): string {
+    return this.delivery.queue;
+  }
+  get headers(): Headers {
+    return this.delivery.headers;
+  }
+  get contentType(): string | undefined {
+    return this.delivery.contentType;
+  }
+  get contentEncoding(): string | undefined {
+    return this.delivery.contentEncoding;
+  }
+  get properties(): MessageProperties {
+    return this.delivery.properties;
+  }
+  get deliveryInfo(): DeliveryInfo {
+    return this.delivery.deliveryInfo;
+  }
+  get deliveryTag(): string | number {
+    return this.delivery.deliveryInfo.deliveryTag;
+  }
+  get redelivered(): boolean {
+    return this.delivery.deliveryInfo.redelivered;
+  }
+  get state(): MessageState {
+    return this.#state;
+  }
+  /** True once settled in any way. */
+  get acknowledged(): boolean {
+    return this.#state !== 'RECEIVED';
+  }
+
+  /** Done with it: the broker forgets the message. */
+  ack(): Promise<void> {
+    return this.#settle('ACK', () => this.delivery.ack());
+  }
+  /** Refuse it: dropped, or dead-lettered when the queue has a dead-letter exchange. */
+  reject(): Promise<void> {
+    return this.#settle('REJECTED', () => this.delivery.reject());
+  }
+  /** Put it back to be delivered again (marked redelivered). */
+  requeue(): Promise<void> {
+    return this.#settle('REQUEUED', () => this.delivery.requeue());
+  }
+  /** Return an unstarted message to the front of its queue (what `Consumer.stop()` does). */
+  release(): Promise<void> {
+    return this.#settle('RELEASED', () => this.delivery.release());
+  }
+
+  async #settle(next: MessageState, action: () => Promise<void>): Promise<void> {
+    if (this.#state !== 'RECEIVED') {
+      throw new MessageStateError(`message ${String(this.deliveryTag)} was already settled (${this.#state}); cannot ${next.toLowerCase()} it`);
+    }
+    this.#state = next;
+    await action();
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * Body encoding on the way out (serialize, then compress) and decoding on the way in (size check,
+ * accept check, decompress, deserialize), with kombu's rules: the `compression` header holds the
+ * codec's MIME type, content type/encoding describe the uncompressed bytes, a message with no
+ * content type is raw bytes, and `application/data` / `application/text` are always accepted.
+ */
+import { DEFAULT_MAX_DECOMPRESSED_BYTES, getCompressor, findCompressor } from './compressor.js';
+import {
+  CompressorNotInstalledError,
+  ContentDisallowedError,
+  DecodeError,
+  EncodeError,
+  MessageTooLargeError,
+  NoriError,
+} from './errors.js';
+import { contentTypeOf, findSerializer, getSerializer } from './serializer.js';
+import type { Headers } from './transport.js';
+import { TextDecoder } from 'node:util';
+
+export interface EncodeOptions {
+  /** Serializer name or MIME type; default the producer's. */
+  serializer?: string;
+  /** Compression codec name or MIME type. */
+  compression?: string;
+  /** Send a `Uint8Array` or string body as is, under this content type. */
+  contentType?: string;
+  contentEncoding?: string;
+}
+
+export interface EncodedBody {
+  body: Uint8Array;
+  contentType: string;
+  contentEncoding: string;
+  /** MIME type for the `compression` header. */
+  compression?: string;
+}
+
+const utf8 = new TextEncoder();
+
+function asBytes(body: unknown, what: string): Uint8Array {
+  if (body instanceof Uint8Array) return body;
+  if (typeof body === 'string') return utf8.encode(body);
+  throw new EncodeError(`${what} needs a Uint8Array or string body, got ${typeof body}`);
+}
+
+export function encodeBody(body: unknown, options: EncodeOptions, defaultSerializer: string): EncodedBody {
+  let encoded: EncodedBody;
+  if (options.contentType !== undefined) {
+    encoded = {
+      body: asBytes(body, `content type "${options.contentType}"`),
+      contentType: options.contentType,
+      contentEncoding: options.contentEncoding ?? (typeof body === 'string' ? 'utf-8' : 'binary'),
+    };
+  } else if (body instanceof Uint8Array && options.serializer === undefined) {
+    encoded = { body, contentType: 'application/data', contentEncoding: 'binary' };
+  } else {
+    const serializer = getSerializer(options.serializer ?? defaultSerializer);
+    let bytes: Uint8Array;
+    try {
+      bytes = serializer.encode(body);
+    } catch (error) {
+      if (error instanceof NoriError) throw error;
+      throw new EncodeError(`cannot serialize body with ${serializer.name}: ${(error as Error).message}`, { cause: error });
+    }
+    encoded = { body: bytes, contentType: serializer.contentType, contentEncoding: serializer.contentEncoding };
+  }
+  if (options.compression !== undefined) {
+    const compressor = getCompressor(options.compression);
+    encoded.body = compressor.compress(encoded.body);
+    encoded.compression = compressor.contentType;
+  }
+  return encoded;
+}
+
+/** Content types decoded whatever the accept list says (kombu's trusted content). */
+const ALWAYS_ACCEPTED = new Set(['application/data', 'application/text']);
+
+export interface DecodeLimits {
+  /** Accepted MIME types; undefined accepts everything registered. */
+  readonly accept?: ReadonlySet<string>;
+  /** Largest body as received, in bytes. */
+  readonly maxBodySize?: number;
+  /** Largest body after decompression, in bytes. */
+  readonly maxDecompressedSize?: number;
+}
+
+/** Names or MIME types → MIME types. Unknown names throw `SerializerNotInstalledError` right away. */
+export function resolveAccept(accept: readonly string[]): ReadonlySet<string> {
+  return new Set(accept.map(contentTypeOf));
+}
+
+const textDecoders = new Map<string, TextDecoder>();
+function decodeText(bytes: Uint8Array, encoding: string): string {
+  let decoder = textDecoders.get(encoding);
+  if (!decoder) {
+    try {
+      decoder = new TextDecoder(encoding, { fatal: true });
+    } catch (cause) {
+      throw new DecodeError(`unknown content encoding "${encoding}"`, { cause });
+    }
+    textDecoders.set(encoding, decoder);
+  }
+  try {
+    return decoder.decode(bytes);
+  } catch (cause) {
+    throw new DecodeError(`body is not valid ${encoding}`, { cause });
+  }
+}
+
+export function decodeBody(
+  raw: Uint8Array,
+  contentType: string | undefined,
+  contentEncoding: string | undefined,
+  headers: Headers,
+  limits: DecodeLimits,
+): unknown {
+  if (limits.maxBodySize !== undefined && raw.byteLength > limits.maxBodySize) {
+    throw new MessageTooLargeError(`body of ${raw.byteLength} bytes is over the limit of ${limits.maxBodySize}`);
+  }
+  const type = contentType || 'application/data';
+  if (limits.accept && !limits.accept.has(type) && !ALWAYS_ACCEPTED.has(type)) {
+    throw new ContentDisallowedError(`refusing to deserialize content of type ${type}; accepted: ${[...limits.accept].join(', ')}`);
+  }
+  let bytes = raw;
+  const compression = headers['compression'];
+  if (typeof compression === 'string' && compression !== '') {
+    const compressor = findCompressor(compression);
+    if (!compressor) {
+      throw new CompressorNotInstalledError(`message is compressed with "${compression}", which no registered codec handles (npm install @nori/compression)`);
+    }
+    bytes = compressor.decompress(raw, limits.maxDecompressedSize ?? DEFAULT_MAX_DECOMPRESSED_BYTES);
+  }
+  const serializer = findSerializer(type);
+  if (serializer) return serializer.decode(bytes);
+  const encoding = contentEncoding || 'binary';
+  return encoding === 'binary' || encoding === 'ascii-8bit' ? bytes : decodeText(bytes, encoding);
+}

@@ -1,0 +1,115 @@
+/**
+ * Publishes messages: declares what it is asked to (once per connection), encodes the body,
+ * and resolves once the broker has the message (confirm or acknowledged write).
+ */
+import type { Connection } from './connection.js';
+import { Exchange } from './exchange.js';
+import { ConnectionError, TimeoutError } from './errors.js';
+import { encodeBody, type EncodeOptions } from './payload.js';
+import type { Queue } from './queue.js';
+import { retry, type RetryPolicy } from './retry.js';
+import type { Headers, MessageProperties, OutgoingMessage } from './transport.js';
+
+export interface ProducerOptions {
+  /** Default exchange for `publish` (default: the nameless exchange). */
+  exchange?: Exchange | string;
+  /** Default routing key. */
+  routingKey?: string;
+  /** Default serializer name or MIME type ('json'). */
+  serializer?: string;
+  /** Default compression codec. */
+  compression?: string;
+}
+
+export interface PublishOptions extends EncodeOptions {
+  exchange?: Exchange | string;
+  routingKey?: string;
+  /** Entities to declare first (cached per connection). */
+  declare?: ReadonlyArray<Exchange | Queue>;
+  headers?: Headers;
+  /** Higher = more urgent (AMQP meaning, on every transport). */
+  priority?: number;
+  /** Per-message TTL in ms. */
+  expiration?: number;
+  deliveryMode?: 1 | 2 | 'transient' | 'persistent';
+  correlationId?: string;
+  replyTo?: string;
+  messageId?: string;
+  timestamp?: number;
+  type?: string;
+  appId?: string;
+  /** Ask for the message back (`returned` event) when nothing is bound for it. */
+  mandatory?: boolean;
+  /** Hold the message this many ms before it becomes ready (transports with `nativeDelay`). */
+  delay?: number;
+  /** Confirm timeout in ms. */
+  timeout?: number;
+  /** Retry on connection errors with `retryPolicy`. */
+  retry?: boolean;
+  retryPolicy?: RetryPolicy;
+}
+
+/** Celery's default publish retry policy. */
+export const DEFAULT_PUBLISH_RETRY: RetryPolicy = { maxRetries: 3, intervalStart: 0, intervalStep: 200, intervalMax: 200 };
+
+function deliveryMode(mode: PublishOptions['deliveryMode']): 1 | 2 | undefined {
+  if (mode === 'transient') return 1;
+  if (mode === 'persistent') return 2;
+  return mode;
+}
+
+export class Producer {
+  constructor(
+    private readonly connection: Connection,
+    readonly options: ProducerOptions = {},
+  ) {}
+
+  async publish(body: unknown, options: PublishOptions = {}): Promise<void> {
+    const exchange = options.exchange ?? this.options.exchange ?? '';
+    const encoded = encodeBody(
+      body,
+      {
+        ...options,
+        compression: options.compression ?? this.options.compression,
+      } as EncodeOptions,
+      options.serializer ?? this.options.serializer ?? 'json',
+    );
+    const headers: Headers = { ...options.headers };
+    if (encoded.compression !== undefined) headers['compression'] = encoded.compression;
+    const properties: MessageProperties = {};
+    const mode = deliveryMode(options.deliveryMode);
+    if (mode !== undefined) properties.deliveryMode = mode;
+    if (options.priority !== undefined) properties.priority = options.priority;
+    if (options.expiration !== undefined) properties.expiration = options.expiration;
+    if (options.correlationId !== undefined) properties.correlationId = options.correlationId;
+    if (options.replyTo !== undefined) properties.replyTo = options.replyTo;
+    if (options.messageId !== undefined) properties.messageId = options.messageId;
+    if (options.timestamp !== undefined) properties.timestamp = options.timestamp;
+    if (options.type !== undefined) properties.type = options.type;
+    if (options.appId !== undefined) properties.appId = options.appId;
+    const message: OutgoingMessage = {
+      body: encoded.body,
+      contentType: encoded.contentType,
+      contentEncoding: encoded.contentEncoding,
+      headers,
+      properties,
+    };
+    const target = {
+      exchange: typeof exchange === 'string' ? exchange : exchange.name,
+      routingKey: options.routingKey ?? this.options.routingKey ?? '',
+      mandatory: options.mandatory ?? false,
+      ...(options.delay !== undefined && { delay: options.delay }),
+      ...(options.timeout !== undefined && { timeout: options.timeout }),
+    };
+    const send = async (): Promise<void> => {
+      const transport = await this.connection.transport();
+      for (const entity of options.declare ?? []) await this.connection.declare(entity);
+      if (exchange instanceof Exchange && exchange.name !== '') await this.connection.declare(exchange);
+      await transport.publish(message, target);
+    };
+    if (!options.retry) return send();
+    await retry(send, options.retryPolicy ?? DEFAULT_PUBLISH_RETRY, {
+      isRetryable: (error) => error instanceof ConnectionError || error instanceof TimeoutError,
+    });
+  }
+}

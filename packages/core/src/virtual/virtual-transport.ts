@@ -1,0 +1,428 @@
+/**
+ * AMQP semantics over a Store: exchanges and routing, prefetch, leases renewed while handlers run,
+ * the restore sweep for lapsed leases, dead-lettering, per-message TTL, and failover across URLs.
+ * Redis, MongoDB and memory get all of this by implementing the store contract.
+ */
+import { randomUUID } from 'node:crypto';
+import { Emitter } from '../emitter.js';
+import { envelopeBody, envelopeProperties, toEnvelope, type Envelope } from '../envelope.js';
+import { ConnectionClosedError, ConnectionError, NotFoundError, UnsupportedFeatureError } from '../errors.js';
+import { route } from '../routing.js';
+import type { Claimed, Store, StoreFactory } from '../store.js';
+import type { ExchangeSpec, ExchangeType, QueueSpec } from '../topology.js';
+import type {
+  ConsumeOptions,
+  Delivery,
+  Headers,
+  OutgoingMessage,
+  PublishTarget,
+  QueueStatus,
+  Subscription,
+  Transport,
+  TransportCapabilities,
+  TransportEvents,
+  TransportFactory,
+  TransportOptions,
+} from '../transport.js';
+import type { BrokerUrl } from '../url.js';
+import { AckBatcher } from './ack-batcher.js';
+import { VirtualSubscription, type SubscriptionHost } from './virtual-subscription.js';
+
+export interface VirtualTransportOptions {
+  /** How long a claimed message stays in flight without renewal before it comes back. */
+  leaseMs: number;
+  /** Longest single blocking wait on the store. */
+  waitMs: number;
+  /** How often lapsed leases are swept back to their queues. */
+  restoreIntervalMs: number;
+}
+
+function numberOption(options: Record<string, unknown>, key: string, fallback: number): number {
+  const value = options[key];
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  return Number.isFinite(n) && n > 0 ? n : fallback;
+}
+
+export function virtualOptions(transportOptions: Record<string, unknown>): VirtualTransportOptions {
+  const leaseMs = numberOption(transportOptions, 'leaseMs', 30_000);
+  return {
+    leaseMs,
+    waitMs: numberOption(transportOptions, 'waitMs', 5_000),
+    restoreIntervalMs: numberOption(transportOptions, 'restoreIntervalMs', Math.max(250, Math.min(leaseMs / 2, 10_000))),
+  };
+}
+
+/** The transport factory for a store package: `registerTransport(['redis'], virtualTransport(createRedisStore))`. */
+export function virtualTransport(createStore: StoreFactory): TransportFactory {
+  return (urls, options) => new VirtualTransport(urls, options, createStore);
+}
+
+const ALL_TYPES: readonly ExchangeType[] = ['direct', 'topic', 'fanout', 'headers'];
+
+interface InFlight {
+  readonly queue: string;
+}
+
+export class VirtualTransport extends Emitter<TransportEvents> implements Transport {
+  readonly capabilities: TransportCapabilities;
+  readonly #options: VirtualTransportOptions;
+  #store: Store;
+  #connected = false;
+  #closed = false;
+  #next = 0;
+  readonly #exchanges = new Map<string, ExchangeSpec>();
+  readonly #queues = new Map<string, QueueSpec>();
+  readonly #inFlight = new Map<string, InFlight>();
+  readonly #subscriptions = new Set<VirtualSubscription>();
+  readonly #acks: AckBatcher;
+  #renewTimer: NodeJS.Timeout | undefined;
+  #sweepTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly urls: readonly BrokerUrl[],
+    private readonly transportOptions: TransportOptions,
+    private readonly createStore: StoreFactory,
+  ) {
+    super(transportOptions.logger);
+    this.#options = virtualOptions(transportOptions.transportOptions);
+    this.#store = createStore(urls[0] as BrokerUrl, transportOptions);
+    const c = this.#store.capabilities;
+    this.capabilities = {
+      exchangeTypes: c.headersExchange ? ALL_TYPES : ALL_TYPES.filter((t) => t !== 'headers'),
+      exchangeBindings: false,
+      priorities: c.priorities,
+      messageTtl: c.messageTtl,
+      queueExpires: c.queueExpires,
+      maxLength: c.maxLength,
+      deadLetter: true,
+      confirms: true,
+      nativeDelay: c.nativeDelay,
+      mandatory: true,
+      redeliversOnCrash: c.redeliversOnCrash,
+      processLocal: c.processLocal,
+    };
+    this.#acks = new AckBatcher((queue, tags) => this.#store.ack(queue, tags));
+  }
+
+  async connect(): Promise<void> {
+    if (this.#closed) throw new ConnectionClosedError('transport is closed');
+    if (this.#connected) return;
+    const errors: string[] = [];
+    for (let i = 0; i < this.urls.length; i++) {
+      const index = (this.#next + i) % this.urls.length;
+      const url = this.urls[index] as BrokerUrl;
+      const store = index === 0 && i === 0 && this.#next === 0 ? this.#store : this.createStore(url, this.transportOptions);
+      try {
+        await store.connect();
+      } catch (error) {
+        errors.push(`${url.masked}: ${(error as Error).message}`);
+        await store.close().catch(() => undefined);
+        continue;
+      }
+      this.#store = store;
+      this.#next = (index + 1) % this.urls.length;
+      this.#connected = true;
+      this.#startTimers();
+      this.emit('connected', url.masked);
+      return;
+    }
+    throw new ConnectionError(`cannot connect to ${this.urls.map((u) => u.masked).join(' or ')}: ${errors.join('; ')}`);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#renewTimer);
+    clearInterval(this.#sweepTimer);
+    await Promise.all([...this.#subscriptions].map((s) => s.cancel()));
+    if (this.#connected) {
+      // Unsettled messages go back first in line, as a closing AMQP channel returns its unacked.
+      const byQueue = new Map<string, string[]>();
+      for (const [tag, { queue }] of this.#inFlight) byQueue.set(queue, [...(byQueue.get(queue) ?? []), tag]);
+      this.#inFlight.clear();
+      for (const [queue, tags] of byQueue) {
+        await this.#store.restore(queue, tags.reverse(), 'front').catch((e: unknown) => this.emit('error', e as Error));
+      }
+    }
+    this.#connected = false;
+    await this.#store.close();
+    this.emit('disconnected', undefined);
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new ConnectionClosedError('transport is closed');
+    if (!this.#connected) throw new ConnectionError('transport is not connected');
+  }
+
+  #startTimers(): void {
+    const { leaseMs, restoreIntervalMs } = this.#options;
+    this.#renewTimer = setInterval(() => void this.#renew(), Math.max(50, Math.floor(leaseMs / 3)));
+    this.#sweepTimer = setInterval(() => void this.#sweep(), restoreIntervalMs);
+    this.#renewTimer.unref();
+    this.#sweepTimer.unref();
+  }
+
+  async #renew(): Promise<void> {
+    if (this.#inFlight.size === 0) return;
+    try {
+      await this.#store.renew([...this.#inFlight.keys()], this.#options.leaseMs);
+    } catch (error) {
+      this.emit('error', error as Error);
+    }
+  }
+
+  async #sweep(): Promise<void> {
+    try {
+      await this.#store.restoreLapsed();
+    } catch (error) {
+      this.emit('error', error as Error);
+    }
+  }
+
+  // ---- topology -------------------------------------------------------------------------
+
+  async declareExchange(exchange: ExchangeSpec): Promise<void> {
+    this.#assertOpen();
+    if (!this.capabilities.exchangeTypes.includes(exchange.type)) {
+      throw new UnsupportedFeatureError(`exchange "${exchange.name}": this transport has no ${exchange.type} exchanges (it has ${this.capabilities.exchangeTypes.join(', ')})`);
+    }
+    this.#exchanges.set(exchange.name, exchange);
+    await this.#store.declareExchange(exchange);
+  }
+
+  async declareQueue(queue: QueueSpec): Promise<void> {
+    this.#assertOpen();
+    const c = this.capabilities;
+    const missing = [
+      queue.maxLength !== undefined && !c.maxLength && 'maxLength',
+      queue.expires !== undefined && !c.queueExpires && 'expires',
+      queue.messageTtl !== undefined && !c.messageTtl && 'messageTtl',
+      queue.maxPriority !== undefined && !c.priorities && 'maxPriority',
+    ].filter((x): x is string => typeof x === 'string');
+    if (missing.length > 0) throw new UnsupportedFeatureError(`queue "${queue.name}": this transport does not support ${missing.join(', ')}`);
+    this.#queues.set(queue.name, queue);
+    await this.#store.declareQueue(queue);
+    for (const b of queue.bindings) await this.bindQueue(queue.name, b.exchange, b.routingKey, b.arguments);
+  }
+
+  async bindQueue(queue: string, exchange: string, routingKey: string, args: Record<string, unknown> = {}): Promise<void> {
+    this.#assertOpen();
+    await this.#store.bind(exchange, { queue, routingKey, arguments: args });
+  }
+
+  async unbindQueue(queue: string, exchange: string, routingKey: string, args: Record<string, unknown> = {}): Promise<void> {
+    this.#assertOpen();
+    await this.#store.unbind(exchange, { queue, routingKey, arguments: args });
+  }
+
+  async deleteQueue(queue: string): Promise<void> {
+    this.#assertOpen();
+    this.#queues.delete(queue);
+    await this.#store.deleteQueue(queue);
+  }
+
+  async deleteExchange(exchange: string): Promise<void> {
+    this.#assertOpen();
+    this.#exchanges.delete(exchange);
+    await this.#store.deleteExchange(exchange);
+  }
+
+  async purgeQueue(queue: string): Promise<number> {
+    this.#assertOpen();
+    return this.#store.purge(queue);
+  }
+
+  async checkQueue(queue: string): Promise<QueueStatus> {
+    this.#assertOpen();
+    if (!this.#queues.has(queue) && !(await this.#store.queueExists(queue))) {
+      throw new NotFoundError(`queue "${queue}" does not exist`);
+    }
+    const consumerCount = [...this.#subscriptions].filter((s) => s.queues.includes(queue)).length;
+    return { name: queue, messageCount: await this.#store.size(queue), consumerCount };
+  }
+
+  // ---- publishing -----------------------------------------------------------------------
+
+  async #exchangeType(name: string): Promise<ExchangeType> {
+    const known = this.#exchanges.get(name) ?? (await this.#store.getExchange(name));
+    if (known) this.#exchanges.set(name, known);
+    // kombu treats an exchange it has not seen declared as direct.
+    return known?.type ?? 'direct';
+  }
+
+  async publish(message: OutgoingMessage, target: PublishTarget): Promise<void> {
+    this.#assertOpen();
+    if (target.delay !== undefined && target.delay > 0 && !this.capabilities.nativeDelay) {
+      throw new UnsupportedFeatureError('this transport cannot delay messages (no nativeDelay capability)');
+    }
+    const envelope = toEnvelope(message, target.exchange, target.routingKey, randomUUID());
+    const readyAt = target.delay !== undefined && target.delay > 0 ? Date.now() + target.delay : undefined;
+    const routed = await this.#route(target.exchange, target.routingKey, envelope, readyAt);
+    if (!routed && target.mandatory) {
+      this.emit('returned', { message, exchange: target.exchange, routingKey: target.routingKey, replyText: 'NO_ROUTE' });
+    }
+  }
+
+  /** Deliver an envelope through an exchange; false when no queue took it. */
+  async #route(exchange: string, routingKey: string, envelope: Envelope, readyAt: number | undefined): Promise<boolean> {
+    if (exchange === '') {
+      await this.#put(routingKey, envelope, readyAt);
+      return true;
+    }
+    const type = await this.#exchangeType(exchange);
+    const fanout = this.#store.fanout;
+    if (type === 'fanout' && fanout) {
+      await fanout.publish(exchange, routingKey, envelope);
+      return true;
+    }
+    const queues = route(type, await this.#store.bindings(exchange), routingKey, envelope.headers);
+    // Each copy gets its own delivery tag: in-flight bookkeeping (Redis `unacked`) is keyed by tag.
+    await Promise.all(
+      queues.map((q, i) => this.#put(q, i === 0 ? envelope : { ...envelope, properties: { ...envelope.properties, delivery_tag: randomUUID() } }, readyAt)),
+    );
+    return queues.length > 0;
+  }
+
+  #put(queue: string, envelope: Envelope, readyAt: number | undefined): Promise<void> {
+    const spec = this.#queues.get(queue);
+    const requested = Math.max(0, Math.min(255, Math.trunc(envelope.properties.priority || 0)));
+    const priority = spec === undefined ? requested : Math.min(requested, spec.maxPriority ?? 0);
+    const perMessage = envelope.properties.expiration ? Number(envelope.properties.expiration) : undefined;
+    const ttl = [perMessage, spec?.messageTtl].filter((x): x is number => x !== undefined && Number.isFinite(x));
+    const start = readyAt ?? Date.now();
+    return this.#store.put(queue, { ...envelope, properties: { ...envelope.properties, priority } }, {
+      priority,
+      ...(readyAt !== undefined && { readyAt }),
+      ...(ttl.length > 0 && { expiresAt: start + Math.min(...ttl) }),
+    });
+  }
+
+  // ---- consuming ------------------------------------------------------------------------
+
+  async consume(queues: readonly string[], options: ConsumeOptions, onDelivery: (delivery: Delivery) => void): Promise<Subscription> {
+    this.#assertOpen();
+    const subscription = new VirtualSubscription(this.#host, queues, options, onDelivery);
+    this.#subscriptions.add(subscription);
+    await subscription.start();
+    const cancel = subscription.cancel.bind(subscription);
+    return {
+      consumerTag: subscription.consumerTag,
+      cancel: async () => {
+        this.#subscriptions.delete(subscription);
+        await cancel();
+      },
+    };
+  }
+
+  async get(queue: string, options: { noAck: boolean }): Promise<Delivery | undefined> {
+    this.#assertOpen();
+    const [delivery] = await this.#claim(queue, 1, { prefetch: 1, noAck: options.noAck, consumerTag: '' }, () => undefined);
+    return delivery;
+  }
+
+  readonly #host: SubscriptionHost = {
+    claim: (queue, max, options, onSettled) => this.#claim(queue, max, options, onSettled),
+    wait: (queues, signal) => this.#store.wait(queues, this.#options.waitMs, signal),
+    subscribeBroadcasts: (queues, options, deliver) => this.#subscribeBroadcasts(queues, options, deliver),
+    reportError: (error) => this.emit('error', error as Error),
+  };
+
+  async #claim(queue: string, max: number, options: ConsumeOptions, onSettled: () => void): Promise<Delivery[]> {
+    this.#assertOpen();
+    const deliveries: Delivery[] = [];
+    // Expired messages are dropped (or dead-lettered) here and do not count, so claim again.
+    while (deliveries.length < max) {
+      const claimed = await this.#store.claim(queue, max - deliveries.length, this.#options.leaseMs);
+      if (claimed.length === 0) break;
+      const now = Date.now();
+      for (const c of claimed) {
+        if (c.expiresAt !== undefined && c.expiresAt <= now) {
+          await this.#deadLetter(c, 'expired');
+          await this.#store.ack(c.queue, [c.tag]);
+          continue;
+        }
+        if (options.noAck) await this.#store.ack(c.queue, [c.tag]);
+        else this.#inFlight.set(c.tag, { queue: c.queue });
+        deliveries.push(this.#delivery(c, options, onSettled));
+      }
+    }
+    return deliveries;
+  }
+
+  #delivery(claimed: Claimed, options: ConsumeOptions, onSettled: () => void): Delivery {
+    const { envelope, queue, tag } = claimed;
+    const info = envelope.properties.delivery_info;
+    let settled = false;
+    const settle = (action: () => Promise<void>) => async (): Promise<void> => {
+      if (settled) return;
+      settled = true;
+      onSettled();
+      if (options.noAck) return;
+      this.#inFlight.delete(tag);
+      await action();
+    };
+    return {
+      queue,
+      body: envelopeBody(envelope),
+      contentType: envelope['content-type'],
+      contentEncoding: envelope['content-encoding'],
+      headers: envelope.headers,
+      properties: envelopeProperties(envelope),
+      deliveryInfo: {
+        exchange: info.exchange,
+        routingKey: info.routing_key,
+        consumerTag: options.consumerTag,
+        deliveryTag: tag,
+        redelivered: info.redelivered === true,
+        ...(claimed.deliveryCount !== undefined && { deliveryCount: claimed.deliveryCount }),
+      },
+      ack: settle(() => this.#acks.ack(queue, tag)),
+      reject: settle(async () => {
+        await this.#deadLetter(claimed, 'rejected');
+        await this.#acks.ack(queue, tag);
+      }),
+      requeue: settle(() => this.#store.restore(queue, [tag], 'back')),
+      release: settle(() => this.#store.restore(queue, [tag], 'front')),
+    };
+  }
+
+  /** Route a copy to the queue's dead-letter exchange, as RabbitMQ does (with an `x-death` entry). */
+  async #deadLetter(claimed: Claimed, reason: 'rejected' | 'expired'): Promise<void> {
+    const spec = this.#queues.get(claimed.queue);
+    if (spec?.deadLetterExchange === undefined) return;
+    const original = claimed.envelope;
+    const info = original.properties.delivery_info;
+    const routingKey = spec.deadLetterRoutingKey ?? info.routing_key;
+    const death = { queue: claimed.queue, reason, exchange: info.exchange, 'routing-keys': [info.routing_key], count: 1, time: Math.floor(Date.now() / 1000) };
+    const headers: Headers = { ...original.headers, 'x-death': [death, ...(Array.isArray(original.headers['x-death']) ? original.headers['x-death'] : [])] };
+    const { expiration: _expired, ...properties } = original.properties;
+    const envelope: Envelope = {
+      ...original,
+      headers,
+      properties: { ...properties, delivery_tag: randomUUID(), delivery_info: { exchange: spec.deadLetterExchange, routing_key: routingKey } },
+    };
+    await this.#route(spec.deadLetterExchange, routingKey, envelope, undefined);
+  }
+
+  async #subscribeBroadcasts(queues: readonly string[], options: ConsumeOptions, deliver: (d: Delivery) => void): Promise<() => Promise<void>> {
+    const fanout = this.#store.fanout;
+    if (!fanout) return async () => undefined;
+    const unsubscribes: Array<() => Promise<void>> = [];
+    for (const queue of queues) {
+      for (const binding of this.#queues.get(queue)?.bindings ?? []) {
+        if ((await this.#exchangeType(binding.exchange)) !== 'fanout') continue;
+        unsubscribes.push(
+          await fanout.subscribe(binding.exchange, (envelope) => {
+            // Broadcasts are not stored, so there is nothing to settle in the store.
+            const claimed: Claimed = { queue, envelope, tag: envelope.properties.delivery_tag };
+            deliver(this.#delivery(claimed, { ...options, noAck: true }, () => undefined));
+          }),
+        );
+      }
+    }
+    return async () => {
+      await Promise.all(unsubscribes.map((u) => u()));
+    };
+  }
+}
