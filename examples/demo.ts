@@ -27,7 +27,8 @@ const done = new Promise<void>((resolve) => (allReceived = resolve));
 const consumers = queues.map((queue) =>
   conn.consumer([queue], { prefetch: 10 }, async (message: Message) => {
     const body = message.body as { text: string };
-    received.get(queue.name)?.push(`${body.text} (routing key ${message.deliveryInfo.routingKey})`);
+    const { exchange, routingKey } = message.deliveryInfo;
+    received.get(queue.name)?.push(`${body.text}  [${exchange} ${routingKey || '(no key)'}]`);
     await message.ack();
     if (++count === expected) allReceived();
   }),
