@@ -37,9 +37,9 @@ export function knownSchemes(): string[] {
   return [...new Set([...factories.keys(), ...packages.keys()])].sort();
 }
 
-function isModuleNotFound(error: unknown, specifier: string): boolean {
-  const e = error as { code?: string; message?: string };
-  return (e.code === 'ERR_MODULE_NOT_FOUND' || e.code === 'MODULE_NOT_FOUND') && (e.message ?? '').includes(specifier);
+function isModuleNotFound(error: unknown): boolean {
+  const code = (error as { code?: string }).code;
+  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
 }
 
 /**
@@ -51,7 +51,7 @@ async function importPackage(scheme: string, name: string): Promise<void> {
     await import(name);
     return;
   } catch (error) {
-    if (!isModuleNotFound(error, name)) throw error;
+    if (!isModuleNotFound(error)) throw error;
   }
   let resolved: string;
   try {
