@@ -256,6 +256,9 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
     if (target.delay !== undefined && target.delay > 0 && !this.capabilities.nativeDelay) {
       throw new UnsupportedFeatureError('this transport cannot delay messages (no nativeDelay capability)');
     }
+    if (message.properties.expiration !== undefined && !this.capabilities.messageTtl) {
+      throw new UnsupportedFeatureError('this transport cannot expire messages (no messageTtl capability)');
+    }
     const envelope = toEnvelope(message, target.exchange, target.routingKey, randomUUID());
     const readyAt = target.delay !== undefined && target.delay > 0 ? Date.now() + target.delay : undefined;
     const routed = await this.#route(target.exchange, target.routingKey, envelope, readyAt);

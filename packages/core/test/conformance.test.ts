@@ -1,0 +1,3 @@
+import { runConformance } from '@nori/testing';
+
+runConformance({ name: 'memory', url: 'memory://' });

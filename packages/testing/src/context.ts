@@ -1,0 +1,65 @@
+/** What every conformance test gets: the options, connections that are closed afterwards, unique names. */
+import { randomUUID } from 'node:crypto';
+import { Connection, type ConnectionOptions, type Message } from '@nori/core';
+
+export interface ConformanceOptions {
+  /** Used in describe() titles and as the prefix of every queue and exchange name. */
+  name: string;
+  url: string;
+  /** An unreachable URL of the same scheme: failed-connect and failover tests. */
+  deadUrl?: string;
+  /** Merged into every Connection the suite opens. */
+  connectionOptions?: ConnectionOptions;
+  /** Modules a child process imports to register the transport (kill-and-redeliver); omit for process-local transports. */
+  childImports?: readonly string[];
+}
+
+export class SuiteContext {
+  readonly #open = new Set<Connection>();
+
+  constructor(readonly options: ConformanceOptions) {}
+
+  /** A unique entity name; transports share brokers with parallel test files. */
+  name(what: string): string {
+    return `nori-conf-${this.options.name}-${what}-${randomUUID().slice(0, 8)}`;
+  }
+
+  connection(url: string | string[] = this.options.url, options: ConnectionOptions = {}): Connection {
+    const conn = new Connection(url, { ...this.options.connectionOptions, ...options });
+    this.#open.add(conn);
+    return conn;
+  }
+
+  async closeAll(): Promise<void> {
+    const open = [...this.#open];
+    this.#open.clear();
+    await Promise.all(open.map((c) => c.close().catch(() => undefined)));
+  }
+}
+
+/** Collect `count` messages from a consumer (acking each), or fail after `timeoutMs`. */
+export async function collect(
+  conn: Connection,
+  queues: Parameters<Connection['consumer']>[0],
+  count: number,
+  options: { timeoutMs?: number; ack?: boolean; accept?: string[] } = {},
+): Promise<Message[]> {
+  const got: Message[] = [];
+  let done!: () => void;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  const consumer = conn.consumer(queues, { prefetch: 10, ...(options.accept && { accept: options.accept }) }, async (m) => {
+    got.push(m);
+    if (options.ack ?? true) await m.ack();
+    if (got.length === count) done();
+  });
+  await consumer.start();
+  const timer = setTimeout(done, options.timeoutMs ?? 5000);
+  await finished;
+  clearTimeout(timer);
+  await consumer.stop();
+  return got;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export const bodies = (messages: readonly Message[]): unknown[] => messages.map((m) => m.body);
