@@ -14,5 +14,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Two cores: more workers only make broker-bound tests slower and flakier.
     maxWorkers: 2,
+    // The JSON report is what .ci/run's closing "tests: N passed, M failed" line is read from.
+    reporters: ['default', ['json', { outputFile: '.vitest/report.json' }]],
   },
 });

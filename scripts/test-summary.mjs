@@ -1,0 +1,19 @@
+// Print vitest's JSON report as the one plain line CI reads: "tests: N passed, M failed, K skipped".
+// A missing report (vitest never ran or crashed) counts as one failure; a test file that failed to
+// load counts as a failure too, since its tests never ran.
+import { readFileSync } from 'node:fs';
+
+const file = process.argv[2] ?? '.vitest/report.json';
+let report;
+try {
+  report = JSON.parse(readFileSync(file, 'utf8'));
+} catch {
+  console.log('tests: 0 passed, 1 failed');
+  process.exit(1);
+}
+const passed = report.numPassedTests ?? 0;
+const failedFiles = (report.testResults ?? []).filter((r) => r.status === 'failed' && (r.assertionResults ?? []).length === 0).length;
+const failed = (report.numFailedTests ?? 0) + failedFiles;
+const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(failed > 0 || report.success === false ? 1 : 0);
