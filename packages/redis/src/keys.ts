@@ -1,0 +1,91 @@
+/**
+ * kombu's Redis key layout (kombu/transport/redis.py): one list per priority bucket, the binding
+ * sets, the `unacked` hash and `unacked_index` sorted set, fanout channels; every key and channel
+ * behind `global_keyprefix`. nori adds two keys kombu never reads: a delayed set per queue and a
+ * hash of exchange declarations.
+ */
+
+/** kombu's separator between a queue name and its priority step, and inside binding members. */
+export const SEP = '\x06\x16';
+
+/** kombu's default `priority_steps`: wire priorities 0–2 share bucket 0, 3–5 bucket 3, ... */
+export const DEFAULT_PRIORITY_STEPS: readonly number[] = [0, 3, 6, 9];
+
+export class Keys {
+  constructor(
+    readonly prefix: string,
+    readonly db: number,
+    readonly steps: readonly number[] = DEFAULT_PRIORITY_STEPS,
+  ) {}
+
+  /** Bucket lists of a queue, most urgent (wire bucket 0, the bare queue name) first. */
+  buckets(queue: string): string[] {
+    return this.steps.map((step) => this.bucket(queue, step));
+  }
+
+  bucket(queue: string, step: number): string {
+    return step === 0 ? `${this.prefix}${queue}` : `${this.prefix}${queue}${SEP}${step}`;
+  }
+
+  /** kombu's `_q_for_pri`: the largest step not above the wire priority. */
+  stepFor(wirePriority: number): number {
+    let chosen = this.steps[0] as number;
+    for (const step of this.steps) if (step <= wirePriority) chosen = step;
+    return chosen;
+  }
+
+  delayed(queue: string): string {
+    return `${this.prefix}${queue}${SEP}delayed`;
+  }
+
+  binding(exchange: string): string {
+    return `${this.prefix}_kombu.binding.${exchange}`;
+  }
+
+  get bindingPattern(): string {
+    return `${this.prefix}_kombu.binding.*`;
+  }
+
+  get unacked(): string {
+    return `${this.prefix}unacked`;
+  }
+
+  get unackedIndex(): string {
+    return `${this.prefix}unacked_index`;
+  }
+
+  get unackedMutex(): string {
+    return `${this.prefix}unacked_mutex`;
+  }
+
+  get exchanges(): string {
+    return `${this.prefix}_nori.exchanges`;
+  }
+
+  get queues(): string {
+    return `${this.prefix}_nori.queues`;
+  }
+
+  /** kombu's fanout channel: `/{db}.{exchange}` (its `fanout_prefix`), also prefixed. */
+  fanoutChannel(exchange: string): string {
+    return `${this.prefix}/${this.db}.${exchange}`;
+  }
+}
+
+/** nori priority (higher first, 0..255) → kombu wire priority (0 first, 0..9). */
+export function toWirePriority(priority: number): number {
+  return 9 - Math.max(0, Math.min(9, Math.trunc(priority)));
+}
+
+/** kombu wire priority → nori priority. The same map both ways: 0 ↔ 9. */
+export const fromWirePriority = toWirePriority;
+
+/** A binding set member: `routing_key SEP pattern SEP queue`. Headers-exchange arguments ride in the pattern slot as JSON (kombu has no headers exchanges on Redis, so it never reads them). */
+export function bindingMember(routingKey: string, pattern: string, queue: string): string {
+  return `${routingKey}${SEP}${pattern}${SEP}${queue}`;
+}
+
+export function parseBindingMember(member: string): { routingKey: string; pattern: string; queue: string } {
+  const [routingKey = '', pattern = '', queue = ''] = member.split(SEP);
+  return { routingKey, pattern, queue };
+}

@@ -1,0 +1,84 @@
+/**
+ * URL + transport options → ioredis options and the store's own settings. kombu's option names
+ * (snake_case, seconds) are accepted beside nori's (camelCase, milliseconds).
+ */
+import type { RedisOptions } from 'ioredis';
+import { InvalidArgumentError, UrlError, type BrokerUrl, type TransportOptions } from '@nori/core';
+import { DEFAULT_PRIORITY_STEPS } from './keys.js';
+
+export interface RedisStoreSettings {
+  readonly client: RedisOptions;
+  readonly db: number;
+  /** kombu's `global_keyprefix`. */
+  readonly keyPrefix: string;
+  /** kombu's `visibility_timeout`, in ms (default one hour, as kombu). */
+  readonly visibilityTimeout: number;
+  readonly prioritySteps: readonly number[];
+  /** Longest one blocking wait may last when priorities or several queues are waited on. */
+  readonly bucketPollMs: number;
+}
+
+function pick(options: Record<string, unknown>, ...names: string[]): unknown {
+  for (const name of names) if (options[name] !== undefined) return options[name];
+  return undefined;
+}
+
+function number(value: unknown, what: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`redis option ${what} must be a non-negative number, got ${String(value)}`);
+  return n;
+}
+
+export function redisSettings(url: BrokerUrl, options: TransportOptions): RedisStoreSettings {
+  const o = options.transportOptions;
+  const client: RedisOptions = {
+    lazyConnect: true,
+    connectTimeout: options.connectTimeout,
+    // Reconnect for ever after a successful connect, backing off to 2 s; a command waits through
+    // 20 reconnect attempts and then fails (never silently dropped).
+    retryStrategy: (times: number) => Math.min(times * 100, 2000),
+    maxRetriesPerRequest: 20,
+    ...(options.connectionName !== undefined && { connectionName: options.connectionName }),
+  };
+  if (url.username !== undefined) client.username = url.username;
+  if (url.password !== undefined) client.password = url.password;
+  let db = 0;
+  const dbText = url.scheme === 'redis+socket' ? url.query['virtual_host'] : url.virtualHost;
+  if (dbText !== undefined) {
+    db = Number(dbText.replace(/^\//, ''));
+    if (!Number.isInteger(db) || db < 0) throw new UrlError(`redis URL ${url.masked}: database "${dbText}" is not a number`);
+  }
+  client.db = db;
+  switch (url.scheme) {
+    case 'redis':
+    case 'rediss':
+      client.host = url.hostname ?? '127.0.0.1';
+      client.port = url.port ?? 6379;
+      if (url.scheme === 'rediss') client.tls = { ...(pick(o, 'tls') as object | undefined) };
+      break;
+    case 'redis+socket':
+      if (!url.path) throw new UrlError(`redis URL ${url.masked}: redis+socket:// needs a socket path`);
+      client.path = url.path;
+      break;
+    case 'sentinel': {
+      const masterName = pick(o, 'masterName', 'master_name');
+      if (typeof masterName !== 'string') throw new InvalidArgumentError(`sentinel URL ${url.masked}: set transportOptions.masterName (kombu: master_name)`);
+      client.sentinels = (pick(o, 'sentinels') as RedisOptions['sentinels']) ?? [{ host: url.hostname ?? '127.0.0.1', port: url.port ?? 26379 }];
+      client.name = masterName;
+      break;
+    }
+    default:
+      throw new UrlError(`redis transport cannot use scheme ${url.scheme}://`);
+  }
+  const vtSeconds = number(pick(o, 'visibility_timeout'), 'visibility_timeout');
+  const steps = pick(o, 'prioritySteps', 'priority_steps');
+  return {
+    client,
+    db,
+    keyPrefix: String(pick(o, 'globalKeyprefix', 'global_keyprefix') ?? ''),
+    visibilityTimeout: number(pick(o, 'visibilityTimeout'), 'visibilityTimeout') ?? (vtSeconds !== undefined ? vtSeconds * 1000 : 3_600_000),
+    prioritySteps: Array.isArray(steps) ? steps.map(Number).sort((a, b) => a - b) : DEFAULT_PRIORITY_STEPS,
+    bucketPollMs: number(pick(o, 'bucketPollMs'), 'bucketPollMs') ?? 1000,
+  };
+}

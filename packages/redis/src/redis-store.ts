@@ -1,0 +1,352 @@
+/**
+ * The Redis store: kombu's wire format (so Python kombu/Celery share the queues) with nori's
+ * delivery guarantees: atomic claims into `unacked`, renewable leases compatible with kombu's
+ * visibility-timeout sweep, delayed messages outside the in-flight set, and a restore sweep that
+ * runs in every connected process.
+ */
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import {
+  ConnectionError,
+  parseEnvelope,
+  type BrokerUrl,
+  type Claimed,
+  type Envelope,
+  type ExchangeSpec,
+  type FanoutChannel,
+  type PutOptions,
+  type QueueSpec,
+  type RestorePosition,
+  type Store,
+  type StoreCapabilities,
+  type StoredBinding,
+  type TransportOptions,
+} from '@nori/core';
+import { bindingMember, fromWirePriority, Keys, parseBindingMember, SEP, toWirePriority } from './keys.js';
+import { LuaScript } from './lua-script.js';
+import { redisSettings, type RedisStoreSettings } from './options.js';
+import { CLAIM, LAPSED, READY, RELEASE_MUTEX, RESTORE } from './scripts.js';
+import { topicPattern } from './topic-pattern.js';
+
+const claimScript = new LuaScript(CLAIM);
+const restoreScript = new LuaScript(RESTORE);
+const lapsedScript = new LuaScript(LAPSED);
+const readyScript = new LuaScript(READY);
+const releaseMutexScript = new LuaScript(RELEASE_MUTEX);
+
+const CAPABILITIES: StoreCapabilities = {
+  headersExchange: true,
+  priorities: true,
+  messageTtl: true,
+  queueExpires: true,
+  maxLength: false,
+  nativeDelay: true,
+  redeliversOnCrash: true,
+  processLocal: false,
+};
+
+/** nori's absolute expiry rides in the envelope's properties, which kombu ignores. */
+const EXPIRES_AT = 'nori_expires_at';
+/** How long one sweep may hold kombu's `unacked_mutex` (kombu uses 300 s too). */
+const MUTEX_MS = 300_000;
+const SWEEP_LIMIT = 1000;
+
+function wrap(error: unknown, what: string): Error {
+  if (error instanceof ConnectionError) return error;
+  return new ConnectionError(`redis ${what} failed: ${(error as Error).message}`, { cause: error });
+}
+
+export class RedisStore implements Store {
+  readonly capabilities = CAPABILITIES;
+  readonly fanout: FanoutChannel;
+  readonly #settings: RedisStoreSettings;
+  readonly #keys: Keys;
+  readonly #client: Redis;
+  readonly #idleBlocking: Redis[] = [];
+  readonly #busyBlocking = new Set<Redis>();
+  #subscriber: Redis | undefined;
+  readonly #listeners = new Map<string, Set<(envelope: Envelope) => void>>();
+  /** Queue expiry (ms) of queues this process declared, applied on put and claim as kombu does. */
+  readonly #expires = new Map<string, number>();
+  /** The bucket a queue's traffic last came from: where an idle wait blocks. */
+  readonly #hotBucket = new Map<string, string>();
+  #closed = false;
+
+  constructor(
+    private readonly url: BrokerUrl,
+    options: TransportOptions,
+  ) {
+    this.#settings = redisSettings(url, options);
+    this.#keys = new Keys(this.#settings.keyPrefix, this.#settings.db, this.#settings.prioritySteps);
+    this.#client = new Redis(this.#settings.client);
+    this.#client.on('error', () => undefined); // surfaced through failed commands, not as unhandled events
+    this.fanout = {
+      publish: (exchange, _routingKey, envelope) => this.#publishFanout(exchange, envelope),
+      subscribe: (exchange, onEnvelope) => this.#subscribe(exchange, onEnvelope),
+    };
+  }
+
+  async connect(): Promise<void> {
+    try {
+      await this.#client.connect();
+    } catch (error) {
+      this.#client.disconnect();
+      throw new ConnectionError(`cannot connect to redis at ${this.url.masked}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const c of [...this.#idleBlocking, ...this.#busyBlocking]) c.disconnect();
+    this.#subscriber?.disconnect();
+    if (this.#client.status === 'ready') await this.#client.quit().catch(() => undefined);
+    this.#client.disconnect();
+  }
+
+  // ---- topology ----------------------------------------------------------------------------
+
+  async declareExchange(exchange: ExchangeSpec): Promise<void> {
+    await this.#client.hset(this.#keys.exchanges, exchange.name, JSON.stringify(exchange));
+  }
+
+  async getExchange(name: string): Promise<ExchangeSpec | undefined> {
+    const json = await this.#client.hget(this.#keys.exchanges, name);
+    return json ? (JSON.parse(json) as ExchangeSpec) : undefined;
+  }
+
+  async deleteExchange(name: string): Promise<void> {
+    await this.#client.multi().hdel(this.#keys.exchanges, name).del(this.#keys.binding(name)).exec();
+  }
+
+  async declareQueue(queue: QueueSpec): Promise<void> {
+    if (queue.expires !== undefined) this.#expires.set(queue.name, queue.expires);
+    else this.#expires.delete(queue.name);
+    const tx = this.#client.multi().sadd(this.#keys.queues, queue.name);
+    if (queue.expires !== undefined) for (const key of this.#keys.buckets(queue.name)) tx.pexpire(key, queue.expires);
+    await tx.exec();
+  }
+
+  async queueExists(name: string): Promise<boolean> {
+    if (await this.#client.sismember(this.#keys.queues, name)) return true;
+    return (await this.#client.exists(...this.#keys.buckets(name))) > 0;
+  }
+
+  async deleteQueue(name: string): Promise<void> {
+    await this.#client.del(...this.#keys.buckets(name), this.#keys.delayed(name));
+    await this.#client.srem(this.#keys.queues, name);
+    this.#expires.delete(name);
+    const suffix = `${SEP}${name}`;
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.#client.scan(cursor, 'MATCH', this.#keys.bindingPattern, 'COUNT', 200);
+      cursor = next;
+      for (const key of keys) {
+        const stale = (await this.#client.smembers(key)).filter((m) => m.endsWith(suffix));
+        if (stale.length > 0) await this.#client.srem(key, ...stale);
+      }
+    } while (cursor !== '0');
+  }
+
+  async #member(exchange: string, binding: StoredBinding): Promise<string> {
+    const type = (await this.getExchange(exchange))?.type;
+    const pattern =
+      type === 'topic' ? topicPattern(binding.routingKey) : Object.keys(binding.arguments).length > 0 ? JSON.stringify(binding.arguments) : '';
+    return bindingMember(binding.routingKey, pattern, binding.queue);
+  }
+
+  async bind(exchange: string, binding: StoredBinding): Promise<void> {
+    await this.#client.sadd(this.#keys.binding(exchange), await this.#member(exchange, binding));
+  }
+
+  async unbind(exchange: string, binding: StoredBinding): Promise<void> {
+    await this.#client.srem(this.#keys.binding(exchange), await this.#member(exchange, binding));
+  }
+
+  async bindings(exchange: string): Promise<StoredBinding[]> {
+    const members = await this.#client.smembers(this.#keys.binding(exchange));
+    return members.map((member) => {
+      const { routingKey, pattern, queue } = parseBindingMember(member);
+      const args = pattern.startsWith('{') ? (JSON.parse(pattern) as Record<string, unknown>) : {};
+      return { queue, routingKey, arguments: args };
+    });
+  }
+
+  // ---- messages ----------------------------------------------------------------------------
+
+  #toWire(envelope: Envelope, priority: number, expiresAt: number | undefined): { text: string; wire: number } {
+    const wire = toWirePriority(priority);
+    const properties = { ...envelope.properties, priority: wire, ...(expiresAt !== undefined && { [EXPIRES_AT]: expiresAt }) };
+    return { text: JSON.stringify({ ...envelope, properties }), wire };
+  }
+
+  #fromWire(text: string): Envelope {
+    const envelope = parseEnvelope(text);
+    envelope.properties.priority = fromWirePriority(Number(envelope.properties.priority) || 0);
+    return envelope;
+  }
+
+  async put(queue: string, envelope: Envelope, options: PutOptions): Promise<void> {
+    const { text, wire } = this.#toWire(envelope, options.priority, options.expiresAt);
+    const step = this.#keys.stepFor(wire);
+    try {
+      if (options.readyAt !== undefined && options.readyAt > Date.now()) {
+        const bucketIndex = this.#keys.steps.indexOf(step) + 1;
+        await this.#client.zadd(this.#keys.delayed(queue), options.readyAt, `${bucketIndex}|${text}`);
+        return;
+      }
+      const expires = this.#expires.get(queue);
+      if (expires === undefined) {
+        await this.#client.lpush(this.#keys.bucket(queue, step), text);
+        return;
+      }
+      const tx = this.#client.multi().lpush(this.#keys.bucket(queue, step), text);
+      for (const key of this.#keys.buckets(queue)) tx.pexpire(key, expires);
+      await tx.exec();
+    } catch (error) {
+      throw wrap(error, 'publish');
+    }
+  }
+
+  async claim(queue: string, max: number, leaseMs: number): Promise<Claimed[]> {
+    const score = (Date.now() + leaseMs - this.#settings.visibilityTimeout) / 1000;
+    const keys = [...this.#keys.buckets(queue), this.#keys.unacked, this.#keys.unackedIndex, this.#keys.delayed(queue)];
+    const items = (await claimScript.run(this.#client, keys, [max, Date.now(), score, queue, this.#expires.get(queue) ?? 0])) as string[];
+    const claimed: Claimed[] = [];
+    for (const text of items) {
+      const envelope = this.#fromWire(text);
+      const expiresAt = envelope.properties[EXPIRES_AT];
+      claimed.push({ queue, envelope, tag: envelope.properties.delivery_tag, ...(typeof expiresAt === 'number' && { expiresAt }) });
+    }
+    const last = claimed.at(-1);
+    if (last) this.#hotBucket.set(queue, this.#keys.bucket(queue, this.#keys.stepFor(toWirePriority(last.envelope.properties.priority))));
+    return claimed;
+  }
+
+  async wait(queues: readonly string[], timeoutMs: number, signal: AbortSignal): Promise<void> {
+    if (signal.aborted || queues.length === 0) return;
+    const buckets = queues.flatMap((q) => this.#keys.buckets(q));
+    const ready = Number(await readyScript.run(this.#client, [...buckets, ...queues.map((q) => this.#keys.delayed(q))], [buckets.length, Date.now()]));
+    if (ready === 0) return;
+    // BLMOVE watches one key and leaves the list as it was: block on the bucket the traffic comes
+    // from, and look at the other buckets (and due delayed messages) at least every bucketPollMs.
+    let block = Math.min(timeoutMs, this.#settings.bucketPollMs);
+    if (ready > 0) block = Math.min(block, ready);
+    const queue = queues[0] as string;
+    // Until traffic shows otherwise, expect nori's default priority (0, kombu's bucket 9).
+    const key = this.#hotBucket.get(queue) ?? this.#keys.bucket(queue, this.#keys.stepFor(toWirePriority(0)));
+    const client = this.#idleBlocking.pop() ?? this.#client.duplicate();
+    this.#busyBlocking.add(client);
+    const onAbort = (): void => client.disconnect();
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      await client.blmove(key, key, 'RIGHT', 'RIGHT', Math.max(0.01, block / 1000));
+    } catch (error) {
+      if (!signal.aborted && !this.#closed) throw wrap(error, 'wait');
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      this.#busyBlocking.delete(client);
+      if (signal.aborted || this.#closed) client.disconnect();
+      else this.#idleBlocking.push(client);
+    }
+  }
+
+  async ack(_queue: string, tags: readonly string[]): Promise<void> {
+    if (tags.length === 0) return;
+    await this.#client.multi().hdel(this.#keys.unacked, ...tags).zrem(this.#keys.unackedIndex, ...tags).exec();
+  }
+
+  async renew(tags: readonly string[], leaseMs: number): Promise<void> {
+    if (tags.length === 0) return;
+    const score = (Date.now() + leaseMs - this.#settings.visibilityTimeout) / 1000;
+    await this.#client.zadd(this.#keys.unackedIndex, 'XX', ...tags.flatMap((tag) => [score, tag]));
+  }
+
+  async restore(queue: string, tags: readonly string[], position: RestorePosition): Promise<void> {
+    if (tags.length === 0) return;
+    // RPUSH of several tags leaves the last one first in line: push 'front' tags in reverse.
+    const ordered = position === 'front' ? [...tags].reverse() : tags;
+    await restoreScript.run(
+      this.#client,
+      [this.#keys.unacked, this.#keys.unackedIndex, ...this.#keys.buckets(queue)],
+      [position, JSON.stringify(this.#keys.steps), ...ordered],
+    );
+  }
+
+  async restoreLapsed(): Promise<number> {
+    const token = randomUUID();
+    if ((await this.#client.set(this.#keys.unackedMutex, token, 'PX', MUTEX_MS, 'NX')) !== 'OK') return 0;
+    try {
+      const cutoff = (Date.now() - this.#settings.visibilityTimeout) / 1000;
+      const pairs = (await lapsedScript.run(this.#client, [this.#keys.unacked, this.#keys.unackedIndex], [cutoff, SWEEP_LIMIT])) as string[];
+      const byQueue = new Map<string, string[]>();
+      for (let i = 0; i < pairs.length; i += 2) {
+        const queue = pairs[i + 1] as string;
+        byQueue.set(queue, [...(byQueue.get(queue) ?? []), pairs[i] as string]);
+      }
+      for (const [queue, tags] of byQueue) await this.restore(queue, tags, 'front');
+      return pairs.length / 2;
+    } finally {
+      await releaseMutexScript.run(this.#client, [this.#keys.unackedMutex], [token]);
+    }
+  }
+
+  async purge(queue: string): Promise<number> {
+    const buckets = this.#keys.buckets(queue);
+    const tx = this.#client.multi();
+    for (const key of buckets) tx.llen(key);
+    tx.zcard(this.#keys.delayed(queue));
+    tx.del(...buckets, this.#keys.delayed(queue));
+    const results = (await tx.exec()) ?? [];
+    return results.slice(0, buckets.length + 1).reduce((sum, [, n]) => sum + Number(n), 0);
+  }
+
+  async size(queue: string): Promise<number> {
+    const tx = this.#client.multi();
+    for (const key of this.#keys.buckets(queue)) tx.llen(key);
+    const results = (await tx.exec()) ?? [];
+    return results.reduce((sum, [, n]) => sum + Number(n), 0);
+  }
+
+  // ---- fanout over PUBLISH, as kombu does it -----------------------------------------------
+
+  async #publishFanout(exchange: string, envelope: Envelope): Promise<void> {
+    const { text } = this.#toWire(envelope, Number(envelope.properties.priority) || 0, undefined);
+    try {
+      await this.#client.publish(this.#keys.fanoutChannel(exchange), text);
+    } catch (error) {
+      throw wrap(error, 'publish');
+    }
+  }
+
+  async #subscribe(exchange: string, onEnvelope: (envelope: Envelope) => void): Promise<() => Promise<void>> {
+    if (!this.#subscriber) {
+      const subscriber = this.#client.duplicate();
+      subscriber.on('error', () => undefined);
+      subscriber.on('message', (channel: string, text: string) => {
+        let envelope: Envelope;
+        try {
+          envelope = this.#fromWire(text);
+        } catch {
+          return; // kombu drops undecodable broadcasts too; nothing was stored to lose
+        }
+        for (const listener of this.#listeners.get(channel) ?? []) listener(envelope);
+      });
+      this.#subscriber = subscriber;
+    }
+    const channel = this.#keys.fanoutChannel(exchange);
+    let set = this.#listeners.get(channel);
+    if (!set) this.#listeners.set(channel, (set = new Set()));
+    set.add(onEnvelope);
+    await this.#subscriber.subscribe(channel);
+    return async () => {
+      set.delete(onEnvelope);
+      if (set.size === 0 && !this.#closed) {
+        this.#listeners.delete(channel);
+        await this.#subscriber?.unsubscribe(channel).catch(() => undefined);
+      }
+    };
+  }
+}
+
+export const createRedisStore = (url: BrokerUrl, options: TransportOptions): Store => new RedisStore(url, options);

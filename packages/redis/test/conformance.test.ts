@@ -1,0 +1,14 @@
+import '@nori/redis';
+import { runConformance } from '@nori/testing';
+
+const options = {
+  deadUrl: 'redis://127.0.0.1:1/0',
+  childImports: ['@nori/redis'],
+};
+runConformance({ name: 'redis', url: 'redis://127.0.0.1:6379/0', ...options, connectionOptions: { transportOptions: { leaseMs: 1500 } } });
+runConformance({
+  name: 'redis-prefixed',
+  url: 'redis://127.0.0.1:6379/0',
+  ...options,
+  connectionOptions: { transportOptions: { leaseMs: 1500, global_keyprefix: '_prefixed_' } },
+});
