@@ -66,9 +66,18 @@ export class Keys {
     return `${this.prefix}_nori.queues`;
   }
 
-  /** kombu's fanout channel: `/{db}.{exchange}` (its `fanout_prefix`), also prefixed. */
-  fanoutChannel(exchange: string): string {
-    return `${this.prefix}/${this.db}.${exchange}`;
+  /**
+   * kombu's fanout channel: `/{db}.{exchange}` (its `fanout_prefix`), followed by `/{routing_key}`
+   * when there is a routing key and kombu's `fanout_patterns` is on; as kombu publishes it.
+   */
+  fanoutChannel(exchange: string, routingKey = ''): string {
+    const base = `${this.prefix}/${this.db}.${exchange}`;
+    return routingKey === '' ? base : `${base}/${routingKey}`;
+  }
+
+  /** PSUBSCRIBE pattern for every routing key of a fanout exchange (glob characters escaped). */
+  fanoutPattern(exchange: string): string {
+    return `${this.fanoutChannel(exchange).replace(/[*?[\]\\]/g, '\\$&')}/*`;
   }
 }
 

@@ -65,7 +65,9 @@ export class RedisStore implements Store {
   readonly #idleBlocking: Redis[] = [];
   readonly #busyBlocking = new Set<Redis>();
   #subscriber: Redis | undefined;
+  /** Fanout listeners by PSUBSCRIBE pattern; plain channels map to their exchange's pattern. */
   readonly #listeners = new Map<string, Set<(envelope: Envelope) => void>>();
+  readonly #patternOf = new Map<string, string>();
   /** Queue expiry (ms) of queues this process declared, applied on put and claim as kombu does. */
   readonly #expires = new Map<string, number>();
   /** The bucket a queue's traffic last came from: where an idle wait blocks. */
@@ -81,7 +83,7 @@ export class RedisStore implements Store {
     this.#client = new Redis(this.#settings.client);
     this.#client.on('error', () => undefined); // surfaced through failed commands, not as unhandled events
     this.fanout = {
-      publish: (exchange, _routingKey, envelope) => this.#publishFanout(exchange, envelope),
+      publish: (exchange, routingKey, envelope) => this.#publishFanout(exchange, routingKey, envelope),
       subscribe: (exchange, onEnvelope) => this.#subscribe(exchange, onEnvelope),
     };
   }
@@ -310,10 +312,10 @@ export class RedisStore implements Store {
 
   // ---- fanout over PUBLISH, as kombu does it -----------------------------------------------
 
-  async #publishFanout(exchange: string, envelope: Envelope): Promise<void> {
+  async #publishFanout(exchange: string, routingKey: string, envelope: Envelope): Promise<void> {
     const { text } = this.#toWire(envelope, Number(envelope.properties.priority) || 0, undefined);
     try {
-      await this.#client.publish(this.#keys.fanoutChannel(exchange), text);
+      await this.#client.publish(this.#keys.fanoutChannel(exchange, routingKey), text);
     } catch (error) {
       throw wrap(error, 'publish');
     }
@@ -323,27 +325,35 @@ export class RedisStore implements Store {
     if (!this.#subscriber) {
       const subscriber = this.#client.duplicate();
       subscriber.on('error', () => undefined);
-      subscriber.on('message', (channel: string, text: string) => {
+      const dispatch = (key: string, text: string): void => {
         let envelope: Envelope;
         try {
           envelope = this.#fromWire(text);
         } catch {
           return; // kombu drops undecodable broadcasts too; nothing was stored to lose
         }
-        for (const listener of this.#listeners.get(channel) ?? []) listener(envelope);
-      });
+        for (const listener of this.#listeners.get(key) ?? []) listener(envelope);
+      };
+      // kombu publishes on `/{db}.{exchange}/{routing_key}` (fanout_patterns) or, with that
+      // option off, on `/{db}.{exchange}`: listen to both.
+      subscriber.on('pmessage', (pattern: string, _channel: string, text: string) => dispatch(pattern, text));
+      subscriber.on('message', (channel: string, text: string) => dispatch(this.#patternOf.get(channel) ?? channel, text));
       this.#subscriber = subscriber;
     }
     const channel = this.#keys.fanoutChannel(exchange);
-    let set = this.#listeners.get(channel);
-    if (!set) this.#listeners.set(channel, (set = new Set()));
+    const pattern = this.#keys.fanoutPattern(exchange);
+    let set = this.#listeners.get(pattern);
+    if (!set) this.#listeners.set(pattern, (set = new Set()));
     set.add(onEnvelope);
+    this.#patternOf.set(channel, pattern);
     await this.#subscriber.subscribe(channel);
+    await this.#subscriber.psubscribe(pattern);
     return async () => {
       set.delete(onEnvelope);
       if (set.size === 0 && !this.#closed) {
-        this.#listeners.delete(channel);
+        this.#listeners.delete(pattern);
         await this.#subscriber?.unsubscribe(channel).catch(() => undefined);
+        await this.#subscriber?.punsubscribe(pattern).catch(() => undefined);
       }
     };
   }

@@ -1,18 +1,29 @@
 /**
- * kombu's regex for a topic binding (TopicExchange.key_to_pattern), stored in the binding member
- * so a Python kombu publisher routes through bindings that nori declared. nori itself matches
- * word lists (routing.ts) and ignores the pattern.
+ * The regex stored with a topic binding (kombu keeps one in each binding member and routes a
+ * Python publish by it). kombu 5.2's own pattern lets `*` match across dots; this one follows AMQP
+ * (`*` exactly one word, `#` zero or more), so Python publishers route through nori's bindings
+ * the way nori does. Characters are escaped as kombu's escape_regex does. nori itself matches word
+ * lists (core's routing) and never reads the pattern.
  */
-const WILDCARDS: Record<string, string> = { '*': '.*?[^\\.]', '#': '.*?' };
-
-/** kombu's escape_regex(p, '.#*'): every character that is not alphanumeric gets a backslash. */
-function escape(key: string): string {
-  return [...key].map((c) => (/[\p{L}\p{N}]/u.test(c) || '.#*'.includes(c) ? c : c === '\0' ? '\\000' : `\\${c}`)).join('');
+function escape(word: string): string {
+  return [...word].map((c) => (/[\p{L}\p{N}]/u.test(c) ? c : c === '\0' ? '\\000' : `\\${c}`)).join('');
 }
 
 export function topicPattern(routingKey: string): string {
-  return `^${escape(routingKey)
-    .split('.')
-    .map((word) => WILDCARDS[word] ?? word)
-    .join('\\.')}$`;
+  const words = routingKey.split('.');
+  let regex = '';
+  // Whether the next word still needs the '\.' that separates it from what came before.
+  let needsDot = false;
+  words.forEach((word, i) => {
+    const last = i === words.length - 1;
+    if (word === '#') {
+      if (i === 0 || !needsDot) regex += last ? '.*' : '(?:[^.]*\\.)*';
+      else regex += last ? '(?:\\.[^.]*)*' : '(?:\\.[^.]*)*\\.';
+      needsDot = false;
+      return;
+    }
+    regex += (needsDot ? '\\.' : '') + (word === '*' ? '[^.]*' : escape(word));
+    needsDot = true;
+  });
+  return `^${regex}$`;
 }

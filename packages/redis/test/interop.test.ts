@@ -1,0 +1,134 @@
+/**
+ * Python kombu 5.2 (Debian's /usr/bin/python3) and nori on the same Redis: messages go both ways
+ * through the default, direct, topic and fanout exchanges, and priorities keep their order.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Connection, Exchange, Queue } from '@nori/core';
+import { collect } from '@nori/testing';
+import '@nori/redis';
+
+const run = promisify(execFile);
+const PYTHON = '/usr/bin/python3';
+const BROKER = 'redis://127.0.0.1:6379/0';
+const script = (name: string): string => fileURLToPath(new URL(`./python/${name}`, import.meta.url));
+const name = (what: string): string => `interop-${what}-${randomUUID().slice(0, 8)}`;
+
+interface Received {
+  body: unknown;
+  priority: number | null;
+  headers: Record<string, unknown>;
+  routing_key: string;
+}
+
+async function pythonPublish(spec: object): Promise<void> {
+  await run(PYTHON, [script('kombu_publish.py'), BROKER, JSON.stringify(spec)], { timeout: 20_000 });
+}
+
+/** Start a Python consumer; resolves `ready` once it consumes, `result` with what it received. */
+function pythonConsume(spec: object): { ready: Promise<void>; result: Promise<Received[]> } {
+  const child = spawn(PYTHON, [script('kombu_consume.py'), BROKER, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  let markReady!: () => void;
+  const ready = new Promise<void>((resolve) => (markReady = resolve));
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+    if (out.includes('ready\n')) markReady();
+  });
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const result = new Promise<Received[]>((resolve, reject) =>
+    child.on('exit', (code) => {
+      const last = out.trim().split('\n').at(-1) ?? '';
+      if (code !== 0) reject(new Error(`python consumer exited ${code}: ${err}`));
+      else resolve(JSON.parse(last) as Received[]);
+    }),
+  );
+  return { ready, result };
+}
+
+const conn = new Connection(BROKER);
+afterAll(() => conn.close());
+
+describe('Python kombu 5.2 ↔ nori over Redis', () => {
+  it('default exchange, Python → nori: kombu priorities arrive in the same order, mapped to nori meaning', async () => {
+    const q = new Queue(name('py2node'), { maxPriority: 9 });
+    await conn.declare(q);
+    await pythonPublish({
+      exchange: '',
+      messages: [
+        { body: { n: 1 }, routing_key: q.name, priority: 6, headers: { from: 'python' } },
+        { body: { n: 2 }, routing_key: q.name, priority: 0 },
+        { body: { n: 3 }, routing_key: q.name, priority: 6 },
+        { body: { n: 4 }, routing_key: q.name, priority: 3 },
+      ],
+    });
+    const got = await collect(conn, [q], 4);
+    expect(got.map((m) => m.body)).toEqual([{ n: 2 }, { n: 4 }, { n: 1 }, { n: 3 }]);
+    expect(got.map((m) => m.properties.priority)).toEqual([9, 6, 3, 3]);
+    expect(got[2]?.headers).toEqual({ from: 'python' });
+    expect(got[0]?.contentType).toBe('application/json');
+  });
+
+  it('default exchange, nori → Python: nori priorities 9 > 5 > 1 come out of kombu in that order', async () => {
+    const q = new Queue(name('node2py'), { maxPriority: 9 });
+    const producer = conn.producer();
+    await producer.publish({ n: 'low' }, { routingKey: q.name, declare: [q], priority: 1, headers: { from: 'node' } });
+    await producer.publish({ n: 'urgent' }, { routingKey: q.name, priority: 9 });
+    await producer.publish({ n: 'middle' }, { routingKey: q.name, priority: 5 });
+    const { result } = pythonConsume({ queue: q.name, exchange: '', count: 3 });
+    const got = await result;
+    expect(got.map((m) => m.body)).toEqual([{ n: 'urgent' }, { n: 'middle' }, { n: 'low' }]);
+    expect(got.map((m) => m.priority)).toEqual([0, 4, 8]);
+    expect(got[2]?.headers).toEqual({ from: 'node' });
+  });
+
+  it('direct exchange, both ways', async () => {
+    const ex = new Exchange(name('direct'), { type: 'direct' });
+    const q = new Queue(name('dq'), { exchange: ex, routingKey: 'k' });
+    await conn.declare(q);
+    await pythonPublish({ exchange: ex.name, type: 'direct', messages: [{ body: 'for k', routing_key: 'k' }, { body: 'for nobody', routing_key: 'x' }] });
+    expect((await collect(conn, [q], 2, { timeoutMs: 1500 })).map((m) => m.body)).toEqual(['for k']);
+
+    const pq = name('pyq');
+    const py = pythonConsume({ queue: pq, exchange: ex.name, type: 'direct', routing_key: 'pk', count: 1 });
+    await py.ready;
+    await conn.producer().publish('to python', { exchange: ex, routingKey: 'pk' });
+    expect((await py.result).map((m) => [m.body, m.routing_key])).toEqual([['to python', 'pk']]);
+  });
+
+  it('topic exchange, both ways, with AMQP wildcard semantics', async () => {
+    const ex = new Exchange(name('topic'), { type: 'topic' });
+    const q = new Queue(name('tq'), { exchange: ex, routingKey: 'a.*' });
+    await conn.declare(q);
+    await pythonPublish({
+      exchange: ex.name,
+      type: 'topic',
+      messages: [{ body: 'a.b', routing_key: 'a.b' }, { body: 'a.b.c', routing_key: 'a.b.c' }, { body: 'a', routing_key: 'a' }],
+    });
+    expect((await collect(conn, [q], 3, { timeoutMs: 1500 })).map((m) => m.body)).toEqual(['a.b']);
+
+    const py = pythonConsume({ queue: name('pytq'), exchange: ex.name, type: 'topic', routing_key: 'x.#', count: 2, timeout: 5 });
+    await py.ready;
+    const producer = conn.producer();
+    for (const key of ['x.y.z', 'y.x', 'x']) await producer.publish(key, { exchange: ex, routingKey: key });
+    expect((await py.result).map((m) => m.body)).toEqual(['x.y.z', 'x']);
+  });
+
+  it('fanout exchange (kombu’s PUBLISH channels), both ways', async () => {
+    const ex = new Exchange(name('fanout'), { type: 'fanout' });
+    const py = pythonConsume({ queue: name('pyf'), exchange: ex.name, type: 'fanout', routing_key: '', count: 1 });
+    await py.ready;
+    await conn.producer().publish({ hello: 'python' }, { exchange: ex });
+    expect((await py.result).map((m) => m.body)).toEqual([{ hello: 'python' }]);
+
+    const q = new Queue(name('nf'), { exchange: ex });
+    const received = collect(conn, [q], 1);
+    await new Promise((r) => setTimeout(r, 300));
+    await pythonPublish({ exchange: ex.name, type: 'fanout', messages: [{ body: { hello: 'node' } }] });
+    expect((await received).map((m) => m.body)).toEqual([{ hello: 'node' }]);
+  });
+});

@@ -1,0 +1,36 @@
+"""Consume with Python kombu and print what arrived as JSON: argv[1] = URL, argv[2] = JSON spec
+{"queue": name, "exchange": name|"", "type": ..., "routing_key": ..., "count": n, "timeout": s,
+ "transport_options": {...}}. Prints "ready" once consuming, then one JSON line at the end."""
+import json
+import socket
+import sys
+import time
+
+from kombu import Connection, Consumer, Exchange, Queue
+
+url, spec = sys.argv[1], json.loads(sys.argv[2])
+exchange = Exchange(spec["exchange"], type=spec.get("type", "direct")) if spec["exchange"] else Exchange("")
+queue = Queue(spec["queue"], exchange=exchange, routing_key=spec.get("routing_key", spec["queue"]))
+got = []
+
+
+def on_message(body, message):
+    got.append({
+        "body": body,
+        "priority": message.properties.get("priority"),
+        "headers": message.headers,
+        "routing_key": message.delivery_info.get("routing_key"),
+    })
+    message.ack()
+
+
+with Connection(url, transport_options=spec.get("transport_options", {})) as conn:
+    with Consumer(conn, [queue], callbacks=[on_message], accept=["json"]):
+        print("ready", flush=True)
+        deadline = time.time() + spec.get("timeout", 10)
+        while len(got) < spec["count"] and time.time() < deadline:
+            try:
+                conn.drain_events(timeout=0.5)
+            except socket.timeout:
+                pass
+print(json.dumps(got), flush=True)
