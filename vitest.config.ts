@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
+const FAULTS = '**/*.fault.test.ts';
 
 export default defineConfig({
   resolve: {
@@ -9,12 +10,32 @@ export default defineConfig({
     alias: [{ find: /^@nori\/([a-z-]+)$/, replacement: `${root}packages/$1/src/index.ts` }],
   },
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts', 'examples/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Two cores: more workers only make broker-bound tests slower and flakier.
     maxWorkers: 2,
     // The JSON report is what .ci/run's closing "tests: N passed, M failed" line is read from.
     reporters: ['default', ['json', { outputFile: '.vitest/report.json' }]],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'main',
+          include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts', 'examples/**/*.test.ts'],
+          exclude: [FAULTS, '**/node_modules/**'],
+        },
+      },
+      {
+        // Fault tests restart brokers and kill processes: after everything else, one file at a time.
+        extends: true,
+        test: {
+          name: 'faults',
+          include: [FAULTS],
+          exclude: ['**/node_modules/**'],
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });

@@ -47,8 +47,11 @@ const CAPABILITIES: StoreCapabilities = {
 
 /** nori's absolute expiry rides in the envelope's properties, which kombu ignores. */
 const EXPIRES_AT = 'nori_expires_at';
-/** How long one sweep may hold kombu's `unacked_mutex` (kombu uses 300 s too). */
-const MUTEX_MS = 300_000;
+/**
+ * How long one sweep may hold kombu's `unacked_mutex`. A sweep takes milliseconds; a process killed
+ * while holding it must not stop every sweep for kombu's 300 s.
+ */
+const MUTEX_MS = 5_000;
 const SWEEP_LIMIT = 1000;
 
 function wrap(error: unknown, what: string): Error {
@@ -81,11 +84,19 @@ export class RedisStore implements Store {
     this.#settings = redisSettings(url, options);
     this.#keys = new Keys(this.#settings.keyPrefix, this.#settings.db, this.#settings.prioritySteps);
     this.#client = new Redis(this.#settings.client);
-    this.#client.on('error', () => undefined); // surfaced through failed commands, not as unhandled events
+    // Connection errors surface through failed commands (and the transport's error events);
+    // ioredis would otherwise print unhandled 'error' events itself.
+    this.#client.on('error', () => undefined);
     this.fanout = {
       publish: (exchange, routingKey, envelope) => this.#publishFanout(exchange, routingKey, envelope),
       subscribe: (exchange, onEnvelope) => this.#subscribe(exchange, onEnvelope),
     };
+  }
+
+  #duplicate(): Redis {
+    const client = this.#client.duplicate();
+    client.on('error', () => undefined);
+    return client;
   }
 
   async connect(): Promise<void> {
@@ -237,7 +248,7 @@ export class RedisStore implements Store {
     const queue = queues[0] as string;
     // Until traffic shows otherwise, expect nori's default priority (0, kombu's bucket 9).
     const key = this.#hotBucket.get(queue) ?? this.#keys.bucket(queue, this.#keys.stepFor(toWirePriority(0)));
-    const client = this.#idleBlocking.pop() ?? this.#client.duplicate();
+    const client = this.#idleBlocking.pop() ?? this.#duplicate();
     this.#busyBlocking.add(client);
     const onAbort = (): void => client.disconnect();
     signal.addEventListener('abort', onAbort, { once: true });
@@ -323,8 +334,7 @@ export class RedisStore implements Store {
 
   async #subscribe(exchange: string, onEnvelope: (envelope: Envelope) => void): Promise<() => Promise<void>> {
     if (!this.#subscriber) {
-      const subscriber = this.#client.duplicate();
-      subscriber.on('error', () => undefined);
+      const subscriber = this.#duplicate();
       const dispatch = (key: string, text: string): void => {
         let envelope: Envelope;
         try {
