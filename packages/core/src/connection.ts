@@ -53,6 +53,8 @@ export class Connection extends Emitter<ConnectionEvents> {
   #transport: Transport | undefined;
   #connecting: Promise<Transport> | undefined;
   #declared = new Map<string, string>();
+  /** Entity objects already declared on this transport: the per-publish check is a lookup. */
+  #declaredObjects = new WeakSet<Exchange | Queue>();
   readonly #consumers = new Set<Consumer>();
 
   constructor(
@@ -93,6 +95,16 @@ export class Connection extends Emitter<ConnectionEvents> {
     return this;
   }
 
+  /** The transport if connected, else undefined (never connects). */
+  get activeTransport(): Transport | undefined {
+    return this.#transport;
+  }
+
+  /** Whether this entity object was declared on the current transport. */
+  isDeclared(entity: Exchange | Queue): boolean {
+    return (entity instanceof Exchange && entity.name === '') || this.#declaredObjects.has(entity);
+  }
+
   /** The connected transport, connecting on first use. */
   transport(): Promise<Transport> {
     if (this.#transport) return Promise.resolve(this.#transport);
@@ -116,6 +128,7 @@ export class Connection extends Emitter<ConnectionEvents> {
     await transport.connect();
     this.#transport = transport;
     this.#declared = new Map();
+    this.#declaredObjects = new WeakSet();
     return transport;
   }
 
@@ -142,6 +155,7 @@ export class Connection extends Emitter<ConnectionEvents> {
 
   /** Declare an exchange, or a queue with its exchanges and bindings; cached per connection. */
   async declare(entity: Exchange | Queue): Promise<void> {
+    if (this.isDeclared(entity)) return;
     const transport = await this.transport();
     if (entity instanceof Exchange) {
       if (entity.name === '') return;
@@ -151,6 +165,7 @@ export class Connection extends Emitter<ConnectionEvents> {
       if (this.#declared.get(key) === json) return;
       await transport.declareExchange(spec);
       this.#declared.set(key, json);
+      this.#declaredObjects.add(entity);
       return;
     }
     const spec = entity.spec();
@@ -160,6 +175,7 @@ export class Connection extends Emitter<ConnectionEvents> {
     for (const exchange of entity.exchanges()) await this.declare(exchange);
     await transport.declareQueue(spec);
     this.#declared.set(key, json);
+    this.#declaredObjects.add(entity);
   }
 
   async purge(queue: Queue | string): Promise<number> {
@@ -169,12 +185,14 @@ export class Connection extends Emitter<ConnectionEvents> {
   async deleteQueue(queue: Queue | string): Promise<void> {
     const name = typeof queue === 'string' ? queue : queue.name;
     this.#declared.delete(`queue:${name}`);
+    if (typeof queue !== 'string') this.#declaredObjects.delete(queue);
     await (await this.transport()).deleteQueue(name);
   }
 
   async deleteExchange(exchange: Exchange | string): Promise<void> {
     const name = typeof exchange === 'string' ? exchange : exchange.name;
     this.#declared.delete(`exchange:${name}`);
+    if (typeof exchange !== 'string') this.#declaredObjects.delete(exchange);
     await (await this.transport()).deleteExchange(name);
   }
 

@@ -8,7 +8,7 @@ import { ConnectionError, TimeoutError } from './errors.js';
 import { encodeBody, type EncodeOptions } from './payload.js';
 import type { Queue } from './queue.js';
 import { retry, type RetryPolicy } from './retry.js';
-import type { Headers, MessageProperties, OutgoingMessage } from './transport.js';
+import type { Headers, MessageProperties, OutgoingMessage, PublishTarget } from './transport.js';
 
 export interface ProducerOptions {
   /** Default exchange for `publish` (default: the nameless exchange). */
@@ -64,14 +64,45 @@ export class Producer {
     readonly options: ProducerOptions = {},
   ) {}
 
-  async publish(body: unknown, options: PublishOptions = {}): Promise<void> {
+  /**
+   * Resolves once the broker has the message. Not an async function on purpose: the common case
+   * (connected, nothing to declare, no retry) hands the transport's promise straight back, which
+   * saves a promise chain per message on the hot path.
+   */
+  publish(body: unknown, options: PublishOptions = {}): Promise<void> {
     const exchange = options.exchange ?? this.options.exchange ?? '';
+    let message: OutgoingMessage;
+    try {
+      message = this.#message(body, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const target: PublishTarget = {
+      exchange: typeof exchange === 'string' ? exchange : exchange.name,
+      routingKey: options.routingKey ?? this.options.routingKey ?? '',
+      mandatory: options.mandatory ?? false,
+      ...(options.delay !== undefined && { delay: options.delay }),
+      ...(options.timeout !== undefined && { timeout: options.timeout }),
+    };
+    const toDeclare = [...(options.declare ?? []), ...(exchange instanceof Exchange ? [exchange] : [])];
+    const transport = this.connection.activeTransport;
+    if (transport && !options.retry && toDeclare.every((e) => this.connection.isDeclared(e))) return transport.publish(message, target);
+    const send = async (): Promise<void> => {
+      const t = await this.connection.transport();
+      for (const entity of toDeclare) await this.connection.declare(entity);
+      await t.publish(message, target);
+    };
+    if (!options.retry) return send();
+    return retry(send, options.retryPolicy ?? DEFAULT_PUBLISH_RETRY, {
+      isRetryable: (error) => error instanceof ConnectionError || error instanceof TimeoutError,
+    });
+  }
+
+  #message(body: unknown, options: PublishOptions): OutgoingMessage {
+    const compression = options.compression ?? this.options.compression;
     const encoded = encodeBody(
       body,
-      {
-        ...options,
-        compression: options.compression ?? this.options.compression,
-      } as EncodeOptions,
+      compression === options.compression ? options : { ...options, compression },
       options.serializer ?? this.options.serializer ?? 'json',
     );
     const headers: Headers = { ...options.headers };
@@ -87,29 +118,7 @@ export class Producer {
     if (options.timestamp !== undefined) properties.timestamp = options.timestamp;
     if (options.type !== undefined) properties.type = options.type;
     if (options.appId !== undefined) properties.appId = options.appId;
-    const message: OutgoingMessage = {
-      body: encoded.body,
-      contentType: encoded.contentType,
-      contentEncoding: encoded.contentEncoding,
-      headers,
-      properties,
-    };
-    const target = {
-      exchange: typeof exchange === 'string' ? exchange : exchange.name,
-      routingKey: options.routingKey ?? this.options.routingKey ?? '',
-      mandatory: options.mandatory ?? false,
-      ...(options.delay !== undefined && { delay: options.delay }),
-      ...(options.timeout !== undefined && { timeout: options.timeout }),
-    };
-    const send = async (): Promise<void> => {
-      const transport = await this.connection.transport();
-      for (const entity of options.declare ?? []) await this.connection.declare(entity);
-      if (exchange instanceof Exchange && exchange.name !== '') await this.connection.declare(exchange);
-      await transport.publish(message, target);
-    };
-    if (!options.retry) return send();
-    await retry(send, options.retryPolicy ?? DEFAULT_PUBLISH_RETRY, {
-      isRetryable: (error) => error instanceof ConnectionError || error instanceof TimeoutError,
-    });
+    return { body: encoded.body, contentType: encoded.contentType, contentEncoding: encoded.contentEncoding, headers, properties };
   }
+
 }

@@ -39,6 +39,9 @@ export function redisSettings(url: BrokerUrl, options: TransportOptions): RedisS
     // 20 reconnect attempts and then fails (never silently dropped).
     retryStrategy: (times: number) => Math.min(times * 100, 2000),
     maxRetriesPerRequest: 20,
+    // Commands issued in the same tick go out in one write: publishes from concurrent callers
+    // pipeline without the caller doing anything.
+    enableAutoPipelining: true,
     ...(options.connectionName !== undefined && { connectionName: options.connectionName }),
   };
   if (url.username !== undefined) client.username = url.username;

@@ -251,20 +251,27 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
     return known?.type ?? 'direct';
   }
 
-  async publish(message: OutgoingMessage, target: PublishTarget): Promise<void> {
-    this.#assertOpen();
-    if (target.delay !== undefined && target.delay > 0 && !this.capabilities.nativeDelay) {
-      throw new UnsupportedFeatureError('this transport cannot delay messages (no nativeDelay capability)');
-    }
-    if (message.properties.expiration !== undefined && !this.capabilities.messageTtl) {
-      throw new UnsupportedFeatureError('this transport cannot expire messages (no messageTtl capability)');
+  /** Not async: a publish to the default exchange returns the store's promise directly (hot path). */
+  publish(message: OutgoingMessage, target: PublishTarget): Promise<void> {
+    try {
+      this.#assertOpen();
+      if (target.delay !== undefined && target.delay > 0 && !this.capabilities.nativeDelay) {
+        throw new UnsupportedFeatureError('this transport cannot delay messages (no nativeDelay capability)');
+      }
+      if (message.properties.expiration !== undefined && !this.capabilities.messageTtl) {
+        throw new UnsupportedFeatureError('this transport cannot expire messages (no messageTtl capability)');
+      }
+    } catch (error) {
+      return Promise.reject(error);
     }
     const envelope = toEnvelope(message, target.exchange, target.routingKey, randomUUID());
     const readyAt = target.delay !== undefined && target.delay > 0 ? Date.now() + target.delay : undefined;
-    const routed = await this.#route(target.exchange, target.routingKey, envelope, readyAt);
-    if (!routed && target.mandatory) {
-      this.emit('returned', { message, exchange: target.exchange, routingKey: target.routingKey, replyText: 'NO_ROUTE' });
-    }
+    if (target.exchange === '') return this.#put(target.routingKey, envelope, readyAt);
+    return this.#route(target.exchange, target.routingKey, envelope, readyAt).then((routed) => {
+      if (!routed && target.mandatory) {
+        this.emit('returned', { message, exchange: target.exchange, routingKey: target.routingKey, replyText: 'NO_ROUTE' });
+      }
+    });
   }
 
   /** Deliver an envelope through an exchange; false when no queue took it. */
@@ -294,7 +301,8 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
     const perMessage = envelope.properties.expiration ? Number(envelope.properties.expiration) : undefined;
     const ttl = [perMessage, spec?.messageTtl].filter((x): x is number => x !== undefined && Number.isFinite(x));
     const start = readyAt ?? Date.now();
-    return this.#store.put(queue, { ...envelope, properties: { ...envelope.properties, priority } }, {
+    const stored = priority === envelope.properties.priority ? envelope : { ...envelope, properties: { ...envelope.properties, priority } };
+    return this.#store.put(queue, stored, {
       priority,
       ...(readyAt !== undefined && { readyAt }),
       ...(ttl.length > 0 && { expiresAt: start + Math.min(...ttl) }),
