@@ -1,0 +1,71 @@
+/**
+ * An amqplib message as a nori Delivery. Settling is tied to the channel the message came on: after
+ * that channel died (reconnect), an ack with its old delivery tag would close the new channel, so
+ * it is skipped (the broker redelivers the message) and logged.
+ */
+import type { Channel, ConsumeMessage, GetMessage } from 'amqplib';
+import type { Delivery, Logger, MessageProperties } from '@nori/core';
+
+export interface ChannelSlot {
+  /** The live channel, or undefined once it closed. */
+  readonly channel: Channel | undefined;
+}
+
+function properties(p: ConsumeMessage['properties']): MessageProperties {
+  const out: MessageProperties = {};
+  if (p.deliveryMode === 1 || p.deliveryMode === 2) out.deliveryMode = p.deliveryMode;
+  if (typeof p.priority === 'number') out.priority = p.priority;
+  if (p.correlationId != null) out.correlationId = String(p.correlationId);
+  if (p.replyTo != null) out.replyTo = String(p.replyTo);
+  if (p.expiration != null) out.expiration = Number(p.expiration);
+  if (p.messageId != null) out.messageId = String(p.messageId);
+  if (typeof p.timestamp === 'number') out.timestamp = p.timestamp;
+  if (p.type != null) out.type = String(p.type);
+  if (p.userId != null) out.userId = String(p.userId);
+  if (p.appId != null) out.appId = String(p.appId);
+  return out;
+}
+
+export function toDelivery(
+  queue: string,
+  message: ConsumeMessage | GetMessage,
+  channel: Channel,
+  slot: ChannelSlot,
+  noAck: boolean,
+  logger: Logger,
+  onSettled: () => void,
+): Delivery {
+  let settled = false;
+  const settle = (action: (ch: Channel) => void) => async (): Promise<void> => {
+    if (settled) return;
+    settled = true;
+    if (!noAck) {
+      if (slot.channel === channel) action(channel);
+      else logger.warn({ queue, deliveryTag: message.fields.deliveryTag }, 'not settling a message of a closed channel; the broker redelivers it');
+    }
+    // After the ack is written: the subscription may close its channel once nothing is unsettled.
+    onSettled();
+  };
+  const headers = message.properties.headers ?? {};
+  const count = headers['x-delivery-count'];
+  return {
+    queue,
+    body: message.content,
+    contentType: message.properties.contentType as string | undefined,
+    contentEncoding: message.properties.contentEncoding as string | undefined,
+    headers,
+    properties: properties(message.properties),
+    deliveryInfo: {
+      exchange: message.fields.exchange,
+      routingKey: message.fields.routingKey,
+      ...('consumerTag' in message.fields && { consumerTag: message.fields.consumerTag }),
+      deliveryTag: message.fields.deliveryTag,
+      redelivered: message.fields.redelivered,
+      ...(typeof count === 'number' && { deliveryCount: count }),
+    },
+    ack: settle((ch) => ch.ack(message)),
+    reject: settle((ch) => ch.nack(message, false, false)),
+    requeue: settle((ch) => ch.nack(message, false, true)),
+    release: settle((ch) => ch.nack(message, false, true)),
+  };
+}

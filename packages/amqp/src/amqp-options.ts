@@ -1,0 +1,59 @@
+/**
+ * URL + transport options → amqplib's connect options, kombu's rules: `pyamqp://` is `amqp://`,
+ * the virtual host is the path (`//` is '/', no path is the default '/'), guest/guest by default.
+ */
+import type { Options, SocketOptions } from 'amqplib';
+import { InvalidArgumentError, type BrokerUrl, type RetryPolicy, type TransportOptions } from '@nori/core';
+
+export interface AmqpSettings {
+  /** Per-publish confirm timeout, ms. */
+  readonly publishTimeout: number;
+  /** Publishes held while disconnected before `publish()` fails with PublishBufferFullError. */
+  readonly maxBufferedPublishes: number;
+  readonly reconnect: RetryPolicy;
+}
+
+function num(value: unknown, what: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`amqp option ${what} must be a non-negative number, got ${String(value)}`);
+  return n;
+}
+
+export function connectOptions(url: BrokerUrl, options: TransportOptions): { connect: Options.Connect; socket: SocketOptions } {
+  const tls = url.scheme === 'amqps';
+  const o = options.transportOptions;
+  const heartbeat = options.heartbeat ?? num(url.query['heartbeat'], 'heartbeat', 60);
+  return {
+    connect: {
+      protocol: tls ? 'amqps' : 'amqp',
+      hostname: url.hostname ?? '127.0.0.1',
+      port: url.port ?? (tls ? 5671 : 5672),
+      username: url.username ?? 'guest',
+      password: url.password ?? 'guest',
+      vhost: url.virtualHost ?? '/',
+      heartbeat,
+      ...(url.query['frame_max'] !== undefined && { frameMax: num(url.query['frame_max'], 'frame_max', 0) }),
+    },
+    socket: {
+      timeout: options.connectTimeout,
+      noDelay: true,
+      ...(tls && (o['tls'] as object | undefined)),
+      clientProperties: { connection_name: options.connectionName ?? `nori ${process.pid}`, product: 'nori' },
+    },
+  };
+}
+
+export function amqpSettings(options: TransportOptions): AmqpSettings {
+  const o = options.transportOptions;
+  return {
+    publishTimeout: num(o['publishTimeout'], 'publishTimeout', 30_000),
+    maxBufferedPublishes: num(o['maxBufferedPublishes'], 'maxBufferedPublishes', 10_000),
+    reconnect: {
+      intervalStart: num(o['reconnectIntervalStart'], 'reconnectIntervalStart', 100),
+      intervalStep: num(o['reconnectIntervalStep'], 'reconnectIntervalStep', 500),
+      intervalMax: num(o['reconnectIntervalMax'], 'reconnectIntervalMax', 5_000),
+      ...(o['reconnectMaxRetries'] !== undefined && { maxRetries: num(o['reconnectMaxRetries'], 'reconnectMaxRetries', 0) }),
+    },
+  };
+}
