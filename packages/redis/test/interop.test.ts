@@ -2,53 +2,17 @@
  * Python kombu 5.2 (Debian's /usr/bin/python3) and nori on the same Redis: messages go both ways
  * through the default, direct, topic and fanout exchanges, and priorities keep their order.
  */
-import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Connection, Exchange, Queue } from '@nori/core';
 import { collect } from '@nori/testing';
 import '@nori/redis';
+import { kombuConsume, kombuPublish } from '../../../test/python/kombu.js';
 
-const run = promisify(execFile);
-const PYTHON = '/usr/bin/python3';
 const BROKER = 'redis://127.0.0.1:6379/0';
-const script = (name: string): string => fileURLToPath(new URL(`./python/${name}`, import.meta.url));
 const name = (what: string): string => `interop-${what}-${randomUUID().slice(0, 8)}`;
-
-interface Received {
-  body: unknown;
-  priority: number | null;
-  headers: Record<string, unknown>;
-  routing_key: string;
-}
-
-async function pythonPublish(spec: object): Promise<void> {
-  await run(PYTHON, [script('kombu_publish.py'), BROKER, JSON.stringify(spec)], { timeout: 20_000 });
-}
-
-/** Start a Python consumer; resolves `ready` once it consumes, `result` with what it received. */
-function pythonConsume(spec: object): { ready: Promise<void>; result: Promise<Received[]> } {
-  const child = spawn(PYTHON, [script('kombu_consume.py'), BROKER, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  let markReady!: () => void;
-  const ready = new Promise<void>((resolve) => (markReady = resolve));
-  child.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-    if (out.includes('ready\n')) markReady();
-  });
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const result = new Promise<Received[]>((resolve, reject) =>
-    child.on('exit', (code) => {
-      const last = out.trim().split('\n').at(-1) ?? '';
-      if (code !== 0) reject(new Error(`python consumer exited ${code}: ${err}`));
-      else resolve(JSON.parse(last) as Received[]);
-    }),
-  );
-  return { ready, result };
-}
+const pythonPublish = (spec: object): Promise<void> => kombuPublish(BROKER, spec);
+const pythonConsume = (spec: object): ReturnType<typeof kombuConsume> => kombuConsume(BROKER, spec);
 
 const conn = new Connection(BROKER);
 afterAll(() => conn.close());

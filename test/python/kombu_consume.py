@@ -1,6 +1,6 @@
 """Consume with Python kombu and print what arrived as JSON: argv[1] = URL, argv[2] = JSON spec
 {"queue": name, "exchange": name|"", "type": ..., "routing_key": ..., "count": n, "timeout": s,
- "transport_options": {...}}. Prints "ready" once consuming, then one JSON line at the end."""
+ "max_priority": n, "transport_options": {...}}. Prints "ready" once consuming, then one JSON line at the end."""
 import json
 import socket
 import sys
@@ -10,7 +10,12 @@ from kombu import Connection, Consumer, Exchange, Queue
 
 url, spec = sys.argv[1], json.loads(sys.argv[2])
 exchange = Exchange(spec["exchange"], type=spec.get("type", "direct")) if spec["exchange"] else Exchange("")
-queue = Queue(spec["queue"], exchange=exchange, routing_key=spec.get("routing_key", spec["queue"]))
+queue = Queue(
+    spec["queue"],
+    exchange=exchange,
+    routing_key=spec.get("routing_key", spec["queue"]),
+    max_priority=spec.get("max_priority"),
+)
 got = []
 
 

@@ -1,0 +1,50 @@
+/** Drive Debian's Python kombu 5.2 (/usr/bin/python3) from interop tests, for any broker URL. */
+import { execFile, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+export const PYTHON = '/usr/bin/python3';
+const script = (name: string): string => fileURLToPath(new URL(`./${name}`, import.meta.url));
+
+export interface KombuReceived {
+  body: unknown;
+  priority: number | null;
+  headers: Record<string, unknown>;
+  routing_key: string;
+}
+
+/** Publish with kombu; see kombu_publish.py for the spec. */
+export async function kombuPublish(url: string, spec: object): Promise<void> {
+  await run(PYTHON, [script('kombu_publish.py'), url, JSON.stringify(spec)], { timeout: 20_000 });
+}
+
+/** Start a kombu consumer; `ready` once it consumes, `result` with what it received. */
+export function kombuConsume(url: string, spec: object): { ready: Promise<void>; result: Promise<KombuReceived[]> } {
+  const child = spawn(PYTHON, [script('kombu_consume.py'), url, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  let markReady!: () => void;
+  let failed!: (e: Error) => void;
+  const ready = new Promise<void>((resolve, reject) => {
+    markReady = resolve;
+    failed = reject;
+  });
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+    if (out.includes('ready\n')) markReady();
+  });
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const result = new Promise<KombuReceived[]>((resolve, reject) =>
+    child.on('exit', (code) => {
+      if (code !== 0) {
+        const error = new Error(`python consumer exited ${code}: ${err}`);
+        failed(error);
+        reject(error);
+        return;
+      }
+      resolve(JSON.parse(out.trim().split('\n').at(-1) ?? '[]') as KombuReceived[]);
+    }),
+  );
+  return { ready, result };
+}
