@@ -108,7 +108,8 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
   #next = 0;
   #model: ChannelModel | undefined;
   #publisher: ConfirmChannel | undefined;
-  #publisherError: Error | undefined;
+  /** Why a publisher channel was closed by the broker (404 on a missing exchange, ...). */
+  readonly #channelErrors = new WeakMap<Channel, Error>();
   #admin: Channel | undefined;
   readonly #getter: ChannelSlot & { channel: Channel | undefined } = { channel: undefined };
   /** Declarations to replay after a reconnect, in the order they were made. */
@@ -261,7 +262,7 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
     if (this.#publisher) return this.#publisher;
     const model = this.#model ?? (await this.#connected());
     const ch = await model.createConfirmChannel();
-    ch.on('error', (e: Error) => (this.#publisherError = e));
+    ch.on('error', (e: Error) => this.#channelErrors.set(ch, e));
     ch.on('close', () => {
       if (this.#publisher === ch) this.#publisher = undefined;
     });
@@ -280,7 +281,6 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
       });
     });
     this.#publisher = ch;
-    this.#publisherError = undefined;
     return ch;
   }
 
@@ -408,15 +408,22 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
   }
 
   #confirmed(p: PendingPublish, ch: ConfirmChannel, err: unknown): void {
-    if (!this.#unconfirmed.delete(p)) return; // already re-buffered after a connection loss
-    if (!err) return p.resolve();
-    if (this.#publisherError && this.#publisher !== ch && this.#state === 'connected') {
-      // The channel was closed by the broker because of this or another publish (e.g. 404).
-      p.reject(amqpError(this.#publisherError, `publish to "${p.target.exchange}"`));
-    } else if (this.#state === 'connected') {
-      p.reject(new PublishNackedError(`broker refused the message for "${p.target.exchange}" / "${p.target.routingKey}"`));
-    } else {
-      this.#buffer.push(p);
+    if (!this.#unconfirmed.has(p)) return; // already re-buffered after a connection loss
+    if (!err) {
+      this.#unconfirmed.delete(p);
+      return p.resolve();
+    }
+    if ((err as Error).message === 'message nacked') {
+      this.#unconfirmed.delete(p);
+      return p.reject(new PublishNackedError(`broker refused the message for "${p.target.exchange}" / "${p.target.routingKey}"`));
+    }
+    // The channel closed before the confirm. Closed by the broker over this channel (e.g. 404):
+    // fail the publish. Closed because the connection went away (320 and friends): it stays
+    // unconfirmed, and the connection-loss handler sends it again after the reconnect.
+    const channelError = this.#channelErrors.get(ch) as { code?: number } | undefined;
+    if (channelError && channelError.code !== undefined && channelError.code < 500 && channelError.code !== 320) {
+      this.#unconfirmed.delete(p);
+      p.reject(amqpError(channelError, `publish to "${p.target.exchange}"`));
     }
   }
 
