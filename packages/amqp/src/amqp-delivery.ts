@@ -6,6 +6,8 @@
 import type { Channel, ConsumeMessage, GetMessage } from 'amqplib';
 import type { Delivery, Logger, MessageProperties } from '@nori/core';
 
+const RESOLVED = Promise.resolve();
+
 export interface ChannelSlot {
   /** The live channel, or undefined once it closed. */
   readonly channel: Channel | undefined;
@@ -36,8 +38,9 @@ export function toDelivery(
   onSettled: () => void,
 ): Delivery {
   let settled = false;
-  const settle = (action: (ch: Channel) => void) => async (): Promise<void> => {
-    if (settled) return;
+  // amqplib's ack/nack are synchronous writes: no promise chain per message beyond the one returned.
+  const settle = (action: (ch: Channel) => void) => (): Promise<void> => {
+    if (settled) return RESOLVED;
     settled = true;
     if (!noAck) {
       if (slot.channel === channel) action(channel);
@@ -45,6 +48,7 @@ export function toDelivery(
     }
     // After the ack is written: the subscription may close its channel once nothing is unsettled.
     onSettled();
+    return RESOLVED;
   };
   const headers = message.properties.headers ?? {};
   const count = headers['x-delivery-count'];

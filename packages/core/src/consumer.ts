@@ -123,14 +123,17 @@ export class Consumer extends Emitter<ConsumerEvents> {
     while (!this.#stopping && this.#running < this.#concurrency && this.#waiting.length > 0) {
       const message = this.#waiting.shift() as Message;
       this.#running++;
-      void this.#handle(message).finally(() => {
-        this.#running--;
-        if (this.#running === 0) this.#idle?.();
-        this.#pump();
-      });
+      void this.#handle(message).then(this.#finished);
     }
   }
 
+  readonly #finished = (): void => {
+    this.#running--;
+    if (this.#running === 0) this.#idle?.();
+    this.#pump();
+  };
+
+  /** Never rejects: every failure is settled and reported inside. */
   async #handle(message: Message): Promise<void> {
     try {
       message.decode();

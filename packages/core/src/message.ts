@@ -87,11 +87,14 @@ export class Message {
     return this.#settle('RELEASED', () => this.delivery.release());
   }
 
-  async #settle(next: MessageState, action: () => Promise<void>): Promise<void> {
+  /** Not async: settling is on every message's path, and the transport's promise is enough. */
+  #settle(next: MessageState, action: () => Promise<void>): Promise<void> {
     if (this.#state !== 'RECEIVED') {
-      throw new MessageStateError(`message ${String(this.deliveryTag)} was already settled (${this.#state}); cannot ${next.toLowerCase()} it`);
+      return Promise.reject(
+        new MessageStateError(`message ${String(this.deliveryTag)} was already settled (${this.#state}); cannot ${next.toLowerCase()} it`),
+      );
     }
     this.#state = next;
-    await action();
+    return action();
   }
 }
