@@ -1,0 +1,36 @@
+/**
+ * @nori/compression: importing it registers kombu's codecs under kombu's names and MIME types
+ * (carried in the `compression` header), plus both implementations by explicit name:
+ *
+ *   zlib     application/x-gzip     kombu's (zlib framing); reads gzip framing too   zlib-node, zlib-fflate
+ *   gzip     application/gzip       real gzip framing (nori; kombu cannot read it)   gzip-node, gzip-fflate
+ *   deflate  application/x-deflate  raw deflate (nori; kombu cannot read it)         deflate-node, deflate-fflate
+ *   brotli   application/x-brotli   node:zlib
+ *   zstd     application/zstd       node:zlib where the runtime has it (Node ≥ 22.15), else a clear error
+ *   bzip2    application/x-bz2      not available: a clear error
+ *   lzma     application/x-lzma     not available: a clear error
+ *
+ * The default implementation of zlib, gzip and deflate is node:zlib, the faster one in
+ * benchmarks/codecs on this machine (see benchmarks/README.md).
+ */
+import { registerCompressor, type Compressor } from '@nori/core';
+import { deflateFflate, gzipFflate, zlibFflate } from './fflate-codecs.js';
+import { brotliNode, deflateNode, gzipNode, unavailable, zlibNode, zstd } from './node-codecs.js';
+
+const named = (codec: Compressor, name: string, aliases: string[] = []): Compressor => ({ ...codec, name, aliases });
+
+export const zlibCodec = named(zlibNode, 'zlib');
+export const gzipCodec = named(gzipNode, 'gzip');
+export const deflateCodec = named(deflateNode, 'deflate');
+export const bzip2 = unavailable('bzip2', 'application/x-bz2', ['bzip'], 'bzip2 compression is not supported by @nori/compression (no maintained pure-JS codec); use zlib, brotli or zstd');
+export const lzma = unavailable('lzma', 'application/x-lzma', ['xz'], 'lzma compression is not supported by @nori/compression (no maintained pure-JS codec); use zlib, brotli or zstd');
+
+/** Register every codec. The explicit implementations go first so each MIME type ends on its default. */
+export function registerCompression(): void {
+  for (const codec of [zlibFflate, gzipFflate, deflateFflate, zlibNode, gzipNode, deflateNode]) registerCompressor(codec);
+  for (const codec of [zlibCodec, gzipCodec, deflateCodec, brotliNode, zstd, bzip2, lzma]) registerCompressor(codec);
+}
+
+registerCompression();
+
+export { zlibNode, gzipNode, deflateNode, brotliNode, zstd, zlibFflate, gzipFflate, deflateFflate };

@@ -1,0 +1,54 @@
+/**
+ * Codecs on node:zlib. Decompression passes `maxOutputLength`, so a bomb stops at the cap inside
+ * zlib instead of allocating its full output.
+ */
+import zlib from 'node:zlib';
+import { CompressorNotInstalledError, DecodeError, MessageTooLargeError, type Compressor } from '@nori/core';
+
+type Sync = (data: Uint8Array, options?: zlib.ZlibOptions | zlib.BrotliOptions) => Buffer;
+
+export function nodeDecompress(name: string, fn: Sync, data: Uint8Array, maxOutputLength: number): Uint8Array {
+  try {
+    return fn(data, { maxOutputLength });
+  } catch (error) {
+    const e = error as { code?: string; message?: string };
+    if (e.code === 'ERR_BUFFER_TOO_LARGE' || /larger than|maxOutputLength/i.test(e.message ?? '')) {
+      throw new MessageTooLargeError(`${name}: decompressed body is over the limit of ${maxOutputLength} bytes`, { cause: error });
+    }
+    throw new DecodeError(`${name}: corrupt or truncated data (${e.message ?? String(error)})`, { cause: error });
+  }
+}
+
+function codec(name: string, contentType: string, compress: Sync, decompress: Sync, aliases: string[] = []): Compressor {
+  return {
+    name,
+    contentType,
+    aliases,
+    compress: (data) => compress(data),
+    decompress: (data, max) => nodeDecompress(name, decompress, data, max),
+  };
+}
+
+/** kombu's zlib: zlib framing under application/x-gzip; reads gzip framing too (unzip detects it). */
+export const zlibNode = codec('zlib-node', 'application/x-gzip', zlib.deflateSync, zlib.unzipSync);
+/** Real gzip framing (RFC 1952). */
+export const gzipNode = codec('gzip-node', 'application/gzip', zlib.gzipSync, zlib.unzipSync);
+/** Raw deflate (RFC 1951), no framing. */
+export const deflateNode = codec('deflate-node', 'application/x-deflate', zlib.deflateRawSync, zlib.inflateRawSync);
+export const brotliNode = codec('brotli', 'application/x-brotli', (d) => zlib.brotliCompressSync(d), zlib.brotliDecompressSync);
+
+/** Node 22.15+/23.8+ have zstd in node:zlib; on older runtimes the codec says what is needed. */
+const zstdCompress = (zlib as unknown as { zstdCompressSync?: Sync }).zstdCompressSync;
+const zstdDecompress = (zlib as unknown as { zstdDecompressSync?: Sync }).zstdDecompressSync;
+export const zstd: Compressor =
+  zstdCompress && zstdDecompress
+    ? codec('zstd', 'application/zstd', zstdCompress, zstdDecompress, ['zstandard'])
+    : unavailable('zstd', 'application/zstd', ['zstandard'], `zstd needs Node.js 22.15 or newer (node:zlib has no zstd in ${process.version})`);
+
+/** A codec nori knows by name but cannot run here: using it is a clear error, never a silent no-op. */
+export function unavailable(name: string, contentType: string, aliases: string[], why: string): Compressor {
+  const fail = (): never => {
+    throw new CompressorNotInstalledError(why);
+  };
+  return { name, contentType, aliases, compress: fail, decompress: fail };
+}

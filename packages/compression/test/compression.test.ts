@@ -1,0 +1,80 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import zlib from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { CompressorNotInstalledError, Connection, DecodeError, getCompressor, MessageTooLargeError, Queue, type Message } from '@nori/core';
+import '@nori/compression';
+
+const text = Buffer.from(JSON.stringify({ rows: Array.from({ length: 500 }, (_, i) => ({ i, name: `row ${i}`, ok: i % 2 === 0 })) }));
+const IMPLEMENTATIONS = ['zlib', 'zlib-node', 'zlib-fflate', 'gzip', 'gzip-node', 'gzip-fflate', 'deflate', 'deflate-node', 'deflate-fflate', 'brotli'];
+
+describe('compression codecs', () => {
+  for (const name of IMPLEMENTATIONS) {
+    it(`${name}: round trip, and compresses`, () => {
+      const c = getCompressor(name);
+      const packed = c.compress(text);
+      expect(packed.length).toBeLessThan(text.length / 3);
+      expect(Buffer.from(c.decompress(packed, 1 << 20)).equals(text)).toBe(true);
+    });
+
+    it(`${name}: corrupt and truncated input is a DecodeError naming the codec`, () => {
+      const c = getCompressor(name);
+      const packed = Buffer.from(c.compress(text));
+      expect(() => c.decompress(randomBytes(200), 1 << 20)).toThrow(DecodeError);
+      expect(() => c.decompress(packed.subarray(0, packed.length - 20), 1 << 20)).toThrow(DecodeError);
+      expect(() => c.decompress(randomBytes(200), 1 << 20)).toThrow(new RegExp(name.split('-')[0] as string));
+    });
+
+    it(`${name}: a decompression bomb stops at the configured maximum`, () => {
+      const c = getCompressor(name);
+      const bomb = c.compress(new Uint8Array(64 * 1024 * 1024)); // 64 MiB of zeros, a few KB compressed
+      expect(bomb.length).toBeLessThan(512 * 1024);
+      expect(() => c.decompress(bomb, 1024 * 1024)).toThrow(MessageTooLargeError);
+    });
+  }
+
+  it('zlib (kombu’s application/x-gzip) also reads real gzip framing; the two implementations agree', () => {
+    const gz = zlib.gzipSync(text);
+    expect(Buffer.from(getCompressor('zlib-node').decompress(gz, 1 << 20)).equals(text)).toBe(true);
+    expect(Buffer.from(getCompressor('zlib-fflate').decompress(gz, 1 << 20)).equals(text)).toBe(true);
+    expect(Buffer.from(getCompressor('zlib-node').decompress(getCompressor('zlib-fflate').compress(text), 1 << 20)).equals(text)).toBe(true);
+    expect(getCompressor('application/x-gzip').name).toBe('zlib');
+  });
+
+  it('bzip2, lzma and (below Node 22.15) zstd are known names that fail clearly', () => {
+    expect(() => getCompressor('bzip2').compress(text)).toThrow(CompressorNotInstalledError);
+    expect(() => getCompressor('application/x-lzma').decompress(text, 10)).toThrow(CompressorNotInstalledError);
+    const hasZstd = typeof (zlib as { zstdCompressSync?: unknown }).zstdCompressSync === 'function';
+    if (hasZstd) expect(Buffer.from(getCompressor('zstd').decompress(getCompressor('zstd').compress(text), 1 << 20)).equals(text)).toBe(true);
+    else expect(() => getCompressor('zstd').compress(text)).toThrow(/Node\.js 22\.15/);
+  });
+});
+
+describe('a consumer meets corrupt or oversized compressed messages', () => {
+  it('rejects them, reports each, and keeps consuming', async () => {
+    const conn = new Connection('memory://');
+    const q = new Queue(`codec-${randomUUID().slice(0, 8)}`);
+    const producer = conn.producer();
+    await producer.publish({ n: 1 }, { routingKey: q.name, declare: [q], compression: 'zlib' });
+    await producer.publish(randomBytes(100), { routingKey: q.name, contentType: 'application/json', headers: { compression: 'application/x-gzip' } });
+    await producer.publish(new Uint8Array(8 * 1024 * 1024).fill(32), { routingKey: q.name, contentType: 'application/json', compression: 'brotli' });
+    await producer.publish({ n: 2 }, { routingKey: q.name, compression: 'brotli' });
+    const seen: unknown[] = [];
+    const errors: Error[] = [];
+    let done!: () => void;
+    const finished = new Promise<void>((r) => (done = r));
+    const consumer = conn.consumer([q], { maxDecompressedSize: 1024 * 1024 }, async (m: Message) => {
+      seen.push(m.body);
+      expect(m.headers['compression']).toBeDefined();
+      await m.ack();
+      if (seen.length === 2) done();
+    });
+    consumer.on('error', (e) => errors.push(e));
+    await consumer.start();
+    await finished;
+    await consumer.stop();
+    expect(seen).toEqual([{ n: 1 }, { n: 2 }]);
+    expect(errors.map((e) => e.constructor)).toEqual([DecodeError, MessageTooLargeError]);
+    expect(await conn.queueSize(q)).toBe(0);
+    await conn.close();
+  });
+});
