@@ -10,7 +10,8 @@ interface Stream {
   push(chunk: Uint8Array, final?: boolean): void;
 }
 
-const SLICE = 1024;
+/** Input per push: small enough that one push inflates to at most ~16 MB (deflate's ratio cap is ~1032). */
+const SLICE = 16 * 1024;
 
 function streamed(name: string, stream: Stream, data: Uint8Array, max: number): Uint8Array {
   const chunks: Uint8Array[] = [];

@@ -8,24 +8,20 @@
 import { Packr } from 'msgpackr';
 import { DecodeError, EncodeError, type Serializer } from '@nori/core';
 
-function hasFunction(value: unknown, depth = 0): boolean {
-  if (typeof value === 'function' || typeof value === 'symbol') return true;
-  if (depth > 64 || typeof value !== 'object' || value === null || ArrayBuffer.isView(value) || value instanceof Date) return false;
-  for (const v of Array.isArray(value) ? value : Object.values(value)) if (hasFunction(v, depth + 1)) return true;
-  return false;
-}
-
 function create(name: string, contentType: string, packr: Packr): Serializer {
+  // msgpackr writes functions as nil unless told otherwise: refuse them, as JSON does.
+  (packr as Packr & { writeFunction?: () => never }).writeFunction = () => {
+    throw new EncodeError('cannot serialize a function as MessagePack');
+  };
   return {
     name,
     contentType,
     contentEncoding: 'binary',
     encode(body) {
-      // msgpackr quietly writes functions as nil: refuse them, as JSON does.
-      if (hasFunction(body)) throw new EncodeError('cannot serialize a function or symbol as MessagePack');
       try {
         return packr.pack(body);
       } catch (error) {
+        if (error instanceof EncodeError) throw error;
         throw new EncodeError(`cannot serialize body as MessagePack: ${(error as Error).message}`, { cause: error });
       }
     },

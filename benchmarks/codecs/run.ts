@@ -1,0 +1,105 @@
+/**
+ * Serializer and compression throughput: each nori codec beside the raw library call it wraps,
+ * in the same run. Payloads: a Celery task message (~300 B), a 10 KB object, a 1 MB object, and
+ * optionally your own JSON file.
+ *   pnpm bench:codecs [--file payload.json] [--runs 5] [--json out.json] [--only 10KB]
+ */
+import { readFileSync } from 'node:fs';
+import zlib from 'node:zlib';
+import { gzipSync, gunzipSync, unzlibSync, zlibSync } from 'fflate';
+import yaml from 'js-yaml';
+import { Packr } from 'msgpackr';
+import { getCompressor, getSerializer } from '@nori/core';
+import '@nori/compression';
+import '@nori/msgpack';
+import '@nori/yaml';
+import { Bench } from '../lib/harness.js';
+
+const arg = (name: string): string | undefined => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? undefined : process.argv[i + 1];
+};
+const version = (pkg: string): string => (JSON.parse(readFileSync(new URL(`../../node_modules/${pkg}/package.json`, import.meta.url), 'utf8')) as { version: string }).version;
+
+function object(bytes: number): unknown {
+  const rows: unknown[] = [];
+  let i = 0;
+  while (JSON.stringify(rows).length < bytes) {
+    rows.push({ id: i, name: `customer ${i}`, email: `c${i}@example.com`, active: i % 3 !== 0, balance: i * 13.37, tags: ['a', 'b', String(i % 7)] });
+    i++;
+  }
+  return { rows };
+}
+
+const celeryTask = [[2, 3], {}, { callbacks: null, errbacks: null, chain: null, chord: null, note: 'resize image-0001.png to 640x480', tenant: 'acme', retries: 0 }];
+const payloads: Array<[string, unknown]> = [
+  ['celery task', celeryTask],
+  ['10KB', object(10_000)],
+  ['1MB', object(1_000_000)],
+];
+const file = arg('file');
+if (file) payloads.push([file, JSON.parse(readFileSync(file, 'utf8')) as unknown]);
+const only = arg('only');
+
+const bench = new Bench('codecs', {
+  payloads: Object.fromEntries(payloads.map(([n, v]) => [n, `${JSON.stringify(v).length} B as JSON`])),
+  msgpackr: version('msgpackr'),
+  'js-yaml': version('js-yaml'),
+  fflate: version('fflate'),
+  zlib: process.versions.zlib,
+});
+
+const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false, int64AsType: 'number' });
+const loops = (size: number): number => Math.max(3, Math.round(2_000_000 / size));
+
+for (const [label, value] of payloads) {
+  if (only && label !== only) continue;
+  const size = JSON.stringify(value).length;
+  const n = loops(size);
+  const rawSerializers: Record<string, { encode: (v: unknown) => Uint8Array; decode: (b: Uint8Array) => unknown; raw: string }> = {
+    json: { encode: (v) => Buffer.from(JSON.stringify(v)), decode: (b) => JSON.parse(Buffer.from(b).toString('utf8')), raw: 'JSON.stringify/parse' },
+    msgpack: { encode: (v) => packr.pack(v), decode: (b) => packr.unpack(b), raw: 'msgpackr pack/unpack' },
+    yaml: { encode: (v) => Buffer.from(yaml.dump(v, { noRefs: true })), decode: (b) => yaml.load(Buffer.from(b).toString('utf8')), raw: 'js-yaml dump/load' },
+  };
+  for (const [name, raw] of Object.entries(rawSerializers)) {
+    if (name === 'yaml' && size > 100_000) continue; // js-yaml on 1 MB takes seconds per call
+    const nori = getSerializer(name);
+    const encoded = nori.encode(value);
+    const loop = (fn: () => void) => async (): Promise<number> => {
+      for (let i = 0; i < n; i++) fn();
+      return n;
+    };
+    bench.add({ group: `${label}: ${name} encode`, name: raw.raw, baseline: true, unit: 'ops/s', run: loop(() => raw.encode(value)) });
+    bench.add({ group: `${label}: ${name} encode`, name: `nori ${name}`, unit: 'ops/s', run: loop(() => nori.encode(value)) });
+    bench.add({ group: `${label}: ${name} decode`, name: raw.raw, baseline: true, unit: 'ops/s', run: loop(() => raw.decode(encoded)) });
+    bench.add({ group: `${label}: ${name} decode`, name: `nori ${name}`, unit: 'ops/s', run: loop(() => nori.decode(encoded)) });
+  }
+
+  const data = getSerializer('json').encode(value);
+  const rawCodecs: Array<[string, (d: Uint8Array) => Uint8Array, (d: Uint8Array) => Uint8Array, string[]]> = [
+    ['node:zlib deflateSync/inflateSync', (d) => zlib.deflateSync(d), (d) => zlib.inflateSync(d), ['zlib-node', 'zlib-fflate']],
+    ['fflate zlibSync/unzlibSync', (d) => zlibSync(d), (d) => unzlibSync(d), ['zlib-fflate']],
+    ['node:zlib gzipSync/gunzipSync', (d) => zlib.gzipSync(d), (d) => zlib.gunzipSync(d), ['gzip-node', 'gzip-fflate']],
+    ['fflate gzipSync/gunzipSync', (d) => gzipSync(d), (d) => gunzipSync(d), ['gzip-fflate']],
+    ['node:zlib brotli', (d) => zlib.brotliCompressSync(d), (d) => zlib.brotliDecompressSync(d), ['brotli']],
+  ];
+  for (const [rawName, compress, decompress, noriNames] of rawCodecs) {
+    const packed = compress(data);
+    const group = (what: string): string => `${label}: ${rawName.split(' ')[0]} ${rawName.includes('brotli') ? 'brotli' : rawName.includes('gzip') ? 'gzip' : 'zlib'} ${what}`;
+    const loop = (fn: () => void) => async (): Promise<number> => {
+      for (let i = 0; i < n; i++) fn();
+      return n * data.length;
+    };
+    const ratio = `ratio ${(packed.length / data.length).toFixed(3)}`;
+    bench.add({ group: group('compress'), name: `${rawName} (${ratio})`, baseline: true, unit: 'MB/s', scale: 1e-6, run: loop(() => compress(data)) });
+    bench.add({ group: group('decompress'), name: rawName, baseline: true, unit: 'MB/s', scale: 1e-6, run: loop(() => decompress(packed)) });
+    for (const noriName of noriNames) {
+      const c = getCompressor(noriName);
+      const mine = c.compress(data);
+      bench.add({ group: group('compress'), name: `nori ${noriName} (ratio ${(mine.length / data.length).toFixed(3)})`, unit: 'MB/s', scale: 1e-6, run: loop(() => c.compress(data)) });
+      bench.add({ group: group('decompress'), name: `nori ${noriName}`, unit: 'MB/s', scale: 1e-6, run: loop(() => c.decompress(mine, 64 * 1024 * 1024)) });
+    }
+  }
+}
+
+await bench.run();
