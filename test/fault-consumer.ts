@@ -1,13 +1,17 @@
 /**
  * Child process for the kill test: prints each id it received (with ' redelivered' when it was) (synchronously, before acking it, so
  * a SIGKILL can never swallow a delivery the parent should have heard about), then acks.
- * argv: url, queue, leaseMs.
+ * argv: url, queue, leaseMs, JSON list of transport modules to import (resolved from the repo root).
  */
 import { writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Connection, Queue } from '@nori/core';
-import '@nori/redis';
 
-const [url = '', queue = '', leaseMs = '1000'] = process.argv.slice(2);
+const [url = '', queue = '', leaseMs = '1000', imports = '[]'] = process.argv.slice(2);
+const require = createRequire(join(process.cwd(), 'package.json'));
+for (const name of JSON.parse(imports) as string[]) await import(pathToFileURL(require.resolve(name)).href);
 const conn = new Connection(url, { transportOptions: { leaseMs: Number(leaseMs) } });
 
 // One write per batch of deliveries; each handler acks once its id is on stdout.

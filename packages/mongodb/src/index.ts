@@ -1,0 +1,11 @@
+/**
+ * @nori/mongodb: `mongodb://` and `mongodb+srv://` for nori over the official driver, with leases
+ * instead of delete-on-fetch. Importing it registers the schemes.
+ */
+import { registerTransport, virtualTransport } from '@nori/core';
+import { createMongoStore } from './mongo-store.js';
+
+registerTransport(['mongodb', 'mongodb+srv'], virtualTransport(createMongoStore));
+
+export { MongoStore, createMongoStore } from './mongo-store.js';
+export { IdlePoll } from './idle-poll.js';
