@@ -79,24 +79,26 @@ function queueArguments(q: QueueSpec): Record<string, unknown> {
   };
 }
 
+/** Built by assignment, not spreads: this runs once per published message. */
 function publishOptions(message: OutgoingMessage, mandatory: boolean): Options.Publish {
   const p = message.properties;
-  return {
+  const o: Options.Publish = {
     contentType: message.contentType,
     contentEncoding: message.contentEncoding,
     headers: message.headers,
     deliveryMode: p.deliveryMode ?? 2,
     mandatory,
-    ...(p.priority !== undefined && { priority: p.priority }),
-    ...(p.correlationId !== undefined && { correlationId: p.correlationId }),
-    ...(p.replyTo !== undefined && { replyTo: p.replyTo }),
-    ...(p.expiration !== undefined && { expiration: String(p.expiration) }),
-    ...(p.messageId !== undefined && { messageId: p.messageId }),
-    ...(p.timestamp !== undefined && { timestamp: p.timestamp }),
-    ...(p.type !== undefined && { type: p.type }),
-    ...(p.userId !== undefined && { userId: p.userId }),
-    ...(p.appId !== undefined && { appId: p.appId }),
   };
+  if (p.priority !== undefined) o.priority = p.priority;
+  if (p.correlationId !== undefined) o.correlationId = p.correlationId;
+  if (p.replyTo !== undefined) o.replyTo = p.replyTo;
+  if (p.expiration !== undefined) o.expiration = String(p.expiration);
+  if (p.messageId !== undefined) o.messageId = p.messageId;
+  if (p.timestamp !== undefined) o.timestamp = p.timestamp;
+  if (p.type !== undefined) o.type = p.type;
+  if (p.userId !== undefined) o.userId = p.userId;
+  if (p.appId !== undefined) o.appId = p.appId;
+  return o;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -90,6 +90,11 @@ export interface Store {
 
   put(queue: string, envelope: Envelope, options: PutOptions): Promise<void>;
   /**
+   * Optional: several messages for one queue, in order, in one round trip. When present the
+   * transport gathers the publishes of a tick into one call.
+   */
+  putMany?(queue: string, items: ReadonlyArray<{ envelope: Envelope; options: PutOptions }>): Promise<void>;
+  /**
    * Atomically move up to `max` ready messages (priority first, FIFO within a priority, due
    * delayed messages included) into flight with a lease of `leaseMs`. Never blocks.
    */

@@ -210,22 +210,37 @@ export class RedisStore implements Store {
     return envelope;
   }
 
-  /** Not async: the common case is one LPUSH whose promise goes straight back (hot path). */
   put(queue: string, envelope: Envelope, options: PutOptions): Promise<void> {
-    const { text, wire } = this.#toWire(envelope, options.priority, options.expiresAt);
-    const step = this.#keys.stepFor(wire);
-    const failed = (error: unknown): never => {
-      throw wrap(error, 'publish');
-    };
-    if (options.readyAt !== undefined && options.readyAt > Date.now()) {
-      const bucketIndex = this.#keys.steps.indexOf(step) + 1;
-      return this.#client.zadd(this.#keys.delayed(queue), options.readyAt, `${bucketIndex}|${text}`).then(() => undefined, failed);
+    return this.putMany(queue, [{ envelope, options }]);
+  }
+
+  /** The publishes of one tick for one queue: one LPUSH per bucket, one ZADD for the delayed ones. */
+  async putMany(queue: string, items: ReadonlyArray<{ envelope: Envelope; options: PutOptions }>): Promise<void> {
+    const now = Date.now();
+    const ready = new Map<string, string[]>();
+    const delayed: Array<number | string> = [];
+    for (const { envelope, options } of items) {
+      const { text, wire } = this.#toWire(envelope, options.priority, options.expiresAt);
+      const step = this.#keys.stepFor(wire);
+      if (options.readyAt !== undefined && options.readyAt > now) {
+        delayed.push(options.readyAt, `${this.#keys.steps.indexOf(step) + 1}|${text}`);
+      } else {
+        const key = this.#keys.bucket(queue, step);
+        const list = ready.get(key);
+        if (list) list.push(text);
+        else ready.set(key, [text]);
+      }
     }
+    const tx = this.#client.multi();
+    for (const [key, texts] of ready) tx.lpush(key, ...texts);
+    if (delayed.length > 0) tx.zadd(this.#keys.delayed(queue), ...delayed);
     const expires = this.#expires.get(queue);
-    if (expires === undefined) return this.#client.lpush(this.#keys.bucket(queue, step), text).then(() => undefined, failed);
-    const tx = this.#client.multi().lpush(this.#keys.bucket(queue, step), text);
-    for (const key of this.#keys.buckets(queue)) tx.pexpire(key, expires);
-    return tx.exec().then(() => undefined, failed);
+    if (expires !== undefined) for (const key of this.#keys.buckets(queue)) tx.pexpire(key, expires);
+    try {
+      await tx.exec();
+    } catch (error) {
+      throw wrap(error, 'publish');
+    }
   }
 
   async claim(queue: string, max: number, leaseMs: number): Promise<Claimed[]> {

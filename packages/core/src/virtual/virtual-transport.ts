@@ -8,7 +8,7 @@ import { Emitter } from '../emitter.js';
 import { envelopeBody, envelopeProperties, toEnvelope, type Envelope } from '../envelope.js';
 import { ConnectionClosedError, ConnectionError, NotFoundError, UnsupportedFeatureError } from '../errors.js';
 import { route } from '../routing.js';
-import type { Claimed, Store, StoreFactory } from '../store.js';
+import type { Claimed, PutOptions, Store, StoreFactory } from '../store.js';
 import type { ExchangeSpec, ExchangeType, QueueSpec } from '../topology.js';
 import type {
   ConsumeOptions,
@@ -25,7 +25,7 @@ import type {
   TransportOptions,
 } from '../transport.js';
 import type { BrokerUrl } from '../url.js';
-import { AckBatcher } from './ack-batcher.js';
+import { TickBatcher } from './tick-batcher.js';
 import { VirtualSubscription, type SubscriptionHost } from './virtual-subscription.js';
 
 export interface VirtualTransportOptions {
@@ -75,7 +75,8 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
   readonly #queues = new Map<string, QueueSpec>();
   readonly #inFlight = new Map<string, InFlight>();
   readonly #subscriptions = new Set<VirtualSubscription>();
-  readonly #acks: AckBatcher;
+  readonly #acks: TickBatcher<string>;
+  readonly #puts: TickBatcher<{ envelope: Envelope; options: PutOptions }>;
   #renewTimer: NodeJS.Timeout | undefined;
   #sweepTimer: NodeJS.Timeout | undefined;
 
@@ -102,7 +103,11 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
       redeliversOnCrash: c.redeliversOnCrash,
       processLocal: c.processLocal,
     };
-    this.#acks = new AckBatcher((queue, tags) => this.#store.ack(queue, tags));
+    this.#acks = new TickBatcher((queue, tags) => this.#store.ack(queue, tags));
+    this.#puts = new TickBatcher(
+      (queue, items) =>
+        this.#store.putMany?.(queue, items) ?? Promise.all(items.map((i) => this.#store.put(queue, i.envelope, i.options))).then(() => undefined),
+    );
   }
 
   async connect(): Promise<void> {
@@ -302,11 +307,12 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
     const ttl = [perMessage, spec?.messageTtl].filter((x): x is number => x !== undefined && Number.isFinite(x));
     const start = readyAt ?? Date.now();
     const stored = priority === envelope.properties.priority ? envelope : { ...envelope, properties: { ...envelope.properties, priority } };
-    return this.#store.put(queue, stored, {
+    const options: PutOptions = {
       priority,
       ...(readyAt !== undefined && { readyAt }),
       ...(ttl.length > 0 && { expiresAt: start + Math.min(...ttl) }),
-    });
+    };
+    return this.#store.putMany ? this.#puts.add(queue, { envelope: stored, options }) : this.#store.put(queue, stored, options);
   }
 
   // ---- consuming ------------------------------------------------------------------------
@@ -388,10 +394,10 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
         redelivered: info.redelivered === true,
         ...(claimed.deliveryCount !== undefined && { deliveryCount: claimed.deliveryCount }),
       },
-      ack: settle(() => this.#acks.ack(queue, tag)),
+      ack: settle(() => this.#acks.add(queue, tag)),
       reject: settle(async () => {
         await this.#deadLetter(claimed, 'rejected');
-        await this.#acks.ack(queue, tag);
+        await this.#acks.add(queue, tag);
       }),
       requeue: settle(() => this.#store.restore(queue, [tag], 'back')),
       release: settle(() => this.#store.restore(queue, [tag], 'front')),
