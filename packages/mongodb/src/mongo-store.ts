@@ -7,6 +7,7 @@
  * Documents: { _id: ObjectId, queue, tag, rank (-priority: ascending = most urgent), seq (FIFO
  * order key), visibleAt (ms; ETA), expiresAt (Date; TTL index as garbage collection), leaseUntil
  * (ms or null), deliveryCount, payload (the kombu JSON envelope) }.
+ * Waking up: IdlePoll, cut short by a change stream where the server has them (ChangeWake).
  */
 import { MongoClient, type Collection, type Db, type MongoClientOptions } from 'mongodb';
 import {
@@ -25,6 +26,7 @@ import {
   type TransportOptions,
 } from '@nori/core';
 import { IdlePoll } from './idle-poll.js';
+import { ChangeWake, supportsChangeStreams, type WakeSource } from './change-wake.js';
 
 interface MessageDoc {
   queue: string;
@@ -89,6 +91,8 @@ export class MongoStore implements Store {
   readonly #queues: Collection<QueueDoc>;
   readonly #exchanges: Collection<ExchangeDoc>;
   readonly #poll: IdlePoll;
+  readonly #changes: ChangeWake;
+  readonly #useChangeStreams: boolean;
 
   constructor(
     private readonly url: BrokerUrl,
@@ -108,6 +112,13 @@ export class MongoStore implements Store {
     this.#queues = this.#db.collection<QueueDoc>(`${prefix}.queues`);
     this.#exchanges = this.#db.collection<ExchangeDoc>(`${prefix}.exchanges`);
     this.#poll = new IdlePoll(Number(o['pollMinMs'] ?? 20), Number(o['pollMaxMs'] ?? 1000));
+    this.#changes = new ChangeWake(() => this.#poll.wake(), options.logger);
+    this.#useChangeStreams = o['changeStreams'] !== false && o['changeStreams'] !== 'false';
+  }
+
+  /** How consumers learn of messages published elsewhere: a change stream, or the poll alone. */
+  get wakeSource(): WakeSource {
+    return this.#changes.source;
   }
 
   async connect(): Promise<void> {
@@ -120,6 +131,7 @@ export class MongoStore implements Store {
       await this.#messages.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0 });
       await this.#bindings.createIndex({ exchange: 1 });
       await this.#queues.createIndex({ name: 1 });
+      if (this.#useChangeStreams && (await supportsChangeStreams(this.#db))) this.#changes.watch(this.#messages);
     } catch (error) {
       await this.#client.close().catch(() => undefined);
       throw new ConnectionError(`cannot connect to mongodb at ${this.url.masked}: ${(error as Error).message}`, { cause: error });
@@ -127,6 +139,7 @@ export class MongoStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.#changes.close();
     await this.#client.close();
   }
 
@@ -248,7 +261,7 @@ export class MongoStore implements Store {
     return claimed;
   }
 
-  /** No change streams on the servers tested here: poll, backing off while idle (see IdlePoll). */
+  /** Poll, backing off while idle (IdlePoll); a change stream, where there is one, cuts the sleep short. */
   async wait(_queues: readonly string[], timeoutMs: number, signal: AbortSignal): Promise<void> {
     await this.#poll.sleep(timeoutMs, signal);
   }
