@@ -105,8 +105,8 @@ export interface Store {
    */
   wait(queues: readonly string[], timeoutMs: number, signal: AbortSignal): Promise<void>;
   ack(queue: string, tags: readonly string[]): Promise<void>;
-  /** Extend the leases of these in-flight messages (one batched call per consumer tick). */
-  renew(tags: readonly string[], leaseMs: number): Promise<void>;
+  /** Extend the leases of these in-flight messages of one queue (one batched call per queue per tick). */
+  renew(queue: string, tags: readonly string[], leaseMs: number): Promise<void>;
   /** In flight → ready; 'front' is consumed next, 'back' after everything waiting. Marks redelivered. */
   restore(queue: string, tags: readonly string[], position: RestorePosition): Promise<void>;
   /** Bring back every in-flight message whose lease lapsed; returns how many. Safe to run from many processes. */

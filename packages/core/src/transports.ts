@@ -19,6 +19,7 @@ const packages = new Map<string, string>([
   ['redis', '@nori/redis'],
   ['rediss', '@nori/redis'],
   ['redis+socket', '@nori/redis'],
+  ['redis+cluster', '@nori/redis'],
   ['sentinel', '@nori/redis'],
   ['mongodb', '@nori/mongodb'],
   ['mongodb+srv', '@nori/mongodb'],

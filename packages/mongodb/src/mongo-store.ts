@@ -270,8 +270,8 @@ export class MongoStore implements Store {
     if (tags.length > 0) await this.#messages.deleteMany({ queue, tag: { $in: [...tags] } });
   }
 
-  async renew(tags: readonly string[], leaseMs: number): Promise<void> {
-    if (tags.length > 0) await this.#messages.updateMany({ tag: { $in: [...tags] }, leaseUntil: { $ne: null } }, { $set: { leaseUntil: Date.now() + leaseMs } });
+  async renew(queue: string, tags: readonly string[], leaseMs: number): Promise<void> {
+    if (tags.length > 0) await this.#messages.updateMany({ queue, tag: { $in: [...tags] }, leaseUntil: { $ne: null } }, { $set: { leaseUntil: Date.now() + leaseMs } });
   }
 
   async restore(queue: string, tags: readonly string[], position: RestorePosition): Promise<void> {

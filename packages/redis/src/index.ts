@@ -1,11 +1,11 @@
 /**
- * @nori/redis: `redis://`, `rediss://`, `redis+socket://` and `sentinel://` for nori, with kombu's
+ * @nori/redis: `redis://`, `rediss://`, `redis+socket://`, `redis+cluster://` and `sentinel://` for nori, with kombu's
  * key layout. Importing it registers the schemes.
  */
 import { registerTransport, virtualTransport } from '@nori/core';
 import { createRedisStore } from './redis-store.js';
 
-registerTransport(['redis', 'rediss', 'redis+socket', 'sentinel'], virtualTransport(createRedisStore));
+registerTransport(['redis', 'rediss', 'redis+socket', 'redis+cluster', 'sentinel'], virtualTransport(createRedisStore));
 
 export { RedisStore, createRedisStore } from './redis-store.js';
 export { Keys, SEP, DEFAULT_PRIORITY_STEPS, toWirePriority, fromWirePriority } from './keys.js';

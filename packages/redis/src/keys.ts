@@ -3,6 +3,11 @@
  * sets, the `unacked` hash and `unacked_index` sorted set, fanout channels; every key and channel
  * behind `global_keyprefix`. nori adds two keys kombu never reads: a delayed set per queue and a
  * hash of exchange declarations.
+ *
+ * On a Redis Cluster every key of a queue must share a hash slot, because the claim and restore
+ * scripts touch them together: the queue name is wrapped in a hash tag (`{celery}`), and the
+ * in-flight hash and index are per queue instead of kombu's one global pair. kombu has no cluster
+ * support, so nothing is lost for it.
  */
 
 /** kombu's separator between a queue name and its priority step, and inside binding members. */
@@ -16,7 +21,13 @@ export class Keys {
     readonly prefix: string,
     readonly db: number,
     readonly steps: readonly number[] = DEFAULT_PRIORITY_STEPS,
+    readonly cluster = false,
   ) {}
+
+  /** The key every key of a queue starts with: hash-tagged on a cluster. */
+  #queue(queue: string): string {
+    return this.cluster ? `${this.prefix}{${queue}}` : `${this.prefix}${queue}`;
+  }
 
   /** Bucket lists of a queue, most urgent (wire bucket 0, the bare queue name) first. */
   buckets(queue: string): string[] {
@@ -24,7 +35,7 @@ export class Keys {
   }
 
   bucket(queue: string, step: number): string {
-    return step === 0 ? `${this.prefix}${queue}` : `${this.prefix}${queue}${SEP}${step}`;
+    return step === 0 ? this.#queue(queue) : `${this.#queue(queue)}${SEP}${step}`;
   }
 
   /** kombu's `_q_for_pri`: the largest step not above the wire priority. */
@@ -35,7 +46,7 @@ export class Keys {
   }
 
   delayed(queue: string): string {
-    return `${this.prefix}${queue}${SEP}delayed`;
+    return `${this.#queue(queue)}${SEP}delayed`;
   }
 
   binding(exchange: string): string {
@@ -46,12 +57,13 @@ export class Keys {
     return `${this.prefix}_kombu.binding.*`;
   }
 
-  get unacked(): string {
-    return `${this.prefix}unacked`;
+  /** kombu's `unacked` hash: one for every queue, or the queue's own on a cluster. */
+  unacked(queue: string): string {
+    return this.cluster ? `${this.#queue(queue)}${SEP}unacked` : `${this.prefix}unacked`;
   }
 
-  get unackedIndex(): string {
-    return `${this.prefix}unacked_index`;
+  unackedIndex(queue: string): string {
+    return this.cluster ? `${this.#queue(queue)}${SEP}unacked_index` : `${this.prefix}unacked_index`;
   }
 
   get unackedMutex(): string {

@@ -6,8 +6,15 @@ import type { RedisOptions } from 'ioredis';
 import { InvalidArgumentError, UrlError, type BrokerUrl, type TransportOptions } from '@nori/core';
 import { DEFAULT_PRIORITY_STEPS } from './keys.js';
 
+export interface ClusterNode {
+  readonly host: string;
+  readonly port: number;
+}
+
 export interface RedisStoreSettings {
   readonly client: RedisOptions;
+  /** Seed nodes of a Redis Cluster (`redis+cluster://`); undefined for a single server or Sentinel. */
+  readonly clusterNodes?: readonly ClusterNode[];
   readonly db: number;
   /** kombu's `global_keyprefix`. */
   readonly keyPrefix: string;
@@ -28,6 +35,24 @@ function number(value: unknown, what: string): number | undefined {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`redis option ${what} must be a non-negative number, got ${String(value)}`);
   return n;
+}
+
+/** More cluster seeds: `['host:port', ...]` or `[{ host, port }, ...]`. */
+function parseNodes(value: unknown, url: BrokerUrl): ClusterNode[] {
+  if (value === undefined) return [];
+  const list = typeof value === 'string' ? value.split(',') : value;
+  if (!Array.isArray(list)) throw new InvalidArgumentError(`redis URL ${url.masked}: clusterNodes must be a list of "host:port" or { host, port }`);
+  return list.map((node: unknown) => {
+    if (typeof node === 'string') {
+      const at = node.lastIndexOf(':');
+      const port = Number(node.slice(at + 1));
+      if (at <= 0 || !Number.isInteger(port)) throw new InvalidArgumentError(`redis URL ${url.masked}: cluster node "${node}" is not host:port`);
+      return { host: node.slice(0, at), port };
+    }
+    const { host, port } = node as Partial<ClusterNode>;
+    if (typeof host !== 'string' || !Number.isInteger(port)) throw new InvalidArgumentError(`redis URL ${url.masked}: cluster node ${JSON.stringify(node)} needs host and port`);
+    return { host, port: port as number };
+  });
 }
 
 export function redisSettings(url: BrokerUrl, options: TransportOptions): RedisStoreSettings {
@@ -53,6 +78,7 @@ export function redisSettings(url: BrokerUrl, options: TransportOptions): RedisS
     if (!Number.isInteger(db) || db < 0) throw new UrlError(`redis URL ${url.masked}: database "${dbText}" is not a number`);
   }
   client.db = db;
+  let clusterNodes: ClusterNode[] | undefined;
   switch (url.scheme) {
     case 'redis':
     case 'rediss':
@@ -64,6 +90,12 @@ export function redisSettings(url: BrokerUrl, options: TransportOptions): RedisS
       if (!url.path) throw new UrlError(`redis URL ${url.masked}: redis+socket:// needs a socket path`);
       client.path = url.path;
       break;
+    case 'redis+cluster': {
+      if (db !== 0) throw new UrlError(`redis URL ${url.masked}: a Redis Cluster has only database 0`);
+      if (pick(o, 'tls') !== undefined) client.tls = { ...(pick(o, 'tls') as object) };
+      clusterNodes = [{ host: url.hostname ?? '127.0.0.1', port: url.port ?? 6379 }, ...parseNodes(pick(o, 'clusterNodes', 'cluster_nodes'), url)];
+      break;
+    }
     case 'sentinel': {
       const masterName = pick(o, 'masterName', 'master_name');
       if (typeof masterName !== 'string') throw new InvalidArgumentError(`sentinel URL ${url.masked}: set transportOptions.masterName (kombu: master_name)`);
@@ -78,6 +110,7 @@ export function redisSettings(url: BrokerUrl, options: TransportOptions): RedisS
   const steps = pick(o, 'prioritySteps', 'priority_steps');
   return {
     client,
+    ...(clusterNodes && { clusterNodes }),
     db,
     keyPrefix: String(pick(o, 'globalKeyprefix', 'global_keyprefix') ?? ''),
     visibilityTimeout: number(pick(o, 'visibilityTimeout'), 'visibilityTimeout') ?? (vtSeconds !== undefined ? vtSeconds * 1000 : 3_600_000),

@@ -2,10 +2,11 @@
  * The Redis store: kombu's wire format (so Python kombu/Celery share the queues) with nori's
  * delivery guarantees: atomic claims into `unacked`, renewable leases compatible with kombu's
  * visibility-timeout sweep, delayed messages outside the in-flight set, and a restore sweep that
- * runs in every connected process.
+ * runs in every connected process. A Redis Cluster (`redis+cluster://`) works the same way, with
+ * each queue's keys in one hash slot (see Keys).
  */
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import {
   ConnectionError,
   parseEnvelope,
@@ -64,10 +65,12 @@ export class RedisStore implements Store {
   readonly fanout: FanoutChannel;
   readonly #settings: RedisStoreSettings;
   readonly #keys: Keys;
-  readonly #client: Redis;
-  readonly #idleBlocking: Redis[] = [];
-  readonly #busyBlocking = new Set<Redis>();
-  #subscriber: Redis | undefined;
+  readonly #client: Redis | Cluster;
+  readonly #idleBlocking: Array<Redis | Cluster> = [];
+  readonly #busyBlocking = new Set<Redis | Cluster>();
+  #subscriber: Redis | Cluster | undefined;
+  /** Queues this process claimed from: swept on a cluster even if another process declared them. */
+  readonly #claimedFrom = new Set<string>();
   /** Fanout listeners by PSUBSCRIBE pattern; plain channels map to their exchange's pattern. */
   readonly #listeners = new Map<string, Set<(envelope: Envelope) => void>>();
   readonly #patternOf = new Map<string, string>();
@@ -82,8 +85,16 @@ export class RedisStore implements Store {
     options: TransportOptions,
   ) {
     this.#settings = redisSettings(url, options);
-    this.#keys = new Keys(this.#settings.keyPrefix, this.#settings.db, this.#settings.prioritySteps);
-    this.#client = new Redis(this.#settings.client);
+    const { client, clusterNodes } = this.#settings;
+    this.#keys = new Keys(this.#settings.keyPrefix, this.#settings.db, this.#settings.prioritySteps, clusterNodes !== undefined);
+    this.#client = clusterNodes
+      ? new Cluster([...clusterNodes], {
+          lazyConnect: true,
+          enableAutoPipelining: true,
+          clusterRetryStrategy: (times: number) => Math.min(times * 100, 2000),
+          redisOptions: { ...client, db: 0 },
+        })
+      : new Redis(client);
     // Connection errors surface through failed commands (and the transport's error events);
     // ioredis would otherwise print unhandled 'error' events itself.
     this.#client.on('error', () => undefined);
@@ -93,7 +104,7 @@ export class RedisStore implements Store {
     };
   }
 
-  #duplicate(): Redis {
+  #duplicate(): Redis | Cluster {
     const client = this.#client.duplicate();
     client.on('error', () => undefined);
     return client;
@@ -129,15 +140,20 @@ export class RedisStore implements Store {
   }
 
   async deleteExchange(name: string): Promise<void> {
-    await this.#client.multi().hdel(this.#keys.exchanges, name).del(this.#keys.binding(name)).exec();
+    // Two commands, not MULTI: on a cluster the two keys live in different slots.
+    await this.#client.hdel(this.#keys.exchanges, name);
+    await this.#client.del(this.#keys.binding(name));
   }
 
   async declareQueue(queue: QueueSpec): Promise<void> {
     if (queue.expires !== undefined) this.#expires.set(queue.name, queue.expires);
     else this.#expires.delete(queue.name);
-    const tx = this.#client.multi().sadd(this.#keys.queues, queue.name);
-    if (queue.expires !== undefined) for (const key of this.#keys.buckets(queue.name)) tx.pexpire(key, queue.expires);
-    await tx.exec();
+    await this.#client.sadd(this.#keys.queues, queue.name);
+    if (queue.expires !== undefined) {
+      const tx = this.#client.multi();
+      for (const key of this.#keys.buckets(queue.name)) tx.pexpire(key, queue.expires);
+      await tx.exec();
+    }
   }
 
   async queueExists(name: string): Promise<boolean> {
@@ -150,15 +166,23 @@ export class RedisStore implements Store {
     await this.#client.srem(this.#keys.queues, name);
     this.#expires.delete(name);
     const suffix = `${SEP}${name}`;
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.#client.scan(cursor, 'MATCH', this.#keys.bindingPattern, 'COUNT', 200);
-      cursor = next;
-      for (const key of keys) {
-        const stale = (await this.#client.smembers(key)).filter((m) => m.endsWith(suffix));
-        if (stale.length > 0) await this.#client.srem(key, ...stale);
-      }
-    } while (cursor !== '0');
+    for await (const key of this.#scan(this.#keys.bindingPattern)) {
+      const stale = (await this.#client.smembers(key)).filter((m) => m.endsWith(suffix));
+      if (stale.length > 0) await this.#client.srem(key, ...stale);
+    }
+  }
+
+  /** Keys matching a pattern, on every master of a cluster. */
+  async *#scan(pattern: string): AsyncGenerator<string> {
+    const nodes = this.#client instanceof Cluster ? this.#client.nodes('master') : [this.#client];
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 200);
+        cursor = next;
+        yield* keys;
+      } while (cursor !== '0');
+    }
   }
 
   async #member(exchange: string, binding: StoredBinding): Promise<string> {
@@ -245,7 +269,8 @@ export class RedisStore implements Store {
 
   async claim(queue: string, max: number, leaseMs: number): Promise<Claimed[]> {
     const score = (Date.now() + leaseMs - this.#settings.visibilityTimeout) / 1000;
-    const keys = [...this.#keys.buckets(queue), this.#keys.unacked, this.#keys.unackedIndex, this.#keys.delayed(queue)];
+    this.#claimedFrom.add(queue);
+    const keys = [...this.#keys.buckets(queue), this.#keys.unacked(queue), this.#keys.unackedIndex(queue), this.#keys.delayed(queue)];
     const items = (await claimScript.run(this.#client, keys, [max, Date.now(), score, queue, this.#expires.get(queue) ?? 0])) as string[];
     const claimed: Claimed[] = [];
     for (const text of items) {
@@ -260,8 +285,7 @@ export class RedisStore implements Store {
 
   async wait(queues: readonly string[], timeoutMs: number, signal: AbortSignal): Promise<void> {
     if (signal.aborted || queues.length === 0) return;
-    const buckets = queues.flatMap((q) => this.#keys.buckets(q));
-    const ready = Number(await readyScript.run(this.#client, [...buckets, ...queues.map((q) => this.#keys.delayed(q))], [buckets.length, Date.now()]));
+    const ready = await this.#readiness(queues);
     if (ready === 0) return;
     // BLMOVE watches one key and leaves the list as it was: block on the bucket the traffic comes
     // from, and look at the other buckets (and due delayed messages) at least every bucketPollMs.
@@ -286,15 +310,32 @@ export class RedisStore implements Store {
     }
   }
 
-  async ack(_queue: string, tags: readonly string[]): Promise<void> {
-    if (tags.length === 0) return;
-    await this.#client.multi().hdel(this.#keys.unacked, ...tags).zrem(this.#keys.unackedIndex, ...tags).exec();
+  /**
+   * 0 when a claim on one of the queues can succeed now, else the ms until the first delayed
+   * message is due (-1: none is). One script call, or one per queue on a cluster, whose script
+   * calls must stay within one slot.
+   */
+  async #readiness(queues: readonly string[]): Promise<number> {
+    const groups = this.#keys.cluster ? queues.map((q) => [q]) : [queues];
+    let soonest = -1;
+    for (const group of groups) {
+      const buckets = group.flatMap((q) => this.#keys.buckets(q));
+      const ready = Number(await readyScript.run(this.#client, [...buckets, ...group.map((q) => this.#keys.delayed(q))], [buckets.length, Date.now()]));
+      if (ready === 0) return 0;
+      if (ready > 0 && (soonest < 0 || ready < soonest)) soonest = ready;
+    }
+    return soonest;
   }
 
-  async renew(tags: readonly string[], leaseMs: number): Promise<void> {
+  async ack(queue: string, tags: readonly string[]): Promise<void> {
+    if (tags.length === 0) return;
+    await this.#client.multi().hdel(this.#keys.unacked(queue), ...tags).zrem(this.#keys.unackedIndex(queue), ...tags).exec();
+  }
+
+  async renew(queue: string, tags: readonly string[], leaseMs: number): Promise<void> {
     if (tags.length === 0) return;
     const score = (Date.now() + leaseMs - this.#settings.visibilityTimeout) / 1000;
-    await this.#client.zadd(this.#keys.unackedIndex, 'XX', ...tags.flatMap((tag) => [score, tag]));
+    await this.#client.zadd(this.#keys.unackedIndex(queue), 'XX', ...tags.flatMap((tag) => [score, tag]));
   }
 
   async restore(queue: string, tags: readonly string[], position: RestorePosition): Promise<void> {
@@ -303,7 +344,7 @@ export class RedisStore implements Store {
     const ordered = position === 'front' ? [...tags].reverse() : tags;
     await restoreScript.run(
       this.#client,
-      [this.#keys.unacked, this.#keys.unackedIndex, ...this.#keys.buckets(queue)],
+      [this.#keys.unacked(queue), this.#keys.unackedIndex(queue), ...this.#keys.buckets(queue)],
       [position, JSON.stringify(this.#keys.steps), ...ordered],
     );
   }
@@ -313,14 +354,23 @@ export class RedisStore implements Store {
     if ((await this.#client.set(this.#keys.unackedMutex, token, 'PX', MUTEX_MS, 'NX')) !== 'OK') return 0;
     try {
       const cutoff = (Date.now() - this.#settings.visibilityTimeout) / 1000;
-      const pairs = (await lapsedScript.run(this.#client, [this.#keys.unacked, this.#keys.unackedIndex], [cutoff, SWEEP_LIMIT])) as string[];
-      const byQueue = new Map<string, string[]>();
-      for (let i = 0; i < pairs.length; i += 2) {
-        const queue = pairs[i + 1] as string;
-        byQueue.set(queue, [...(byQueue.get(queue) ?? []), pairs[i] as string]);
+      // kombu's one in-flight pair for every queue; on a cluster, each known queue's own.
+      const scopes = this.#keys.cluster ? new Set([...(await this.#client.smembers(this.#keys.queues)), ...this.#claimedFrom]) : [''];
+      let restored = 0;
+      for (const scope of scopes) {
+        const keys = [this.#keys.unacked(scope), this.#keys.unackedIndex(scope)];
+        const pairs = (await lapsedScript.run(this.#client, keys, [cutoff, SWEEP_LIMIT])) as string[];
+        const byQueue = new Map<string, string[]>();
+        for (let i = 0; i < pairs.length; i += 2) {
+          const [tag, queue] = [pairs[i] as string, pairs[i + 1] as string];
+          const tags = byQueue.get(queue);
+          if (tags) tags.push(tag);
+          else byQueue.set(queue, [tag]);
+        }
+        for (const [queue, tags] of byQueue) await this.restore(queue, tags, 'front');
+        restored += pairs.length / 2;
       }
-      for (const [queue, tags] of byQueue) await this.restore(queue, tags, 'front');
-      return pairs.length / 2;
+      return restored;
     } finally {
       await releaseMutexScript.run(this.#client, [this.#keys.unackedMutex], [token]);
     }

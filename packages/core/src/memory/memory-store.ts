@@ -244,11 +244,13 @@ export class MemoryStore implements Store {
     for (const tag of tags) q.inFlight.delete(tag);
   }
 
-  async renew(tags: readonly string[], leaseMs: number): Promise<void> {
+  async renew(queue: string, tags: readonly string[], leaseMs: number): Promise<void> {
+    const q = this.#state.queues.get(queue);
+    if (!q) return;
     const until = Date.now() + leaseMs;
-    const wanted = new Set(tags);
-    for (const q of this.#state.queues.values()) {
-      for (const [tag, leased] of q.inFlight) if (wanted.has(tag)) leased.leaseUntil = until;
+    for (const tag of tags) {
+      const leased = q.inFlight.get(tag);
+      if (leased) leased.leaseUntil = until;
     }
   }
 

@@ -143,8 +143,7 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
     await Promise.all([...this.#subscriptions].map((s) => s.cancel()));
     if (this.#connected) {
       // Unsettled messages go back first in line, as a closing AMQP channel returns its unacked.
-      const byQueue = new Map<string, string[]>();
-      for (const [tag, { queue }] of this.#inFlight) byQueue.set(queue, [...(byQueue.get(queue) ?? []), tag]);
+      const byQueue = this.#inFlightByQueue();
       this.#inFlight.clear();
       for (const [queue, tags] of byQueue) {
         await this.#store.restore(queue, tags.reverse(), 'front').catch((e: unknown) => this.emit('error', e as Error));
@@ -168,10 +167,20 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
     this.#sweepTimer.unref();
   }
 
+  #inFlightByQueue(): Map<string, string[]> {
+    const byQueue = new Map<string, string[]>();
+    for (const [tag, { queue }] of this.#inFlight) {
+      const tags = byQueue.get(queue);
+      if (tags) tags.push(tag);
+      else byQueue.set(queue, [tag]);
+    }
+    return byQueue;
+  }
+
   async #renew(): Promise<void> {
     if (this.#inFlight.size === 0) return;
     try {
-      await this.#store.renew([...this.#inFlight.keys()], this.#options.leaseMs);
+      await Promise.all([...this.#inFlightByQueue()].map(([queue, tags]) => this.#store.renew(queue, tags, this.#options.leaseMs)));
     } catch (error) {
       this.emit('error', error as Error);
     }
