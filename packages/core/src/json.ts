@@ -25,7 +25,6 @@ export interface JsonSerializerOptions {
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
-const encoder = new TextEncoder();
 
 type Tagged = { __type__: string; __value__: unknown };
 const tag = (type: string, value: unknown): Tagged => ({ __type__: type, __value__: value });
@@ -43,27 +42,26 @@ function bytesValue(bytes: Uint8Array): { type: 'bytes' | 'base64'; value: strin
   }
 }
 
-/** Whether a value holds anything JSON.stringify would get wrong on its own. Cheap early-exit scan. */
-function needsReplacer(value: unknown, depth: number): boolean {
+/**
+ * Whether an object holds anything JSON.stringify would get wrong on its own. A cheap early-exit
+ * scan: primitives are checked inline (no call per string or number), since this runs on every
+ * published body.
+ */
+function needsReplacer(value: object, depth: number): boolean {
   if (depth > 64) return true; // deep or circular: let the careful path decide
-  switch (typeof value) {
-    case 'function':
-    case 'bigint':
-    case 'symbol':
-      return true;
-    case 'object': {
-      if (value === null) return false;
-      if (value instanceof Date || ArrayBuffer.isView(value)) return true;
-      if (Array.isArray(value)) {
-        for (const item of value) if (needsReplacer(item, depth + 1)) return true;
-        return false;
-      }
-      for (const key in value) if (needsReplacer((value as Record<string, unknown>)[key], depth + 1)) return true;
-      return false;
-    }
-    default:
-      return false;
+  if (Array.isArray(value)) {
+    for (const item of value as unknown[]) if (unsafe(item, depth)) return true;
+    return false;
   }
+  if (value.constructor !== Object && (value instanceof Date || ArrayBuffer.isView(value))) return true;
+  for (const key in value) if (unsafe((value as Record<string, unknown>)[key], depth)) return true;
+  return false;
+}
+
+function unsafe(item: unknown, depth: number): boolean {
+  const type = typeof item;
+  if (type === 'object') return item !== null && needsReplacer(item as object, depth + 1);
+  return type === 'function' || type === 'bigint' || type === 'symbol';
 }
 
 function replacer(typeTags: boolean) {
@@ -136,13 +134,13 @@ export function createJsonSerializer(options: JsonSerializerOptions = {}): Seria
     encode(body) {
       let text: string | undefined;
       try {
-        text = needsReplacer(body, 0) ? JSON.stringify(body, replace) : JSON.stringify(body);
+        text = unsafe(body, -1) ? JSON.stringify(body, replace) : JSON.stringify(body);
       } catch (error) {
         if (error instanceof EncodeError) throw error;
         throw new EncodeError(`cannot serialize body as JSON: ${(error as Error).message}`, { cause: error });
       }
       if (text === undefined) throw new EncodeError(`cannot serialize ${typeof body} as JSON`);
-      return encoder.encode(text);
+      return Buffer.from(text, 'utf8');
     },
     decode(data) {
       let text: string;

@@ -35,11 +35,10 @@ export interface EncodedBody {
   compression?: string;
 }
 
-const utf8 = new TextEncoder();
 
 function asBytes(body: unknown, what: string): Uint8Array {
   if (body instanceof Uint8Array) return body;
-  if (typeof body === 'string') return utf8.encode(body);
+  if (typeof body === 'string') return Buffer.from(body, 'utf8');
   throw new EncodeError(`${what} needs a Uint8Array or string body, got ${typeof body}`);
 }
 

@@ -5,7 +5,6 @@ import { TextDecoder } from 'node:util';
 import { DecodeError, EncodeError } from './errors.js';
 import type { Serializer } from './serializer.js';
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 export const raw: Serializer = {
@@ -14,7 +13,7 @@ export const raw: Serializer = {
   contentEncoding: 'binary',
   encode(body) {
     if (body instanceof Uint8Array) return body;
-    if (typeof body === 'string') return encoder.encode(body);
+    if (typeof body === 'string') return Buffer.from(body, 'utf8');
     throw new EncodeError(`the raw serializer sends a Uint8Array or string, got ${typeof body}`);
   },
   decode: (data) => data,
@@ -26,7 +25,7 @@ export const text: Serializer = {
   contentEncoding: 'utf-8',
   encode(body) {
     if (typeof body !== 'string') throw new EncodeError(`the text serializer sends a string, got ${typeof body}`);
-    return encoder.encode(body);
+    return Buffer.from(body, 'utf8');
   },
   decode(data) {
     try {

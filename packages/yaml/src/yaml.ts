@@ -7,7 +7,6 @@ import yaml from 'js-yaml';
 import { DecodeError, EncodeError, type Serializer } from '@nori/core';
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
-const encoder = new TextEncoder();
 
 export const yamlSerializer: Serializer = {
   name: 'yaml',
@@ -15,7 +14,7 @@ export const yamlSerializer: Serializer = {
   contentEncoding: 'utf-8',
   encode(body) {
     try {
-      return encoder.encode(yaml.dump(body, { schema: yaml.DEFAULT_SCHEMA, noRefs: true }));
+      return Buffer.from(yaml.dump(body, { schema: yaml.DEFAULT_SCHEMA, noRefs: true }), 'utf8');
     } catch (error) {
       throw new EncodeError(`cannot serialize body as YAML: ${(error as Error).message}`, { cause: error });
     }
