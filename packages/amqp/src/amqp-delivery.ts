@@ -5,6 +5,7 @@
  */
 import type { Channel, ConsumeMessage, GetMessage } from 'amqplib';
 import type { Delivery, Logger, MessageProperties } from '@nori/core';
+import { holdWrites } from './write-coalescer.js';
 
 const RESOLVED = Promise.resolve();
 
@@ -43,7 +44,10 @@ export function toDelivery(
     if (settled) return RESOLVED;
     settled = true;
     if (!noAck) {
-      if (slot.channel === channel) action(channel);
+      if (slot.channel === channel) {
+        holdWrites(channel);
+        action(channel);
+      }
       else logger.warn({ queue, deliveryTag: message.fields.deliveryTag }, 'not settling a message of a closed channel; the broker redelivers it');
     }
     // After the ack is written: the subscription may close its channel once nothing is unsettled.

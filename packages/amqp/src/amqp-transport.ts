@@ -29,9 +29,11 @@ import {
   type TransportEvents,
   type TransportOptions,
 } from '@nori/core';
-import { toDelivery, type ChannelSlot } from './amqp-delivery.js';
+import { toDelivery } from './amqp-delivery.js';
 import { amqpSettings, connectOptions, type AmqpSettings } from './amqp-options.js';
 import { AmqpSubscription } from './amqp-subscription.js';
+import { LazyChannel } from './lazy-channel.js';
+import { holdWrites } from './write-coalescer.js';
 
 const CAPABILITIES: TransportCapabilities = {
   exchangeTypes: ['direct', 'topic', 'fanout', 'headers'],
@@ -109,11 +111,11 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
   #state: State = 'idle';
   #next = 0;
   #model: ChannelModel | undefined;
-  #publisher: ConfirmChannel | undefined;
+  readonly #publisher = new LazyChannel<ConfirmChannel>(() => this.#openPublisher());
   /** Why a publisher channel was closed by the broker (404 on a missing exchange, ...). */
   readonly #channelErrors = new WeakMap<Channel, Error>();
-  #admin: Channel | undefined;
-  readonly #getter: ChannelSlot & { channel: Channel | undefined } = { channel: undefined };
+  readonly #admin = new LazyChannel<Channel>(() => this.#openAdmin());
+  readonly #getter = new LazyChannel<Channel>(() => this.#openGetter());
   /** Declarations to replay after a reconnect, in the order they were made. */
   readonly #topology = new Map<string, (ch: Channel) => Promise<unknown>>();
   readonly #subscriptions = new Set<AmqpSubscription>();
@@ -164,7 +166,7 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
       model.on('error', (e: Error) => this.emit('error', e));
       model.on('close', (e?: Error) => this.#lost(model, e));
       this.#model = model;
-      const admin = await this.#adminChannel();
+      const admin = await this.#admin.get();
       for (const declare of this.#topology.values()) await declare(admin);
       for (const s of this.#subscriptions) await s.open(model);
     } catch (error) {
@@ -184,9 +186,9 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
   #lost(model: ChannelModel, error: Error | undefined): void {
     if (this.#model !== model || this.#state === 'closed') return;
     this.#model = undefined;
-    this.#publisher = undefined;
-    this.#admin = undefined;
-    this.#getter.channel = undefined;
+    this.#publisher.reset();
+    this.#admin.reset();
+    this.#getter.reset();
     for (const s of this.#subscriptions) s.channel = undefined;
     this.#state = 'reconnecting';
     this.#ready = new Promise((resolve) => (this.#markReady = resolve));
@@ -239,6 +241,7 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
     for (const p of [...this.#buffer, ...this.#unconfirmed]) p.reject(error);
     this.#buffer = [];
     this.#unconfirmed.clear();
+    await Promise.all([this.#getter, this.#admin, this.#publisher].map((c) => c.close()));
     const model = this.#model;
     this.#model = undefined;
     if (model) await model.close().catch(() => undefined);
@@ -247,27 +250,24 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
 
   // ---- channels -----------------------------------------------------------------------------
 
-  async #adminChannel(): Promise<Channel> {
-    if (this.#admin) return this.#admin;
+  async #openAdmin(): Promise<Channel> {
     const model = this.#model ?? (await this.#connected());
     const ch = await model.createChannel();
     // A failed declaration closes its channel: the next operation opens a new one.
     ch.on('error', () => undefined);
-    ch.on('close', () => {
-      if (this.#admin === ch) this.#admin = undefined;
-    });
-    this.#admin = ch;
     return ch;
   }
 
-  async #publisherChannel(): Promise<ConfirmChannel> {
-    if (this.#publisher) return this.#publisher;
+  async #openGetter(): Promise<Channel> {
+    const ch = await (await this.#connected()).createChannel();
+    ch.on('error', () => undefined);
+    return ch;
+  }
+
+  async #openPublisher(): Promise<ConfirmChannel> {
     const model = this.#model ?? (await this.#connected());
     const ch = await model.createConfirmChannel();
     ch.on('error', (e: Error) => this.#channelErrors.set(ch, e));
-    ch.on('close', () => {
-      if (this.#publisher === ch) this.#publisher = undefined;
-    });
     ch.on('return', (m: amqplib.Message) => {
       this.emit('returned', {
         message: {
@@ -282,7 +282,6 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
         replyText: String((m.fields as { replyText?: string }).replyText ?? 'NO_ROUTE'),
       });
     });
-    this.#publisher = ch;
     return ch;
   }
 
@@ -290,7 +289,7 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
   async #declare(what: string, op: (ch: Channel) => Promise<unknown>, key?: string): Promise<void> {
     await this.#connected();
     try {
-      await op(await this.#adminChannel());
+      await op(await this.#admin.get());
     } catch (error) {
       throw amqpError(error, what);
     }
@@ -376,7 +375,7 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
   }
 
   #send(p: PendingPublish): void {
-    const ch = this.#publisher;
+    const ch = this.#publisher.channel;
     if (!ch || this.#drained) {
       void this.#sendLater(p);
       return;
@@ -386,6 +385,7 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
     const body = Buffer.isBuffer(message.body) ? message.body : Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength);
     let ok: boolean;
     try {
+      holdWrites(ch);
       ok = ch.publish(target.exchange, target.routingKey, body, publishOptions(message, target.mandatory), (err: unknown) => this.#confirmed(p, ch, err));
     } catch (error) {
       this.#unconfirmed.delete(p);
@@ -399,11 +399,11 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
   async #sendLater(p: PendingPublish): Promise<void> {
     try {
       await this.#drained;
-      await this.#publisherChannel();
+      await this.#publisher.get();
     } catch {
       // Not connected after all: it waits in the buffer for the reconnect.
     }
-    if (this.#state === 'connected' && this.#publisher && !this.#drained) this.#send(p);
+    if (this.#state === 'connected' && this.#publisher.channel && !this.#drained) this.#send(p);
     else if (this.#state === 'connected' && this.#drained) void this.#sendLater(p);
     else if (this.#state !== 'closed') this.#buffer.push(p);
     else p.reject(new ConnectionClosedError('transport is closed'));
@@ -463,16 +463,7 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
   }
 
   async get(queue: string, options: { noAck: boolean }): Promise<Delivery | undefined> {
-    const model = await this.#connected();
-    let ch = this.#getter.channel;
-    if (!ch) {
-      const opened = await model.createChannel();
-      opened.on('error', () => undefined);
-      opened.on('close', () => {
-        if (this.#getter.channel === opened) this.#getter.channel = undefined;
-      });
-      this.#getter.channel = ch = opened;
-    }
+    const ch = await this.#getter.get();
     let message: amqplib.GetMessage | false;
     try {
       message = await ch.get(queue, { noAck: options.noAck });

@@ -54,3 +54,52 @@ describe('AMQP errors are clear and the transport keeps working', () => {
     await conn.deleteQueue(q);
   });
 });
+
+describe('coalesced socket writes (the socket is corked per burst)', () => {
+  const conn = new Connection('amqp://guest:guest@127.0.0.1:5672//');
+  afterAll(() => conn.close());
+
+  it('a burst of 5,000 publishes and their acks arrive complete and in order', async () => {
+    const q = new Queue(`burst-${randomUUID().slice(0, 8)}`, { autoDelete: false });
+    const producer = conn.producer();
+    await conn.declare(q);
+    await Promise.all(Array.from({ length: 5000 }, (_, i) => producer.publish({ i }, { routingKey: q.name })));
+    expect((await conn.queueStatus(q)).messageCount).toBe(5000);
+    const seen: number[] = [];
+    const done = new Promise<void>((resolve) => {
+      const consumer = conn.consumer([q], { prefetch: 1000 }, async (message) => {
+        seen.push((message.body as { i: number }).i);
+        await message.ack();
+        if (seen.length === 5000) void consumer.stop().then(resolve);
+      });
+      void consumer.start();
+    });
+    await done;
+    expect(seen).toEqual(Array.from({ length: 5000 }, (_, i) => i));
+    // Every ack reached the broker: nothing is left unacknowledged or ready.
+    const status = await conn.queueStatus(q);
+    expect(status.messageCount).toBe(0);
+    await conn.deleteQueue(q);
+  });
+});
+
+describe('channels are opened once under concurrency', () => {
+  it('20 concurrent get()s on a fresh connection share one channel, and every ack lands', async () => {
+    const conn = new Connection('amqp://guest:guest@127.0.0.1:5672//');
+    const q = new Queue(`gets-${randomUUID().slice(0, 8)}`);
+    try {
+      const producer = conn.producer();
+      await conn.declare(q);
+      await Promise.all(Array.from({ length: 20 }, (_, i) => producer.publish({ i }, { routingKey: q.name })));
+      const other = new Connection('amqp://guest:guest@127.0.0.1:5672//');
+      const messages = await Promise.all(Array.from({ length: 20 }, () => other.simpleQueue(q).getNowait()));
+      expect(messages.map((m) => (m.body as { i: number }).i).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+      await Promise.all(messages.map((m) => m.ack()));
+      await other.close(); // unacked messages would come back to the queue here
+      expect((await conn.queueStatus(q)).messageCount).toBe(0);
+    } finally {
+      await conn.deleteQueue(q);
+      await conn.close();
+    }
+  });
+});

@@ -77,15 +77,15 @@ export class Producer {
     } catch (error) {
       return Promise.reject(error);
     }
-    const target: PublishTarget = {
+    const target: { -readonly [K in keyof PublishTarget]: PublishTarget[K] } = {
       exchange: typeof exchange === 'string' ? exchange : exchange.name,
       routingKey: options.routingKey ?? this.options.routingKey ?? '',
       mandatory: options.mandatory ?? false,
-      ...(options.delay !== undefined && { delay: options.delay }),
-      ...(options.timeout !== undefined && { timeout: options.timeout }),
     };
-    const toDeclare = [...(options.declare ?? []), ...(exchange instanceof Exchange ? [exchange] : [])];
+    if (options.delay !== undefined) target.delay = options.delay;
+    if (options.timeout !== undefined) target.timeout = options.timeout;
     const transport = this.connection.activeTransport;
+    const toDeclare = exchange instanceof Exchange ? [...(options.declare ?? []), exchange] : (options.declare ?? []);
     if (transport && !options.retry && toDeclare.every((e) => this.connection.isDeclared(e))) return transport.publish(message, target);
     const send = async (): Promise<void> => {
       const t = await this.connection.transport();
