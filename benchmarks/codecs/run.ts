@@ -31,7 +31,12 @@ function object(bytes: number): unknown {
   return { rows };
 }
 
-const celeryTask = [[2, 3], {}, { callbacks: null, errbacks: null, chain: null, chord: null, note: 'resize image-0001.png to 640x480', tenant: 'acme', retries: 0 }];
+/** A Celery protocol-2 task body ([args, kwargs, embed]) of about 300 bytes, as Celery serializes it. */
+const celeryTask = [
+  ['s3://uploads/acme/2026/11/image-0001.png', 640, 480],
+  { format: 'webp', quality: 82, sizes: [320, 640, 1280], tenant: 'acme', request_id: '9f2c1e4a-7b3d-4c8e-a1f6-2d5b8e9c0a17', notify: 'ops@acme.example' },
+  { callbacks: null, errbacks: null, chain: null, chord: null, parent_id: 'c81b2a4e-5d7f-4f3a-9e06-b1c2d3e4f5a6' },
+];
 const payloads: Array<[string, unknown]> = [
   ['celery task', celeryTask],
   ['10KB', object(10_000)],
