@@ -4,22 +4,16 @@
  * same prefetch, ack per message), in the same run.
  *   pnpm bench:amqp [--count 100000] [--runs 3] [--json out.json]
  */
-import { readFileSync } from 'node:fs';
 import amqplib from 'amqplib';
 import { Connection, Queue } from '@nori/core';
 import '@nori/amqp';
 import { Bench } from '../lib/harness.js';
+import { consumeAll, inWindows, numberArg, packageVersion, taskMessage as body } from '../lib/workload.js';
 
-const argv = (name: string, fallback: number): number => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? fallback : Number(process.argv[i + 1]);
-};
-const COUNT = argv('count', 100_000);
+const COUNT = numberArg('count', 100_000);
 const WINDOW = 1000;
 const PREFETCH = 1000;
 const URL_ = 'amqp://guest:guest@127.0.0.1:5672//';
-const body = { id: 0, task: 'proj.tasks.resize', args: ['image-0001.png', 640, 480], note: 'x'.repeat(40) };
-const version = (pkg: string): string => (JSON.parse(readFileSync(new URL(`../../node_modules/${pkg}/package.json`, import.meta.url), 'utf8')) as { version: string }).version;
 
 const raw = await amqplib.connect(URL_);
 const rawPub = await raw.createConfirmChannel();
@@ -31,27 +25,16 @@ const producer = conn.producer();
 const noriQueue = new Queue('bench-nori', { durable: true });
 await conn.declare(noriQueue);
 
-async function rawPublish(): Promise<number> {
-  for (let i = 0; i < COUNT; i += WINDOW) {
-    await Promise.all(
-      Array.from({ length: Math.min(WINDOW, COUNT - i) }, (_, j) =>
-        new Promise<void>((resolve, reject) =>
-          rawPub.publish('', rawQueue, Buffer.from(JSON.stringify({ ...body, id: i + j })), { contentType: 'application/json', contentEncoding: 'utf-8', deliveryMode: 2, headers: {} }, (err: unknown) =>
-            err ? reject(err as Error) : resolve(),
-          ),
-        ),
+const rawPublish = (): Promise<number> =>
+  inWindows(COUNT, WINDOW, (i) =>
+    new Promise<void>((resolve, reject) =>
+      rawPub.publish('', rawQueue, Buffer.from(JSON.stringify({ ...body, id: i })), { contentType: 'application/json', contentEncoding: 'utf-8', deliveryMode: 2, headers: {} }, (err: unknown) =>
+        err ? reject(err as Error) : resolve(),
       ),
-    );
-  }
-  return COUNT;
-}
+    ),
+  );
 
-async function noriPublish(): Promise<number> {
-  for (let i = 0; i < COUNT; i += WINDOW) {
-    await Promise.all(Array.from({ length: Math.min(WINDOW, COUNT - i) }, (_, j) => producer.publish({ ...body, id: i + j }, { routingKey: noriQueue.name })));
-  }
-  return COUNT;
-}
+const noriPublish = (): Promise<number> => inWindows(COUNT, WINDOW, (i) => producer.publish({ ...body, id: i }, { routingKey: noriQueue.name }));
 
 const bench = new Bench('amqp transport', {
   messageBytes: JSON.stringify(body).length,
@@ -59,7 +42,7 @@ const bench = new Bench('amqp transport', {
   publishWindow: WINDOW,
   prefetch: PREFETCH,
   rabbitmq: String(raw.connection.serverProperties.version ?? ''),
-  amqplib: version('amqplib'),
+  amqplib: packageVersion('amqplib'),
 });
 
 bench.add({ group: 'publish (confirmed)', name: 'amqplib confirm channel', baseline: true, unit: 'msg/s', setup: () => rawPub.purgeQueue(rawQueue).then(() => undefined), run: rawPublish });
@@ -98,19 +81,7 @@ bench.add({
     await conn.purge(noriQueue);
     await noriPublish();
   },
-  run: async () => {
-    let count = 0;
-    let done!: () => void;
-    const finished = new Promise<void>((resolve) => (done = resolve));
-    const consumer = conn.consumer([noriQueue], { prefetch: PREFETCH, concurrency: 100 }, async (m) => {
-      await m.ack();
-      if (++count === COUNT) done();
-    });
-    await consumer.start();
-    await finished;
-    await consumer.stop();
-    return count;
-  },
+  run: () => consumeAll(conn, noriQueue, COUNT, { prefetch: PREFETCH, concurrency: 100 }),
 });
 
 await bench.run();

@@ -5,21 +5,15 @@
  * in-process, which is a functional stand-in, not a performance peer of mongod.
  *   pnpm bench:mongodb [--count 5000] [--runs 3] [--json out.json]
  */
-import { readFileSync } from 'node:fs';
 import { MongoClient } from 'mongodb';
 import { Connection, Queue } from '@nori/core';
 import '@nori/mongodb';
 import { Bench } from '../lib/harness.js';
+import { consumeAll, inWindows, numberArg, packageVersion, taskMessage as body } from '../lib/workload.js';
 import { mongoUrl, serverLabel, startServer, stopServer } from '../../packages/mongodb/test/server.js';
 
-const argv = (name: string, fallback: number): number => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? fallback : Number(process.argv[i + 1]);
-};
-const COUNT = argv('count', 5_000);
+const COUNT = numberArg('count', 5_000);
 const WINDOW = 100;
-const body = { id: 0, task: 'proj.tasks.resize', args: ['image-0001.png', 640, 480], note: 'x'.repeat(40) };
-const version = (pkg: string): string => (JSON.parse(readFileSync(new URL(`../../node_modules/${pkg}/package.json`, import.meta.url), 'utf8')) as { version: string }).version;
 
 await startServer();
 const client = new MongoClient(mongoUrl);
@@ -30,14 +24,10 @@ const producer = conn.producer();
 const queue = new Queue('bench-nori');
 await conn.declare(queue);
 
-async function windows(fn: (i: number) => Promise<unknown>): Promise<number> {
-  for (let i = 0; i < COUNT; i += WINDOW) await Promise.all(Array.from({ length: Math.min(WINDOW, COUNT - i) }, (_, j) => fn(i + j)));
-  return COUNT;
-}
-const rawPublish = (): Promise<number> => windows((i) => raw.insertOne({ queue: 'raw', seq: i, leaseUntil: null, payload: JSON.stringify({ ...body, id: i }) }));
-const noriPublish = (): Promise<number> => windows((i) => producer.publish({ ...body, id: i }, { routingKey: queue.name }));
+const rawPublish = (): Promise<number> => inWindows(COUNT, WINDOW, (i) => raw.insertOne({ queue: 'raw', seq: i, leaseUntil: null, payload: JSON.stringify({ ...body, id: i }) }));
+const noriPublish = (): Promise<number> => inWindows(COUNT, WINDOW, (i) => producer.publish({ ...body, id: i }, { routingKey: queue.name }));
 
-const bench = new Bench('mongodb transport', { server: serverLabel, messageBytes: JSON.stringify(body).length, count: COUNT, concurrency: WINDOW, mongodb: version('mongodb') });
+const bench = new Bench('mongodb transport', { server: serverLabel, messageBytes: JSON.stringify(body).length, count: COUNT, concurrency: WINDOW, mongodb: packageVersion('mongodb') });
 bench.add({ group: 'publish', name: 'driver insertOne', baseline: true, unit: 'msg/s', setup: () => raw.deleteMany({}).then(() => undefined), run: rawPublish });
 bench.add({ group: 'publish', name: 'nori producer.publish', unit: 'msg/s', setup: () => conn.purge(queue).then(() => undefined), run: noriPublish });
 bench.add({
@@ -72,19 +62,7 @@ bench.add({
     await conn.purge(queue);
     await noriPublish();
   },
-  run: async () => {
-    let count = 0;
-    let done!: () => void;
-    const finished = new Promise<void>((resolve) => (done = resolve));
-    const consumer = conn.consumer([queue], { prefetch: 100, concurrency: 10 }, async (m) => {
-      await m.ack();
-      if (++count === COUNT) done();
-    });
-    await consumer.start();
-    await finished;
-    await consumer.stop();
-    return count;
-  },
+  run: () => consumeAll(conn, queue, COUNT, { prefetch: 100, concurrency: 10 }),
 });
 
 await bench.run();

@@ -3,21 +3,15 @@
  * nearest equivalent (pipelined LPUSH; LMOVE into a processing list + LREM), in the same run.
  *   pnpm bench:redis [--count 100000] [--runs 3] [--json out.json]
  */
-import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { Connection, Queue } from '@nori/core';
 import '@nori/redis';
 import { Bench } from '../lib/harness.js';
+import { consumeAll, inWindows, numberArg, packageVersion, taskMessage as body } from '../lib/workload.js';
 
-const argv = (name: string, fallback: number): number => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? fallback : Number(process.argv[i + 1]);
-};
-const COUNT = argv('count', 100_000);
+const COUNT = numberArg('count', 100_000);
 const WINDOW = 1000;
-const body = { id: 0, task: 'proj.tasks.resize', args: ['image-0001.png', 640, 480], note: 'x'.repeat(40) };
 const size = JSON.stringify(body).length;
-const version = (pkg: string): string => (JSON.parse(readFileSync(new URL(`../../node_modules/${pkg}/package.json`, import.meta.url), 'utf8')) as { version: string }).version;
 
 const redis = new Redis(6379, '127.0.0.1');
 const conn = new Connection('redis://127.0.0.1:6379/0');
@@ -39,9 +33,7 @@ async function rawLoad(): Promise<void> {
 
 async function noriLoad(): Promise<void> {
   await conn.purge(noriQueue);
-  for (let i = 0; i < COUNT; i += WINDOW) {
-    await Promise.all(Array.from({ length: Math.min(WINDOW, COUNT - i) }, (_, j) => producer.publish({ ...body, id: i + j }, { routingKey: noriQueue.name })));
-  }
+  await inWindows(COUNT, WINDOW, (i) => producer.publish({ ...body, id: i }, { routingKey: noriQueue.name }));
 }
 
 const bench = new Bench('redis transport', {
@@ -49,7 +41,7 @@ const bench = new Bench('redis transport', {
   count: COUNT,
   window: WINDOW,
   redis: (await redis.info('server')).match(/redis_version:(\S+)/)?.[1],
-  ioredis: version('ioredis'),
+  ioredis: packageVersion('ioredis'),
 });
 
 bench.add({ group: 'publish', name: 'ioredis JSON + LPUSH, pipelined', baseline: true, unit: 'msg/s', setup: () => redis.del(rawQueue).then(() => undefined), run: async () => (await rawLoad(), COUNT) });
@@ -80,19 +72,7 @@ bench.add({
   name: 'nori consumer (prefetch 1000, concurrency 100)',
   unit: 'msg/s',
   setup: noriLoad,
-  run: async () => {
-    let count = 0;
-    let done!: () => void;
-    const finished = new Promise<void>((resolve) => (done = resolve));
-    const consumer = conn.consumer([noriQueue], { prefetch: 1000, concurrency: 100 }, async (m) => {
-      await m.ack();
-      if (++count === COUNT) done();
-    });
-    await consumer.start();
-    await finished;
-    await consumer.stop();
-    return count;
-  },
+  run: () => consumeAll(conn, noriQueue, COUNT, { prefetch: 1000, concurrency: 100 }),
 });
 
 await bench.run();

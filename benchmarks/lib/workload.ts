@@ -1,0 +1,47 @@
+/**
+ * What the transport benchmarks share: the command line, package versions, the ~120-byte task
+ * message, publishing in windows of concurrent publishes, and nori's consume-with-ack loop, so
+ * every transport is measured the same way.
+ */
+import { readFileSync } from 'node:fs';
+import type { Connection, Queue } from '@nori/core';
+
+/** `--name value` from the command line, or the fallback. */
+export function numberArg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? fallback : Number(process.argv[i + 1]);
+}
+
+export function stringArg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? undefined : process.argv[i + 1];
+}
+
+/** The installed version of a package, for the run's header. */
+export function packageVersion(pkg: string): string {
+  return (JSON.parse(readFileSync(new URL(`../../node_modules/${pkg}/package.json`, import.meta.url), 'utf8')) as { version: string }).version;
+}
+
+/** The message every transport benchmark sends (119 bytes as JSON), with its id varied. */
+export const taskMessage = { id: 0, task: 'proj.tasks.resize', args: ['image-0001.png', 640, 480], note: 'x'.repeat(40) };
+
+/** Runs `send(i)` for i < count, `window` at a time concurrently; returns count. */
+export async function inWindows(count: number, window: number, send: (i: number) => Promise<unknown>): Promise<number> {
+  for (let i = 0; i < count; i += window) await Promise.all(Array.from({ length: Math.min(window, count - i) }, (_, j) => send(i + j)));
+  return count;
+}
+
+/** Consumes and acks `count` messages with a nori consumer; returns count once the last is acked. */
+export async function consumeAll(conn: Connection, queue: Queue, count: number, options: { prefetch: number; concurrency: number }): Promise<number> {
+  let acked = 0;
+  let done!: () => void;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  const consumer = conn.consumer([queue], options, async (m) => {
+    await m.ack();
+    if (++acked === count) done();
+  });
+  await consumer.start();
+  await finished;
+  await consumer.stop();
+  return acked;
+}
