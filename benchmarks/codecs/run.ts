@@ -5,6 +5,7 @@
  *   pnpm bench:codecs [--file payload.json] [--runs 5] [--json out.json] [--only 10KB]
  */
 import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import zlib from 'node:zlib';
 import { gzipSync, gunzipSync, unzlibSync, zlibSync } from 'fflate';
 import yaml from 'js-yaml';
@@ -14,12 +15,7 @@ import '@nori/compression';
 import '@nori/msgpack';
 import '@nori/yaml';
 import { Bench } from '../lib/harness.js';
-
-const arg = (name: string): string | undefined => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? undefined : process.argv[i + 1];
-};
-const version = (pkg: string): string => (JSON.parse(readFileSync(new URL(`../../node_modules/${pkg}/package.json`, import.meta.url), 'utf8')) as { version: string }).version;
+import { packageVersion as version, stringArg as arg } from '../lib/workload.js';
 
 function object(bytes: number): unknown {
   const rows: unknown[] = [];
@@ -55,12 +51,28 @@ const bench = new Bench('codecs', {
 });
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false, int64AsType: 'number' });
-const loops = (size: number): number => Math.max(3, Math.round(2_000_000 / size));
+/**
+ * A run of `fn` repeated often enough to take ~150 ms (calibrated after a warm-up), returning
+ * `units` per call: a 300-byte encode takes about a microsecond, far too short to time alone.
+ */
+function repeated(fn: () => void, units: number): () => Promise<number> {
+  for (let i = 0; i < 3; i++) fn();
+  let calls = 0;
+  const start = performance.now();
+  do {
+    fn();
+    calls++;
+  } while (performance.now() - start < 30);
+  const n = Math.max(1, Math.round((calls * 150) / (performance.now() - start)));
+  return async () => {
+    for (let i = 0; i < n; i++) fn();
+    return n * units;
+  };
+}
 
 for (const [label, value] of payloads) {
   if (only && label !== only) continue;
   const size = JSON.stringify(value).length;
-  const n = loops(size);
   const rawSerializers: Record<string, { encode: (v: unknown) => Uint8Array; decode: (b: Uint8Array) => unknown; raw: string }> = {
     json: { encode: (v) => Buffer.from(JSON.stringify(v)), decode: (b) => JSON.parse(Buffer.from(b).toString('utf8')), raw: 'JSON.stringify/parse' },
     msgpack: { encode: (v) => packr.pack(v), decode: (b) => packr.unpack(b), raw: 'msgpackr pack/unpack' },
@@ -70,14 +82,10 @@ for (const [label, value] of payloads) {
     if (name === 'yaml' && size > 100_000) continue; // js-yaml on 1 MB takes seconds per call
     const nori = getSerializer(name);
     const encoded = nori.encode(value);
-    const loop = (fn: () => void) => async (): Promise<number> => {
-      for (let i = 0; i < n; i++) fn();
-      return n;
-    };
-    bench.add({ group: `${label}: ${name} encode`, name: raw.raw, baseline: true, unit: 'ops/s', run: loop(() => raw.encode(value)) });
-    bench.add({ group: `${label}: ${name} encode`, name: `nori ${name}`, unit: 'ops/s', run: loop(() => nori.encode(value)) });
-    bench.add({ group: `${label}: ${name} decode`, name: raw.raw, baseline: true, unit: 'ops/s', run: loop(() => raw.decode(encoded)) });
-    bench.add({ group: `${label}: ${name} decode`, name: `nori ${name}`, unit: 'ops/s', run: loop(() => nori.decode(encoded)) });
+    bench.add({ group: `${label}: ${name} encode`, name: raw.raw, baseline: true, unit: 'ops/s', run: repeated(() => raw.encode(value), 1) });
+    bench.add({ group: `${label}: ${name} encode`, name: `nori ${name}`, unit: 'ops/s', run: repeated(() => nori.encode(value), 1) });
+    bench.add({ group: `${label}: ${name} decode`, name: raw.raw, baseline: true, unit: 'ops/s', run: repeated(() => raw.decode(encoded), 1) });
+    bench.add({ group: `${label}: ${name} decode`, name: `nori ${name}`, unit: 'ops/s', run: repeated(() => nori.decode(encoded), 1) });
   }
 
   const data = getSerializer('json').encode(value);
@@ -91,10 +99,7 @@ for (const [label, value] of payloads) {
   for (const [rawName, compress, decompress, noriNames] of rawCodecs) {
     const packed = compress(data);
     const group = (what: string): string => `${label}: ${rawName.split(' ')[0]} ${rawName.includes('brotli') ? 'brotli' : rawName.includes('gzip') ? 'gzip' : 'zlib'} ${what}`;
-    const loop = (fn: () => void) => async (): Promise<number> => {
-      for (let i = 0; i < n; i++) fn();
-      return n * data.length;
-    };
+    const loop = (fn: () => void): (() => Promise<number>) => repeated(fn, data.length);
     const ratio = `ratio ${(packed.length / data.length).toFixed(3)}`;
     bench.add({ group: group('compress'), name: `${rawName} (${ratio})`, baseline: true, unit: 'MB/s', scale: 1e-6, run: loop(() => compress(data)) });
     bench.add({ group: group('decompress'), name: rawName, baseline: true, unit: 'MB/s', scale: 1e-6, run: loop(() => decompress(packed)) });
