@@ -79,12 +79,14 @@ export class RedisStore implements Store {
   /** The bucket a queue's traffic last came from: where an idle wait blocks. */
   readonly #hotBucket = new Map<string, string>();
   #closed = false;
+  readonly #connectTimeout: number;
 
   constructor(
     private readonly url: BrokerUrl,
     options: TransportOptions,
   ) {
     this.#settings = redisSettings(url, options);
+    this.#connectTimeout = options.connectTimeout;
     const { client, clusterNodes } = this.#settings;
     this.#keys = new Keys(this.#settings.keyPrefix, this.#settings.db, this.#settings.prioritySteps, clusterNodes !== undefined);
     this.#client = clusterNodes
@@ -111,11 +113,19 @@ export class RedisStore implements Store {
   }
 
   async connect(): Promise<void> {
+    // Through Sentinel (and a cluster), ioredis retries unreachable seeds for ever instead of
+    // failing the connect: bound the first connect by the connect timeout ourselves.
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${this.#connectTimeout} ms`)), this.#connectTimeout);
+    });
     try {
-      await this.#client.connect();
+      await Promise.race([this.#client.connect(), timeout]);
     } catch (error) {
       this.#client.disconnect();
       throw new ConnectionError(`cannot connect to redis at ${this.url.masked}: ${(error as Error).message}`, { cause: error });
+    } finally {
+      clearTimeout(timer);
     }
   }
 
