@@ -103,3 +103,21 @@ describe('channels are opened once under concurrency', () => {
     }
   });
 });
+
+describe('quorum queues', () => {
+  const conn = new Connection('amqp://guest:guest@127.0.0.1:5672//');
+  afterAll(() => conn.close());
+
+  it('declares x-queue-type quorum and exposes the delivery count on redelivery', async () => {
+    const q = new Queue(`quorum-${randomUUID().slice(0, 8)}`, { durable: true, queueArguments: { 'x-queue-type': 'quorum' } });
+    await conn.producer().publish({ id: 'q1' }, { routingKey: q.name, declare: [q] });
+    const simple = conn.simpleQueue(q);
+    const first = await simple.get({ timeout: 2000 });
+    expect([first.body, first.redelivered, first.deliveryInfo.deliveryCount]).toEqual([{ id: 'q1' }, false, 0]);
+    await first.requeue();
+    const second = await simple.get({ timeout: 2000 });
+    expect([second.body, second.redelivered, second.deliveryInfo.deliveryCount]).toEqual([{ id: 'q1' }, true, 1]);
+    await second.ack();
+    await conn.deleteQueue(q);
+  });
+});
