@@ -7,14 +7,15 @@
  *   deflate  application/x-deflate  raw deflate (nori; kombu cannot read it)         deflate-node, deflate-fflate
  *   brotli   application/x-brotli   node:zlib
  *   zstd     application/zstd       node:zlib where the runtime has it (Node ≥ 22.15), else a clear error
- *   bzip2    application/x-bz2      not available: a clear error
- *   lzma     application/x-lzma     not available: a clear error
+ *   bzip2    application/x-bz2      decoding only, with seek-bzip (optional peer; install it to read bzip2)
+ *   lzma     application/x-lzma     not available: a clear error (see below)
  *
  * The default implementation of zlib, gzip and deflate is node:zlib, the faster one in
  * benchmarks/codecs on this machine (see benchmarks/README.md).
  */
 import { registerCompressor, type Compressor } from '@nori/core';
 import { deflateFflate, gzipFflate, zlibFflate } from './fflate-codecs.js';
+import { bzip2 } from './bzip2-codec.js';
 import { brotliNode, deflateNode, gzipNode, unavailable, zlibNode, zstd } from './node-codecs.js';
 
 const named = (codec: Compressor, name: string, aliases: string[] = []): Compressor => ({ ...codec, name, aliases });
@@ -22,8 +23,12 @@ const named = (codec: Compressor, name: string, aliases: string[] = []): Compres
 export const zlibCodec = named(zlibNode, 'zlib');
 export const gzipCodec = named(gzipNode, 'gzip');
 export const deflateCodec = named(deflateNode, 'deflate');
-export const bzip2 = unavailable('bzip2', 'application/x-bz2', ['bzip'], 'bzip2 compression is not supported by @nori/compression (no maintained pure-JS codec); use zlib, brotli or zstd');
-export const lzma = unavailable('lzma', 'application/x-lzma', ['xz'], 'lzma compression is not supported by @nori/compression (no maintained pure-JS codec); use zlib, brotli or zstd');
+/**
+ * kombu's lzma is Python's `lzma.compress`, the xz format. The maintained decoders on npm are
+ * either native without an output cap (@napi-rs/lzma: a bomb could not be stopped) or
+ * asynchronous only (xz-decompress), and decoding here is synchronous: so lzma is a clear error.
+ */
+export const lzma = unavailable('lzma', 'application/x-lzma', ['xz'], 'lzma (xz) is not supported by @nori/compression: no maintained decoder on npm is both synchronous and able to stop at a size cap; use zlib, brotli or zstd');
 
 /** Register every codec. The explicit implementations go first so each MIME type ends on its default. */
 export function registerCompression(): void {
@@ -33,4 +38,4 @@ export function registerCompression(): void {
 
 registerCompression();
 
-export { zlibNode, gzipNode, deflateNode, brotliNode, zstd, zlibFflate, gzipFflate, deflateFflate };
+export { zlibNode, gzipNode, deflateNode, brotliNode, zstd, bzip2, zlibFflate, gzipFflate, deflateFflate };
