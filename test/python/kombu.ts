@@ -48,3 +48,8 @@ export function kombuConsume(url: string, spec: object): { ready: Promise<void>;
   );
   return { ready, result };
 }
+
+/** Run kombu's visibility-timeout sweep (QoS.restore_visible) once; see kombu_sweep.py. */
+export async function kombuSweep(url: string, visibilityTimeoutSeconds: number): Promise<void> {
+  await run(PYTHON, [script('kombu_sweep.py'), url, String(visibilityTimeoutSeconds)], { timeout: 20_000 });
+}

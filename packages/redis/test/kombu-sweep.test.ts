@@ -1,0 +1,74 @@
+/**
+ * nori's leases against kombu's own visibility-timeout sweep (Python kombu 5.2's
+ * QoS.restore_visible): a Python worker sharing the Redis must not steal a message a nori
+ * consumer is still working on, and must restore one whose nori consumer died. Database 7, where
+ * no other test's nori sweep runs, so what comes back was brought back by Python.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { Connection, parseUrl, Queue, silentLogger, type Message } from '@nori/core';
+import { RedisStore } from '@nori/redis';
+import { sleep } from '@nori/testing';
+import { kombuSweep } from '../../../test/python/kombu.js';
+
+const BROKER = 'redis://127.0.0.1:6379/7';
+const VISIBILITY_TIMEOUT = 2; // seconds, the same on both sides
+const redis = new Redis({ host: '127.0.0.1', port: 6379, db: 7 });
+afterAll(() => redis.disconnect());
+
+it('a Python sweep leaves a nori message whose handler is still running alone', async () => {
+  const q = new Queue(`sweep-live-${randomUUID().slice(0, 8)}`);
+  const conn = new Connection(BROKER, { transportOptions: { visibility_timeout: VISIBILITY_TIMEOUT, leaseMs: 1000 } });
+  try {
+    await conn.producer().publish({ n: 'live' }, { routingKey: q.name, declare: [q] });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let started!: (m: Message) => void;
+    const running = new Promise<Message>((resolve) => (started = resolve));
+    const consumer = conn.consumer([q], async (m) => {
+      started(m);
+      await held; // a long task: nori renews its lease meanwhile
+      await m.ack();
+    });
+    await consumer.start();
+    const message = await running;
+    await sleep(VISIBILITY_TIMEOUT * 1000 + 1500); // longer than kombu's visibility timeout since the claim
+    await kombuSweep(BROKER, VISIBILITY_TIMEOUT);
+    expect(await redis.llen(q.name)).toBe(0);
+    expect(await redis.hexists('unacked', String(message.deliveryTag))).toBe(1);
+    release();
+    await consumer.stop();
+    expect(await redis.hexists('unacked', String(message.deliveryTag))).toBe(0);
+    expect(await redis.zscore('unacked_index', String(message.deliveryTag))).toBeNull();
+  } finally {
+    await conn.close();
+  }
+}, 20_000);
+
+it('a Python sweep restores a message whose nori consumer stopped renewing, marked redelivered', async () => {
+  const q = new Queue(`sweep-dead-${randomUUID().slice(0, 8)}`);
+  const conn = new Connection(BROKER);
+  await conn.producer().publish({ n: 'orphan' }, { routingKey: q.name, declare: [q] });
+  await conn.close();
+  // A consumer that claims and then dies: a bare store, whose lease nobody renews.
+  const store = new RedisStore(parseUrl(BROKER), { transportOptions: { visibility_timeout: VISIBILITY_TIMEOUT }, logger: silentLogger, connectTimeout: 2000 });
+  await store.connect();
+  const [claimed] = await store.claim(q.name, 1, 300);
+  await store.close();
+  expect(claimed?.envelope.properties.delivery_tag).toBeDefined();
+  const tag = claimed?.envelope.properties.delivery_tag as string;
+  await sleep(800); // the lease lapsed; nothing in this database sweeps but Python
+  expect(await redis.llen(q.name)).toBe(0);
+  await kombuSweep(BROKER, VISIBILITY_TIMEOUT);
+  expect(await redis.llen(q.name)).toBe(1);
+  expect(await redis.hexists('unacked', tag)).toBe(0);
+  const back = new Connection(BROKER);
+  try {
+    const m = await back.simpleQueue(q).get({ timeout: 2000 });
+    expect([m.body, m.redelivered, m.deliveryTag]).toEqual([{ n: 'orphan' }, true, tag]);
+    await m.ack();
+  } finally {
+    await back.close();
+  }
+}, 20_000);
