@@ -103,6 +103,22 @@ function publishOptions(message: OutgoingMessage, mandatory: boolean): Options.P
   return o;
 }
 
+/**
+ * Resolves when a full channel drains, or when it closes: a channel that dies full never drains,
+ * and the publishes held behind it must move on (to the buffer, for the reconnect).
+ */
+function drainOrClose(ch: Channel): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      ch.off('drain', done);
+      ch.off('close', done);
+      resolve();
+    };
+    ch.on('drain', done);
+    ch.on('close', done);
+  });
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class AmqpTransport extends Emitter<TransportEvents> implements Transport {
@@ -392,8 +408,8 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
       p.reject(error as Error);
       return;
     }
-    // The socket's buffer is full: hold further publishes until it drains.
-    if (!ok) this.#drained ??= new Promise<void>((resolve) => ch.once('drain', resolve)).finally(() => (this.#drained = undefined));
+    // The channel's buffer is full: hold further publishes until it drains.
+    if (!ok) this.#drained ??= drainOrClose(ch).finally(() => (this.#drained = undefined));
   }
 
   async #sendLater(p: PendingPublish): Promise<void> {
