@@ -31,6 +31,12 @@ def on_message(body, message):
 
 with Connection(url, transport_options=spec.get("transport_options", {})) as conn:
     with Consumer(conn, [queue], callbacks=[on_message], accept=["json"]):
+        # kombu's Redis transport PSUBSCRIBEs a fanout queue on the first drain, not at consume:
+        # drain once before saying "ready", or a broadcast sent right after would reach no one.
+        try:
+            conn.drain_events(timeout=0.3)
+        except socket.timeout:
+            pass
         print("ready", flush=True)
         deadline = time.time() + spec.get("timeout", 10)
         while len(got) < spec["count"] and time.time() < deadline:
