@@ -42,6 +42,7 @@ if ! /usr/bin/python3 -c 'import kombu, celery, msgpack, yaml' >/dev/null 2>&1; 
 fi
 /usr/bin/python3 -c 'import brotli' >/dev/null 2>&1 || apt_install python3-brotli || true
 /usr/bin/python3 -c 'import zstandard' >/dev/null 2>&1 || apt_install python3-zstandard || true
-# The bzip2 tool makes the bzip2 test vectors.
+# Test tools: bzip2 makes the bzip2 vectors, openssl the certificate of the TLS Redis test.
 command -v bzip2 >/dev/null || apt_install bzip2
+command -v openssl >/dev/null || apt_install openssl
 echo "services: redis on $REDIS_PORT, rabbitmq on $AMQP_PORT, python kombu $(/usr/bin/python3 -c 'import kombu; print(kombu.__version__)')"
