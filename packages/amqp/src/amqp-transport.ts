@@ -1,20 +1,15 @@
 /**
  * RabbitMQ via amqplib, with what users otherwise add through amqp-connection-manager or rascal:
- * publisher confirms, back-pressure, a bounded buffer while disconnected, and a reconnect state
- * machine (connected → disconnected → reconnecting(attempt, delay) → connected) that replays the
- * topology and re-registers consumers.
+ * a reconnect state machine (connected → disconnected → reconnecting(attempt, delay) → connected)
+ * that replays the topology, re-registers consumers and hands the publisher its new channel.
+ * Publishing with confirms, back-pressure and the disconnected buffer: ConfirmedPublisher.
  */
-import amqplib, { type Channel, type ChannelModel, type ConfirmChannel, type Options } from 'amqplib';
+import amqplib, { type Channel, type ChannelModel, type ConfirmChannel } from 'amqplib';
 import {
   backoffDelay,
   ConnectionClosedError,
   ConnectionError,
   Emitter,
-  InvalidArgumentError,
-  NotFoundError,
-  PublishBufferFullError,
-  PublishNackedError,
-  TimeoutError,
   type BrokerUrl,
   type ConsumeOptions,
   type Delivery,
@@ -30,10 +25,11 @@ import {
   type TransportOptions,
 } from '@nori/core';
 import { toDelivery } from './amqp-delivery.js';
+import { amqpError } from './amqp-error.js';
 import { amqpSettings, connectOptions, type AmqpSettings } from './amqp-options.js';
 import { AmqpSubscription } from './amqp-subscription.js';
+import { ConfirmedPublisher } from './confirmed-publisher.js';
 import { LazyChannel } from './lazy-channel.js';
-import { holdWrites } from './write-coalescer.js';
 
 const CAPABILITIES: TransportCapabilities = {
   exchangeTypes: ['direct', 'topic', 'fanout', 'headers'],
@@ -52,23 +48,6 @@ const CAPABILITIES: TransportCapabilities = {
 
 type State = 'idle' | 'connected' | 'reconnecting' | 'closed';
 
-interface PendingPublish {
-  readonly message: OutgoingMessage;
-  readonly target: PublishTarget;
-  readonly deadline: number;
-  resolve(): void;
-  reject(error: Error): void;
-}
-
-/** Map a channel error to nori's: 404 → NotFoundError, 406 → InvalidArgumentError. */
-function amqpError(error: unknown, what: string): Error {
-  const e = error as { code?: number; message?: string };
-  const message = `${what}: ${e.message ?? String(error)}`;
-  if (e.code === 404) return new NotFoundError(message, { cause: error });
-  if (e.code === 406) return new InvalidArgumentError(message, { cause: error });
-  return new ConnectionError(message, { cause: error });
-}
-
 function queueArguments(q: QueueSpec): Record<string, unknown> {
   return {
     ...q.arguments,
@@ -81,44 +60,6 @@ function queueArguments(q: QueueSpec): Record<string, unknown> {
   };
 }
 
-/** Built by assignment, not spreads: this runs once per published message. */
-function publishOptions(message: OutgoingMessage, mandatory: boolean): Options.Publish {
-  const p = message.properties;
-  const o: Options.Publish = {
-    contentType: message.contentType,
-    contentEncoding: message.contentEncoding,
-    headers: message.headers,
-    deliveryMode: p.deliveryMode ?? 2,
-    mandatory,
-  };
-  if (p.priority !== undefined) o.priority = p.priority;
-  if (p.correlationId !== undefined) o.correlationId = p.correlationId;
-  if (p.replyTo !== undefined) o.replyTo = p.replyTo;
-  if (p.expiration !== undefined) o.expiration = String(p.expiration);
-  if (p.messageId !== undefined) o.messageId = p.messageId;
-  if (p.timestamp !== undefined) o.timestamp = p.timestamp;
-  if (p.type !== undefined) o.type = p.type;
-  if (p.userId !== undefined) o.userId = p.userId;
-  if (p.appId !== undefined) o.appId = p.appId;
-  return o;
-}
-
-/**
- * Resolves when a full channel drains, or when it closes: a channel that dies full never drains,
- * and the publishes held behind it must move on (to the buffer, for the reconnect).
- */
-function drainOrClose(ch: Channel): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const done = (): void => {
-      ch.off('drain', done);
-      ch.off('close', done);
-      resolve();
-    };
-    ch.on('drain', done);
-    ch.on('close', done);
-  });
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class AmqpTransport extends Emitter<TransportEvents> implements Transport {
@@ -127,19 +68,12 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
   #state: State = 'idle';
   #next = 0;
   #model: ChannelModel | undefined;
-  readonly #publisher = new LazyChannel<ConfirmChannel>(() => this.#openPublisher());
-  /** Why a publisher channel was closed by the broker (404 on a missing exchange, ...). */
-  readonly #channelErrors = new WeakMap<Channel, Error>();
+  readonly #publishing: ConfirmedPublisher;
   readonly #admin = new LazyChannel<Channel>(() => this.#openAdmin());
   readonly #getter = new LazyChannel<Channel>(() => this.#openGetter());
   /** Declarations to replay after a reconnect, in the order they were made. */
   readonly #topology = new Map<string, (ch: Channel) => Promise<unknown>>();
   readonly #subscriptions = new Set<AmqpSubscription>();
-  /** Publishes waiting for a connection (bounded). */
-  #buffer: PendingPublish[] = [];
-  /** Publishes sent and waiting for their confirm. */
-  readonly #unconfirmed = new Set<PendingPublish>();
-  #drained: Promise<void> | undefined;
   #timeouts: NodeJS.Timeout | undefined;
   #ready: Promise<void> | undefined;
   #markReady: (() => void) | undefined;
@@ -150,6 +84,14 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
   ) {
     super(options.logger);
     this.#settings = amqpSettings(options);
+    this.#publishing = new ConfirmedPublisher(
+      {
+        isConnected: () => this.#state === 'connected',
+        isClosed: () => this.#state === 'closed',
+        openChannel: () => this.#openPublisher(),
+      },
+      this.#settings,
+    );
   }
 
   // ---- connection state machine -------------------------------------------------------------
@@ -158,7 +100,7 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
     if (this.#state === 'closed') throw new ConnectionClosedError('transport is closed');
     if (this.#state !== 'idle') return;
     await this.#open();
-    this.#timeouts = setInterval(() => this.#expirePublishes(), 250);
+    this.#timeouts = setInterval(() => this.#publishing.expire(), 250);
     this.#timeouts.unref();
   }
 
@@ -194,23 +136,18 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
     this.emit('connected', url.masked);
     this.#markReady?.();
     this.#ready = undefined;
-    const waiting = this.#buffer;
-    this.#buffer = [];
-    for (const p of waiting) this.#send(p);
+    this.#publishing.flush();
   }
 
   #lost(model: ChannelModel, error: Error | undefined): void {
     if (this.#model !== model || this.#state === 'closed') return;
     this.#model = undefined;
-    this.#publisher.reset();
+    this.#publishing.lost();
     this.#admin.reset();
     this.#getter.reset();
     for (const s of this.#subscriptions) s.channel = undefined;
     this.#state = 'reconnecting';
     this.#ready = new Promise((resolve) => (this.#markReady = resolve));
-    // Sent but unconfirmed: the broker may or may not have them; send again (at least once).
-    for (const p of this.#unconfirmed) this.#buffer.push(p);
-    this.#unconfirmed.clear();
     this.emit('disconnected', error);
     void this.#reconnect();
   }
@@ -253,11 +190,8 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
     this.#markReady?.();
     await Promise.all([...this.#subscriptions].map((s) => s.cancel()));
     this.#subscriptions.clear();
-    const error = reason ?? new ConnectionClosedError('transport closed before the publish was confirmed');
-    for (const p of [...this.#buffer, ...this.#unconfirmed]) p.reject(error);
-    this.#buffer = [];
-    this.#unconfirmed.clear();
-    await Promise.all([this.#getter, this.#admin, this.#publisher].map((c) => c.close()));
+    await this.#publishing.close(reason ?? new ConnectionClosedError('transport closed before the publish was confirmed'));
+    await Promise.all([this.#getter, this.#admin].map((c) => c.close()));
     const model = this.#model;
     this.#model = undefined;
     if (model) await model.close().catch(() => undefined);
@@ -283,7 +217,6 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
   async #openPublisher(): Promise<ConfirmChannel> {
     const model = this.#model ?? (await this.#connected());
     const ch = await model.createConfirmChannel();
-    ch.on('error', (e: Error) => this.#channelErrors.set(ch, e));
     ch.on('return', (m: amqplib.Message) => {
       this.emit('returned', {
         message: {
@@ -372,89 +305,8 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
     return status;
   }
 
-  // ---- publishing ---------------------------------------------------------------------------
-
   publish(message: OutgoingMessage, target: PublishTarget): Promise<void> {
-    if (this.#state === 'closed') return Promise.reject(new ConnectionClosedError('transport is closed'));
-    return new Promise<void>((resolve, reject) => {
-      const pending: PendingPublish = { message, target, deadline: Date.now() + (target.timeout ?? this.#settings.publishTimeout), resolve, reject };
-      if (this.#state !== 'connected') {
-        if (this.#buffer.length >= this.#settings.maxBufferedPublishes) {
-          reject(new PublishBufferFullError(`not connected and ${this.#buffer.length} publishes are already waiting (maxBufferedPublishes)`));
-          return;
-        }
-        this.#buffer.push(pending);
-        return;
-      }
-      this.#send(pending);
-    });
-  }
-
-  #send(p: PendingPublish): void {
-    const ch = this.#publisher.channel;
-    if (!ch || this.#drained) {
-      void this.#sendLater(p);
-      return;
-    }
-    this.#unconfirmed.add(p);
-    const { message, target } = p;
-    const body = Buffer.isBuffer(message.body) ? message.body : Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength);
-    let ok: boolean;
-    try {
-      holdWrites(ch);
-      ok = ch.publish(target.exchange, target.routingKey, body, publishOptions(message, target.mandatory), (err: unknown) => this.#confirmed(p, ch, err));
-    } catch (error) {
-      this.#unconfirmed.delete(p);
-      p.reject(error as Error);
-      return;
-    }
-    // The channel's buffer is full: hold further publishes until it drains.
-    if (!ok) this.#drained ??= drainOrClose(ch).finally(() => (this.#drained = undefined));
-  }
-
-  async #sendLater(p: PendingPublish): Promise<void> {
-    try {
-      await this.#drained;
-      await this.#publisher.get();
-    } catch {
-      // Not connected after all: it waits in the buffer for the reconnect.
-    }
-    if (this.#state === 'connected' && this.#publisher.channel && !this.#drained) this.#send(p);
-    else if (this.#state === 'connected' && this.#drained) void this.#sendLater(p);
-    else if (this.#state !== 'closed') this.#buffer.push(p);
-    else p.reject(new ConnectionClosedError('transport is closed'));
-  }
-
-  #confirmed(p: PendingPublish, ch: ConfirmChannel, err: unknown): void {
-    if (!this.#unconfirmed.has(p)) return; // already re-buffered after a connection loss
-    if (!err) {
-      this.#unconfirmed.delete(p);
-      return p.resolve();
-    }
-    if ((err as Error).message === 'message nacked') {
-      this.#unconfirmed.delete(p);
-      return p.reject(new PublishNackedError(`broker refused the message for "${p.target.exchange}" / "${p.target.routingKey}"`));
-    }
-    // The channel closed before the confirm. Closed by the broker over this channel (e.g. 404):
-    // fail the publish. Closed because the connection went away (320 and friends): it stays
-    // unconfirmed, and the connection-loss handler sends it again after the reconnect.
-    const channelError = this.#channelErrors.get(ch) as { code?: number } | undefined;
-    if (channelError && channelError.code !== undefined && channelError.code < 500 && channelError.code !== 320) {
-      this.#unconfirmed.delete(p);
-      p.reject(amqpError(channelError, `publish to "${p.target.exchange}"`));
-    }
-  }
-
-  #expirePublishes(): void {
-    const now = Date.now();
-    for (const set of [this.#unconfirmed, this.#buffer]) {
-      for (const p of set) {
-        if (p.deadline > now) continue;
-        if (set instanceof Set) set.delete(p);
-        p.reject(new TimeoutError(`publish to "${p.target.exchange}" / "${p.target.routingKey}" not confirmed in time`));
-      }
-    }
-    this.#buffer = this.#buffer.filter((p) => p.deadline > now);
+    return this.#publishing.publish(message, target);
   }
 
   // ---- consuming ----------------------------------------------------------------------------
