@@ -35,7 +35,6 @@ export interface EncodedBody {
   compression?: string;
 }
 
-
 function asBytes(body: unknown, what: string): Uint8Array {
   if (body instanceof Uint8Array) return body;
   if (typeof body === 'string') return Buffer.from(body, 'utf8');

@@ -9,4 +9,4 @@ registerTransport(['mongodb', 'mongodb+srv'], virtualTransport(createMongoStore)
 
 export { MongoStore, createMongoStore } from './mongo-store.js';
 export { IdlePoll } from './idle-poll.js';
-export { ChangeWake, supportsChangeStreams, type WakeSource } from './change-wake.js';
+export { supportsChangeStreams, type WakeSource } from './change-wake.js';

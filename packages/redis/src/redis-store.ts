@@ -279,7 +279,7 @@ export class RedisStore implements Store {
 
   async claim(queue: string, max: number, leaseMs: number): Promise<Claimed[]> {
     const score = (Date.now() + leaseMs - this.#settings.visibilityTimeout) / 1000;
-    this.#claimedFrom.add(queue);
+    if (this.#keys.cluster) this.#claimedFrom.add(queue);
     const keys = [...this.#keys.buckets(queue), this.#keys.unacked(queue), this.#keys.unackedIndex(queue), this.#keys.delayed(queue)];
     const items = (await claimScript.run(this.#client, keys, [max, Date.now(), score, queue, this.#expires.get(queue) ?? 0])) as string[];
     const claimed: Claimed[] = [];
