@@ -24,8 +24,9 @@ export type NoriErrorCode =
   | 'ERR_NORI_PUBLISH_BUFFER_FULL'
   | 'ERR_NORI_INVALID_ARGUMENT';
 
-export abstract class NoriError extends Error {
-  abstract readonly code: NoriErrorCode;
+/** Packages with errors of their own (e.g. @nori/tasks) extend it with their own code union. */
+export abstract class NoriError<Code extends string = NoriErrorCode> extends Error {
+  abstract readonly code: Code;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;

@@ -10,3 +10,4 @@ registerTransport(['mongodb', 'mongodb+srv'], virtualTransport(createMongoStore)
 export { MongoStore, createMongoStore } from './mongo-store.js';
 export { IdlePoll } from './idle-poll.js';
 export { supportsChangeStreams, type WakeSource } from './change-wake.js';
+export { createMongoClient } from './client.js';

@@ -9,7 +9,7 @@
  * (ms or null), deliveryCount, payload (the kombu JSON envelope) }.
  * Waking up: IdlePoll, cut short by a change stream where the server has them (ChangeWake).
  */
-import { MongoClient, type Collection, type Db, type MongoClientOptions } from 'mongodb';
+import type { Collection, Db, MongoClient } from 'mongodb';
 import {
   ConnectionError,
   parseEnvelope,
@@ -25,6 +25,7 @@ import {
   type StoredBinding,
   type TransportOptions,
 } from '@nori/core';
+import { createMongoClient } from './client.js';
 import { IdlePoll } from './idle-poll.js';
 import { ChangeWake, supportsChangeStreams, type WakeSource } from './change-wake.js';
 
@@ -99,12 +100,7 @@ export class MongoStore implements Store {
     options: TransportOptions,
   ) {
     const o = options.transportOptions;
-    const driver: MongoClientOptions = {
-      serverSelectionTimeoutMS: options.connectTimeout,
-      connectTimeoutMS: options.connectTimeout,
-      ...(o['driverOptions'] as MongoClientOptions | undefined),
-    };
-    this.#client = new MongoClient(url.href, driver);
+    this.#client = createMongoClient(url, options);
     this.#db = this.#client.db(url.virtualHost ?? 'nori');
     const prefix = String(o['collectionPrefix'] ?? 'nori');
     this.#messages = this.#db.collection<MessageDoc>(`${prefix}.messages`);

@@ -10,4 +10,6 @@ registerTransport(['redis', 'rediss', 'redis+socket', 'redis+cluster', 'sentinel
 export { RedisStore, createRedisStore } from './redis-store.js';
 export { Keys, SEP, DEFAULT_PRIORITY_STEPS, toWirePriority, fromWirePriority } from './keys.js';
 export { redisSettings, type RedisStoreSettings } from './options.js';
+export { createRedisClient } from './client.js';
+export { LuaScript } from './lua-script.js';
 export { topicPattern } from './topic-pattern.js';

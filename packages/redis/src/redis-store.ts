@@ -24,6 +24,7 @@ import {
   type TransportOptions,
 } from '@nori/core';
 import { bindingMember, fromWirePriority, Keys, parseBindingMember, SEP, toWirePriority } from './keys.js';
+import { createRedisClient } from './client.js';
 import { LuaScript } from './lua-script.js';
 import { redisSettings, type RedisStoreSettings } from './options.js';
 import { CLAIM, LAPSED, READY, RELEASE_MUTEX, RESTORE } from './scripts.js';
@@ -87,16 +88,8 @@ export class RedisStore implements Store {
   ) {
     this.#settings = redisSettings(url, options);
     this.#connectTimeout = options.connectTimeout;
-    const { client, clusterNodes } = this.#settings;
-    this.#keys = new Keys(this.#settings.keyPrefix, this.#settings.db, this.#settings.prioritySteps, clusterNodes !== undefined);
-    this.#client = clusterNodes
-      ? new Cluster([...clusterNodes], {
-          lazyConnect: true,
-          enableAutoPipelining: true,
-          clusterRetryStrategy: (times: number) => Math.min(times * 100, 2000),
-          redisOptions: { ...client, db: 0 },
-        })
-      : new Redis(client);
+    this.#keys = new Keys(this.#settings.keyPrefix, this.#settings.db, this.#settings.prioritySteps, this.#settings.clusterNodes !== undefined);
+    this.#client = createRedisClient(this.#settings);
     // Connection errors surface through failed commands (and the transport's error events);
     // ioredis would otherwise print unhandled 'error' events itself.
     this.#client.on('error', () => undefined);

@@ -45,5 +45,7 @@ export interface BackendHost {
   readonly oid: string;
   /** How long results are kept, in ms (Celery's result_expires). */
   readonly resultExpires: number;
+  /** Serializer name for stored results (Celery's result_serializer); default 'json'. */
+  readonly resultSerializer?: string;
   readonly logger: Logger;
 }

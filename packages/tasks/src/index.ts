@@ -1,3 +1,12 @@
 export type { TaskState } from './states.js';
 export { READY_STATES } from './states.js';
 export type { BackendHost, ResultBackend, ResultRequest, StoredResult } from './backend.js';
+export * from './errors.js';
+export { AsyncResult, type ResultGetOptions } from './result/async-result.js';
+export { encodeException, decodeException, type ExceptionInfo } from './result/exception.js';
+export { toTaskMeta, fromTaskMeta, type TaskMeta } from './result/task-meta.js';
+export { createBackend } from './backends/create-backend.js';
+export { MemoryBackend } from './backends/memory-backend.js';
+export { RpcBackend } from './backends/rpc-backend.js';
+export { RedisBackend, TASK_KEY_PREFIX } from './backends/redis-backend.js';
+export { MongoBackend } from './backends/mongodb-backend.js';

@@ -1,0 +1,19 @@
+/**
+ * The ioredis client for parsed settings (see `redisSettings`): a Cluster for `redis+cluster://`,
+ * otherwise one client (TCP, TLS, a socket or through Sentinel). The store and the task layer's
+ * result backend both build their clients here, so a URL means the same server to both.
+ */
+import { Cluster, Redis } from 'ioredis';
+import type { RedisStoreSettings } from './options.js';
+
+export function createRedisClient(settings: Pick<RedisStoreSettings, 'client' | 'clusterNodes'>): Redis | Cluster {
+  const { client, clusterNodes } = settings;
+  return clusterNodes
+    ? new Cluster([...clusterNodes], {
+        lazyConnect: true,
+        enableAutoPipelining: true,
+        clusterRetryStrategy: (times: number) => Math.min(times * 100, 2000),
+        redisOptions: { ...client, db: 0 },
+      })
+    : new Redis(client);
+}

@@ -1,0 +1,123 @@
+/**
+ * Celery's MongoDB result backend layout (celery/backends/mongodb.py): one document per task in
+ * `celery_taskmeta` of the URL's database ('celery' when the URL names none), `_id` = task id,
+ * `result` holding the serialized result as text, `date_done` an ISO string. Like Celery's, it has
+ * no native expiry (Celery cleans up with `celery.backend_cleanup`); `get()` polls, since MongoDB
+ * has no publish. The client comes from @nori/mongodb.
+ */
+import { parseUrl, type BrokerUrl } from '@nori/core';
+import type { createMongoClient } from '@nori/mongodb';
+import type { BackendHost, ResultBackend, ResultRequest, StoredResult } from '../backend.js';
+import { ResultCodec } from '../result/result-codec.js';
+import { fromTaskMeta, pendingResult, toTaskMeta } from '../result/task-meta.js';
+import type { TaskState } from '../states.js';
+import { importOptional } from './optional-package.js';
+import { waitForReady, type WaitOptions } from './wait-ready.js';
+
+type Client = ReturnType<typeof createMongoClient>;
+
+interface TaskDoc {
+  _id: string;
+  status: TaskState;
+  result: string | Uint8Array;
+  traceback: string | null;
+  children: unknown[];
+  date_done: string | null;
+}
+
+/** Poll interval while waiting: from the first to the last, doubling. */
+const POLL_FIRST_MS = 25;
+const POLL_MAX_MS = 500;
+
+export class MongoBackend implements ResultBackend {
+  readonly #url: BrokerUrl;
+  readonly #codec: ResultCodec;
+  #client: Promise<Client> | undefined;
+
+  constructor(
+    url: string,
+    private readonly host: BackendHost,
+  ) {
+    this.#url = parseUrl(url);
+    this.#codec = new ResultCodec(host.resultSerializer);
+  }
+
+  #connect(): Promise<Client> {
+    this.#client ??= importOptional(this.#url.scheme, '@nori/mongodb', () => import('@nori/mongodb')).then(({ createMongoClient }) =>
+      createMongoClient(this.#url, { transportOptions: { ...this.#url.query }, connectTimeout: 4000 }),
+    );
+    return this.#client;
+  }
+
+  async #collection() {
+    const client = await this.#connect();
+    const name = this.#url.query['taskmeta_collection'] ?? 'celery_taskmeta';
+    return client.db(this.#url.virtualHost ?? 'celery').collection<TaskDoc>(name);
+  }
+
+  async storeResult(taskId: string, state: TaskState, result: unknown, options: { traceback?: string | null; request?: ResultRequest } = {}): Promise<void> {
+    const meta = toTaskMeta(taskId, state, result, options.traceback ?? null);
+    const encoded = this.#codec.serializer.encode(meta.result);
+    const doc: TaskDoc = {
+      _id: taskId,
+      status: state,
+      result: this.#codec.serializer.contentEncoding === 'binary' ? encoded : Buffer.from(encoded).toString('utf8'),
+      traceback: meta.traceback,
+      children: meta.children,
+      date_done: meta.date_done,
+    };
+    const collection = await this.#collection();
+    try {
+      // Never over a stored SUCCESS: the filter misses it, and the upsert then hits the _id.
+      await collection.replaceOne({ _id: taskId, status: { $ne: 'SUCCESS' } }, doc, { upsert: true });
+    } catch (error) {
+      if ((error as { code?: number }).code !== 11000) throw error;
+    }
+  }
+
+  async getResult(taskId: string): Promise<StoredResult> {
+    const doc = await (await this.#collection()).findOne({ _id: taskId });
+    if (!doc) return pendingResult(taskId);
+    const raw = doc.result;
+    // Text for text serializers; BSON Binary (read back as the driver's Binary) for the others.
+    const bytes = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw instanceof Uint8Array ? raw : (raw as unknown as { buffer: Uint8Array }).buffer;
+    return fromTaskMeta({ ...doc, task_id: doc._id, result: this.#codec.serializer.decode(bytes) }, taskId);
+  }
+
+  waitFor(taskId: string, options: WaitOptions = {}): Promise<StoredResult> {
+    const watch = (onUpdate: (read: () => StoredResult) => void): Promise<() => void> => {
+      let stopped = false;
+      let timer: NodeJS.Timeout | undefined;
+      const poll = (delay: number): void => {
+        timer = setTimeout(() => {
+          this.getResult(taskId).then(
+            (result) => {
+              if (stopped) return;
+              onUpdate(() => result);
+              poll(Math.min(delay * 2, POLL_MAX_MS));
+            },
+            (error: unknown) => onUpdate(() => {
+              throw error;
+            }),
+          );
+        }, delay);
+      };
+      poll(POLL_FIRST_MS);
+      return Promise.resolve(() => {
+        stopped = true;
+        clearTimeout(timer);
+      });
+    };
+    return waitForReady(taskId, options, watch, () => this.getResult(taskId));
+  }
+
+  async forget(taskId: string): Promise<void> {
+    await (await this.#collection()).deleteOne({ _id: taskId });
+  }
+
+  async close(): Promise<void> {
+    const client = this.#client;
+    this.#client = undefined;
+    if (client) await (await client).close();
+  }
+}

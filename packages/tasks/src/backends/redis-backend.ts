@@ -1,0 +1,140 @@
+/**
+ * Celery's Redis result backend layout (celery/backends/redis.py): the task meta document under
+ * `celery-task-meta-<id>`, written with an expiry (resultExpires) and PUBLISHed on a channel of
+ * the same name, so a waiting `get()` wakes without polling, in Python and in nori alike. The
+ * client comes from @nori/redis (same URL, TLS, Sentinel and Cluster handling as the broker).
+ */
+import { parseUrl, type BrokerUrl } from '@nori/core';
+import type { createRedisClient, LuaScript } from '@nori/redis';
+import type { BackendHost, ResultBackend, ResultRequest, StoredResult } from '../backend.js';
+import { ResultCodec } from '../result/result-codec.js';
+import { pendingResult, toTaskMeta } from '../result/task-meta.js';
+import type { TaskState } from '../states.js';
+import { importOptional } from './optional-package.js';
+import { waitForReady, type WaitOptions } from './wait-ready.js';
+
+/**
+ * Store unless the task already has a SUCCESS (Celery reads first and ignores later writes, so a
+ * duplicate run never overwrites a success); here the check and the write are one atomic step.
+ * A stored value that is not JSON (another result serializer) does not block the write.
+ */
+const STORE = `
+local current = redis.call('GET', KEYS[1])
+if current then
+  local ok, meta = pcall(cjson.decode, current)
+  if ok and type(meta) == 'table' and meta['status'] == 'SUCCESS' then return 0 end
+end
+if tonumber(ARGV[2]) > 0 then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+else
+  redis.call('SET', KEYS[1], ARGV[1])
+end
+redis.call('PUBLISH', KEYS[1], ARGV[1])
+return 1
+`;
+
+export const TASK_KEY_PREFIX = 'celery-task-meta-';
+
+type Client = ReturnType<typeof createRedisClient>;
+
+interface Clients {
+  client: Client;
+  store: LuaScript;
+  prefix: string;
+}
+
+export class RedisBackend implements ResultBackend {
+  readonly #url: BrokerUrl;
+  readonly #codec: ResultCodec;
+  #clients: Promise<Clients> | undefined;
+  #subscriber: Client | undefined;
+  readonly #watchers = new Map<string, Set<(data: Buffer) => void>>();
+  #closed = false;
+
+  constructor(
+    url: string,
+    private readonly host: BackendHost,
+  ) {
+    this.#url = parseUrl(url);
+    this.#codec = new ResultCodec(host.resultSerializer);
+  }
+
+  #connect(): Promise<Clients> {
+    this.#clients ??= importOptional(this.#url.scheme, '@nori/redis', () => import('@nori/redis')).then(({ redisSettings, createRedisClient, LuaScript }) => {
+      const settings = redisSettings(this.#url, { transportOptions: { ...this.#url.query }, logger: this.host.logger, connectTimeout: 4000 });
+      const client = createRedisClient(settings);
+      // Failures surface through the commands; ioredis would print unhandled 'error' events.
+      client.on('error', () => undefined);
+      return { client, store: new LuaScript(STORE), prefix: settings.keyPrefix };
+    });
+    return this.#clients;
+  }
+
+  #key(prefix: string, taskId: string): string {
+    return `${prefix}${TASK_KEY_PREFIX}${taskId}`;
+  }
+
+  async storeResult(taskId: string, state: TaskState, result: unknown, options: { traceback?: string | null; request?: ResultRequest } = {}): Promise<void> {
+    const { client, store, prefix } = await this.#connect();
+    const data = Buffer.from(this.#codec.encode(toTaskMeta(taskId, state, result, options.traceback ?? null)));
+    await store.run(client, [this.#key(prefix, taskId)], [data as unknown as string, Math.max(0, Math.round(this.host.resultExpires))]);
+  }
+
+  async getResult(taskId: string): Promise<StoredResult> {
+    const { client, prefix } = await this.#connect();
+    const data = await client.getBuffer(this.#key(prefix, taskId));
+    return data ? this.#codec.decode(data, taskId) : pendingResult(taskId);
+  }
+
+  waitFor(taskId: string, options: WaitOptions = {}): Promise<StoredResult> {
+    const watch = async (onUpdate: (read: () => StoredResult) => void): Promise<() => void> => {
+      const { client, prefix } = await this.#connect();
+      const channel = this.#key(prefix, taskId);
+      const watcher = (data: Buffer): void => onUpdate(() => this.#codec.decode(data, taskId));
+      let set = this.#watchers.get(channel);
+      const first = !set;
+      if (!set) this.#watchers.set(channel, (set = new Set()));
+      set.add(watcher);
+      const stop = (): void => {
+        set.delete(watcher);
+        if (set.size > 0 || this.#watchers.get(channel) !== set) return;
+        this.#watchers.delete(channel);
+        if (!this.#closed) this.#subscriber?.unsubscribe(channel).catch(() => undefined);
+      };
+      try {
+        if (first) await this.#subscribed(client).subscribe(channel);
+      } catch (error) {
+        stop();
+        throw error;
+      }
+      return stop;
+    };
+    return waitForReady(taskId, options, watch, () => this.getResult(taskId));
+  }
+
+  #subscribed(client: Client): Client {
+    if (!this.#subscriber) {
+      const subscriber = client.duplicate();
+      subscriber.on('error', () => undefined);
+      subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => {
+        for (const watcher of this.#watchers.get(channel.toString()) ?? []) watcher(message);
+      });
+      this.#subscriber = subscriber;
+    }
+    return this.#subscriber;
+  }
+
+  async forget(taskId: string): Promise<void> {
+    const { client, prefix } = await this.#connect();
+    await client.del(this.#key(prefix, taskId));
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const clients = this.#clients;
+    this.#clients = undefined;
+    this.#subscriber?.disconnect();
+    this.#subscriber = undefined;
+    if (clients) (await clients).client.disconnect();
+  }
+}

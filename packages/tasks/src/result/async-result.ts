@@ -1,0 +1,108 @@
+/**
+ * A task's result handle (Celery's `AsyncResult`). What needs the backend is a method that
+ * returns a promise (`get`, `ready`, `successful`, `failed`, `refresh`, `forget`); `state`,
+ * `result`, `traceback` and `date_done` are what the last of those calls saw (PENDING before
+ * any). A ready state never changes, so once seen it is not fetched again.
+ */
+import type { ResultBackend, StoredResult } from '../backend.js';
+import type { TaskError } from '../errors.js';
+import type { TaskState } from '../states.js';
+import { isReady, pendingResult } from './task-meta.js';
+
+export interface ResultGetOptions {
+  /** Give up after this many ms with core's TimeoutError (ERR_NORI_TIMEOUT); default: wait for ever. */
+  timeout?: number;
+  /** Abort the wait; rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Reject with the task's TaskError when it failed or was revoked (default true); false resolves with it. */
+  propagate?: boolean;
+}
+
+export class AsyncResult<R = unknown> {
+  #seen: StoredResult;
+
+  constructor(
+    readonly id: string,
+    readonly backend: ResultBackend,
+  ) {
+    this.#seen = pendingResult(id);
+  }
+
+  /** Celery's `task_id`. */
+  get taskId(): string {
+    return this.id;
+  }
+
+  get state(): TaskState {
+    return this.#seen.state;
+  }
+
+  /** The return value (SUCCESS), the TaskError (FAILURE, REVOKED), or null. */
+  get result(): R | TaskError | null {
+    return this.#seen.result as R | TaskError | null;
+  }
+
+  get traceback(): string | null {
+    return this.#seen.traceback;
+  }
+
+  get dateDone(): Date | null {
+    return this.#seen.dateDone;
+  }
+
+  /** Celery's spelling of `dateDone`. */
+  get date_done(): Date | null {
+    return this.#seen.dateDone;
+  }
+
+  get children(): readonly unknown[] {
+    return this.#seen.children;
+  }
+
+  /** Reads the current state from the backend (not again once ready). */
+  async refresh(): Promise<StoredResult> {
+    if (!isReady(this.#seen)) this.#seen = await this.backend.getResult(this.id);
+    return this.#seen;
+  }
+
+  async ready(): Promise<boolean> {
+    return isReady(await this.refresh());
+  }
+
+  async successful(): Promise<boolean> {
+    return (await this.refresh()).state === 'SUCCESS';
+  }
+
+  async failed(): Promise<boolean> {
+    return (await this.refresh()).state === 'FAILURE';
+  }
+
+  /** Waits for the task to be ready: its return value, or a rejection with its TaskError. */
+  get(options?: ResultGetOptions & { propagate?: true }): Promise<R>;
+  get(options: ResultGetOptions & { propagate: false }): Promise<R | TaskError>;
+  async get(options: ResultGetOptions = {}): Promise<R | TaskError> {
+    if (!isReady(this.#seen)) {
+      this.#seen = await this.backend.waitFor(this.id, {
+        ...(options.timeout !== undefined && { timeout: options.timeout }),
+        ...(options.signal && { signal: options.signal }),
+      });
+    }
+    const { state, result } = this.#seen;
+    if (state !== 'SUCCESS' && options.propagate !== false) throw result as TaskError;
+    return result as R | TaskError;
+  }
+
+  /** Deletes the stored result (Celery's `forget`). */
+  async forget(): Promise<void> {
+    await this.backend.forget(this.id);
+    this.#seen = pendingResult(this.id);
+  }
+
+  toString(): string {
+    return this.id;
+  }
+
+  toJSON(): string {
+    return this.id;
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * The result-backend contract, run against every backend on its real store: memory, Redis,
+ * rpc:// over RabbitMQ and over Redis (and MongoDB when MONGODB_URI names a real server: the
+ * embedded emulator cannot store Celery's string `_id`s). What each backend writes is checked
+ * against Celery's layout in the backend's own tests and in interop-results.test.ts.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Connection, silentLogger, TimeoutError } from '@nori/core';
+import '@nori/amqp';
+import '@nori/redis';
+import { AsyncResult, createBackend, TaskError, type BackendHost, type ResultBackend, type TaskState } from '@nori/tasks';
+
+interface Case {
+  name: string;
+  backend: string;
+  broker: string;
+  /** Whether a stored SUCCESS survives later writes (not on rpc://, whose results are messages). */
+  keepsSuccess: boolean;
+}
+
+const cases: Case[] = [
+  { name: 'memory', backend: 'memory://', broker: 'memory://', keepsSuccess: true },
+  { name: 'redis', backend: 'redis://127.0.0.1:6379/1', broker: 'memory://', keepsSuccess: true },
+  { name: 'rpc over amqp', backend: 'rpc://', broker: 'amqp://guest:guest@127.0.0.1:5672//', keepsSuccess: false },
+  { name: 'rpc over redis', backend: 'rpc://', broker: 'redis://127.0.0.1:6379/0', keepsSuccess: false },
+];
+const mongoUri = process.env['MONGODB_URI'];
+if (mongoUri) cases.push({ name: 'mongodb', backend: `${mongoUri.replace(/\/?(\?|$)/, '/nori_results_test$1')}`, broker: 'memory://', keepsSuccess: true });
+
+for (const c of cases) {
+  describe(`result backend: ${c.name}`, () => {
+    let connection: Connection;
+    let host: BackendHost;
+    let backend: ResultBackend;
+    const ids: string[] = [];
+    const newId = (): string => {
+      const id = randomUUID();
+      ids.push(id);
+      return id;
+    };
+    const store = (id: string, state: TaskState, result: unknown, traceback: string | null = null): Promise<void> =>
+      backend.storeResult(id, state, result, { traceback, request: { replyTo: host.oid, correlationId: id, taskName: 'test.task' } });
+
+    beforeAll(async () => {
+      connection = new Connection(c.broker);
+      host = { connection, oid: `results-test-${randomUUID()}`, resultExpires: 60_000, logger: silentLogger };
+      backend = createBackend(c.backend, host);
+      await backend.onTaskCall?.(randomUUID());
+    });
+    afterAll(async () => {
+      for (const id of ids) await backend.forget(id);
+      await backend.close();
+      await connection.close();
+    });
+
+    it('an unknown id is PENDING with a null result', async () => {
+      const r = new AsyncResult(newId(), backend);
+      expect(await r.ready()).toBe(false);
+      expect(r.state).toBe('PENDING');
+      expect(r.result).toBeNull();
+      expect(r.dateDone).toBeNull();
+    });
+
+    it('get() waits for a result stored later, and every accessor then agrees', async () => {
+      const id = newId();
+      const r = new AsyncResult<{ sum: number; list: string[] }>(id, backend);
+      const waiting = r.get({ timeout: 10_000 });
+      await store(id, 'STARTED', null);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const before = Date.now();
+      await store(id, 'SUCCESS', { sum: 5, list: ['a', 'b'] });
+      expect(await waiting).toEqual({ sum: 5, list: ['a', 'b'] });
+      expect(r.state).toBe('SUCCESS');
+      expect(await r.successful()).toBe(true);
+      expect(await r.failed()).toBe(false);
+      expect(r.traceback).toBeNull();
+      expect(r.date_done).toBeInstanceOf(Date);
+      expect(Math.abs((r.dateDone as Date).getTime() - before)).toBeLessThan(10_000);
+      // A second handle reads the same from the backend.
+      expect(await new AsyncResult(id, backend).get({ timeout: 5000 })).toEqual({ sum: 5, list: ['a', 'b'] });
+    });
+
+    it('a failure rejects get() with a TaskError carrying Celery exception fields; propagate: false resolves with it', async () => {
+      const id = newId();
+      await store(id, 'FAILURE', new TypeError('x is not a function'), 'TypeError: x is not a function\n    at task (app.js:1:1)');
+      const r = new AsyncResult(id, backend);
+      const error = await r.get({ timeout: 5000 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TaskError);
+      expect(error).toMatchObject({
+        code: 'ERR_NORI_TASK_FAILED',
+        excType: 'TypeError',
+        excMessage: ['x is not a function'],
+        excModule: 'builtins',
+        taskId: id,
+        message: 'TypeError: x is not a function',
+      });
+      expect((error as TaskError).traceback).toContain('at task (app.js:1:1)');
+      expect(await r.failed()).toBe(true);
+      expect(r.traceback).toContain('TypeError');
+      const kept = await new AsyncResult(id, backend).get({ timeout: 5000, propagate: false });
+      expect(kept).toBeInstanceOf(TaskError);
+    });
+
+    it.skipIf(!c.keepsSuccess)('a stored SUCCESS is never overwritten (a duplicate run cannot replace it)', async () => {
+      const id = newId();
+      await store(id, 'SUCCESS', 1);
+      await store(id, 'FAILURE', new Error('late duplicate'));
+      await store(id, 'SUCCESS', 2);
+      const r = await backend.getResult(id);
+      expect(r.state).toBe('SUCCESS');
+      expect(r.result).toBe(1);
+    });
+
+    it('get() rejects with TimeoutError after its timeout, and with the reason when aborted', async () => {
+      const r = new AsyncResult(newId(), backend);
+      await expect(r.get({ timeout: 200 })).rejects.toBeInstanceOf(TimeoutError);
+      const abort = new AbortController();
+      const waiting = r.get({ signal: abort.signal });
+      abort.abort(new Error('caller gave up'));
+      await expect(waiting).rejects.toThrow('caller gave up');
+    });
+
+    it('forget() drops the result', async () => {
+      const id = newId();
+      await store(id, 'SUCCESS', 'x');
+      const r = new AsyncResult(id, backend);
+      expect(await r.get({ timeout: 5000 })).toBe('x');
+      await r.forget();
+      expect(r.state).toBe('PENDING');
+      expect((await backend.getResult(id)).state).toBe('PENDING');
+    });
+
+    it('many waiters on many ids each get their own result', async () => {
+      const batch = Array.from({ length: 200 }, () => newId());
+      const waits = batch.map((id) => new AsyncResult<number>(id, backend).get({ timeout: 20_000 }));
+      await Promise.all(batch.map((id, i) => store(id, 'SUCCESS', i)));
+      expect(await Promise.all(waits)).toEqual(batch.map((_, i) => i));
+    });
+  });
+}
