@@ -1,0 +1,66 @@
+"""The Python side of nori's Celery interop tests: a Celery 5.2 app whose broker, result backend
+and queue come from the environment (NORI_BROKER, NORI_BACKEND, NORI_QUEUE), with the tasks the
+tests call from nori. Run a worker with:
+
+    /usr/bin/python3 -m celery -A interop_app worker --pool solo -Q $NORI_QUEUE
+"""
+import os
+import time
+
+from celery import Celery
+
+app = Celery('interop_app', broker=os.environ['NORI_BROKER'], backend=os.environ.get('NORI_BACKEND') or None)
+app.conf.update(
+    task_default_queue=os.environ.get('NORI_QUEUE', 'celery'),
+    task_serializer='json',
+    result_serializer='json',
+    accept_content=['json'],
+    result_accept_content=['json'],
+    result_expires=600,
+    worker_hijack_root_logger=False,
+    worker_prefetch_multiplier=1,
+    broker_connection_retry_on_startup=True,
+)
+
+
+class InteropError(Exception):
+    """A typed failure: nori must see its name, module and message."""
+
+
+@app.task(name='interop.add')
+def add(x, y):
+    return x + y
+
+
+@app.task(name='interop.mul')
+def mul(x, y):
+    return x * y
+
+
+@app.task(name='interop.fail')
+def fail(message):
+    raise InteropError(message)
+
+
+@app.task(name='interop.retrying', bind=True, max_retries=5)
+def retrying(self, succeed_after):
+    if self.request.retries < succeed_after:
+        raise self.retry(countdown=0.2)
+    return {'retries': self.request.retries}
+
+
+@app.task(name='interop.echo')
+def echo(*args, **kwargs):
+    return {'args': list(args), 'kwargs': kwargs}
+
+
+@app.task(name='interop.sleeper')
+def sleeper(seconds):
+    time.sleep(seconds)
+    return seconds
+
+
+@app.task(name='interop.when', bind=True)
+def when(self, label):
+    """When it ran (epoch seconds), its label and eta: for countdown and priority order."""
+    return {'label': label, 'ran': time.time(), 'eta': self.request.eta}
