@@ -10,3 +10,28 @@ export { MemoryBackend } from './backends/memory-backend.js';
 export { RpcBackend } from './backends/rpc-backend.js';
 export { RedisBackend, TASK_KEY_PREFIX } from './backends/redis-backend.js';
 export { MongoBackend } from './backends/mongodb-backend.js';
+export { App, type TaskRegistry, type SendArgs, type SendResult } from './app.js';
+export type { AppOptions, TaskPolicy } from './config.js';
+export { Task, type ApplyOptions, type TaskHandler, type TaskOptions, type TaskResult } from './task.js';
+export { Worker, type WorkerOptions } from './worker.js';
+export { currentTask, type TaskContext, type RetryOptions, type DeliveryDetails } from './context.js';
+export type { AppEvents, WorkerEvents, TaskSentInfo } from './events.js';
+export type { Route, Router, TaskRoutes } from './routes.js';
+export { parseTaskMessage, taskHeaders, taskBody, type Embed, type Signature, type TaskCall, type TaskRequest } from './protocol.js';
+export { settlementFor, type AckPolicy, type Outcome, type Settlement } from './ack-policy.js';
+export {
+  NoriTaskError,
+  NotRegistered,
+  InvalidTaskError,
+  TimeLimitExceeded,
+  SoftTimeLimitExceeded,
+  MaxRetriesExceededError,
+  WorkerLostError,
+  Retry,
+  Reject,
+  Ignore,
+  OutsideTaskError,
+  TaskConfigError,
+  type TaskErrorCode,
+  type RetryOverrides,
+} from './task-errors.js';

@@ -1,0 +1,232 @@
+/**
+ * The App: Celery's configuration, the task registry, and sending (routing, protocol v2, the
+ * producer). Workers are made from it; results come from its backend.
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname as osHostname } from 'node:os';
+import {
+  Connection,
+  ConnectionError,
+  Emitter,
+  Exchange,
+  Queue,
+  TimeoutError,
+  type Producer,
+  type PublishOptions,
+} from '@nori/core';
+import type { BackendHost, ResultBackend } from './backend.js';
+import { resolveConfig, resolvePolicy, type AppOptions, type ResolvedConfig } from './config.js';
+import { TaskConfigError } from './task-errors.js';
+import type { AppEvents } from './events.js';
+import { taskBody, taskHeaders, type Signature, type TaskCall } from './protocol.js';
+import { createBackend } from './backends/create-backend.js';
+import { DisabledBackend } from './disabled-backend.js';
+import { AsyncResult } from './result/async-result.js';
+import { compileRoutes, type Route } from './routes.js';
+import { Task, type ApplyOptions, type TaskHandler, type TaskOptions, type TaskResult, type TaskSender } from './task.js';
+import { Worker, type WorkerOptions } from './worker.js';
+
+/**
+ * Tasks that live elsewhere (e.g. in Python), typed for `sendTask` by declaration merging:
+ * `declare module '@nori/tasks' { interface TaskRegistry { 'tasks.mul': (x: number, y: number) => number } }`.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by users through declaration merging
+export interface TaskRegistry {}
+
+type Registered<N> = N extends keyof TaskRegistry ? (TaskRegistry[N] extends TaskHandler ? TaskRegistry[N] : never) : never;
+export type SendArgs<N extends string> = N extends keyof TaskRegistry ? Parameters<Registered<N>> : readonly unknown[];
+export type SendResult<N extends string> = N extends keyof TaskRegistry ? TaskResult<Registered<N>> : unknown;
+
+const asList = (s: Signature | readonly Signature[] | undefined): Signature[] | null =>
+  s === undefined ? null : Array.isArray(s) ? [...(s as readonly Signature[])] : [s as Signature];
+
+export class App extends Emitter<AppEvents> implements TaskSender {
+  readonly conf: ResolvedConfig;
+  /** The broker connection used for sending (workers open their own). */
+  readonly connection: Connection;
+  /** This client's reply queue name (reply_to), Celery's thread oid. */
+  readonly oid = randomUUID();
+  /** Node name: `origin` of sent tasks, default `gen<pid>@<host>`. */
+  readonly hostname: string;
+  readonly #tasks = new Map<string, Task<TaskHandler>>();
+  readonly #queues = new Map<string, Queue>();
+  readonly #route: ReturnType<typeof compileRoutes>;
+  readonly #producer: Producer;
+  #backend: ResultBackend | undefined;
+
+  constructor(options: AppOptions = {}) {
+    const conf = resolveConfig(options);
+    super(conf.connection.logger);
+    this.conf = conf;
+    this.hostname = options.hostname ?? `gen${process.pid}@${osHostname()}`;
+    this.connection = new Connection(conf.broker, conf.connection);
+    this.#producer = this.connection.producer({ serializer: conf.policy.serializer });
+    this.#route = compileRoutes(conf.taskRoutes);
+    for (const q of conf.queues) this.#queues.set(q.name, q);
+  }
+
+  /** Register a task. The handler's parameters type `delay`/`applyAsync`; its result types `AsyncResult`. */
+  task<F extends TaskHandler>(name: string, handler: F, options: TaskOptions = {}): Task<F> {
+    if (this.#tasks.has(name)) throw new TaskConfigError(`task "${name}" is already registered`);
+    const task = new Task(this, name, handler, options, resolvePolicy(options, this.conf.policy));
+    this.#tasks.set(name, task as Task<TaskHandler>);
+    return task;
+  }
+
+  /** Registered tasks by name. */
+  get tasks(): ReadonlyMap<string, Task<TaskHandler>> {
+    return this.#tasks;
+  }
+
+  /** The result backend (created on first use; a disabled one when no `backend` URL was given). */
+  get backend(): ResultBackend {
+    if (!this.#backend) {
+      const host: BackendHost = { connection: this.connection, oid: this.oid, resultExpires: this.conf.resultExpires, logger: this.logger ?? this.connection.logger };
+      this.#backend = this.conf.backend === undefined ? new DisabledBackend() : createBackend(this.conf.backend, host);
+    }
+    return this.#backend;
+  }
+
+  /** The result of a task by id. */
+  result<R = unknown>(id: string): AsyncResult<R> {
+    return new AsyncResult<R>(id, this.backend);
+  }
+
+  /** Send a task by name (one that may live elsewhere, e.g. in Python). */
+  sendTask<N extends string>(name: N, args: SendArgs<N>, kwargs?: Readonly<Record<string, unknown>>, options?: ApplyOptions): Promise<AsyncResult<SendResult<N>>> {
+    return this.send<SendResult<N>>(name, args as readonly unknown[], kwargs, options, this.#tasks.get(name));
+  }
+
+  /**
+   * The queue entity for a name, declared exactly as Celery declares it: the default queue bound to
+   * the default exchange (direct, durable) with the default routing key, any other name bound to a
+   * direct exchange of its own name (task_create_missing_queues), x-max-priority only if configured.
+   */
+  queue(name: string): Queue {
+    let queue = this.#queues.get(name);
+    if (!queue) {
+      const isDefault = name === this.conf.defaultQueue;
+      const exchange = new Exchange(isDefault ? this.conf.defaultExchange : name, { type: 'direct' });
+      queue = new Queue(name, {
+        exchange,
+        routingKey: isDefault ? this.conf.defaultRoutingKey : name,
+        ...(this.conf.queueMaxPriority !== undefined && { maxPriority: this.conf.queueMaxPriority }),
+      });
+      this.#queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  /** Make a worker for this app's tasks. */
+  worker(options: WorkerOptions = {}): Worker {
+    const worker = new Worker(this, options);
+    this.emit('worker-created', worker);
+    return worker;
+  }
+
+  /** Close the backend and the sending connection. */
+  async close(): Promise<void> {
+    await this.#backend?.close();
+    await this.connection.close();
+  }
+
+  /** @internal Build and publish one task message (Task, sendTask, retries and callbacks come here). */
+  async send<R>(
+    name: string,
+    args: readonly unknown[],
+    kwargs: Readonly<Record<string, unknown>> | undefined,
+    options: ApplyOptions = {},
+    task: Task<TaskHandler> | undefined,
+  ): Promise<AsyncResult<R>> {
+    if (!Array.isArray(args)) throw new TaskConfigError(`task ${name}: args must be an array`);
+    const policy = task?.policy ?? this.conf.policy;
+    const id = options.taskId ?? randomUUID();
+    const now = Date.now();
+    const eta = options.eta ?? (options.countdown !== undefined && options.countdown > 0 ? new Date(now + options.countdown) : undefined);
+    const expiresIn = options.expires ?? task?.options.expires;
+    const expires = typeof expiresIn === 'number' ? new Date(now + expiresIn) : expiresIn;
+    const call: TaskCall = {
+      id,
+      name,
+      args,
+      kwargs: kwargs ?? {},
+      embed: { callbacks: asList(options.link), errbacks: asList(options.linkError), chain: options.chain ? [...options.chain] : null },
+      retries: options.retries ?? 0,
+      ...(eta && { eta }),
+      ...(expires && { expires }),
+      ...(options.rootId !== undefined && { rootId: options.rootId }),
+      parentId: options.parentId ?? null,
+      group: options.group ?? null,
+      groupIndex: options.groupIndex ?? null,
+      ...((options.timeLimit ?? policy.timeLimit) !== undefined && { timeLimit: options.timeLimit ?? policy.timeLimit }),
+      ...((options.softTimeLimit ?? policy.softTimeLimit) !== undefined && { softTimeLimit: options.softTimeLimit ?? policy.softTimeLimit }),
+      origin: this.hostname,
+      ignoreResult: options.ignoreResult ?? policy.ignoreResult,
+      ...(options.argsrepr !== undefined && { argsrepr: options.argsrepr }),
+      ...(options.kwargsrepr !== undefined && { kwargsrepr: options.kwargsrepr }),
+      shadow: options.shadow ?? null,
+      timezone: this.conf.timezone,
+    };
+    const headers = taskHeaders(call);
+    if (options.headers) Object.assign(headers, options.headers);
+    const route = this.#resolveRoute(name, args, kwargs ?? {}, options, task);
+    const publish: PublishOptions = {
+      exchange: route.exchange,
+      routingKey: route.routingKey,
+      ...(route.queue && { declare: [route.queue] }),
+      headers,
+      deliveryMode: this.conf.deliveryMode,
+      correlationId: id,
+      replyTo: this.oid,
+      serializer: options.serializer ?? policy.serializer,
+      ...((options.compression ?? policy.compression) !== undefined && { compression: options.compression ?? policy.compression }),
+      ...((options.priority ?? route.priority ?? policy.priority) !== undefined && { priority: options.priority ?? route.priority ?? policy.priority }),
+    };
+    if (eta && eta.getTime() > now) {
+      // ETA waits in the broker's delayed set where there is one, never in flight under a lease.
+      const transport = await this.connection.transport();
+      if (transport.capabilities.nativeDelay) publish.delay = eta.getTime() - now;
+    }
+    const backend = this.backend;
+    if (backend.onTaskCall) await backend.onTaskCall(id);
+    await this.#publish(taskBody(call), publish);
+    this.emit('task-sent', { id, name, args, kwargs: kwargs ?? {}, eta, expires, queue: route.queue?.name, exchange: route.exchange, routingKey: route.routingKey, retries: call.retries ?? 0, rootId: headers['root_id'] as string, parentId: call.parentId ?? null });
+    return new AsyncResult<R>(id, backend);
+  }
+
+  /** First try on the fast path; connection errors are retried with Celery's publish policy. */
+  #publish(body: unknown, options: PublishOptions): Promise<void> {
+    const first = this.#producer.publish(body, options);
+    if (!this.conf.publishRetry) return first;
+    return first.catch((error: unknown) => {
+      if (!(error instanceof ConnectionError || error instanceof TimeoutError)) throw error;
+      return this.#producer.publish(body, { ...options, retry: true, ...(this.conf.publishRetryPolicy && { retryPolicy: this.conf.publishRetryPolicy }) });
+    });
+  }
+
+  /** Celery's send_task_message routing: a direct exchange (or none) becomes the nameless exchange with the queue as routing key. */
+  #resolveRoute(
+    name: string,
+    args: readonly unknown[],
+    kwargs: Readonly<Record<string, unknown>>,
+    options: ApplyOptions,
+    task: Task<TaskHandler> | undefined,
+  ): { queue: Queue | undefined; exchange: string; routingKey: string; priority: number | undefined } {
+    const explicit = options.queue !== undefined || options.exchange !== undefined || options.routingKey !== undefined;
+    const own: Route = { ...(task?.options.queue !== undefined && { queue: task.options.queue }), ...(task?.options.exchange !== undefined && { exchange: task.options.exchange }), ...(task?.options.routingKey !== undefined && { routingKey: task.options.routingKey }) };
+    const route: Route = explicit ? { ...(options.queue !== undefined && { queue: options.queue }), ...(options.exchange !== undefined && { exchange: options.exchange }), ...(options.routingKey !== undefined && { routingKey: options.routingKey }) } : (this.#route(name, args, kwargs) ?? own);
+    const queueName = route.queue ?? (route.exchange === undefined ? this.conf.defaultQueue : undefined);
+    const queue = queueName === undefined ? undefined : this.queue(queueName);
+    const binding = queue?.bindings[0];
+    const exchangeType = binding?.exchange.type ?? 'direct';
+    if ((!route.exchange || !route.routingKey) && exchangeType === 'direct' && queueName !== undefined) {
+      return { queue, exchange: '', routingKey: queueName, priority: route.priority };
+    }
+    return {
+      queue,
+      exchange: route.exchange ?? binding?.exchange.name ?? this.conf.defaultExchange,
+      routingKey: route.routingKey ?? binding?.routingKey ?? this.conf.defaultRoutingKey,
+      priority: route.priority,
+    };
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * The running task's context, reached with `currentTask()` instead of Celery's bound `self`.
+ *
+ * AsyncLocalStorage rather than an extra trailing argument: a handler keeps exactly the signature
+ * it is typed with, so `app.task('add', (x: number, y: number) => x + y)` types `delay(2, 3)`
+ * and a Python caller's positional args map 1:1 onto parameters (a trailing context argument would
+ * collide with optional parameters and with callers that pass one argument more). The context
+ * follows the handler through every await, and helpers deep in the call stack can read it.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { OutsideTaskError, Retry, MaxRetriesExceededError } from './task-errors.js';
+import type { Embed } from './protocol.js';
+
+export interface DeliveryDetails {
+  readonly queue: string;
+  readonly exchange: string;
+  readonly routingKey: string;
+  readonly priority: number | undefined;
+  readonly redelivered: boolean;
+}
+
+export interface RetryOptions {
+  /** Delay before the retry runs, ms; default the task's defaultRetryDelay (unless `eta`). */
+  countdown?: number;
+  eta?: Date;
+  /** Why: stored as the RETRY state's result, and thrown instead of MaxRetriesExceededError when no retries are left. */
+  exc?: Error;
+  /** Overrides the task's maxRetries for this call; null = no limit. */
+  maxRetries?: number | null;
+  queue?: string;
+  priority?: number;
+}
+
+export interface TaskContext {
+  readonly id: string;
+  readonly name: string;
+  readonly args: readonly unknown[];
+  /** Keyword arguments (from Python callers or `applyAsync(args, kwargs)`). */
+  readonly kwargs: Readonly<Record<string, unknown>>;
+  /** How many times this task was retried before this run. */
+  readonly retries: number;
+  readonly eta: Date | undefined;
+  readonly expires: Date | undefined;
+  readonly rootId: string;
+  readonly parentId: string | null;
+  readonly group: string | null;
+  readonly origin: string | null;
+  /** The worker's node name. */
+  readonly hostname: string;
+  readonly replyTo: string | undefined;
+  readonly deliveryInfo: DeliveryDetails;
+  readonly embed: Embed;
+  /** Aborts with SoftTimeLimitExceeded at the soft limit, TimeLimitExceeded at the hard one, or on cold shutdown. */
+  readonly signal: AbortSignal;
+  /**
+   * Retry the task: throws `Retry` (let it propagate) after which the worker publishes the same id
+   * with retries + 1 at the countdown. With no retries left it throws `exc` or MaxRetriesExceededError.
+   */
+  retry(options?: RetryOptions): never;
+}
+
+const storage = new AsyncLocalStorage<TaskContext>();
+
+/** The context of the task running in this async call chain; throws OutsideTaskError outside one. */
+export function currentTask(): TaskContext {
+  const context = storage.getStore();
+  if (!context) throw new OutsideTaskError('currentTask() called outside a running task');
+  return context;
+}
+
+export function runInContext<T>(context: TaskContext, fn: () => T): T {
+  return storage.run(context, fn);
+}
+
+/** Celery's Task.retry decision: throws Retry, or the failure when no retries are left. */
+export function retryDecision(
+  request: { id: string; name: string; retries: number },
+  policy: { maxRetries: number | null; defaultRetryDelay: number },
+  options: RetryOptions,
+  now = Date.now(),
+): never {
+  const maxRetries = options.maxRetries === undefined ? policy.maxRetries : options.maxRetries;
+  if (maxRetries !== null && request.retries + 1 > maxRetries) {
+    throw options.exc ?? new MaxRetriesExceededError(request.name, request.id, maxRetries);
+  }
+  const when = options.eta ?? new Date(now + (options.countdown ?? policy.defaultRetryDelay));
+  throw new Retry(when, options.exc, {
+    ...(options.queue !== undefined && { queue: options.queue }),
+    ...(options.priority !== undefined && { priority: options.priority }),
+  });
+}

@@ -1,0 +1,512 @@
+/**
+ * The worker: consumes task queues on a connection of its own, runs handlers `concurrency` at a
+ * time, and settles each message by Celery's ack matrix. Messages it reserves (prefetched, waiting
+ * for a slot, a rate-limit token or a near ETA) stay unacked under the transport's renewed lease;
+ * ETAs further away are parked (the transport's delayed set, or the delay ladder on RabbitMQ) so
+ * they are never in flight while they wait.
+ */
+import { performance } from 'node:perf_hooks';
+import { hostname as osHostname } from 'node:os';
+import { Connection, Emitter, Queue, type ConnectionOptions, type Consumer, type Message, type OutgoingMessage } from '@nori/core';
+import { settlementFor, type Outcome } from './ack-policy.js';
+import type { ResultBackend } from './backend.js';
+import type { ResolvedConfig, ResolvedPolicy } from './config.js';
+import { retryDecision, runInContext, type TaskContext } from './context.js';
+import { ladderQueue, ladderStep } from './delay-ladder.js';
+import type { WorkerEvents } from './events.js';
+import { parseTaskMessage, type Signature, type TaskRequest } from './protocol.js';
+import { RateLimiter } from './rate-limit.js';
+import { TaskRevokedError } from './errors.js';
+import { retryCountdown } from './retry-backoff.js';
+import { Semaphore } from './semaphore.js';
+import { Ignore, NotRegistered, Reject, Retry, SoftTimeLimitExceeded, TaskConfigError, TimeLimitExceeded, WorkerLostError } from './task-errors.js';
+import type { ApplyOptions, Task, TaskHandler } from './task.js';
+
+/** What a worker needs from its App. */
+export interface WorkerHost {
+  readonly conf: ResolvedConfig;
+  readonly tasks: ReadonlyMap<string, Task<TaskHandler>>;
+  readonly backend: ResultBackend;
+  queue(name: string): Queue;
+  send(name: string, args: readonly unknown[], kwargs: Readonly<Record<string, unknown>> | undefined, options: ApplyOptions | undefined, task: Task<TaskHandler> | undefined): Promise<unknown>;
+}
+
+export interface WorkerOptions {
+  /** Queue names (declared as Celery declares them) or Queue entities; default the app's default queue. */
+  queues?: ReadonlyArray<string | Queue>;
+  /** Tasks running at once. Default 10. */
+  concurrency?: number;
+  /** Overrides the app's prefetchMultiplier. */
+  prefetchMultiplier?: number;
+  /** Node name; default `celery@<host>`. */
+  hostname?: string;
+  /** How long a warm stop waits for running tasks before going cold, ms. Default 60 000. */
+  shutdownTimeout?: number;
+  /** ETAs due within this many ms wait in memory (unacked); later ones are parked. Default 1000. */
+  etaHoldMax?: number;
+  /** Options of the worker's own broker connection (default the app's). */
+  connection?: ConnectionOptions;
+}
+
+interface Job {
+  readonly message: Message;
+  readonly request: TaskRequest;
+  readonly task: Task<TaskHandler>;
+  readonly policy: ResolvedPolicy;
+  readonly controller: AbortController;
+  /** Settled by a cold stop: whatever the task does later settles and stores nothing. */
+  abandoned: boolean;
+}
+
+/** Rejects when `signal` aborts (warm stop): the caller gives the message back. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+const STOPPING = new Error('worker stopping');
+
+/** Celery's signature options (snake_case) as ApplyOptions. */
+function signatureOptions(sig: Signature): ApplyOptions {
+  const o = sig.options ?? {};
+  const num = (k: string): number | undefined => (typeof o[k] === 'number' ? (o[k] as number) : undefined);
+  const text = (k: string): string | undefined => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
+  const countdown = num('countdown');
+  return {
+    ...(text('queue') !== undefined && { queue: text('queue') }),
+    ...(text('routing_key') !== undefined && { routingKey: text('routing_key') }),
+    ...(text('exchange') !== undefined && { exchange: text('exchange') }),
+    ...(num('priority') !== undefined && { priority: num('priority') }),
+    ...(countdown !== undefined && { countdown: countdown * 1000 }),
+    ...(text('task_id') !== undefined && { taskId: text('task_id') }),
+  };
+}
+
+export class Worker extends Emitter<WorkerEvents> {
+  readonly hostname: string;
+  readonly concurrency: number;
+  readonly prefetch: number;
+  readonly queues: readonly Queue[];
+  readonly #host: WorkerHost;
+  readonly #options: WorkerOptions;
+  readonly #connection: Connection;
+  readonly #slots: Semaphore;
+  readonly #limiters = new Map<string, RateLimiter | null>();
+  readonly #running = new Set<Job>();
+  #consumer: Consumer | undefined;
+  #stopController = new AbortController();
+  #cold: (() => void) | undefined;
+  #coldPromise: Promise<void>;
+  #stopping: Promise<void> | undefined;
+
+  constructor(host: WorkerHost, options: WorkerOptions = {}) {
+    super(host.conf.connection.logger);
+    this.#host = host;
+    this.#options = options;
+    this.concurrency = options.concurrency ?? 10;
+    if (!Number.isInteger(this.concurrency) || this.concurrency < 1) throw new TaskConfigError(`concurrency must be a whole number >= 1, got ${this.concurrency}`);
+    const multiplier = options.prefetchMultiplier ?? host.conf.prefetchMultiplier;
+    this.prefetch = multiplier * this.concurrency;
+    this.hostname = options.hostname ?? `celery@${osHostname()}`;
+    this.queues = (options.queues ?? [host.conf.defaultQueue]).map((q) => (typeof q === 'string' ? host.queue(q) : q));
+    this.#connection = new Connection(host.conf.broker, { ...host.conf.connection, ...options.connection });
+    this.#slots = new Semaphore(this.concurrency);
+    this.#coldPromise = new Promise((resolve) => (this.#cold = resolve));
+  }
+
+  /** The worker's broker connection. */
+  get connection(): Connection {
+    return this.#connection;
+  }
+
+  /** Tasks running now. */
+  get active(): number {
+    return this.#running.size;
+  }
+
+  async start(): Promise<void> {
+    if (this.#consumer) return;
+    const consumer = this.#connection.consumer(
+      this.queues,
+      {
+        prefetch: this.prefetch,
+        // Every reserved message reaches #receive at once: slots, rate limits and ETAs are scheduled here.
+        concurrency: this.prefetch === 0 ? Number.MAX_SAFE_INTEGER : this.prefetch,
+        accept: this.#host.conf.accept,
+        stopTimeout: this.#options.shutdownTimeout ?? 60_000,
+      },
+      (message) => Promise.race([this.#receive(message), this.#coldPromise]),
+    );
+    consumer.on('error', (error) => this.emit('error', error));
+    await consumer.start();
+    this.#consumer = consumer;
+    this.emit('worker-ready', { hostname: this.hostname, queues: this.queues.map((q) => q.name) });
+  }
+
+  /**
+   * Warm shutdown: stop fetching, give reserved messages back (front of their queues), let running
+   * tasks finish up to `shutdownTimeout`, then close. A second call while the first waits is a cold
+   * shutdown: running tasks are aborted and their late-acked messages given back.
+   */
+  stop(): Promise<void> {
+    if (this.#stopping) {
+      this.#coldStop();
+      return this.#stopping;
+    }
+    this.#stopping = this.#warmStop();
+    return this.#stopping;
+  }
+
+  async #warmStop(): Promise<void> {
+    this.#stopController.abort(STOPPING);
+    let cold = false;
+    const consumer = this.#consumer;
+    if (consumer) {
+      const timeout = this.#options.shutdownTimeout ?? 60_000;
+      let timer: NodeJS.Timeout | undefined;
+      const stopped = consumer.stop();
+      await Promise.race([stopped, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeout)))]);
+      clearTimeout(timer);
+      if (this.#running.size > 0) {
+        cold = true;
+        this.#coldStop();
+        await stopped;
+      }
+    }
+    await this.#connection.close();
+    this.#consumer = undefined;
+    this.emit('worker-shutdown', { hostname: this.hostname, cold });
+  }
+
+  #coldStop(): void {
+    for (const job of this.#running) {
+      job.abandoned = true;
+      job.controller.abort(STOPPING);
+      // A late-acked message goes back, as when Celery's worker dies; an early-acked one is gone.
+      if (!job.message.acknowledged) void job.message.release().catch((e: unknown) => this.emit('error', e as Error));
+    }
+    this.#running.clear();
+    this.#cold?.();
+  }
+
+  /** Never rejects: every failure is settled and reported here. */
+  async #receive(message: Message): Promise<void> {
+    let request: TaskRequest;
+    try {
+      request = parseTaskMessage(message.headers, message.body, message.properties);
+    } catch (error) {
+      await this.#settle(message, 'reject');
+      this.emit('task-rejected', undefined, { requeue: false, reason: error as Error });
+      return;
+    }
+    const task = this.#host.tasks.get(request.name);
+    if (!task) {
+      // Celery: reject (no requeue) and store NotRegistered as the failure.
+      const error = new NotRegistered(request.name);
+      await this.#settle(message, 'reject');
+      await this.#store(request, 'FAILURE', error, { traceback: null });
+      this.emit('task-rejected', request, { requeue: false, reason: error });
+      return;
+    }
+    this.emit('task-received', request);
+    const job: Job = { message, request, task, policy: task.policy, controller: new AbortController(), abandoned: false };
+    try {
+      if (await this.#revokeIfExpired(job)) return;
+      if (request.eta && (await this.#waitForEta(job, request.eta.getTime() - Date.now()))) return;
+      const limiter = this.#limiter(task);
+      if (limiter) {
+        const wait = limiter.reserve();
+        if (wait > 0) await sleep(wait, this.#stopController.signal);
+      }
+      await this.#slots.acquire(this.#stopController.signal);
+    } catch (error) {
+      if (error === STOPPING) return this.#settle(message, 'release');
+      this.emit('error', error as Error);
+      return;
+    }
+    try {
+      if (await this.#revokeIfExpired(job)) return;
+      await this.#execute(job);
+    } finally {
+      this.#slots.release();
+    }
+  }
+
+  #limiter(task: Task<TaskHandler>): RateLimiter | null {
+    let limiter = this.#limiters.get(task.name);
+    if (limiter === undefined) {
+      limiter = task.policy.rateLimit === undefined ? null : new RateLimiter(task.policy.rateLimit);
+      this.#limiters.set(task.name, limiter);
+    }
+    return limiter;
+  }
+
+  async #revokeIfExpired(job: Job): Promise<boolean> {
+    const { request, message } = job;
+    if (!request.expires || request.expires.getTime() > Date.now()) return false;
+    await this.#store(request, 'REVOKED', new TaskRevokedError('expired'), { traceback: null });
+    await this.#settle(message, 'ack');
+    this.emit('task-revoked', request, { expired: true, terminated: false });
+    return true;
+  }
+
+  /** True when the message was parked (it is someone else's now). */
+  async #waitForEta(job: Job, waitMs: number): Promise<boolean> {
+    if (waitMs <= 0) return false;
+    if (waitMs <= (this.#options.etaHoldMax ?? 1000)) {
+      await sleep(waitMs, this.#stopController.signal);
+      return false;
+    }
+    await this.#park(job.message, waitMs);
+    return true;
+  }
+
+  /** Republish the message as received (same bytes, headers, id) to wait out its ETA, then ack it. */
+  async #park(message: Message, waitMs: number): Promise<void> {
+    const transport = await this.#connection.transport();
+    const outgoing: OutgoingMessage = {
+      body: message.rawBody,
+      contentType: message.contentType ?? 'application/data',
+      contentEncoding: message.contentEncoding ?? 'binary',
+      headers: message.headers,
+      properties: message.properties,
+    };
+    if (transport.capabilities.nativeDelay) {
+      await transport.publish(outgoing, { exchange: '', routingKey: message.queue, mandatory: false, delay: waitMs });
+    } else {
+      const spec = ladderQueue(message.queue, ladderStep(waitMs));
+      // Declared on every park: the declare resets the queue's x-expires.
+      await transport.declareQueue(spec);
+      await transport.publish(outgoing, { exchange: '', routingKey: spec.name, mandatory: false });
+    }
+    await message.ack();
+  }
+
+  async #execute(job: Job): Promise<void> {
+    const { message, request, policy } = job;
+    if (!policy.acksLate) await this.#settle(message, 'ack');
+    if (policy.trackStarted) await this.#store(request, 'STARTED', { pid: process.pid, hostname: this.hostname }, { traceback: null });
+    this.#running.add(job);
+    this.emit('task-started', request);
+    const started = performance.now();
+    let outcome: Outcome;
+    let value: unknown;
+    try {
+      value = await this.#run(job);
+      outcome = 'success';
+    } catch (error) {
+      value = this.#autoretry(job, error);
+      outcome = this.#classify(value);
+    }
+    if (job.abandoned) return;
+    this.#running.delete(job);
+    await this.#finish(job, outcome, value, performance.now() - started);
+  }
+
+  #context(job: Job): TaskContext {
+    const { request, message, policy, controller } = job;
+    return {
+      id: request.id,
+      name: request.name,
+      args: request.args,
+      kwargs: request.kwargs,
+      retries: request.retries,
+      eta: request.eta,
+      expires: request.expires,
+      rootId: request.rootId,
+      parentId: request.parentId,
+      group: request.group,
+      origin: request.origin,
+      hostname: this.hostname,
+      replyTo: request.replyTo,
+      deliveryInfo: {
+        queue: message.queue,
+        exchange: message.deliveryInfo.exchange,
+        routingKey: message.deliveryInfo.routingKey,
+        priority: message.properties.priority,
+        redelivered: message.redelivered,
+      },
+      embed: request.embed,
+      signal: controller.signal,
+      retry: (options = {}) => retryDecision(request, policy, options),
+    };
+  }
+
+  /** Runs the handler under the time limits; rejects with TimeLimitExceeded at the hard one. */
+  async #run(job: Job): Promise<unknown> {
+    const { request, policy, controller, task } = job;
+    const hard = request.timeLimit ?? policy.timeLimit;
+    const soft = request.softTimeLimit ?? policy.softTimeLimit;
+    const context = this.#context(job);
+    const timers: NodeJS.Timeout[] = [];
+    if (soft !== undefined) timers.push(setTimeout(() => controller.abort(new SoftTimeLimitExceeded(soft)), soft));
+    try {
+      const run = new Promise<unknown>((resolve) => resolve(runInContext(context, () => (task.handler as (...a: unknown[]) => unknown)(...request.args))));
+      if (hard === undefined) return await run;
+      return await Promise.race([
+        run,
+        new Promise<never>((_, reject) =>
+          timers.push(
+            setTimeout(() => {
+              const error = new TimeLimitExceeded(hard);
+              controller.abort(error);
+              reject(error);
+            }, hard),
+          ),
+        ),
+      ]);
+    } finally {
+      for (const t of timers) clearTimeout(t);
+    }
+  }
+
+  /** autoretryFor: a matching failure becomes a retry (or the failure itself when none are left). */
+  #autoretry(job: Job, error: unknown): unknown {
+    const { autoretryFor } = job.task.options;
+    if (!autoretryFor || error instanceof Retry || error instanceof Reject || error instanceof Ignore || error instanceof TimeLimitExceeded) return error;
+    const matches = typeof autoretryFor === 'function' ? autoretryFor(error) : autoretryFor.some((type) => error instanceof type);
+    if (!matches) return error;
+    const countdown = retryCountdown(job.task.options, job.request.retries);
+    try {
+      return retryDecision(job.request, job.policy, { exc: error as Error, ...(countdown !== undefined && { countdown }) });
+    } catch (decided) {
+      return decided;
+    }
+  }
+
+  #classify(error: unknown): Outcome {
+    if (error instanceof Retry) return 'retry';
+    if (error instanceof Reject) return error.requeue ? 'reject-requeue' : 'reject';
+    if (error instanceof Ignore) return 'ignore';
+    if (error instanceof TimeLimitExceeded) return 'time-limit';
+    if (error instanceof WorkerLostError) return 'worker-lost';
+    return 'failure';
+  }
+
+  async #finish(job: Job, outcome: Outcome, value: unknown, runtime: number): Promise<void> {
+    const { request, message, policy } = job;
+    const storeResults = !(request.ignoreResult || policy.ignoreResult);
+    const storeErrors = storeResults || policy.storeErrorsEvenIfIgnored;
+    let settlement = settlementFor(outcome, policy);
+    switch (outcome) {
+      case 'success':
+        if (storeResults) await this.#store(request, 'SUCCESS', value, { traceback: null });
+        await this.#sendFollowUps(request, value);
+        this.emit('task-succeeded', request, { result: value, runtime });
+        break;
+      case 'retry': {
+        const retry = value as Retry;
+        try {
+          await this.#publishRetry(job, retry);
+          if (storeErrors) await this.#store(request, 'RETRY', retry.exc ?? retry, { traceback: retry.exc?.stack ?? null });
+          this.emit('task-retried', request, { reason: retry.exc, eta: retry.when });
+        } catch (error) {
+          // Celery: a retry that cannot be published is a Reject(requeue=False).
+          settlement = 'reject';
+          this.emit('error', error as Error);
+          if (storeErrors) await this.#store(request, 'FAILURE', error, { traceback: (error as Error).stack ?? null });
+          this.emit('task-failed', request, { error, runtime });
+        }
+        break;
+      }
+      case 'reject':
+      case 'reject-requeue':
+        this.emit('task-rejected', request, { requeue: outcome === 'reject-requeue', reason: value as Error });
+        break;
+      case 'ignore':
+        break;
+      default:
+        // failure, time-limit, worker-lost: a requeued task will run again, so no FAILURE is stored for it.
+        if (storeErrors && (settlement !== 'requeue' || !policy.acksLate)) {
+          await this.#store(request, 'FAILURE', value, { traceback: value instanceof Error ? (value.stack ?? null) : null });
+          await this.#sendErrbacks(request);
+        }
+        this.emit('task-failed', request, { error: value, runtime });
+    }
+    if (policy.acksLate) await this.#settle(message, settlement);
+  }
+
+  async #publishRetry(job: Job, retry: Retry): Promise<void> {
+    const { request, message } = job;
+    await this.#host.send(request.name, request.args, request.kwargs, {
+      taskId: request.id,
+      retries: request.retries + 1,
+      eta: retry.when,
+      ...(request.expires && { expires: request.expires }),
+      queue: retry.overrides.queue ?? message.queue,
+      ...((retry.overrides.priority ?? message.properties.priority) !== undefined && { priority: retry.overrides.priority ?? message.properties.priority }),
+      ...(request.timeLimit !== undefined && { timeLimit: request.timeLimit }),
+      ...(request.softTimeLimit !== undefined && { softTimeLimit: request.softTimeLimit }),
+      rootId: request.rootId,
+      ...(request.parentId !== null && { parentId: request.parentId }),
+      ...(request.group !== null && { group: request.group }),
+      ...(request.groupIndex !== null && { groupIndex: request.groupIndex }),
+      ...(request.embed.callbacks && { link: request.embed.callbacks }),
+      ...(request.embed.errbacks && { linkError: request.embed.errbacks }),
+      ...(request.embed.chain && { chain: request.embed.chain }),
+      ignoreResult: request.ignoreResult,
+      argsrepr: request.argsrepr,
+      kwargsrepr: request.kwargsrepr,
+    }, job.task);
+  }
+
+  /** link callbacks and the next step of a chain get the result prepended (unless immutable). */
+  async #sendFollowUps(request: TaskRequest, result: unknown): Promise<void> {
+    const chain = request.embed.chain ? [...request.embed.chain] : [];
+    const next = chain.pop();
+    const sends = [...(request.embed.callbacks ?? []), ...(next ? [next] : [])].map((sig) =>
+      this.#host.send(sig.task, sig.immutable ? (sig.args ?? []) : [result, ...(sig.args ?? [])], sig.kwargs, {
+        ...signatureOptions(sig),
+        parentId: request.id,
+        rootId: request.rootId,
+        ...(sig === next && chain.length > 0 && { chain }),
+      }, this.#host.tasks.get(sig.task)),
+    );
+    await this.#settleAll(sends);
+  }
+
+  /** link_error callbacks get the failed task's id prepended (Celery's old-style errbacks). */
+  async #sendErrbacks(request: TaskRequest): Promise<void> {
+    const sends = (request.embed.errbacks ?? []).map((sig) =>
+      this.#host.send(sig.task, sig.immutable ? (sig.args ?? []) : [request.id, ...(sig.args ?? [])], sig.kwargs, { ...signatureOptions(sig), parentId: request.id, rootId: request.rootId }, this.#host.tasks.get(sig.task)),
+    );
+    await this.#settleAll(sends);
+  }
+
+  async #settleAll(promises: Promise<unknown>[]): Promise<void> {
+    for (const r of await Promise.allSettled(promises)) if (r.status === 'rejected') this.emit('error', r.reason as Error);
+  }
+
+  async #store(request: TaskRequest, state: 'SUCCESS' | 'FAILURE' | 'RETRY' | 'REVOKED' | 'STARTED', result: unknown, options: { traceback: string | null }): Promise<void> {
+    try {
+      await this.#host.backend.storeResult(request.id, state, result, {
+        traceback: options.traceback,
+        request: { taskName: request.name, ...(request.replyTo !== undefined && { replyTo: request.replyTo }), ...(request.correlationId !== undefined && { correlationId: request.correlationId }) },
+      });
+    } catch (error) {
+      this.emit('error', error as Error);
+    }
+  }
+
+  async #settle(message: Message, how: 'ack' | 'reject' | 'requeue' | 'release'): Promise<void> {
+    if (message.acknowledged) return;
+    try {
+      if (how === 'ack') await message.ack();
+      else if (how === 'reject') await message.reject();
+      else if (how === 'requeue') await message.requeue();
+      else await message.release();
+    } catch (error) {
+      this.emit('error', error as Error);
+    }
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * App + worker basics on memory:// and redis://: a typed call runs and its result comes back,
+ * the message on the wire is Celery protocol v2, failures, retries, expires, countdown.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Connection } from '@nori/core';
+import '@nori/redis';
+import { App, currentTask, MaxRetriesExceededError, type AppOptions, type TaskContext, type Worker } from '@nori/tasks';
+
+const BROKERS = [
+  { name: 'memory', broker: 'memory://', backend: 'memory://' },
+  { name: 'redis', broker: 'redis://127.0.0.1:6379/0', backend: 'memory://' },
+];
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function setup(b: (typeof BROKERS)[number], options: AppOptions = {}): { app: App; queue: string; worker: (o?: Parameters<App['worker']>[0]) => Promise<Worker> } {
+  const queue = `tasks-test-${randomUUID().slice(0, 8)}`;
+  const app = new App({ broker: b.broker, backend: b.backend, defaultQueue: queue, connection: { transportOptions: { leaseMs: 2000 } }, ...options });
+  cleanups.push(async () => {
+    const conn = new Connection(b.broker);
+    await conn.deleteQueue(queue).catch(() => undefined);
+    await conn.close();
+    await app.close();
+  });
+  return {
+    app,
+    queue,
+    worker: async (o) => {
+      const w = app.worker({ concurrency: 4, ...o });
+      cleanups.push(() => w.stop());
+      await w.start();
+      return w;
+    },
+  };
+}
+
+for (const b of BROKERS) {
+  describe(`tasks on ${b.name}`, () => {
+    it('runs a typed task and reads its result', async () => {
+      const { app, worker } = setup(b);
+      const add = app.task('t.add', (x: number, y: number) => x + y);
+      await worker();
+      const r = await add.delay(2, 3);
+      const value: number = await r.get({ timeout: 10_000 });
+      expect(value).toBe(5);
+    });
+
+    it('gives the handler its context through currentTask()', async () => {
+      const { app, queue, worker } = setup(b);
+      let seen: TaskContext | undefined;
+      const t = app.task('t.ctx', async () => {
+        await new Promise((r) => setTimeout(r, 5));
+        seen = currentTask();
+        return seen.id;
+      });
+      await worker();
+      const r = await t.applyAsync([], { k: 1 });
+      expect(await r.get({ timeout: 10_000 })).toBe(r.id);
+      expect(seen?.kwargs).toEqual({ k: 1 });
+      expect(seen?.retries).toBe(0);
+      expect(seen?.deliveryInfo.queue).toBe(queue);
+      expect(seen?.signal.aborted).toBe(false);
+    });
+
+    it('stores a failure and get() rejects with it', async () => {
+      const { app, worker } = setup(b);
+      const t = app.task('t.fail', () => {
+        throw new RangeError('too big');
+      });
+      await worker();
+      const r = await t.delay();
+      await expect(r.get({ timeout: 10_000 })).rejects.toMatchObject({ message: expect.stringContaining('too big') });
+    });
+
+    it('retries with the same id and retries + 1, then fails with MaxRetriesExceeded', async () => {
+      const { app, worker } = setup(b);
+      const seen: Array<[string, number]> = [];
+      const t = app.task(
+        't.retry',
+        () => {
+          const ctx = currentTask();
+          seen.push([ctx.id, ctx.retries]);
+          ctx.retry({ countdown: 10 });
+        },
+        { maxRetries: 2 },
+      );
+      await worker();
+      const r = await t.delay();
+      await expect(r.get({ timeout: 10_000 })).rejects.toMatchObject({ message: expect.stringContaining('max retries') });
+      expect(seen).toEqual([
+        [r.id, 0],
+        [r.id, 1],
+        [r.id, 2],
+      ]);
+      expect(MaxRetriesExceededError.name).toBe('MaxRetriesExceededError');
+    });
+
+    it('revokes an expired task without running it', async () => {
+      const { app, worker } = setup(b);
+      let ran = 0;
+      const t = app.task('t.expired', () => ++ran);
+      const r = await t.applyAsync([], {}, { expires: new Date(Date.now() - 1000) });
+      await worker();
+      await expect(r.get({ timeout: 10_000 })).rejects.toMatchObject({ name: 'TaskRevokedError' });
+      expect(ran).toBe(0);
+    });
+
+    it('runs a countdown task no earlier than its ETA', async () => {
+      const { app, worker } = setup(b);
+      let ranAt = 0;
+      const t = app.task('t.later', () => (ranAt = Date.now()));
+      await worker();
+      const sent = Date.now();
+      const r = await t.applyAsync([], {}, { countdown: 1500 });
+      await r.get({ timeout: 10_000 });
+      expect(ranAt - sent).toBeGreaterThanOrEqual(1450);
+    });
+  });
+}
