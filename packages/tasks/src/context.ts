@@ -9,7 +9,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { OutsideTaskError, Retry, MaxRetriesExceededError } from './task-errors.js';
-import type { Embed } from './protocol.js';
+import type { TaskRequest } from './protocol.js';
 
 export interface DeliveryDetails {
   readonly queue: string;
@@ -31,25 +31,11 @@ export interface RetryOptions {
   priority?: number;
 }
 
-export interface TaskContext {
-  readonly id: string;
-  readonly name: string;
-  readonly args: readonly unknown[];
-  /** Keyword arguments (from Python callers or `applyAsync(args, kwargs)`). */
-  readonly kwargs: Readonly<Record<string, unknown>>;
-  /** How many times this task was retried before this run. */
-  readonly retries: number;
-  readonly eta: Date | undefined;
-  readonly expires: Date | undefined;
-  readonly rootId: string;
-  readonly parentId: string | null;
-  readonly group: string | null;
-  readonly origin: string | null;
+/** The request's fields (see TaskRequest), plus what the worker adds. */
+export interface TaskContext extends Pick<TaskRequest, 'id' | 'name' | 'args' | 'kwargs' | 'retries' | 'eta' | 'expires' | 'rootId' | 'parentId' | 'group' | 'origin' | 'replyTo' | 'embed'> {
   /** The worker's node name. */
   readonly hostname: string;
-  readonly replyTo: string | undefined;
   readonly deliveryInfo: DeliveryDetails;
-  readonly embed: Embed;
   /** Aborts with SoftTimeLimitExceeded at the soft limit, TimeLimitExceeded at the hard one, or on cold shutdown. */
   readonly signal: AbortSignal;
   /**

@@ -16,7 +16,10 @@ it('sends protocol v2: headers, properties, [args, kwargs, embed] and the defaul
   const conn = new Connection('memory://');
   // The ETA is far away: on memory:// (native delay) it waits in the delayed set, not in the queue.
   expect(await conn.queueSize(queue)).toBe(0);
-  const now = await add.applyAsync([1, 'a'], {}, { taskId: 'fixed-id', link: add.s([10]), linkError: add.si([0, 0]) });
+  // @ts-expect-error -- args are typed from the handler's parameters
+  const mistyped = (): unknown => add.delay('2', 3);
+  expect(typeof mistyped).toBe('function');
+  const now = await app.sendTask('proj.add', [1, 'a'], {}, { taskId: 'fixed-id', link: add.s([10]), linkError: add.si([0, 0]) });
   expect(now.id).toBe('fixed-id');
   const m = await conn.simpleQueue(queue).get({ timeout: 2000 });
   expect(m.headers).toEqual({
