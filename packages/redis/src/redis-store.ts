@@ -279,6 +279,8 @@ export class RedisStore implements Store {
     for (const text of items) {
       const envelope = this.#fromWire(text);
       const expiresAt = envelope.properties[EXPIRES_AT];
+      // The expiry is this copy's only: a dead-lettered copy must not carry it to its next queue.
+      delete envelope.properties[EXPIRES_AT];
       claimed.push({ queue, envelope, tag: envelope.properties.delivery_tag, ...(typeof expiresAt === 'number' && { expiresAt }) });
     }
     const last = claimed.at(-1);
