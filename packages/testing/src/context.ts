@@ -24,8 +24,11 @@ export class SuiteContext {
     return `nori-conf-${this.options.name}-${what}-${randomUUID().slice(0, 8)}`;
   }
 
+  /** `options.transportOptions` are added to the suite's, not put in their place. */
   connection(url: string | string[] = this.options.url, options: ConnectionOptions = {}): Connection {
-    const conn = new Connection(url, { ...this.options.connectionOptions, ...options });
+    const base = this.options.connectionOptions ?? {};
+    const transportOptions = { ...base.transportOptions, ...options.transportOptions };
+    const conn = new Connection(url, { ...base, ...options, transportOptions });
     this.#open.add(conn);
     return conn;
   }

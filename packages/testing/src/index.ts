@@ -13,6 +13,7 @@ import { basicTests } from './basic.js';
 import { SuiteContext, type ConformanceOptions } from './context.js';
 import { exchangeTests } from './exchanges.js';
 import { failoverTests } from './failover.js';
+import { leaseTests } from './leases.js';
 import { lifecycleTests } from './lifecycle.js';
 import { priorityTests } from './priority.js';
 import { redeliveryTests } from './redelivery.js';
@@ -42,6 +43,7 @@ export function runConformance(options: ConformanceOptions): void {
       exchangeTests(ctx, () => ({ headers: capabilities().exchangeTypes.includes('headers'), mandatory: capabilities().mandatory })));
     describe('priorities', () => priorityTests(ctx, () => capabilities().priorities));
     describe('message lifecycle', () => lifecycleTests(ctx));
+    describe('leases', () => leaseTests(ctx));
     describe('time to live', () => ttlTests(ctx, () => capabilities().messageTtl));
     describe('failover', () => failoverTests(ctx));
     describe('kill and redeliver', () => redeliveryTests(ctx));

@@ -1,6 +1,6 @@
 /** kombu's BaseTimeToLive: per-message expiration and per-queue message TTL. */
 import { expect, it } from 'vitest';
-import { Queue, QueueEmptyError, UnsupportedFeatureError } from '@nori/core';
+import { Exchange, Queue, QueueEmptyError, UnsupportedFeatureError } from '@nori/core';
 import { collect, sleep, type SuiteContext } from './context.js';
 
 export function ttlTests(ctx: SuiteContext, supported: () => boolean): void {
@@ -34,5 +34,43 @@ export function ttlTests(ctx: SuiteContext, supported: () => boolean): void {
     expect(m.body).toEqual({ young: true });
     await m.ack();
     await expect(sq.get({ timeout: 200 })).rejects.toThrow(QueueEmptyError);
+  });
+
+  it('a message expires at the sooner of its own expiration and the queue messageTtl', async ({ skip }) => {
+    if (!supported()) skip('no messageTtl capability (checked above)');
+    const conn = ctx.connection();
+    const longQueue = new Queue(ctx.name('ttl-long'), { messageTtl: 60_000 });
+    const shortQueue = new Queue(ctx.name('ttl-short'), { messageTtl: 300 });
+    const producer = conn.producer();
+    // Each queue gets one message that the smaller TTL expires and one that outlives it.
+    await producer.publish({ id: 'own-expiration-sooner' }, { routingKey: longQueue.name, declare: [longQueue], expiration: 300 });
+    await producer.publish({ id: 'queue-ttl-sooner' }, { routingKey: shortQueue.name, declare: [shortQueue], expiration: 60_000 });
+    await sleep(800);
+    await producer.publish({ id: 'fresh-long' }, { routingKey: longQueue.name, expiration: 60_000 });
+    await producer.publish({ id: 'fresh-short' }, { routingKey: shortQueue.name, expiration: 60_000 });
+    const got = await collect(conn, [longQueue, shortQueue], 2, { timeoutMs: 2000 });
+    expect(got.map((m) => (m.body as { id: string }).id).sort()).toEqual(['fresh-long', 'fresh-short']);
+    for (const q of [longQueue, shortQueue]) {
+      expect(await conn.queueSize(q)).toBe(0);
+      await conn.deleteQueue(q);
+    }
+  });
+
+  it('an expired message goes to the queue’s dead-letter exchange, marked expired', async ({ skip }) => {
+    if (!supported()) skip('no messageTtl capability (checked above)');
+    const conn = ctx.connection();
+    const dlx = new Exchange(ctx.name('ttl-dlx'), { type: 'direct' });
+    const dead = new Queue(ctx.name('ttl-dead'), { exchange: dlx, routingKey: 'expired' });
+    const work = new Queue(ctx.name('ttl-work'), { deadLetterExchange: dlx.name, deadLetterRoutingKey: 'expired' });
+    await conn.declare(dead);
+    await conn.producer().publish({ id: 'stale' }, { routingKey: work.name, declare: [work], expiration: 300 });
+    await sleep(800);
+    // Emulated brokers find expired messages when they reach the head of the queue, as RabbitMQ does.
+    expect(await collect(conn, [work], 1, { timeoutMs: 1000 })).toEqual([]);
+    const [m] = await collect(conn, [dead], 1, { timeoutMs: 5000 });
+    expect(m?.body).toEqual({ id: 'stale' });
+    expect((m?.headers['x-death'] as Array<{ reason: string; queue: string }>)[0]).toMatchObject({ reason: 'expired', queue: work.name });
+    for (const q of [work, dead]) await conn.deleteQueue(q);
+    await conn.deleteExchange(dlx);
   });
 }
