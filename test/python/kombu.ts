@@ -53,3 +53,25 @@ export function kombuConsume(url: string, spec: object): { ready: Promise<void>;
 export async function kombuSweep(url: string, visibilityTimeoutSeconds: number): Promise<void> {
   await run(PYTHON, [script('kombu_sweep.py'), url, String(visibilityTimeoutSeconds)], { timeout: 20_000 });
 }
+
+/** A kombu consumer holding one message unacked until `release()`; `tag` once it holds it. See kombu_hold.py. */
+export function kombuHold(url: string, spec: object): { tag: Promise<string>; release: () => Promise<void> } {
+  const child = spawn(PYTHON, [script('kombu_hold.py'), url, JSON.stringify(spec)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const tag = new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const held = /^held (\S+)$/m.exec(out);
+      if (held) resolve(held[1] as string);
+    });
+    void exited.then(() => reject(new Error(`python holder exited: ${err}`)));
+  });
+  const release = async (): Promise<void> => {
+    child.stdin.end();
+    await exited;
+  };
+  return { tag, release };
+}
