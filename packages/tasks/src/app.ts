@@ -182,8 +182,8 @@ export class App extends Emitter<AppEvents> implements TaskSender {
       ...((options.compression ?? policy.compression) !== undefined && { compression: options.compression ?? policy.compression }),
       ...((options.priority ?? route.priority ?? policy.priority) !== undefined && { priority: options.priority ?? route.priority ?? policy.priority }),
     };
-    if (eta && eta.getTime() > now) {
-      // ETA waits in the broker's delayed set where there is one, never in flight under a lease.
+    if (eta && eta.getTime() > now && this.conf.publishDelayed) {
+      // Otherwise the message goes to the queue as Celery sends it, and a nori worker parks it.
       const transport = await this.connection.transport();
       if (transport.capabilities.nativeDelay) publish.delay = eta.getTime() - now;
     }

@@ -66,6 +66,12 @@ export interface AppOptions extends TaskPolicy {
   resultExpires?: number;
   /** Zone of eta/expires on the wire. Default 'UTC'. */
   timezone?: string;
+  /**
+   * Publish countdown/ETA tasks into the transport's delayed set (Redis, MongoDB, memory) rather than
+   * into the queue with an `eta` header. Saves the worker's park round trip, but only nori consumers
+   * move due messages out of that set: leave it false (the default) when Python workers consume.
+   */
+  publishDelayed?: boolean;
   /** Retry publishing on connection errors (Celery's task_publish_retry). Default true. */
   publishRetry?: boolean;
   publishRetryPolicy?: RetryPolicy;
@@ -135,6 +141,7 @@ export interface ResolvedConfig {
   prefetchMultiplier: number;
   resultExpires: number;
   timezone: string;
+  publishDelayed: boolean;
   publishRetry: boolean;
   publishRetryPolicy: RetryPolicy | undefined;
   policy: ResolvedPolicy;
@@ -161,6 +168,7 @@ export function resolveConfig(o: AppOptions): ResolvedConfig {
     prefetchMultiplier,
     resultExpires: duration('resultExpires', o.resultExpires) ?? 86_400_000,
     timezone,
+    publishDelayed: o.publishDelayed ?? false,
     publishRetry: o.publishRetry ?? true,
     publishRetryPolicy: o.publishRetryPolicy,
     policy: resolvePolicy(o),

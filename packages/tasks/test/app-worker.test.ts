@@ -10,7 +10,7 @@ import { App, currentTask, MaxRetriesExceededError, type AppOptions, type TaskCo
 
 const BROKERS = [
   { name: 'memory', broker: 'memory://', backend: 'memory://' },
-  { name: 'redis', broker: 'redis://127.0.0.1:6379/0', backend: 'memory://' },
+  { name: 'redis', broker: 'redis://127.0.0.1:6379/0', backend: 'redis://127.0.0.1:6379/1' },
 ];
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -108,6 +108,19 @@ for (const b of BROKERS) {
       await worker();
       await expect(r.get({ timeout: 10_000 })).rejects.toMatchObject({ name: 'TaskRevokedError' });
       expect(ran).toBe(0);
+    });
+
+    it('sends a countdown task to the queue as Celery does, or to the delayed set with publishDelayed', async () => {
+      const { app, queue } = setup(b);
+      const conn = new Connection(b.broker);
+      await app.sendTask('t.none', [], {}, { countdown: 60_000 });
+      expect(await conn.queueSize(queue)).toBe(1);
+      await conn.purge(queue);
+      const delayed = new App({ broker: b.broker, defaultQueue: queue, publishDelayed: true });
+      await delayed.sendTask('t.none', [], {}, { countdown: 60_000 });
+      expect(await conn.queueSize(queue)).toBe(0);
+      await delayed.close();
+      await conn.close();
     });
 
     it('runs a countdown task no earlier than its ETA', async () => {
