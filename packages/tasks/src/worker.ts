@@ -201,6 +201,8 @@ export class Worker extends Emitter<WorkerEvents> {
 
   /** Never rejects: every failure is settled and reported here. */
   async #receive(message: Message): Promise<void> {
+    // Delivered between the start of a warm stop and the cancel taking effect: give it back.
+    if (this.#stopController.signal.aborted) return this.#settle(message, 'release');
     let request: TaskRequest;
     try {
       request = parseTaskMessage(message.headers, message.body, message.properties);

@@ -2,42 +2,20 @@
  * App + worker basics on memory:// and redis://: a typed call runs and its result comes back,
  * the message on the wire is Celery protocol v2, failures, retries, expires, countdown.
  */
-import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Connection } from '@nori/core';
 import '@nori/redis';
-import { App, currentTask, MaxRetriesExceededError, type AppOptions, type TaskContext, type Worker } from '@nori/tasks';
+import { App, currentTask, MaxRetriesExceededError, type TaskContext } from '@nori/tasks';
+import { cleanup, testbed } from './testbed.js';
 
 const BROKERS = [
   { name: 'memory', broker: 'memory://', backend: 'memory://' },
   { name: 'redis', broker: 'redis://127.0.0.1:6379/0', backend: 'redis://127.0.0.1:6379/1' },
 ];
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+afterEach(cleanup);
 
-function setup(b: (typeof BROKERS)[number], options: AppOptions = {}): { app: App; queue: string; worker: (o?: Parameters<App['worker']>[0]) => Promise<Worker> } {
-  const queue = `tasks-test-${randomUUID().slice(0, 8)}`;
-  const app = new App({ broker: b.broker, backend: b.backend, defaultQueue: queue, connection: { transportOptions: { leaseMs: 2000 } }, ...options });
-  cleanups.push(async () => {
-    const conn = new Connection(b.broker);
-    await conn.deleteQueue(queue).catch(() => undefined);
-    await conn.close();
-    await app.close();
-  });
-  return {
-    app,
-    queue,
-    worker: async (o) => {
-      const w = app.worker({ concurrency: 4, ...o });
-      cleanups.push(() => w.stop());
-      await w.start();
-      return w;
-    },
-  };
-}
+const setup = (b: (typeof BROKERS)[number]) => testbed(b.broker, { backend: b.backend, connection: { transportOptions: { leaseMs: 2000 } } });
 
 for (const b of BROKERS) {
   describe(`tasks on ${b.name}`, () => {

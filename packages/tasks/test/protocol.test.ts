@@ -14,8 +14,9 @@ it('sends protocol v2: headers, properties, [args, kwargs, embed] and the defaul
   const eta = new Date(Date.UTC(2030, 0, 2, 3, 4, 5, 678));
   const r = await add.applyAsync([2, 3], { debug: true }, { eta, expires: new Date(Date.UTC(2030, 0, 3)), timeLimit: 30_000, softTimeLimit: 10_500, priority: 3, headers: { tenant: 'x' } });
   const conn = new Connection('memory://');
-  // The ETA is far away: on memory:// (native delay) it waits in the delayed set, not in the queue.
-  expect(await conn.queueSize(queue)).toBe(0);
+  const withEta = await conn.simpleQueue(queue).get({ timeout: 2000 });
+  expect(withEta.headers).toMatchObject({ eta: '2030-01-02T03:04:05.678000+00:00', expires: '2030-01-03T00:00:00.000000+00:00', timelimit: [30, 10.5], tenant: 'x' });
+  await withEta.ack();
   // @ts-expect-error -- args are typed from the handler's parameters
   const mistyped = (): unknown => add.delay('2', 3);
   expect(typeof mistyped).toBe('function');
