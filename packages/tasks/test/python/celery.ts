@@ -15,10 +15,12 @@ export interface CeleryEnv {
   /** Result backend URL; none disables results. */
   backend?: string;
   queue: string;
+  /** Declare queues with this x-max-priority (Celery's task_queue_max_priority). */
+  maxPriority?: number;
 }
 
 function env(e: CeleryEnv): NodeJS.ProcessEnv {
-  return { ...process.env, PYTHONPATH: here, NORI_BROKER: e.broker, NORI_BACKEND: e.backend ?? '', NORI_QUEUE: e.queue, PYTHONDONTWRITEBYTECODE: '1' };
+  return { ...process.env, PYTHONPATH: here, NORI_BROKER: e.broker, NORI_BACKEND: e.backend ?? '', NORI_QUEUE: e.queue, NORI_MAX_PRIORITY: e.maxPriority === undefined ? '' : String(e.maxPriority), PYTHONDONTWRITEBYTECODE: '1' };
 }
 
 export interface PythonResult {

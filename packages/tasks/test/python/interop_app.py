@@ -1,6 +1,6 @@
 """The Python side of nori's Celery interop tests: a Celery 5.2 app whose broker, result backend
-and queue come from the environment (NORI_BROKER, NORI_BACKEND, NORI_QUEUE), with the tasks the
-tests call from nori. Run a worker with:
+and queue come from the environment (NORI_BROKER, NORI_BACKEND, NORI_QUEUE, and NORI_MAX_PRIORITY
+for x-max-priority queues), with the tasks the tests call from nori. Run a worker with:
 
     /usr/bin/python3 -m celery -A interop_app worker --pool solo -Q $NORI_QUEUE
 """
@@ -21,6 +21,8 @@ app.conf.update(
     worker_prefetch_multiplier=1,
     broker_connection_retry_on_startup=True,
 )
+if os.environ.get('NORI_MAX_PRIORITY'):
+    app.conf.task_queue_max_priority = int(os.environ['NORI_MAX_PRIORITY'])
 
 
 class InteropError(Exception):
@@ -64,3 +66,9 @@ def sleeper(seconds):
 def when(self, label):
     """When it ran (epoch seconds), its label and eta: for countdown and priority order."""
     return {'label': label, 'ran': time.time(), 'eta': self.request.eta}
+
+
+@app.task(name='interop.add_quiet', ignore_result=True)
+def add_quiet(x, y):
+    """add without a stored result (Celery 5.2 honours ignore_result per task, not per message)."""
+    return x + y

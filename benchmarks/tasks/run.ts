@@ -1,0 +1,219 @@
+/**
+ * Task layer end to end: publish N trivial tasks (add(i, 1)), a worker with concurrency 100 runs
+ * them, timed until the last is done; with and without stored results, on Redis beside BullMQ
+ * (addBulk + Worker, concurrency 100) and on RabbitMQ; beside Python Celery 5.2's solo worker when
+ * /usr/bin/python3 has Celery (on a smaller count, --celery-count: it is far slower). Cases run
+ * interleaved. Then the bytes one task puts on the wire (message and stored result) beside
+ * Celery's for the same call, with JSON and with msgpack+zlib.
+ *   npm run bench:tasks [-- --count 20000 --celery-count 2000 --runs 3 --json out.json]
+ */
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Queue as BullQueue, Worker as BullWorker } from 'bullmq';
+import { Redis } from 'ioredis';
+import '@nori/amqp';
+import '@nori/compression';
+import '@nori/msgpack';
+import '@nori/redis';
+import { App } from '@nori/tasks';
+import { pythonSend, pythonStore, startCeleryWorker, PYTHON, type CeleryWorker } from '../../packages/tasks/test/python/celery.js';
+import { Bench } from '../lib/harness.js';
+import { inWindows, numberArg, packageVersion, stringArg } from '../lib/workload.js';
+
+const COUNT = numberArg('count', 20_000);
+const CELERY_COUNT = numberArg('celery-count', 2_000);
+const CONCURRENCY = 100;
+const WINDOW = 1000;
+const REDIS = 'redis://127.0.0.1:6379/0';
+const RESULTS = 'redis://127.0.0.1:6379/1';
+const AMQP = 'amqp://guest:guest@127.0.0.1:5672//';
+const tag = randomUUID().slice(0, 8);
+
+function celeryVersion(): string | undefined {
+  try {
+    return execFileSync(PYTHON, ['-c', 'import celery; print(celery.__version__)'], { encoding: 'utf8' }).trim();
+  } catch {
+    return undefined;
+  }
+}
+const celery = celeryVersion();
+
+/** Counts completions and resolves once `target` have been seen since `expect()`. */
+class Countdown {
+  #left = 0;
+  #done: (() => void) | undefined;
+  expect(n: number): Promise<void> {
+    this.#left = n;
+    return new Promise((resolve) => (this.#done = resolve));
+  }
+  tick(): void {
+    if (--this.#left === 0) this.#done?.();
+  }
+}
+
+const closers: Array<() => Promise<unknown>> = [];
+
+/** A nori app + worker (concurrency 100) on a fresh queue; `run(stored)` sends COUNT and waits for the last. */
+async function noriSide(broker: string, backend: string): Promise<(stored: boolean) => Promise<number>> {
+  const queue = `bench-tasks-${tag}-${broker.split(':')[0] as string}`;
+  const app = new App({ broker, backend, defaultQueue: queue });
+  const add = app.task('bench.add', (x: number, y: number) => x + y);
+  const quiet = app.task('bench.add_quiet', (x: number, y: number) => x + y, { ignoreResult: true });
+  const worker = app.worker({ concurrency: CONCURRENCY });
+  const countdown = new Countdown();
+  worker.on('task-succeeded', () => countdown.tick());
+  await worker.start();
+  closers.push(async () => {
+    await worker.stop();
+    await app.connection.deleteQueue(queue).catch(() => undefined);
+    await app.close();
+  });
+  return async (stored) => {
+    const finished = countdown.expect(COUNT);
+    const task = stored ? add : quiet;
+    await inWindows(COUNT, WINDOW, (i) => task.delay(i, 1));
+    await finished;
+    return COUNT;
+  };
+}
+
+/** BullMQ on the same Redis: addBulk in chunks of WINDOW, a Worker with concurrency 100. */
+async function bullSide(): Promise<(stored: boolean) => Promise<number>> {
+  const connection = { host: '127.0.0.1', port: 6379 };
+  const name = `bench-bull-${tag}`;
+  const queue = new BullQueue(name, { connection });
+  const countdown = new Countdown();
+  const worker = new BullWorker(name, (job) => Promise.resolve((job.data as { x: number; y: number }).x + (job.data as { x: number; y: number }).y), { connection, concurrency: CONCURRENCY });
+  worker.on('completed', () => countdown.tick());
+  await worker.waitUntilReady();
+  closers.push(async () => {
+    await worker.close();
+    await queue.obliterate({ force: true });
+    await queue.close();
+  });
+  return async (stored) => {
+    const finished = countdown.expect(COUNT);
+    for (let i = 0; i < COUNT; i += WINDOW) {
+      await queue.addBulk(Array.from({ length: Math.min(WINDOW, COUNT - i) }, (_, j) => ({ name: 'add', data: { x: i + j, y: 1 }, opts: { removeOnComplete: !stored } })));
+    }
+    await finished;
+    if (stored) await queue.clean(0, COUNT * 2, 'completed');
+    return COUNT;
+  };
+}
+
+/**
+ * Python Celery's solo worker; nori sends (the same protocol v2 messages Python would). The solo
+ * worker runs its queue in order, so the last task's result marks the end; without stored
+ * results every task but that last one is `interop.add_quiet` (ignore_result).
+ */
+async function celerySide(broker: string, backend: string): Promise<(stored: boolean) => Promise<number>> {
+  const queue = `bench-celery-${tag}-${broker.split(':')[0] as string}`;
+  const worker: CeleryWorker = await startCeleryWorker({ broker, backend, queue }, ['--prefetch-multiplier', '4']);
+  const app = new App({ broker, backend, defaultQueue: queue });
+  closers.push(async () => {
+    await worker.stop();
+    await app.connection.deleteQueue(queue).catch(() => undefined);
+    await app.close();
+  });
+  return async (stored) => {
+    await inWindows(CELERY_COUNT - 1, WINDOW, (i) => app.sendTask(stored ? 'interop.add' : 'interop.add_quiet', [i, 1]));
+    const last = await app.sendTask('interop.add', [0, 1]);
+    await last.get({ timeout: 600_000 });
+    await last.forget();
+    return CELERY_COUNT;
+  };
+}
+
+const bench = new Bench('tasks end to end', {
+  count: COUNT,
+  celeryCount: celery ? CELERY_COUNT : 'no Celery on /usr/bin/python3',
+  concurrency: CONCURRENCY,
+  task: 'add(i, 1), JSON',
+  bullmq: packageVersion('bullmq'),
+  celery: celery ?? 'absent',
+  celeryPool: 'solo',
+});
+
+const bull = await bullSide();
+const noriRedis = await noriSide(REDIS, RESULTS);
+const noriAmqp = await noriSide(AMQP, 'rpc://');
+const celeryRedis = celery ? await celerySide(REDIS, RESULTS) : undefined;
+const celeryAmqp = celery ? await celerySide(AMQP, 'rpc://') : undefined;
+
+for (const stored of [false, true]) {
+  const group = `redis, ${stored ? 'results stored' : 'no results'}`;
+  bench.add({ group, name: `BullMQ addBulk + Worker${stored ? ' (returnvalue kept)' : ' (removeOnComplete)'}`, baseline: true, unit: 'tasks/s', run: () => bull(stored) });
+  bench.add({ group, name: `nori App + worker${stored ? ', redis backend' : ''}`, unit: 'tasks/s', run: () => noriRedis(stored) });
+  if (celeryRedis) bench.add({ group, name: `Celery ${celery} solo worker${stored ? ', redis backend' : ''}`, unit: 'tasks/s', run: () => celeryRedis(stored) });
+}
+for (const stored of [false, true]) {
+  const group = `rabbitmq, ${stored ? 'results over rpc://' : 'no results'}`;
+  if (celeryAmqp) bench.add({ group, name: `Celery ${celery} solo worker`, baseline: true, unit: 'tasks/s', run: () => celeryAmqp(stored) });
+  bench.add({ group, name: 'nori App + worker', unit: 'tasks/s', run: () => noriAmqp(stored) });
+}
+
+const results = await bench.run();
+
+// ---- bytes on the wire per task, on Redis: the message as stored in the queue list, the result as stored under its key
+
+interface Sizes {
+  message: number;
+  result: number;
+}
+
+const redis = new Redis(RESULTS);
+const broker = new Redis(REDIS);
+
+/** The one message in a queue: in its plain list or in one of kombu's priority buckets. */
+async function queuedMessage(queue: string): Promise<string> {
+  for (const key of [queue, ...[3, 6, 9].map((step) => `${queue}\x06\x16${step}`)]) {
+    const message = await broker.lindex(key, 0);
+    if (message !== null) return message;
+  }
+  throw new Error(`no message in queue ${queue}`);
+}
+
+async function noriBytes(serializer: string, compression: string | undefined): Promise<Sizes> {
+  const queue = `bench-bytes-${tag}`;
+  const app = new App({ broker: REDIS, backend: RESULTS, defaultQueue: queue, serializer, ...(compression && { compression }) });
+  const r = await app.sendTask('interop.add', [2, 3]);
+  const message = await queuedMessage(queue);
+  await app.backend.storeResult(r.id, 'SUCCESS', 5, { request: { taskName: 'interop.add' } });
+  const result = (await redis.strlen(`celery-task-meta-${r.id}`)) || 0;
+  await r.forget();
+  await app.connection.deleteQueue(queue);
+  await app.close();
+  return { message: Buffer.byteLength(message), result };
+}
+
+async function celeryBytes(serializer: string, compression: string | undefined): Promise<Sizes> {
+  const queue = `bench-bytes-py-${tag}`;
+  const env = { broker: REDIS, backend: RESULTS, queue };
+  const [id] = await pythonSend(env, [{ name: 'interop.add', args: [2, 3], options: { queue, serializer, ...(compression && { compression }) } }]);
+  const message = await queuedMessage(queue);
+  await pythonStore(env, { id: id as string, state: 'SUCCESS', result: 5 });
+  const result = (await redis.strlen(`celery-task-meta-${id as string}`)) || 0;
+  await redis.del(`celery-task-meta-${id as string}`);
+  await broker.del(queue);
+  return { message: Buffer.byteLength(message), result };
+}
+
+const wire: Array<{ codec: string; side: string; message: number; result: number }> = [];
+for (const [codec, serializer, compression] of [['json', 'json', undefined], ['msgpack+zlib', 'msgpack', 'zlib']] as const) {
+  wire.push({ codec, side: 'nori', ...(await noriBytes(serializer, compression)) });
+  if (celery) wire.push({ codec, side: `Celery ${celery}`, ...(await celeryBytes(serializer, compression)) });
+}
+console.log('\nbytes per task on Redis (add(2, 3): the message as stored in the queue list; the result key, JSON)');
+console.log('| codec | sender | message bytes | result bytes |');
+console.log('|---|---|---|---|');
+for (const w of wire) console.log(`| ${w.codec} | ${w.side} | ${w.message} | ${w.result} |`);
+
+const json = stringArg('json');
+if (json) writeFileSync(json, `${JSON.stringify({ ...(JSON.parse(readFileSync(json, 'utf8')) as object), wireBytes: wire }, null, 2)}\n`);
+void results;
+
+for (const close of closers.reverse()) await close();
+redis.disconnect();
+broker.disconnect();
