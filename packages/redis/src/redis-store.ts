@@ -70,6 +70,8 @@ export class RedisStore implements Store {
   readonly #idleBlocking: Array<Redis | Cluster> = [];
   readonly #busyBlocking = new Set<Redis | Cluster>();
   #subscriber: Redis | Cluster | undefined;
+  /** The cluster master this process PUBLISHes broadcasts through (see #fanoutPublisher). */
+  #fanoutNode: Redis | undefined;
   /** Queues this process claimed from: swept on a cluster even if another process declared them. */
   readonly #claimedFrom = new Set<string>();
   /** Fanout listeners by PSUBSCRIBE pattern; plain channels map to their exchange's pattern. */
@@ -400,10 +402,22 @@ export class RedisStore implements Store {
 
   // ---- fanout over PUBLISH, as kombu does it -----------------------------------------------
 
+  /**
+   * PUBLISH has no key, so a Cluster client sends each one to a random master, and broadcasts
+   * relayed by different masters reach a subscriber in either order: one master (while it stays
+   * one) carries all of this process's broadcasts, so they arrive in publish order.
+   */
+  #fanoutPublisher(): Redis | Cluster {
+    if (!(this.#client instanceof Cluster)) return this.#client;
+    const masters = this.#client.nodes('master');
+    if (this.#fanoutNode === undefined || !masters.includes(this.#fanoutNode)) this.#fanoutNode = masters[0];
+    return this.#fanoutNode ?? this.#client;
+  }
+
   async #publishFanout(exchange: string, routingKey: string, envelope: Envelope): Promise<void> {
     const { text } = this.#toWire(envelope, Number(envelope.properties.priority) || 0, undefined);
     try {
-      await this.#client.publish(this.#keys.fanoutChannel(exchange, routingKey), text);
+      await this.#fanoutPublisher().publish(this.#keys.fanoutChannel(exchange, routingKey), text);
     } catch (error) {
       throw wrap(error, 'publish');
     }
