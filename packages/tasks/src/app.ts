@@ -25,6 +25,7 @@ import { AsyncResult } from './result/async-result.js';
 import { compileRoutes, type Route } from './routes.js';
 import { Task, type ApplyOptions, type TaskHandler, type TaskOptions, type TaskResult, type TaskSender } from './task.js';
 import { Worker, type WorkerOptions } from './worker.js';
+import { EventsApi } from './events/events-api.js';
 
 /**
  * Tasks that live elsewhere (e.g. in Python), typed for `sendTask` by declaration merging:
@@ -48,6 +49,8 @@ export class App extends Emitter<AppEvents> implements TaskSender {
   readonly oid = randomUUID();
   /** Node name: `origin` of sent tasks, default `gen<pid>@<host>`. */
   readonly hostname: string;
+  /** Events: receivers, dispatcher, state (Celery's `app.events`). */
+  readonly events: EventsApi;
   readonly #tasks = new Map<string, Task<TaskHandler>>();
   readonly #queues = new Map<string, Queue>();
   readonly #route: ReturnType<typeof compileRoutes>;
@@ -63,6 +66,7 @@ export class App extends Emitter<AppEvents> implements TaskSender {
     this.#producer = this.connection.producer({ serializer: conf.policy.serializer });
     this.#route = compileRoutes(conf.taskRoutes);
     for (const q of conf.queues) this.#queues.set(q.name, q);
+    this.events = new EventsApi(this, options);
   }
 
   /** Register a task. The handler's parameters type `delay`/`applyAsync`; its result types `AsyncResult`. */

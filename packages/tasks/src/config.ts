@@ -5,6 +5,7 @@
 import type { ConnectionOptions, Logger, Queue, RetryPolicy } from '@nori/core';
 import { TaskConfigError } from './task-errors.js';
 import type { TaskRoutes } from './routes.js';
+import type { EventsOptions } from './events/event.js';
 import { parseRate } from './rate-limit.js';
 import { checkTimezone } from './wire-time.js';
 
@@ -37,7 +38,7 @@ export interface TaskPolicy {
   priority?: number;
 }
 
-export interface AppOptions extends TaskPolicy {
+export interface AppOptions extends TaskPolicy, EventsOptions {
   /** Broker URL(s); default 'memory://'. */
   broker?: string | readonly string[];
   /** Result backend URL; none = results are not stored. */

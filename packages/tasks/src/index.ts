@@ -35,3 +35,10 @@ export {
   type TaskErrorCode,
   type RetryOverrides,
 } from './task-errors.js';
+export { EventsApi } from './events/events-api.js';
+export { EventDispatcher, type DispatcherOptions } from './events/dispatcher.js';
+export { EventReceiver, type EventHandlers, type ReceiverOptions, type ReceiverEvents } from './events/receiver.js';
+export { EventState, type EventStateOptions, type TaskSnapshot, type WorkerSnapshot } from './events/state.js';
+export { LamportClock } from './events/clock.js';
+export type { CeleryEvent, EventsOptions } from './events/event.js';
+export type { WorkerStep } from './worker.js';

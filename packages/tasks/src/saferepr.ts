@@ -31,6 +31,11 @@ function cut(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max)}...`;
 }
 
+/** Python's repr of one value, cut at `max` (Celery's saferepr): e.g. a task-succeeded result. */
+export function safeRepr(value: unknown, max = 1024): string {
+  return cut(repr(value, new Set()), max);
+}
+
 /** `(1, 'a')`, as Python shows a tuple of positional arguments. */
 export function argsRepr(args: readonly unknown[], max = 1024): string {
   const seen = new Set<object>();

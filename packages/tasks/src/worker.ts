@@ -46,6 +46,15 @@ export interface WorkerOptions {
   etaHoldMax?: number;
   /** Options of the worker's own broker connection (default the app's). */
   connection?: ConnectionOptions;
+  /** Send task and worker events (Celery's `-E`); default the app's `sendEvents`. */
+  sendEvents?: boolean;
+}
+
+/** Runs beside the worker (events, remote control): started once it consumes, stopped before it closes. */
+export interface WorkerStep {
+  /** `report` sends an error to the worker's `error` event. */
+  start(report: (error: Error) => void): Promise<void>;
+  stop(): Promise<void>;
 }
 
 interface Job {
@@ -103,6 +112,7 @@ export class Worker extends Emitter<WorkerEvents> {
   readonly #slots: Semaphore;
   readonly #limiters = new Map<string, RateLimiter | null>();
   readonly #running = new Set<Job>();
+  readonly #steps: WorkerStep[] = [];
   #consumer: Consumer | undefined;
   #stopController = new AbortController();
   #cold: (() => void) | undefined;
@@ -129,6 +139,16 @@ export class Worker extends Emitter<WorkerEvents> {
     return this.#connection;
   }
 
+  get options(): Readonly<WorkerOptions> {
+    return this.#options;
+  }
+
+  /** Add a step (before `start`). */
+  use(step: WorkerStep): this {
+    this.#steps.push(step);
+    return this;
+  }
+
   /** Tasks running now. */
   get active(): number {
     return this.#running.size;
@@ -150,6 +170,7 @@ export class Worker extends Emitter<WorkerEvents> {
     consumer.on('error', (error) => this.emit('error', error));
     await consumer.start();
     this.#consumer = consumer;
+    for (const step of this.#steps) await step.start((error) => this.emit('error', error));
     this.emit('worker-ready', { hostname: this.hostname, queues: this.queues.map((q) => q.name) });
   }
 
@@ -183,6 +204,7 @@ export class Worker extends Emitter<WorkerEvents> {
         await stopped;
       }
     }
+    for (const step of [...this.#steps].reverse()) await step.stop().catch((error: unknown) => this.emit('error', error as Error));
     await this.#connection.close();
     this.#consumer = undefined;
     this.emit('worker-shutdown', { hostname: this.hostname, cold });

@@ -1,0 +1,99 @@
+/**
+ * A worker's events on the wire (Celery's `-E`): its local hooks become task-received ...
+ * task-revoked with Celery's fields, plus worker-online, a worker-heartbeat every interval and
+ * worker-offline. Sent on a connection of its own; a failed send is the worker's `error` event,
+ * never a task failure.
+ */
+import { loadavg, type as osType } from 'node:os';
+import { Connection, type ConnectionOptions } from '@nori/core';
+import { safeRepr } from '../saferepr.js';
+import type { WorkerEvents as WorkerHooks } from '../events.js';
+import type { Worker, WorkerStep } from '../worker.js';
+import type { LamportClock } from './clock.js';
+import { EventDispatcher } from './dispatcher.js';
+import type { ResolvedEventsOptions } from './event.js';
+
+/** `sw_ident` / `sw_ver` of nori workers (Python's are 'py-celery' / its version). */
+export const SOFTWARE = { sw_ident: 'nori', sw_ver: '0.1.0', sw_sys: osType() } as const;
+
+const iso = (d: Date | undefined): string | null => (d ? d.toISOString() : null);
+
+/** Python's repr of an exception: `ValueError('boom')`. */
+export function exceptionRepr(error: unknown): string {
+  if (error instanceof Error) {
+    const type = (error as { excType?: unknown }).excType;
+    return `${typeof type === 'string' ? type : error.name}(${safeRepr(error.message)})`;
+  }
+  return safeRepr(error);
+}
+
+export class WorkerEvents implements WorkerStep {
+  readonly #worker: Worker;
+  readonly #options: ResolvedEventsOptions;
+  readonly #clock: LamportClock;
+  #connection: Connection | undefined;
+  #dispatcher: EventDispatcher | undefined;
+  #heartbeat: NodeJS.Timeout | undefined;
+  #processed = 0;
+  readonly #off: Array<() => void> = [];
+  #report: (error: Error) => void = () => undefined;
+
+  constructor(worker: Worker, options: ResolvedEventsOptions, clock: LamportClock, broker: string | readonly string[], connectionOptions: ConnectionOptions) {
+    this.#worker = worker;
+    this.#options = options;
+    this.#clock = clock;
+    this.#connection = new Connection(broker, connectionOptions);
+  }
+
+  /** Tasks started since the worker started (Celery's `processed`). */
+  get processed(): number {
+    return this.#processed;
+  }
+
+  async start(report: (error: Error) => void): Promise<void> {
+    this.#report = report;
+    const connection = this.#connection as Connection;
+    this.#dispatcher = new EventDispatcher(connection, { hostname: this.#worker.hostname, clock: this.#clock, exchange: this.#options.eventExchange, serializer: this.#options.eventSerializer });
+    const w = this.#worker;
+    const listen = <E extends keyof WorkerHooks>(event: E, fn: (...args: WorkerHooks[E]) => void): void => {
+      w.on(event, fn);
+      this.#off.push(() => w.off(event, fn));
+    };
+    const send = (type: string, fields: Record<string, unknown>): void => void this.send(type, fields);
+    listen('task-received', (r) => send('task-received', { uuid: r.id, name: r.name, args: r.argsrepr, kwargs: r.kwargsrepr, root_id: r.rootId, parent_id: r.parentId, retries: r.retries, eta: iso(r.eta), expires: iso(r.expires) }));
+    listen('task-started', (r) => {
+      this.#processed++;
+      send('task-started', { uuid: r.id });
+    });
+    listen('task-succeeded', (r, i) => send('task-succeeded', { uuid: r.id, result: safeRepr(i.result), runtime: i.runtime / 1000 }));
+    listen('task-failed', (r, i) => send('task-failed', { uuid: r.id, exception: exceptionRepr(i.error), traceback: i.error instanceof Error ? (i.error.stack ?? null) : null }));
+    listen('task-retried', (r, i) => send('task-retried', { uuid: r.id, exception: exceptionRepr(i.reason), traceback: i.reason?.stack ?? null }));
+    listen('task-rejected', (r, i) => r && send('task-rejected', { uuid: r.id, requeue: i.requeue }));
+    listen('task-revoked', (r, i) => send('task-revoked', { uuid: r.id, terminated: i.terminated, signum: i.terminated ? 'SIGTERM' : null, expired: i.expired }));
+    await this.#sendWorker('worker-online');
+    this.#heartbeat = setInterval(() => void this.#sendWorker('worker-heartbeat').catch(() => undefined), this.#options.heartbeatInterval);
+    this.#heartbeat.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#heartbeat);
+    for (const off of this.#off.splice(0)) off();
+    await this.#sendWorker('worker-offline').catch(() => undefined);
+    await this.#connection?.close();
+    this.#connection = undefined;
+  }
+
+  /** Send an event now (also the `heartbeat` control command); failures go to the worker's `error`. */
+  send(type: string, fields: Record<string, unknown> = {}): Promise<void> {
+    const dispatcher = this.#dispatcher;
+    if (!dispatcher || !this.#connection) return Promise.resolve();
+    return dispatcher.send(type, fields).then(
+      () => undefined,
+      (error: unknown) => this.#report(error as Error),
+    );
+  }
+
+  #sendWorker(type: string): Promise<void> {
+    return this.send(type, { freq: this.#options.heartbeatInterval / 1000, active: this.#worker.active, processed: this.#processed, loadavg: loadavg().map((n) => Math.round(n * 100) / 100), ...SOFTWARE });
+  }
+}

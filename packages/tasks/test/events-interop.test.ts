@@ -1,0 +1,96 @@
+/**
+ * Events between nori and Python Celery 5.2, both ways, on Redis and RabbitMQ: Celery's own
+ * EventReceiver (what `celery events --dump` runs) sees a nori worker's heartbeats and task events;
+ * a nori receiver sees a real `celery worker -E`'s.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Connection } from '@nori/core';
+import '@nori/redis';
+import '@nori/amqp';
+import { App, EventState, type CeleryEvent } from '@nori/tasks';
+import { PYTHON_DIR, startPython, type PythonProcess } from './python/python-process.js';
+
+const BROKERS = [
+  { name: 'redis', broker: 'redis://127.0.0.1:6379/0' },
+  { name: 'amqp', broker: 'amqp://guest:guest@127.0.0.1:5672//' },
+];
+
+const cleanups: Array<() => Promise<void>> = [];
+afterAll(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+});
+
+const waitFor = async (what: string, ok: () => boolean, timeout = 30_000): Promise<void> => {
+  const end = Date.now() + timeout;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+};
+
+function setup(broker: string): { app: App; queue: string } {
+  const queue = `events-interop-${randomUUID().slice(0, 8)}`;
+  const app = new App({ broker, backend: 'memory://', defaultQueue: queue, sendEvents: true });
+  cleanups.push(async () => {
+    const conn = new Connection(broker);
+    await conn.deleteQueue(queue).catch(() => undefined);
+    await conn.close();
+    await app.close();
+  });
+  return { app, queue };
+}
+
+for (const b of BROKERS) {
+  describe(`events: nori ↔ Python Celery 5.2 on ${b.name}`, () => {
+    it("Celery's EventReceiver sees a nori worker's heartbeats and task events", async () => {
+      const { app } = setup(b.broker);
+      const dump: PythonProcess = await startPython([`${PYTHON_DIR}event_dump.py`, b.broker, '40'], {}, /^ready$/m);
+      cleanups.push(() => dump.stop());
+      const add = app.task('evi.add', (x: number, y: number) => x + y);
+      const worker = app.worker({ hostname: `nori-${randomUUID().slice(0, 6)}@interop` });
+      cleanups.push(() => worker.stop());
+      await worker.start();
+      const r = await add.delay(20, 22);
+      expect(await r.get({ timeout: 10_000 })).toBe(42);
+      const mine = (): Array<Record<string, unknown>> => dump.json().filter((e) => e['hostname'] === worker.hostname);
+      await waitFor('a heartbeat and the task events in Python', () => mine().some((e) => e['type'] === 'worker-heartbeat') && mine().some((e) => e['type'] === 'task-succeeded'));
+      await worker.stop();
+      await waitFor('worker-offline in Python', () => mine().some((e) => e['type'] === 'worker-offline'));
+      const types = mine().map((e) => e['type']);
+      expect(types[0]).toBe('worker-online');
+      expect(types.filter((t) => String(t).startsWith('task-'))).toEqual(['task-received', 'task-started', 'task-succeeded']);
+      const received = mine().find((e) => e['type'] === 'task-received');
+      expect(received).toMatchObject({ uuid: r.id, name: 'evi.add', args: '(20, 22)', pid: process.pid });
+      // Celery's receiver adds local_received and adjusts the timestamp by utcoffset: both numbers.
+      expect(received).toMatchObject({ local_received: expect.any(Number), timestamp: expect.any(Number) });
+      expect(mine().find((e) => e['type'] === 'task-succeeded')).toMatchObject({ uuid: r.id, result: '42' });
+      expect(mine().find((e) => e['type'] === 'worker-heartbeat')).toMatchObject({ freq: 2, sw_ident: 'nori', active: expect.any(Number), processed: expect.any(Number) });
+    });
+
+    it("a nori receiver sees a `celery worker -E`'s heartbeats and task events", async () => {
+      const { app, queue } = setup(b.broker);
+      const events: CeleryEvent[] = [];
+      const state = new EventState();
+      const receiver = await app.events.receive({ '*': (e) => (events.push(e), state.event(e)) });
+      cleanups.push(() => receiver.stop());
+      const node = `${queue}@python`;
+      const worker = await startPython(
+        ['-m', 'celery', '-A', 'interop_app', 'worker', '--pool', 'solo', '-E', '-Q', queue, '-n', node, '--without-gossip', '--without-mingle', '-l', 'INFO'],
+        { NORI_BROKER: b.broker, NORI_BACKEND: '', NORI_QUEUE: queue },
+        /ready\./,
+      );
+      cleanups.push(() => worker.stop());
+      const sent = await app.sendTask('interop.add', [1, 2], {}, { queue });
+      await waitFor('the Python task events', () => state.task(sent.id)?.state === 'SUCCESS');
+      await waitFor('a Python heartbeat', () => events.some((e) => e.type === 'worker-heartbeat' && e.hostname === node));
+      expect(state.task(sent.id)).toMatchObject({ name: 'interop.add', hostname: node, result: '3', args: '(1, 2)' });
+      expect(state.task(sent.id)?.history.map((h) => h.type)).toEqual(['task-received', 'task-started', 'task-succeeded']);
+      expect(state.alive(node)).toBe(true);
+      expect(state.workers.get(node)).toMatchObject({ swIdent: 'py-celery', freq: 2000 });
+      await worker.stop();
+      await waitFor('worker-offline', () => events.some((e) => e.type === 'worker-offline' && e.hostname === node));
+      expect(state.alive(node)).toBe(false);
+    });
+  });
+}

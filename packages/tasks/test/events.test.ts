@@ -1,0 +1,144 @@
+/**
+ * Events on the wire between nori processes: a worker with `sendEvents` sends Celery's task and
+ * worker events on `celeryev`, a receiver (queue with TTL and expiry) gets them and the state
+ * object follows them; off by default; task-sent from the client; on Redis nothing is stored.
+ */
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Connection } from '@nori/core';
+import '@nori/redis';
+import '@nori/amqp';
+import { App, EventState, type AppOptions, type CeleryEvent, type EventReceiver } from '@nori/tasks';
+
+const BROKERS = [
+  { name: 'memory', broker: 'memory://' },
+  { name: 'redis', broker: 'redis://127.0.0.1:6379/0' },
+  { name: 'amqp', broker: 'amqp://guest:guest@127.0.0.1:5672//' },
+];
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+});
+
+const waitFor = async (what: string, ok: () => boolean, timeout = 15_000): Promise<void> => {
+  const end = Date.now() + timeout;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+
+function setup(broker: string, options: AppOptions = {}): { app: App; queue: string } {
+  const queue = `events-test-${randomUUID().slice(0, 8)}`;
+  const app = new App({ broker, backend: 'memory://', defaultQueue: queue, heartbeatInterval: 300, ...options });
+  cleanups.push(async () => {
+    const conn = new Connection(broker);
+    await conn.deleteQueue(queue).catch(() => undefined);
+    await conn.close();
+    await app.close();
+  });
+  return { app, queue };
+}
+
+async function receive(app: App, events: CeleryEvent[]): Promise<EventReceiver> {
+  const receiver = await app.events.receive({ '*': (e) => events.push(e) });
+  cleanups.push(() => receiver.stop());
+  return receiver;
+}
+
+for (const b of BROKERS) {
+  describe(`events on ${b.name}`, () => {
+    it('a worker with sendEvents sends task and worker events in Celery’s shape; the state follows them', async () => {
+      const { app } = setup(b.broker, { sendEvents: true });
+      const events: CeleryEvent[] = [];
+      const state = new EventState();
+      await app.events.receive({ '*': (e) => (events.push(e), state.event(e)) }).then((r) => cleanups.push(() => r.stop()));
+      const add = app.task('ev.add', (x: number, y: number) => x + y);
+      const fail = app.task('ev.fail', () => {
+        throw new RangeError('too big');
+      });
+      const worker = app.worker({ concurrency: 2, hostname: `ev-${randomUUID().slice(0, 6)}@test` });
+      cleanups.push(() => worker.stop());
+      await worker.start();
+      const ok = await add.delay(2, 3);
+      const bad = await fail.delay();
+      await ok.get({ timeout: 10_000 });
+      await bad.get({ timeout: 10_000 }).catch(() => undefined);
+      await waitFor('task events', () => state.task(ok.id)?.state === 'SUCCESS' && state.task(bad.id)?.state === 'FAILURE');
+      await waitFor('two heartbeats', () => events.filter((e) => e.type === 'worker-heartbeat' && e.hostname === worker.hostname).length >= 2);
+
+      const of = (id: string): string[] => events.filter((e) => e.uuid === id).map((e) => e.type);
+      expect(of(ok.id)).toEqual(['task-received', 'task-started', 'task-succeeded']);
+      expect(of(bad.id)).toEqual(['task-received', 'task-started', 'task-failed']);
+      const received = events.find((e) => e.uuid === ok.id && e.type === 'task-received') as CeleryEvent;
+      expect(received).toMatchObject({ hostname: worker.hostname, name: 'ev.add', args: '(2, 3)', kwargs: '{}', retries: 0, root_id: ok.id, parent_id: null, eta: null, pid: process.pid });
+      expect(typeof received.clock).toBe('number');
+      expect(Math.abs(received.timestamp - Date.now() / 1000)).toBeLessThan(60);
+      expect(events.find((e) => e.uuid === ok.id && e.type === 'task-succeeded')).toMatchObject({ result: '5', runtime: expect.any(Number) });
+      expect(events.find((e) => e.uuid === bad.id && e.type === 'task-failed')).toMatchObject({ exception: "RangeError('too big')", traceback: expect.stringContaining('too big') });
+      const online = events.find((e) => e.type === 'worker-online' && e.hostname === worker.hostname) as CeleryEvent;
+      expect(online).toMatchObject({ freq: 0.3, sw_ident: 'nori', active: 0, processed: 0 });
+      expect(events.filter((e) => e.type === 'worker-heartbeat').at(-1)).toMatchObject({ processed: 2, loadavg: expect.any(Array) });
+
+      expect(state.alive(worker.hostname)).toBe(true);
+      expect(state.task(ok.id)).toMatchObject({ name: 'ev.add', hostname: worker.hostname, result: '5', args: '(2, 3)' });
+      expect(state.task(ok.id)?.history.map((h) => h.state)).toEqual(['RECEIVED', 'STARTED', 'SUCCESS']);
+      await worker.stop();
+      await waitFor('worker-offline', () => events.some((e) => e.type === 'worker-offline' && e.hostname === worker.hostname));
+      expect(state.alive(worker.hostname)).toBe(false);
+    });
+
+    it('sends nothing by default; task-sent only with sendTaskSentEvent', async () => {
+      const quiet = setup(b.broker);
+      const loud = setup(b.broker, { sendTaskSentEvent: true });
+      const events: CeleryEvent[] = [];
+      await receive(quiet.app, events);
+      const t = quiet.app.task('ev.quiet', () => 1);
+      const worker = quiet.app.worker();
+      cleanups.push(() => worker.stop());
+      await worker.start();
+      await (await t.delay()).get({ timeout: 10_000 });
+      const sent = await loud.app.sendTask('ev.sent', [1, 'a'], { k: true }, { queue: loud.queue });
+      await waitFor('task-sent', () => events.some((e) => e.type === 'task-sent'));
+      await new Promise((r) => setTimeout(r, 500));
+      expect(events.map((e) => e.type)).toEqual(['task-sent']);
+      expect(events[0]).toMatchObject({ uuid: sent.id, name: 'ev.sent', args: "(1, 'a')", kwargs: "{'k': True}", queue: loud.queue, routing_key: loud.queue, exchange: '', hostname: loud.app.hostname });
+    });
+  });
+}
+
+describe('events on Redis are never stored', () => {
+  it('the receiver queue stays empty: events travel over PUBLISH on /0.celeryev/<routing key>', async () => {
+    const { app } = setup('redis://127.0.0.1:6379/0');
+    const redis = new Redis('redis://127.0.0.1:6379/0');
+    cleanups.push(async () => void redis.disconnect());
+    const channels: string[] = [];
+    const sub = new Redis('redis://127.0.0.1:6379/0');
+    cleanups.push(async () => void sub.disconnect());
+    await sub.psubscribe('/0.celeryev/*');
+    sub.on('pmessage', (_p: string, channel: string) => channels.push(channel));
+    const events: CeleryEvent[] = [];
+    const receiver = await receive(app, events);
+    for (let i = 0; i < 20; i++) await app.events.dispatcher.send('custom-thing', { i });
+    await waitFor('20 events', () => events.length === 20);
+    expect(events.map((e) => e['i'])).toEqual([...Array(20).keys()]);
+    expect(channels.slice(0, 20)).toEqual(Array(20).fill('/0.celeryev/custom.thing'));
+    expect(await redis.exists(receiver.queue.name)).toBe(0);
+  });
+});
+
+describe('EventState', () => {
+  it('keeps the most recently updated tasks up to maxTasks, and a late event does not undo a ready state', () => {
+    const state = new EventState({ maxTasks: 3 });
+    const e = (type: string, uuid: string, extra: Record<string, unknown> = {}): CeleryEvent => ({ type, uuid, hostname: 'w@h', timestamp: Date.now() / 1000, utcoffset: 0, pid: 1, clock: 1, ...extra });
+    for (const id of ['a', 'b', 'c', 'd']) state.event(e('task-received', id, { name: `t.${id}` }));
+    state.event(e('task-succeeded', 'b', { result: '1' }));
+    state.event(e('task-received', 'e'));
+    expect([...state.tasks.keys()]).toEqual(['d', 'b', 'e']);
+    state.event(e('task-started', 'b'));
+    expect(state.task('b')?.state).toBe('SUCCESS');
+    expect(state.task('b')?.history.map((h) => h.type)).toEqual(['task-received', 'task-succeeded', 'task-started']);
+  });
+});
