@@ -5,43 +5,20 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Connection } from '@nori/core';
-import '@nori/redis';
-import '@nori/amqp';
 import { App, EventState, type CeleryEvent } from '@nori/tasks';
+import { NETWORK_BROKERS, waitFor } from './brokers.js';
 import { PYTHON_DIR, startPython, type PythonProcess } from './python/python-process.js';
-
-const BROKERS = [
-  { name: 'redis', broker: 'redis://127.0.0.1:6379/0' },
-  { name: 'amqp', broker: 'amqp://guest:guest@127.0.0.1:5672//' },
-];
+import { cleanup, testbed } from './testbed.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterAll(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+  await cleanup();
 });
 
-const waitFor = async (what: string, ok: () => boolean, timeout = 30_000): Promise<void> => {
-  const end = Date.now() + timeout;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
+const setup = (broker: string): { app: App; queue: string } => testbed(broker, { backend: 'memory://', sendEvents: true });
 
-function setup(broker: string): { app: App; queue: string } {
-  const queue = `events-interop-${randomUUID().slice(0, 8)}`;
-  const app = new App({ broker, backend: 'memory://', defaultQueue: queue, sendEvents: true });
-  cleanups.push(async () => {
-    const conn = new Connection(broker);
-    await conn.deleteQueue(queue).catch(() => undefined);
-    await conn.close();
-    await app.close();
-  });
-  return { app, queue };
-}
-
-for (const b of BROKERS) {
+for (const b of NETWORK_BROKERS) {
   describe(`events: nori ↔ Python Celery 5.2 on ${b.name}`, () => {
     it("Celery's EventReceiver sees a nori worker's heartbeats and task events", async () => {
       const { app } = setup(b.broker);

@@ -6,11 +6,10 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import '@nori/amqp';
 import { App } from '@nori/tasks';
+import { AMQP } from './brokers.js';
 
 const run = promisify(execFile);
-const BROKER = 'amqp://guest:guest@127.0.0.1:5672//';
 
 /** `rabbitmqctl list_queues name messages arguments` for one queue; undefined when it does not exist. */
 async function listQueue(name: string): Promise<{ messages: number; arguments: string } | undefined> {
@@ -22,7 +21,7 @@ async function listQueue(name: string): Promise<{ messages: number; arguments: s
 }
 
 describe('event receiver queues on RabbitMQ', () => {
-  const app = new App({ broker: BROKER, eventQueueTtl: 1000, eventQueueExpires: 6000 });
+  const app = new App({ broker: AMQP, eventQueueTtl: 1000, eventQueueExpires: 6000 });
   afterAll(() => app.close());
 
   it('an abandoned receiver queue holds at most TTL worth of events, then expires', async () => {

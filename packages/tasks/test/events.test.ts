@@ -6,41 +6,17 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Connection } from '@nori/core';
-import '@nori/redis';
-import '@nori/amqp';
 import { App, EventState, type AppOptions, type CeleryEvent, type EventReceiver } from '@nori/tasks';
-
-const BROKERS = [
-  { name: 'memory', broker: 'memory://' },
-  { name: 'redis', broker: 'redis://127.0.0.1:6379/0' },
-  { name: 'amqp', broker: 'amqp://guest:guest@127.0.0.1:5672//' },
-];
+import { ALL_BROKERS, REDIS, waitFor } from './brokers.js';
+import { cleanup, testbed } from './testbed.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+  await cleanup();
 });
 
-const waitFor = async (what: string, ok: () => boolean, timeout = 15_000): Promise<void> => {
-  const end = Date.now() + timeout;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
-
-function setup(broker: string, options: AppOptions = {}): { app: App; queue: string } {
-  const queue = `events-test-${randomUUID().slice(0, 8)}`;
-  const app = new App({ broker, backend: 'memory://', defaultQueue: queue, heartbeatInterval: 300, ...options });
-  cleanups.push(async () => {
-    const conn = new Connection(broker);
-    await conn.deleteQueue(queue).catch(() => undefined);
-    await conn.close();
-    await app.close();
-  });
-  return { app, queue };
-}
+const setup = (broker: string, options: AppOptions = {}): { app: App; queue: string } => testbed(broker, { backend: 'memory://', heartbeatInterval: 300, ...options });
 
 async function receive(app: App, events: CeleryEvent[]): Promise<EventReceiver> {
   const receiver = await app.events.receive({ '*': (e) => events.push(e) });
@@ -48,7 +24,7 @@ async function receive(app: App, events: CeleryEvent[]): Promise<EventReceiver> 
   return receiver;
 }
 
-for (const b of BROKERS) {
+for (const b of ALL_BROKERS) {
   describe(`events on ${b.name}`, () => {
     it('a worker with sendEvents sends task and worker events in Celery’s shape; the state follows them', async () => {
       const { app } = setup(b.broker, { sendEvents: true });
@@ -111,11 +87,11 @@ for (const b of BROKERS) {
 
 describe('events on Redis are never stored', () => {
   it('the receiver queue stays empty: events travel over PUBLISH on /0.celeryev/<routing key>', async () => {
-    const { app } = setup('redis://127.0.0.1:6379/0');
-    const redis = new Redis('redis://127.0.0.1:6379/0');
+    const { app } = setup(REDIS);
+    const redis = new Redis(REDIS);
     cleanups.push(async () => void redis.disconnect());
     const channels: string[] = [];
-    const sub = new Redis('redis://127.0.0.1:6379/0');
+    const sub = new Redis(REDIS);
     cleanups.push(async () => void sub.disconnect());
     await sub.psubscribe('/0.celeryev/*');
     sub.on('pmessage', (_p: string, channel: string) => channels.push(channel));
