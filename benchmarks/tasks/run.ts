@@ -37,7 +37,8 @@ function celeryVersion(): string | undefined {
     return undefined;
   }
 }
-const celery = celeryVersion();
+/** --celery-count 0 leaves Celery out. */
+const celery = CELERY_COUNT > 0 ? celeryVersion() : undefined;
 
 /** Counts completions and resolves once `target` have been seen since `expect()`. */
 class Countdown {

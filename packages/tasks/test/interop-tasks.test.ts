@@ -19,13 +19,10 @@ const BROKERS = [
 ];
 
 /**
- * Known gaps in the App/worker (see the tasks-results report), skipped until fixed:
- * - On Redis the App parks a countdown in nori's delayed set, which only nori consumers promote:
- *   a Python worker never sees the task.
- * - A retry is sent with the worker's own reply_to instead of the request's, so with rpc:// the
- *   final result goes to the worker's reply queue, not the caller's.
+ * Known gap in the worker (see the tasks-results report), skipped until fixed: a retry is sent
+ * with the worker's own reply_to instead of the request's, so with rpc:// the final result goes to
+ * the worker's reply queue, not the caller's.
  */
-const GAP_COUNTDOWN_TO_PYTHON_ON_REDIS = true;
 const GAP_RETRY_KEEPS_REPLY_TO = true;
 
 interface When {
@@ -99,7 +96,7 @@ for (const b of BROKERS) {
         expect(await r.get({ timeout: 20_000 })).toEqual({ retries: 2 });
       });
 
-      it.skipIf(!b.rpc && GAP_COUNTDOWN_TO_PYTHON_ON_REDIS)('countdown: Python runs the task no earlier than asked, and sees the eta', async () => {
+      it('countdown: Python runs the task no earlier than asked, and sees the eta', async () => {
         const sent = Date.now();
         const r = await client.sendTask('interop.when', ['countdown'], {}, { countdown: 2000 });
         const when = (await r.get({ timeout: 20_000 })) as When;

@@ -17,10 +17,12 @@ export interface CeleryEnv {
   queue: string;
   /** Declare queues with this x-max-priority (Celery's task_queue_max_priority). */
   maxPriority?: number;
+  /** The Celery app module and the directory it is in; default interop_app beside this file. */
+  app?: { module: string; dir: string };
 }
 
 function env(e: CeleryEnv): NodeJS.ProcessEnv {
-  return { ...process.env, PYTHONPATH: here, NORI_BROKER: e.broker, NORI_BACKEND: e.backend ?? '', NORI_QUEUE: e.queue, NORI_MAX_PRIORITY: e.maxPriority === undefined ? '' : String(e.maxPriority), PYTHONDONTWRITEBYTECODE: '1' };
+  return { ...process.env, PYTHONPATH: e.app?.dir ?? here, NORI_BROKER: e.broker, NORI_BACKEND: e.backend ?? '', NORI_QUEUE: e.queue, NORI_MAX_PRIORITY: e.maxPriority === undefined ? '' : String(e.maxPriority), PYTHONDONTWRITEBYTECODE: '1' };
 }
 
 export interface PythonResult {
@@ -70,7 +72,7 @@ export interface CeleryWorker {
 export async function startCeleryWorker(e: CeleryEnv, extraArgs: string[] = []): Promise<CeleryWorker> {
   const child = spawn(
     PYTHON,
-    ['-m', 'celery', '-A', 'interop_app', 'worker', '--pool', 'solo', '-Q', e.queue, '-n', `${e.queue}@%h`, '--without-gossip', '--without-mingle', '--without-heartbeat', '-l', 'INFO', ...extraArgs],
+    ['-m', 'celery', '-A', e.app?.module ?? 'interop_app', 'worker', '--pool', 'solo', '-Q', e.queue, '-n', `${e.queue}@%h`, '--without-gossip', '--without-mingle', '--without-heartbeat', '-l', 'INFO', ...extraArgs],
     { env: env(e), stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let log = '';
