@@ -14,6 +14,7 @@ export { App, type TaskRegistry, type SendArgs, type SendResult } from './app.js
 export type { AppOptions, TaskPolicy } from './config.js';
 export { Task, type ApplyOptions, type TaskHandler, type TaskOptions, type TaskResult } from './task.js';
 export { Worker, type WorkerOptions } from './worker.js';
+export { moduleTask } from './module-task.js';
 export { currentTask, type TaskContext, type RetryOptions, type DeliveryDetails } from './context.js';
 export type { AppEvents, WorkerEvents, TaskSentInfo } from './events.js';
 export type { Route, Router, TaskRoutes } from './routes.js';

@@ -19,6 +19,9 @@ import { RateLimiter } from './rate-limit.js';
 import { TaskRevokedError } from './errors.js';
 import { retryCountdown } from './retry-backoff.js';
 import { Semaphore } from './semaphore.js';
+import { moduleOf } from './module-task.js';
+import type { ThreadCall } from './thread-call.js';
+import type { ThreadPool } from './thread-pool.js';
 import { Ignore, NotRegistered, Reject, Retry, SoftTimeLimitExceeded, TaskConfigError, TimeLimitExceeded, WorkerLostError } from './task-errors.js';
 import type { ApplyOptions, Task, TaskHandler } from './task.js';
 
@@ -36,6 +39,12 @@ export interface WorkerOptions {
   queues?: ReadonlyArray<string | Queue>;
   /** Tasks running at once. Default 10. */
   concurrency?: number;
+  /** 'async' (default): handlers run on this thread. 'threads': moduleTask handlers run in worker threads (others still here). */
+  pool?: 'async' | 'threads';
+  /** Thread pool: replace threads after this many tasks (1 = a fresh thread per task). */
+  maxTasksPerChild?: number;
+  /** Thread pool: replace a thread whose heap passed this many bytes after a task. */
+  maxMemoryPerChild?: number;
   /** Overrides the app's prefetchMultiplier. */
   prefetchMultiplier?: number;
   /** Node name; default `celery@<host>`. */
@@ -118,6 +127,7 @@ export class Worker extends Emitter<WorkerEvents> {
   #cold: (() => void) | undefined;
   #coldPromise: Promise<void>;
   #stopping: Promise<void> | undefined;
+  #pool: ThreadPool | undefined;
 
   constructor(host: WorkerHost, options: WorkerOptions = {}) {
     super(host.conf.connection.logger);
@@ -156,6 +166,14 @@ export class Worker extends Emitter<WorkerEvents> {
 
   async start(): Promise<void> {
     if (this.#consumer) return;
+    if (this.#options.pool === 'threads' && !this.#pool) {
+      const { ThreadPool } = await import('./thread-pool.js');
+      this.#pool = new ThreadPool({
+        size: this.concurrency,
+        ...(this.#options.maxTasksPerChild !== undefined && { maxTasksPerChild: this.#options.maxTasksPerChild }),
+        ...(this.#options.maxMemoryPerChild !== undefined && { maxMemoryPerChild: this.#options.maxMemoryPerChild }),
+      });
+    }
     const consumer = this.#connection.consumer(
       this.queues,
       {
@@ -205,6 +223,8 @@ export class Worker extends Emitter<WorkerEvents> {
       }
     }
     for (const step of [...this.#steps].reverse()) await step.stop().catch((error: unknown) => this.emit('error', error as Error));
+    await this.#pool?.close();
+    this.#pool = undefined;
     await this.#connection.close();
     this.#consumer = undefined;
     this.emit('worker-shutdown', { hostname: this.hostname, cold });
@@ -366,6 +386,23 @@ export class Worker extends Emitter<WorkerEvents> {
     };
   }
 
+  #threadContext(job: Job): ThreadCall['context'] {
+    const { request, policy } = job;
+    return {
+      id: request.id,
+      name: request.name,
+      kwargs: request.kwargs,
+      retries: request.retries,
+      rootId: request.rootId,
+      parentId: request.parentId,
+      group: request.group,
+      origin: request.origin,
+      hostname: this.hostname,
+      maxRetries: policy.maxRetries,
+      defaultRetryDelay: policy.defaultRetryDelay,
+    };
+  }
+
   /** Runs the handler under the time limits; rejects with TimeLimitExceeded at the hard one. */
   async #run(job: Job): Promise<unknown> {
     const { request, policy, controller, task } = job;
@@ -374,6 +411,14 @@ export class Worker extends Emitter<WorkerEvents> {
     const context = this.#context(job);
     const timers: NodeJS.Timeout[] = [];
     if (soft !== undefined) timers.push(setTimeout(() => controller.abort(new SoftTimeLimitExceeded(soft)), soft));
+    const ref = this.#pool && moduleOf(task.handler);
+    if (this.#pool && ref) {
+      try {
+        return await this.#pool.run(ref, { args: request.args, context: this.#threadContext(job) }, hard);
+      } finally {
+        for (const t of timers) clearTimeout(t);
+      }
+    }
     try {
       const run = new Promise<unknown>((resolve) => resolve(runInContext(context, () => (task.handler as (...a: unknown[]) => unknown)(...request.args))));
       if (hard === undefined) return await run;

@@ -1,0 +1,45 @@
+/**
+ * pool: 'threads' — module tasks run in worker threads (tinypool): results, failures and retries
+ * cross back, maxTasksPerChild replaces threads, function tasks still run on the main thread.
+ */
+import { threadId } from 'node:worker_threads';
+import { afterEach, expect, it } from 'vitest';
+import { moduleTask } from '@nori/tasks';
+import { cleanup, testbed } from './testbed.js';
+
+afterEach(cleanup);
+
+// Plain JavaScript: pool threads load modules without the test runner's TypeScript transform.
+const CPU = new URL('./fixtures/cpu-tasks.mjs', import.meta.url);
+const THREADS = { pool: 'threads' } as const;
+
+it('runs module tasks in worker threads; results, failures and retries come back', async () => {
+  const { app, worker } = testbed('memory://', { backend: 'memory://' });
+  const fib = app.task('cpu.fib', moduleTask<(n: number) => number>(CPU, 'fib'));
+  const whoami = app.task('cpu.whoami', moduleTask<() => number>(CPU, 'whoami'));
+  const retry = app.task('cpu.retry', moduleTask<() => string>(CPU, 'retryOnce'));
+  const fail = app.task('cpu.fail', moduleTask<() => never>(CPU, 'fail'));
+  const inline = app.task('cpu.inline', () => threadId);
+  await worker({ ...THREADS, concurrency: 2 });
+  expect(await (await fib.delay(20)).get({ timeout: 20_000 })).toBe(6765);
+  expect(await (await whoami.delay()).get({ timeout: 20_000 })).not.toBe(threadId);
+  expect(await (await inline.delay()).get({ timeout: 20_000 })).toBe(threadId);
+  expect(await (await retry.delay()).get({ timeout: 20_000 })).toMatch(/^retried 1 in thread \d+$/);
+  await expect((await fail.delay()).get({ timeout: 20_000 })).rejects.toMatchObject({ excType: 'RangeError', message: expect.stringContaining('out of range in a thread') });
+});
+
+it('maxTasksPerChild: 1 runs every task in a fresh thread', async () => {
+  const { app, worker } = testbed('memory://', { backend: 'memory://' });
+  const whoami = app.task('cpu.whoami', moduleTask<() => number>(CPU, 'whoami'));
+  await worker({ ...THREADS, concurrency: 1, maxTasksPerChild: 1 });
+  const ids: unknown[] = [];
+  for (let i = 0; i < 3; i++) ids.push(await (await whoami.delay()).get({ timeout: 20_000 }));
+  expect(new Set(ids).size).toBe(3);
+});
+
+it('a module task outside the thread pool runs on the main thread', async () => {
+  const { app, worker } = testbed('memory://', { backend: 'memory://' });
+  const whoami = app.task('cpu.whoami', moduleTask<() => number>(CPU, 'whoami'));
+  await worker();
+  expect(await (await whoami.delay()).get({ timeout: 20_000 })).toBe(threadId);
+});
