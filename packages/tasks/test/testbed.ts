@@ -26,6 +26,8 @@ export function testbed(broker: string, options: AppOptions = {}): Testbed {
   const conn = new Connection(broker);
   cleanups.push(async () => {
     await conn.deleteQueue(queue).catch(() => undefined);
+    // Celery's declaration binds the queue to an exchange of its own name.
+    await conn.deleteExchange(queue).catch(() => undefined);
     await conn.close();
     await app.close();
   });

@@ -1,0 +1,58 @@
+/**
+ * On RabbitMQ: queues declared exactly as Celery 5.2 declares them (Python's declare after nori's,
+ * and nori's after Python's, raise no PRECONDITION_FAILED, with and without x-max-priority), and
+ * ETA tasks parked in the delay-queue ladder instead of held unacked.
+ */
+import { spawnSync } from 'node:child_process';
+import { afterEach, expect, it } from 'vitest';
+import { AMQP, waitFor } from './brokers.js';
+import { cleanup, testbed } from './testbed.js';
+
+afterEach(cleanup);
+
+/** Declares `queue` the way a Celery 5.2 app with this default queue does (kombu's declare). */
+function pythonDeclare(queue: string, maxPriority?: number): string {
+  const script = [
+    'import sys',
+    'from celery import Celery',
+    `app = Celery(broker=${JSON.stringify(AMQP)})`,
+    `app.conf.task_default_queue = ${JSON.stringify(queue)}`,
+    maxPriority === undefined ? '' : `app.conf.task_queue_max_priority = ${maxPriority}`,
+    'with app.connection_for_write() as conn:',
+    `    app.amqp.queues[${JSON.stringify(queue)}](conn.default_channel).declare()`,
+    'print("declared")',
+  ].join('\n');
+  const run = spawnSync('/usr/bin/python3', ['-c', script], { encoding: 'utf8', timeout: 60_000 });
+  return `${run.stdout}${run.stderr}`;
+}
+
+for (const maxPriority of [undefined, 10]) {
+  it(`declares the default queue and exchange exactly as Celery does (x-max-priority: ${maxPriority ?? 'none'})`, async () => {
+    // nori first, then Python.
+    const first = testbed(AMQP, maxPriority === undefined ? {} : { queueMaxPriority: maxPriority });
+    await first.worker();
+    expect(pythonDeclare(first.queue, maxPriority)).toContain('declared');
+    // Python first, then nori (its worker and a send).
+    const second = testbed(AMQP, maxPriority === undefined ? {} : { queueMaxPriority: maxPriority });
+    expect(pythonDeclare(second.queue, maxPriority)).toContain('declared');
+    second.app.task('t.echo', (x: string) => x);
+    await second.worker();
+    await second.app.sendTask('t.echo', ['hi']);
+    await waitFor('the task to run', async () => (await second.conn.queueSize(second.queue)) === 0, 10_000);
+  });
+}
+
+it('parks an ETA task in the delay-queue ladder and runs it once, not before its ETA', async () => {
+  const { app, queue, conn, worker } = testbed(AMQP, { backend: 'memory://' });
+  const ran: number[] = [];
+  const t = app.task('t.later', () => ran.push(Date.now()));
+  await worker();
+  const sent = Date.now();
+  const r = await t.applyAsync([], {}, { countdown: 3500 });
+  // 3.5 s: parked on the 2 s step (the largest power of two seconds not over the wait).
+  await waitFor('the 2 s ladder queue', async () => (await conn.queueSize(`${queue}.nori.delay.2000`).catch(() => 0)) === 1, 5000);
+  await r.get({ timeout: 15_000 });
+  expect(ran).toHaveLength(1);
+  expect((ran[0] as number) - sent).toBeGreaterThanOrEqual(3450);
+  for (const step of [1000, 2000]) await conn.deleteQueue(`${queue}.nori.delay.${step}`).catch(() => undefined);
+});
