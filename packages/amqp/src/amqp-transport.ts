@@ -29,6 +29,7 @@ import { amqpError } from './amqp-error.js';
 import { amqpSettings, connectOptions, type AmqpSettings } from './amqp-options.js';
 import { AmqpSubscription } from './amqp-subscription.js';
 import { ConfirmedPublisher } from './confirmed-publisher.js';
+import { DelayLevels } from './delay-levels.js';
 import { LazyChannel } from './lazy-channel.js';
 
 const CAPABILITIES: TransportCapabilities = {
@@ -40,7 +41,7 @@ const CAPABILITIES: TransportCapabilities = {
   maxLength: true,
   deadLetter: true,
   confirms: true,
-  nativeDelay: false,
+  nativeDelay: true,
   mandatory: true,
   redeliversOnCrash: true,
   processLocal: false,
@@ -69,6 +70,7 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
   #next = 0;
   #model: ChannelModel | undefined;
   readonly #publishing: ConfirmedPublisher;
+  readonly #delays = new DelayLevels(this, (message, target) => this.#publishing.publish(message, target));
   readonly #admin = new LazyChannel<Channel>(() => this.#openAdmin());
   readonly #getter = new LazyChannel<Channel>(() => this.#openGetter());
   /** Declarations to replay after a reconnect, in the order they were made. */
@@ -306,6 +308,7 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
   }
 
   publish(message: OutgoingMessage, target: PublishTarget): Promise<void> {
+    if (target.delay !== undefined && target.delay > 0) return this.#delays.publish(message, target);
     return this.#publishing.publish(message, target);
   }
 

@@ -3,16 +3,18 @@
  * `connect()`). A failover list (`'a;b'` or an array) is tried in turn. Events from the transport
  * (connected, disconnected, reconnecting, error, returned) are re-emitted here.
  */
-import { ConsumeIterator } from './consume-iterator.js';
+import { abortError, raceAbort } from './abort.js';
+import { ConsumeIterator, type ConsumeIteratorOptions } from './consume-iterator.js';
 import { Consumer, type ConsumerOptions, type MessageHandler } from './consumer.js';
+import { asyncDispose } from './dispose.js';
 import { Emitter } from './emitter.js';
 import { ConnectionError, NotFoundError, UnknownSchemeError } from './errors.js';
 import { Exchange } from './exchange.js';
 import { silentLogger, type Logger } from './logger.js';
-import type { Message } from './message.js';
 import { Producer, type ProducerOptions } from './producer.js';
 import { Queue } from './queue.js';
 import { retry, type RetryPolicy } from './retry.js';
+import type { InferOutput, StandardSchemaV1 } from './schema.js';
 import { SimpleQueue, type SimpleQueueOptions } from './simple-queue.js';
 import type { QueueStatus, Transport, TransportCapabilities, TransportEvents } from './transport.js';
 import { knownSchemes, loadTransport } from './transports.js';
@@ -45,7 +47,15 @@ export interface ConnectionInfo {
   alternates: string[];
 }
 
-export type EnsureConnectionOptions = RetryPolicy;
+export interface ConnectOptions {
+  /** Stop waiting: rejects with `AbortError` at once (a connect already under way may still complete). */
+  signal?: AbortSignal;
+}
+
+export interface EnsureConnectionOptions extends RetryPolicy, ConnectOptions {}
+
+/** Options of a typed call whose body type comes from its `schema`. */
+type WithSchema<O, S> = Omit<O, 'schema'> & { schema: S };
 
 export class Connection extends Emitter<ConnectionEvents> {
   readonly urls: readonly BrokerUrl[];
@@ -55,7 +65,7 @@ export class Connection extends Emitter<ConnectionEvents> {
   #declared = new Map<string, string>();
   /** Entity objects already declared on this transport: the per-publish check is a lookup. */
   #declaredObjects = new WeakSet<Exchange | Queue>();
-  readonly #consumers = new Set<Consumer>();
+  readonly #consumers = new Set<{ stop(): Promise<void> }>();
 
   constructor(
     urls: string | readonly string[],
@@ -81,17 +91,26 @@ export class Connection extends Emitter<ConnectionEvents> {
     return this.#transport.capabilities;
   }
 
-  async connect(): Promise<this> {
-    await this.transport();
+  async connect(options: ConnectOptions = {}): Promise<this> {
+    await raceAbort(this.transport(), options.signal);
     return this;
   }
 
   /** Connect, retrying with backoff on connection errors. */
-  async ensureConnection(policy: EnsureConnectionOptions = {}): Promise<this> {
-    await retry(() => this.transport(), policy, {
-      isRetryable: (error) => error instanceof ConnectionError,
-      onRetry: (_error, attempt, delayMs) => this.emit('reconnecting', attempt, delayMs),
-    });
+  async ensureConnection(options: EnsureConnectionOptions = {}): Promise<this> {
+    const { signal, ...policy } = options;
+    try {
+      await retry(() => raceAbort(this.transport(), signal), policy, {
+        isRetryable: (error) => error instanceof ConnectionError,
+        onRetry: (error, attempt, delayMs) => {
+          this.logger.debug({ err: error, attempt, delayMs }, 'nori connection: connect failed; retrying');
+          this.emit('reconnecting', attempt, delayMs);
+        },
+        ...(signal && { signal }),
+      });
+    } catch (error) {
+      throw signal?.aborted ? abortError(signal) : error;
+    }
     return this;
   }
 
@@ -125,6 +144,9 @@ export class Connection extends Emitter<ConnectionEvents> {
     for (const event of ['connected', 'disconnected', 'reconnecting', 'error', 'returned'] as const) {
       transport.on(event, (...args: unknown[]) => (this.emit as (e: string, ...a: unknown[]) => void)(event, ...args));
     }
+    transport.on('connected', (url) => this.logger.debug({ url }, 'nori connection: connected'));
+    transport.on('disconnected', (error) => this.logger.debug({ err: error }, 'nori connection: disconnected'));
+    transport.on('reconnecting', (attempt, delayMs) => this.logger.debug({ attempt, delayMs }, 'nori connection: reconnecting'));
     await transport.connect();
     this.#transport = transport;
     this.#declared = new Map();
@@ -138,6 +160,11 @@ export class Connection extends Emitter<ConnectionEvents> {
     const transport = this.#transport ?? (await this.#connecting?.catch(() => undefined));
     this.#transport = undefined;
     await transport?.close();
+  }
+
+  /** `await using conn = new Connection(...)` closes it. */
+  [asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   info(): ConnectionInfo {
@@ -164,6 +191,7 @@ export class Connection extends Emitter<ConnectionEvents> {
       const json = JSON.stringify(spec);
       if (this.#declared.get(key) === json) return;
       await transport.declareExchange(spec);
+      this.logger.debug({ exchange: spec.name, type: spec.type }, 'nori connection: declared exchange');
       this.#declared.set(key, json);
       this.#declaredObjects.add(entity);
       return;
@@ -174,6 +202,7 @@ export class Connection extends Emitter<ConnectionEvents> {
     if (this.#declared.get(key) === json) return;
     for (const exchange of entity.exchanges()) await this.declare(exchange);
     await transport.declareQueue(spec);
+    this.logger.debug({ queue: spec.name, bindings: spec.bindings.length }, 'nori connection: declared queue');
     this.#declared.set(key, json);
     this.#declaredObjects.add(entity);
   }
@@ -215,33 +244,44 @@ export class Connection extends Emitter<ConnectionEvents> {
     return new Producer(this, options);
   }
 
-  consumer(queues: ReadonlyArray<Queue | string>, options: ConsumerOptions, handler: MessageHandler): Consumer;
-  consumer(queues: ReadonlyArray<Queue | string>, handler: MessageHandler): Consumer;
-  consumer(queues: ReadonlyArray<Queue | string>, a: ConsumerOptions | MessageHandler, b?: MessageHandler): Consumer {
-    return typeof a === 'function' ? new Consumer(this, queues, {}, a) : new Consumer(this, queues, a, b as MessageHandler);
+  /**
+   * A consumer whose `message.body` is `T`: the schema's output when `schema` is given (checked
+   * at run time), else declared by the caller (`conn.consumer<Order>(...)`, taken on trust).
+   */
+  consumer<S extends StandardSchemaV1>(queues: ReadonlyArray<Queue | string>, options: WithSchema<ConsumerOptions<InferOutput<S>>, S>, handler: MessageHandler<InferOutput<S>>): Consumer<InferOutput<S>>;
+  consumer<T = unknown>(queues: ReadonlyArray<Queue | string>, options: ConsumerOptions<T>, handler: MessageHandler<T>): Consumer<T>;
+  consumer<T = unknown>(queues: ReadonlyArray<Queue | string>, handler: MessageHandler<T>): Consumer<T>;
+  consumer<T>(queues: ReadonlyArray<Queue | string>, a: ConsumerOptions<T> | MessageHandler<T>, b?: MessageHandler<T>): Consumer<T> {
+    return typeof a === 'function' ? new Consumer<T>(this, queues, {}, a) : new Consumer<T>(this, queues, a, b as MessageHandler<T>);
   }
 
   /** Async-iterator form: `for await (const m of conn.consume([queue])) { ... }`. */
-  consume(queues: ReadonlyArray<Queue | string>, options: Omit<ConsumerOptions, 'concurrency'> = {}): AsyncIterableIterator<Message> {
-    return new ConsumeIterator(this, queues, options);
+  consume<S extends StandardSchemaV1>(queues: ReadonlyArray<Queue | string>, options: WithSchema<ConsumeIteratorOptions<InferOutput<S>>, S>): ConsumeIterator<InferOutput<S>>;
+  consume<T = unknown>(queues: ReadonlyArray<Queue | string>, options?: ConsumeIteratorOptions<T>): ConsumeIterator<T>;
+  consume<T>(queues: ReadonlyArray<Queue | string>, options: ConsumeIteratorOptions<T> = {}): ConsumeIterator<T> {
+    return new ConsumeIterator<T>(this, queues, options);
   }
 
-  simpleQueue(queue: Queue | string, options: SimpleQueueOptions = {}): SimpleQueue {
-    return new SimpleQueue(this, queue, options, false);
+  simpleQueue<S extends StandardSchemaV1>(queue: Queue | string, options: WithSchema<SimpleQueueOptions<InferOutput<S>>, S>): SimpleQueue<InferOutput<S>>;
+  simpleQueue<T = unknown>(queue: Queue | string, options?: SimpleQueueOptions<T>): SimpleQueue<T>;
+  simpleQueue<T>(queue: Queue | string, options: SimpleQueueOptions<T> = {}): SimpleQueue<T> {
+    return new SimpleQueue<T>(this, queue, options, false);
   }
 
   /** A transient, auto-deleted queue whose messages are acked on receipt (kombu's SimpleBuffer). */
-  simpleBuffer(queue: Queue | string, options: SimpleQueueOptions = {}): SimpleQueue {
-    return new SimpleQueue(this, queue, options, true);
+  simpleBuffer<S extends StandardSchemaV1>(queue: Queue | string, options: WithSchema<SimpleQueueOptions<InferOutput<S>>, S>): SimpleQueue<InferOutput<S>>;
+  simpleBuffer<T = unknown>(queue: Queue | string, options?: SimpleQueueOptions<T>): SimpleQueue<T>;
+  simpleBuffer<T>(queue: Queue | string, options: SimpleQueueOptions<T> = {}): SimpleQueue<T> {
+    return new SimpleQueue<T>(this, queue, options, true);
   }
 
   /** @internal consumers register so close() can stop them. */
-  track(consumer: Consumer): void {
+  track(consumer: { stop(): Promise<void> }): void {
     this.#consumers.add(consumer);
   }
 
   /** @internal */
-  untrack(consumer: Consumer): void {
+  untrack(consumer: { stop(): Promise<void> }): void {
     this.#consumers.delete(consumer);
   }
 }

@@ -1,20 +1,27 @@
 /**
  * Consumes from one or more queues under one prefetch budget and runs a handler per message.
- * Messages that cannot be decoded (or are not in the accept list) never reach the handler: they
- * are rejected (dead-lettered where configured), an `error` event says why, and consumption goes on.
+ * A handler that returns without settling has its message acked; one that throws hands it to the
+ * failure policy (retry with a delay, requeue once, or reject). Messages that cannot be decoded,
+ * are not in the accept list or fail the `schema` never reach the handler: they are rejected
+ * (dead-lettered where configured). Every failure reaches the `error` event or, with no listener,
+ * the logger at `warn`; consumption goes on.
  */
 import { randomUUID } from 'node:crypto';
 import type { Connection } from './connection.js';
+import { asyncDispose } from './dispose.js';
 import { Emitter } from './emitter.js';
-import { InvalidArgumentError } from './errors.js';
+import { InvalidArgumentError, UnsupportedFeatureError } from './errors.js';
+import { ATTEMPT_HEADER, FailurePolicy, type ConsumerRetryPolicy, type FailureAction } from './failure-policy.js';
 import { Message } from './message.js';
 import { resolveAccept, type DecodeLimits } from './payload.js';
 import { Queue } from './queue.js';
+import type { StandardSchemaV1 } from './schema.js';
+import { processChannel, serverOf, traced, type TraceServer } from './tracing.js';
 import type { Delivery, Subscription } from './transport.js';
 
-export type MessageHandler = (message: Message) => void | Promise<void>;
+export type MessageHandler<T = unknown> = (message: Message<T>) => void | Promise<void>;
 
-export interface ConsumerOptions {
+export interface ConsumerOptions<T = unknown> {
   /** Most unsettled messages at once (0 = unlimited). Default 10. */
   prefetch?: number;
   /** Handlers running at once. Default 1: messages are handled in delivery order. */
@@ -23,8 +30,15 @@ export interface ConsumerOptions {
   noAck?: boolean;
   /** Serializer names or MIME types to decode. Default ['json']. */
   accept?: readonly string[];
-  /** Called instead of the default (reject + `error` event); it must settle the message. */
-  onDecodeError?: (message: Message, error: Error) => void | Promise<void>;
+  /** Checks each decoded body (any Standard Schema: zod, valibot, arktype, ...); its output becomes `message.body`. */
+  schema?: StandardSchemaV1<unknown, T>;
+  /**
+   * What a handler failure does. `{ attempts, backoff }`: republish with a delay until `attempts`
+   * runs, then reject. `false`: reject at once. Default: requeue once, reject if it fails again.
+   */
+  retry?: ConsumerRetryPolicy | false;
+  /** Called instead of the default (reject + `error` event) for a body that cannot be decoded or fails the schema; it must settle the message. */
+  onDecodeError?: (message: Message<T>, error: Error) => void | Promise<void>;
   consumerTag?: string;
   /** Largest body as received, in bytes. */
   maxBodySize?: number;
@@ -34,28 +48,37 @@ export interface ConsumerOptions {
   stopTimeout?: number;
 }
 
-export type ConsumerEvents = {
-  /** A message failed to decode or its handler threw; `message` is set when one was involved. */
-  error: [error: Error, message: Message | undefined];
+export type ConsumerEvents<T = unknown> = {
+  /** A message failed to decode or validate, its handler threw, or settling it failed; `message` is set when one was involved. */
+  error: [error: Error, message: Message<T> | undefined];
 };
 
-export class Consumer extends Emitter<ConsumerEvents> {
+const ACTION_TEXT: Record<FailureAction['kind'], string> = {
+  retry: 'handler failed; retrying later',
+  requeue: 'handler failed; requeued once',
+  reject: 'handler failed; rejected (dead-lettered where the queue has a dead-letter exchange, else dropped)',
+};
+
+export class Consumer<T = unknown> extends Emitter<ConsumerEvents<T>> {
   readonly queues: readonly Queue[];
   readonly consumerTag: string;
   readonly #limits: DecodeLimits;
   readonly #prefetch: number;
   readonly #concurrency: number;
+  readonly #schema: StandardSchemaV1<unknown, T> | undefined;
+  readonly #policy: FailurePolicy;
+  readonly #server: TraceServer;
   #subscription: Subscription | undefined;
   #stopping = false;
-  #waiting: Message[] = [];
+  #waiting: Message<T>[] = [];
   #running = 0;
   #idle: (() => void) | undefined;
 
   constructor(
     private readonly connection: Connection,
     queues: ReadonlyArray<Queue | string>,
-    private readonly options: ConsumerOptions,
-    private readonly handler: MessageHandler,
+    private readonly options: ConsumerOptions<T>,
+    private readonly handler: MessageHandler<T>,
   ) {
     super(connection.logger);
     if (queues.length === 0) throw new InvalidArgumentError('a consumer needs at least one queue');
@@ -70,6 +93,9 @@ export class Consumer extends Emitter<ConsumerEvents> {
       ...(options.maxBodySize !== undefined && { maxBodySize: options.maxBodySize }),
       ...(options.maxDecompressedSize !== undefined && { maxDecompressedSize: options.maxDecompressedSize }),
     };
+    this.#schema = options.schema;
+    this.#policy = new FailurePolicy(options.retry);
+    this.#server = serverOf(connection.urls);
   }
 
   get running(): boolean {
@@ -81,6 +107,9 @@ export class Consumer extends Emitter<ConsumerEvents> {
     if (this.#subscription) return;
     this.#stopping = false;
     const transport = await this.connection.transport();
+    if (this.#policy.republishes && !transport.capabilities.nativeDelay) {
+      throw new UnsupportedFeatureError(`consumer ${this.consumerTag}: retry republishes with a delay, which this transport cannot do`);
+    }
     for (const q of this.queues) await this.connection.declare(q);
     this.#subscription = await transport.consume(
       this.queues.map((q) => q.name),
@@ -88,6 +117,7 @@ export class Consumer extends Emitter<ConsumerEvents> {
       (delivery) => this.#receive(delivery),
     );
     this.connection.track(this);
+    this.logger?.debug({ consumerTag: this.consumerTag, queues: this.queues.map((q) => q.name), prefetch: this.#prefetch }, 'nori consumer: started');
   }
 
   /**
@@ -101,7 +131,7 @@ export class Consumer extends Emitter<ConsumerEvents> {
     await subscription.cancel();
     const unstarted = this.#waiting;
     this.#waiting = [];
-    for (const m of unstarted.reverse()) await m.release().catch((e: unknown) => this.emit('error', e as Error, m));
+    for (const m of unstarted.reverse()) await m.release().catch((e: unknown) => this.#settleFailed(e as Error, m, 'release'));
     if (this.#running > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
@@ -112,16 +142,22 @@ export class Consumer extends Emitter<ConsumerEvents> {
     }
     this.#subscription = undefined;
     this.connection.untrack(this);
+    this.logger?.debug({ consumerTag: this.consumerTag, released: unstarted.length, stillRunning: this.#running }, 'nori consumer: stopped');
+  }
+
+  /** `await using consumer = ...` stops it. */
+  [asyncDispose](): Promise<void> {
+    return this.stop();
   }
 
   #receive(delivery: Delivery): void {
-    this.#waiting.push(new Message(delivery, this.#limits, this.options.noAck ?? false));
+    this.#waiting.push(new Message<T>(delivery, this.#limits, this.options.noAck ?? false));
     this.#pump();
   }
 
   #pump(): void {
     while (!this.#stopping && this.#running < this.#concurrency && this.#waiting.length > 0) {
-      const message = this.#waiting.shift() as Message;
+      const message = this.#waiting.shift() as Message<T>;
       this.#running++;
       void this.#handle(message).then(this.#finished);
     }
@@ -134,30 +170,96 @@ export class Consumer extends Emitter<ConsumerEvents> {
   };
 
   /** Never rejects: every failure is settled and reported inside. */
-  async #handle(message: Message): Promise<void> {
+  async #handle(message: Message<T>): Promise<void> {
     try {
-      message.decode();
+      if (this.#schema) await message.parse(this.#schema);
+      else message.decode();
     } catch (error) {
-      await this.#settleFailure(message, error as Error, this.options.onDecodeError);
+      await this.#refuse(message, error as Error);
       return;
     }
     try {
-      await this.handler(message);
+      if (traced(processChannel)) await processChannel.tracePromise(this.#run, { ...this.#server, message, queue: message.queue, consumerTag: this.consumerTag }, this, message);
+      else await this.handler(message);
     } catch (error) {
-      await this.#settleFailure(message, error as Error, undefined);
+      await this.#failed(message, error as Error);
       return;
     }
-    // noAck messages are settled for bookkeeping only: it frees their prefetch slot.
-    if (message.noAck && !message.acknowledged) await message.ack();
+    // Returned without settling: done. (For noAck messages this is bookkeeping: it frees the prefetch slot.)
+    if (!message.acknowledged) {
+      try {
+        await message.ack();
+      } catch (error) {
+        this.#settleFailed(error as Error, message, 'ack');
+      }
+    }
   }
 
-  async #settleFailure(message: Message, error: Error, custom: ConsumerOptions['onDecodeError']): Promise<void> {
+  async #run(message: Message<T>): Promise<void> {
+    await this.handler(message);
+  }
+
+  async #refuse(message: Message<T>, error: Error): Promise<void> {
     try {
-      if (custom) await custom(message, error);
-      else this.emit('error', error, message);
+      if (this.options.onDecodeError) await this.options.onDecodeError(message, error);
+      else this.#report(error, message, 'message refused (cannot decode, not accepted or invalid); rejected');
       if (!message.acknowledged) await message.reject();
     } catch (settleError) {
-      this.emit('error', settleError as Error, message);
+      this.#settleFailed(settleError as Error, message, 'reject');
     }
+  }
+
+  async #failed(message: Message<T>, error: Error): Promise<void> {
+    if (message.acknowledged) {
+      this.#report(error, message, `handler failed after settling its message (${message.state})`);
+      return;
+    }
+    const action: FailureAction = message.noAck ? { kind: 'reject' } : this.#policy.decide(message.headers, message.redelivered);
+    this.#report(error, message, ACTION_TEXT[action.kind], action.kind === 'retry' ? { attempt: action.attempt, delay: action.delay } : undefined);
+    try {
+      if (action.kind === 'retry') await this.#retry(message, action.attempt, action.delay);
+      else if (action.kind === 'requeue') await message.requeue();
+      else await message.reject();
+    } catch (settleError) {
+      this.#settleFailed(settleError as Error, message, action.kind);
+    }
+  }
+
+  /** Republish with the next attempt number and a delay; ack the original only once the copy is confirmed. */
+  async #retry(message: Message<T>, attempt: number, delay: number): Promise<void> {
+    try {
+      const transport = await this.connection.transport();
+      await transport.publish(
+        {
+          body: message.rawBody,
+          contentType: message.contentType ?? 'application/octet-stream',
+          contentEncoding: message.contentEncoding ?? 'binary',
+          headers: { ...message.headers, [ATTEMPT_HEADER]: attempt },
+          properties: message.properties,
+        },
+        { exchange: '', routingKey: message.queue, mandatory: false, ...(delay > 0 && { delay }) },
+      );
+    } catch (error) {
+      // Not republished: the original goes back to its queue instead, so nothing is lost.
+      this.#report(error as Error, message, 'retry republish failed; requeued instead');
+      await message.requeue();
+      return;
+    }
+    this.logger?.debug({ queue: message.queue, deliveryTag: message.deliveryTag, attempt, delay }, 'nori consumer: retry republished; acking the original');
+    await message.ack();
+  }
+
+  #settleFailed(error: Error, message: Message<T>, settle: string): void {
+    this.logger?.debug({ err: error, queue: message.queue, deliveryTag: message.deliveryTag, settle }, 'nori consumer: settle failed');
+    this.#report(error, message, `${settle} failed`);
+  }
+
+  /** The `error` event, or with no listener one `warn` line: never silent, never a crash. */
+  #report(error: Error, message: Message<T> | undefined, what: string, extra?: object): void {
+    if (this.listenerCount('error') > 0) {
+      this.emit('error', error, message);
+      return;
+    }
+    this.logger?.warn({ err: error, queue: message?.queue, deliveryTag: message?.deliveryTag, consumerTag: this.consumerTag, ...extra }, `nori consumer: ${what}`);
   }
 }

@@ -22,7 +22,9 @@ export type NoriErrorCode =
   | 'ERR_NORI_NOT_FOUND'
   | 'ERR_NORI_PUBLISH_NACKED'
   | 'ERR_NORI_PUBLISH_BUFFER_FULL'
-  | 'ERR_NORI_INVALID_ARGUMENT';
+  | 'ERR_NORI_INVALID_ARGUMENT'
+  | 'ERR_NORI_SCHEMA'
+  | 'ERR_NORI_ABORTED';
 
 /** Packages with errors of their own (e.g. @nori/tasks) extend it with their own code union. */
 export abstract class NoriError<Code extends string = NoriErrorCode> extends Error {
@@ -142,4 +144,21 @@ export class PublishBufferFullError extends NoriError {
 /** An option with a value that cannot work (negative prefetch, unknown exchange type, ...). */
 export class InvalidArgumentError extends NoriError {
   readonly code = 'ERR_NORI_INVALID_ARGUMENT';
+}
+
+/** A decoded body that the consumer's Standard Schema refused; `issues` are the schema's own. */
+export class SchemaValidationError extends NoriError {
+  readonly code = 'ERR_NORI_SCHEMA';
+  constructor(
+    readonly issues: ReadonlyArray<{ readonly message: string; readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined }>,
+    queue: string,
+  ) {
+    const shown = issues.slice(0, 5).map((i) => (i.path?.length ? `${i.path.map((p) => String(typeof p === 'object' ? p.key : p)).join('.')}: ${i.message}` : i.message));
+    super(`a message on queue "${queue}" failed schema validation: ${shown.join('; ')}${issues.length > 5 ? ` (+${issues.length - 5} more)` : ''}`);
+  }
+}
+
+/** An operation stopped because its `AbortSignal` fired; `cause` is the signal's reason. Named `AbortError` as Node's are. */
+export class AbortError extends NoriError {
+  readonly code = 'ERR_NORI_ABORTED';
 }

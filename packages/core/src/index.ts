@@ -1,12 +1,15 @@
 import './builtins.js';
 
-export { Connection, type ConnectionEvents, type ConnectionInfo, type ConnectionOptions, type EnsureConnectionOptions } from './connection.js';
+export { Connection, type ConnectOptions, type ConnectionEvents, type ConnectionInfo, type ConnectionOptions, type EnsureConnectionOptions } from './connection.js';
 export { Exchange, type ExchangeOptions } from './exchange.js';
 export { Queue, type Binding, type QueueOptions } from './queue.js';
 export { Producer, DEFAULT_PUBLISH_RETRY, type ProducerOptions, type PublishOptions } from './producer.js';
 export { Consumer, type ConsumerEvents, type ConsumerOptions, type MessageHandler } from './consumer.js';
 export { ConsumeIterator } from './consume-iterator.js';
 export { Message, type MessageState } from './message.js';
+export { ATTEMPT_HEADER, type BackoffOptions, type ConsumerRetryPolicy } from './failure-policy.js';
+export type { InferOutput, StandardSchemaIssue, StandardSchemaResult, StandardSchemaV1 } from './schema.js';
+export { publishChannel, processChannel, type ProcessTraceContext, type PublishTraceContext, type TraceServer } from './tracing.js';
 export { SimpleQueue, type GetOptions, type PutOptions as SimpleQueuePutOptions, type SimpleQueueOptions } from './simple-queue.js';
 export { Emitter, type EventMap } from './emitter.js';
 export * from './errors.js';

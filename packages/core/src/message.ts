@@ -4,13 +4,18 @@
  */
 import { MessageStateError } from './errors.js';
 import { decodeBody, type DecodeLimits } from './payload.js';
+import { validate, type StandardSchemaV1 } from './schema.js';
 import type { Delivery, DeliveryInfo, Headers, MessageProperties } from './transport.js';
 
 export type MessageState = 'RECEIVED' | 'ACK' | 'REJECTED' | 'REQUEUED' | 'RELEASED';
 
 const UNDECODED = Symbol('undecoded');
 
-export class Message {
+/**
+ * `T` is what the body is declared to be: checked at run time only when the consumer or simple
+ * queue has a `schema` (then it is the schema's output), else taken on trust.
+ */
+export class Message<T = unknown> {
   #state: MessageState = 'RECEIVED';
   #decoded: unknown = UNDECODED;
 
@@ -22,16 +27,23 @@ export class Message {
   ) {}
 
   /** The decoded body. Throws `DecodeError`, `ContentDisallowedError`, ... when it cannot be decoded. */
-  get body(): unknown {
+  get body(): T {
     return this.decode();
   }
 
-  decode(): unknown {
+  decode(): T {
     if (this.#decoded === UNDECODED) {
       const d = this.delivery;
       this.#decoded = decodeBody(d.body, d.contentType, d.contentEncoding, d.headers, this.limits);
     }
-    return this.#decoded;
+    return this.#decoded as T;
+  }
+
+  /** Decode, then validate with `schema`; the schema's output (it may transform) becomes `body`. Throws `SchemaValidationError`. */
+  async parse(schema: StandardSchemaV1<unknown, T>): Promise<T> {
+    const value = await validate(schema, this.decode(), this.delivery.queue);
+    this.#decoded = value;
+    return value;
   }
 
   /** The bytes as received (still compressed if they were). */

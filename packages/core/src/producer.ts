@@ -2,12 +2,14 @@
  * Publishes messages: declares what it is asked to (once per connection), encodes the body,
  * and resolves once the broker has the message (confirm or acknowledged write).
  */
+import { abortError, raceAbort, throwIfAborted } from './abort.js';
 import type { Connection } from './connection.js';
 import { Exchange } from './exchange.js';
 import { ConnectionError, TimeoutError } from './errors.js';
 import { encodeBody, type EncodeOptions } from './payload.js';
 import type { Queue } from './queue.js';
 import { retry, type RetryPolicy } from './retry.js';
+import { publishChannel, serverOf, traced } from './tracing.js';
 import type { Headers, MessageProperties, OutgoingMessage, PublishTarget } from './transport.js';
 
 export interface ProducerOptions {
@@ -47,6 +49,12 @@ export interface PublishOptions extends EncodeOptions {
   /** Retry on connection errors with `retryPolicy`. */
   retry?: boolean;
   retryPolicy?: RetryPolicy;
+  /**
+   * Withdraw the publish while it still can be: before the message is handed to the transport
+   * (waiting to connect, declaring, between retries) an abort rejects it with `AbortError` and
+   * nothing is sent. Once handed over, the publish completes as usual.
+   */
+  signal?: AbortSignal;
 }
 
 /** Celery's default publish retry policy. */
@@ -69,10 +77,11 @@ export class Producer {
    * (connected, nothing to declare, no retry) hands the transport's promise straight back, which
    * saves a promise chain per message on the hot path.
    */
-  publish(body: unknown, options: PublishOptions = {}): Promise<void> {
+  publish<T = unknown>(body: T, options: PublishOptions = {}): Promise<void> {
     const exchange = options.exchange ?? this.options.exchange ?? '';
     let message: OutgoingMessage;
     try {
+      throwIfAborted(options.signal);
       message = this.#message(body, options);
     } catch (error) {
       return Promise.reject(error);
@@ -84,17 +93,28 @@ export class Producer {
     };
     if (options.delay !== undefined) target.delay = options.delay;
     if (options.timeout !== undefined) target.timeout = options.timeout;
-    const transport = this.connection.activeTransport;
     const toDeclare = exchange instanceof Exchange ? [...(options.declare ?? []), exchange] : (options.declare ?? []);
+    if (!traced(publishChannel)) return this.#send(message, target, toDeclare, options);
+    const context = { ...serverOf(this.connection.urls), message, exchange: target.exchange, routingKey: target.routingKey };
+    return publishChannel.tracePromise(this.#send, context, this, message, target, toDeclare, options);
+  }
+
+  #send(message: OutgoingMessage, target: PublishTarget, toDeclare: ReadonlyArray<Exchange | Queue>, options: PublishOptions): Promise<void> {
+    const transport = this.connection.activeTransport;
     if (transport && !options.retry && toDeclare.every((e) => this.connection.isDeclared(e))) return transport.publish(message, target);
+    const { signal } = options;
     const send = async (): Promise<void> => {
-      const t = await this.connection.transport();
+      const t = await raceAbort(this.connection.transport(), signal);
       for (const entity of toDeclare) await this.connection.declare(entity);
+      throwIfAborted(signal);
       await t.publish(message, target);
     };
     if (!options.retry) return send();
     return retry(send, options.retryPolicy ?? DEFAULT_PUBLISH_RETRY, {
       isRetryable: (error) => error instanceof ConnectionError || error instanceof TimeoutError,
+      ...(signal && { signal }),
+    }).catch((error: unknown) => {
+      throw signal?.aborted ? abortError(signal) : error;
     });
   }
 

@@ -3,16 +3,21 @@
  * one message (basic.get), and when the queue is empty waits for one with a prefetch-1
  * subscription, so nothing is prefetched beyond the message returned.
  */
+import { raceAbort, throwIfAborted } from './abort.js';
 import type { Connection } from './connection.js';
+import { asyncDispose } from './dispose.js';
 import { QueueEmptyError } from './errors.js';
 import { Exchange, type ExchangeOptions } from './exchange.js';
 import { Message } from './message.js';
 import { resolveAccept, type DecodeLimits } from './payload.js';
 import type { PublishOptions } from './producer.js';
 import { Queue, type QueueOptions } from './queue.js';
+import type { StandardSchemaV1 } from './schema.js';
 import type { Delivery, Transport } from './transport.js';
 
-export interface SimpleQueueOptions {
+export interface SimpleQueueOptions<T = unknown> {
+  /** Checks each body `get` returns; a body that fails is rejected (dead-lettered where configured) and `get` throws `SchemaValidationError`. */
+  schema?: StandardSchemaV1<unknown, T>;
   serializer?: string;
   compression?: string;
   /** Default ['json']. */
@@ -28,9 +33,11 @@ export interface GetOptions {
   timeout?: number;
   /** false: return at once (`getNowait`). Default true. */
   block?: boolean;
+  /** Stop waiting: rejects with `AbortError` at once; a message that arrives meanwhile goes back to the queue. */
+  signal?: AbortSignal;
 }
 
-export class SimpleQueue {
+export class SimpleQueue<T = unknown> {
   readonly queue: Queue;
   readonly exchange: Exchange;
   readonly #limits: DecodeLimits;
@@ -38,7 +45,7 @@ export class SimpleQueue {
   constructor(
     private readonly connection: Connection,
     queue: Queue | string,
-    private readonly options: SimpleQueueOptions,
+    private readonly options: SimpleQueueOptions<T>,
     /** SimpleBuffer: transient messages, auto-deleted queue, acked on receipt. */
     readonly buffer: boolean,
   ) {
@@ -56,7 +63,7 @@ export class SimpleQueue {
     return this.queue.name;
   }
 
-  async put(body: unknown, options: PutOptions = {}): Promise<void> {
+  async put(body: T, options: PutOptions = {}): Promise<void> {
     const binding = this.queue.bindings[0];
     await this.connection.producer({ serializer: this.options.serializer ?? 'json', ...(this.options.compression !== undefined && { compression: this.options.compression }) }).publish(body, {
       ...(this.buffer && { deliveryMode: 1 as const }),
@@ -67,30 +74,66 @@ export class SimpleQueue {
     });
   }
 
-  /** The next message; rejects with `QueueEmptyError` when none comes within `timeout`. */
-  async get(options: GetOptions = {}): Promise<Message> {
+  /** The next message; rejects with `QueueEmptyError` when none comes within `timeout`, with `AbortError` when `signal` fires. */
+  get(options: GetOptions = {}): Promise<Message<T>> {
+    const { signal } = options;
+    return raceAbort(this.#get(options), signal, (message) => this.#giveBack(message));
+  }
+
+  async #get(options: GetOptions): Promise<Message<T>> {
+    throwIfAborted(options.signal);
     await this.connection.declare(this.queue);
     const transport = await this.connection.transport();
     const noAck = this.buffer;
     let delivery = await transport.get(this.queue.name, { noAck });
-    if (!delivery && (options.block ?? true) && options.timeout !== 0) delivery = await this.#waitForOne(transport, options.timeout);
+    if (!delivery && (options.block ?? true) && options.timeout !== 0 && !options.signal?.aborted) {
+      delivery = await this.#waitForOne(transport, options.timeout, options.signal);
+    }
     if (!delivery) throw new QueueEmptyError(this.queue.name);
-    return new Message(delivery, this.#limits, noAck);
+    const message = new Message<T>(delivery, this.#limits, noAck);
+    if (this.options.schema) {
+      try {
+        await message.parse(this.options.schema);
+      } catch (error) {
+        await message.reject();
+        throw error;
+      }
+    }
+    return message;
   }
 
-  getNowait(): Promise<Message> {
+  getNowait(): Promise<Message<T>> {
     return this.get({ block: false });
   }
 
-  async #waitForOne(transport: Transport, timeout: number | undefined): Promise<Delivery | undefined> {
+  /** Waits on a prefetch-1 subscription; a delivery that comes after the wait ended goes back to the queue. */
+  async #waitForOne(transport: Transport, timeout: number | undefined, signal: AbortSignal | undefined): Promise<Delivery | undefined> {
+    let settled = false;
     let resolveFirst!: (d: Delivery | undefined) => void;
     const first = new Promise<Delivery | undefined>((resolve) => (resolveFirst = resolve));
-    const subscription = await transport.consume([this.queue.name], { prefetch: 1, noAck: this.buffer, consumerTag: `simple-${this.queue.name}-${Date.now()}` }, (d) => resolveFirst(d));
-    const timer = timeout === undefined ? undefined : setTimeout(() => resolveFirst(undefined), timeout);
+    const end = (delivery: Delivery | undefined): void => {
+      if (settled) {
+        if (delivery) this.#giveBack(new Message(delivery, this.#limits, this.buffer));
+        return;
+      }
+      settled = true;
+      resolveFirst(delivery);
+    };
+    const giveUp = (): void => end(undefined);
+    const subscription = await transport.consume([this.queue.name], { prefetch: 1, noAck: this.buffer, consumerTag: `simple-${this.queue.name}-${Date.now()}` }, end);
+    const timer = timeout === undefined ? undefined : setTimeout(giveUp, timeout);
+    signal?.addEventListener('abort', giveUp, { once: true });
+    if (signal?.aborted) giveUp();
     const delivery = await first;
     clearTimeout(timer);
+    signal?.removeEventListener('abort', giveUp);
     await subscription.cancel();
     return delivery;
+  }
+
+  /** A message nobody will get: front of its queue again. */
+  #giveBack(message: Message<T>): void {
+    message.release().catch((error: unknown) => this.connection.logger.warn({ err: error, queue: this.queue.name }, 'nori simple queue: could not return an unclaimed message; the broker redelivers it'));
   }
 
   /** Ready messages in the queue. */
@@ -105,4 +148,9 @@ export class SimpleQueue {
 
   /** Nothing is held between calls; kept for kombu's API shape. */
   async close(): Promise<void> {}
+
+  /** `await using queue = conn.simpleQueue(...)`: the same as `close()`. */
+  [asyncDispose](): Promise<void> {
+    return this.close();
+  }
 }

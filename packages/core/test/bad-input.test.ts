@@ -113,28 +113,32 @@ describe('a consumer survives messages it cannot or may not decode', () => {
     await conn.close();
   });
 
-  it('a handler that throws gets the message rejected and the consumer goes on', async () => {
+  it('a handler that throws does not lose the message: it is requeued once, rejected (with an error each time) only when it fails again', async () => {
     const conn = new Connection('memory://');
     const q = new Queue(name('throws'));
     const producer = conn.producer();
     for (const n of [1, 2, 3]) await producer.publish({ n }, { routingKey: q.name, declare: [q] });
-    const seen: number[] = [];
+    const seen: Array<[number, boolean]> = [];
     const errors: string[] = [];
     let finished!: () => void;
     const allSeen = new Promise<void>((r) => (finished = r));
     const consumer = conn.consumer([q], async (m: Message) => {
       const { n } = m.body as { n: number };
-      seen.push(n);
-      if (seen.length === 3) finished();
+      seen.push([n, m.redelivered]);
+      if (seen.length === 4) finished();
       if (n === 2) throw new Error('boom on 2');
-      await m.ack();
     });
     consumer.on('error', (e) => errors.push(e.message));
     await consumer.start();
     await allSeen;
     await consumer.stop();
-    expect(seen).toEqual([1, 2, 3]);
-    expect(errors).toEqual(['boom on 2']);
+    expect(seen).toEqual([
+      [1, false],
+      [2, false],
+      [3, false],
+      [2, true],
+    ]);
+    expect(errors).toEqual(['boom on 2', 'boom on 2']);
     expect(await conn.queueSize(q)).toBe(0);
     await conn.close();
   });

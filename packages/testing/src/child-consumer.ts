@@ -1,6 +1,6 @@
 /**
- * A consumer that never acks, for kill-and-redeliver tests: it prints `ready`, then the id of each
- * message it receives, one per line, until its parent kills it.
+ * A consumer that never settles (its handlers never finish), for kill-and-redeliver tests: it
+ * prints `ready`, then the id of each message it receives, one per line, until its parent kills it.
  * argv: url, queue, prefetch, JSON connection options, JSON list of modules to import first.
  */
 import { createRequire } from 'node:module';
@@ -13,8 +13,10 @@ const require = createRequire(join(process.cwd(), 'package.json'));
 for (const name of JSON.parse(imports) as string[]) await import(pathToFileURL(require.resolve(name)).href);
 
 const conn = new Connection(url, JSON.parse(options) as Record<string, never>);
-const consumer = conn.consumer([new Queue(queue)], { prefetch: Number(prefetch) }, (message) => {
+// Handlers never finish (a returning handler acks), so every message stays in flight.
+const consumer = conn.consumer([new Queue(queue)], { prefetch: Number(prefetch), concurrency: Number(prefetch) }, (message) => {
   process.stdout.write(`${(message.body as { id: string }).id}\n`);
+  return new Promise<void>(() => undefined);
 });
 await consumer.start();
 process.stdout.write('ready\n');

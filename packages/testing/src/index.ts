@@ -10,6 +10,7 @@
 import { afterAll, beforeAll, describe } from 'vitest';
 import type { TransportCapabilities } from '@nori/core';
 import { basicTests } from './basic.js';
+import { consumerPolicyTests } from './consumer-policy.js';
 import { SuiteContext, type ConformanceOptions } from './context.js';
 import { exchangeTests } from './exchanges.js';
 import { failoverTests } from './failover.js';
@@ -47,5 +48,6 @@ export function runConformance(options: ConformanceOptions): void {
     describe('time to live', () => ttlTests(ctx, () => capabilities().messageTtl));
     describe('failover', () => failoverTests(ctx));
     describe('kill and redeliver', () => redeliveryTests(ctx));
+    describe('consumer policy', () => consumerPolicyTests(ctx));
   });
 }

@@ -91,8 +91,11 @@ export function lifecycleTests(ctx: SuiteContext): void {
     const producer = conn.producer();
     for (let n = 0; n < 5; n++) await producer.publish({ n }, { routingKey: q.name, declare: [q] });
     const held: Message[] = [];
+    const finishers: Array<() => void> = [];
+    // Handlers stay running (one that returns gets its message acked): only the test settles.
     const consumer = conn.consumer([q], { prefetch: 2, concurrency: 5 }, (m) => {
       held.push(m);
+      return new Promise<void>((finish) => finishers.push(finish));
     });
     await consumer.start();
     await sleep(500);
@@ -104,6 +107,7 @@ export function lifecycleTests(ctx: SuiteContext): void {
     await sleep(300);
     expect(held.length).toBe(5);
     for (const m of held.slice(3)) await m.ack();
+    for (const finish of finishers) finish();
     await consumer.stop();
   });
 

@@ -1,0 +1,206 @@
+/**
+ * What a consumer promises its handler on every transport: typed bodies checked by a Standard
+ * Schema, settling by return value, retries with backoff, dead-lettering after the last attempt,
+ * never-silent failures, cancellation and `await using`.
+ */
+import { expect, it } from 'vitest';
+import { z } from 'zod';
+import { AbortError, ATTEMPT_HEADER, Connection, Exchange, Queue, QueueEmptyError, SchemaValidationError, type Logger, type Message } from '@nori/core';
+import { collect, sleep, type SuiteContext } from './context.js';
+
+/** A queue dead-lettering to a second queue, both with unique names. */
+function withDeadLetter(ctx: SuiteContext, what: string): { work: Queue; dead: Queue } {
+  const dlx = new Exchange(ctx.name(`${what}-dlx`), { type: 'direct' });
+  const dead = new Queue(ctx.name(`${what}-dead`), { exchange: dlx, routingKey: 'dead' });
+  const work = new Queue(ctx.name(what), { deadLetterExchange: dlx.name, deadLetterRoutingKey: 'dead' });
+  return { work, dead };
+}
+
+/** Resolves once `predicate` holds, checking every 20 ms; fails after `timeoutMs`. */
+async function until(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+interface Line {
+  level: 'debug' | 'info' | 'warn' | 'error';
+  obj: object | string;
+  msg: string | undefined;
+}
+
+function recordingLogger(lines: Line[]): Logger {
+  const at =
+    (level: Line['level']) =>
+    (obj: object | string, msg?: string): void => {
+      lines.push({ level, obj, msg });
+    };
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+export function consumerPolicyTests(ctx: SuiteContext): void {
+  it('a typed consumer with a schema rejects a bad body (dead-lettered, error event with the issues) and keeps going', async () => {
+    const conn = ctx.connection();
+    const { work, dead } = withDeadLetter(ctx, 'schema');
+    await conn.declare(dead);
+    const producer = conn.producer();
+    await producer.publish({ id: 1, name: 'a' }, { routingKey: work.name, declare: [work] });
+    await producer.publish({ id: 'two', name: 'b' }, { routingKey: work.name });
+    await producer.publish({ id: 3, name: 'c' }, { routingKey: work.name });
+    const Order = z.object({ id: z.number(), name: z.string().transform((s) => s.toUpperCase()) });
+    const seen: Array<{ id: number; name: string }> = [];
+    const errors: Error[] = [];
+    const consumer = conn.consumer([work], { schema: Order }, (m) => {
+      seen.push(m.body);
+    });
+    consumer.on('error', (e) => errors.push(e));
+    await consumer.start();
+    await until(() => seen.length === 2, 10_000, 'two valid messages');
+    await consumer.stop();
+    expect(seen).toEqual([
+      { id: 1, name: 'A' },
+      { id: 3, name: 'C' },
+    ]);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(SchemaValidationError);
+    expect((errors[0] as SchemaValidationError).issues[0]?.path).toEqual(['id']);
+    expect(errors[0]?.message).toContain('id:');
+    const [deadLettered] = await collect(conn, [dead], 1);
+    expect(deadLettered?.body).toEqual({ id: 'two', name: 'b' });
+    expect(await conn.queueSize(work)).toBe(0);
+  });
+
+  it('a handler that returns without settling gets its message acked', async () => {
+    const conn = ctx.connection();
+    const q = new Queue(ctx.name('return'));
+    await conn.producer().publish({ n: 1 }, { routingKey: q.name, declare: [q] });
+    let handled: Message | undefined;
+    const consumer = conn.consumer([q], (m) => {
+      handled = m;
+    });
+    await consumer.start();
+    await until(() => handled?.acknowledged === true, 10_000, 'the message to be settled');
+    await consumer.stop();
+    expect(handled?.state).toBe('ACK');
+    await conn.close();
+    // Closing returns every unsettled message; an acked one is gone for good.
+    const again = ctx.connection();
+    await expect(again.simpleQueue(q).get({ timeout: 300 })).rejects.toThrow(QueueEmptyError);
+    await again.deleteQueue(q);
+  });
+
+  it('a handler that throws twice then succeeds is retried with the configured backoff and acked once', async () => {
+    const conn = ctx.connection();
+    const q = new Queue(ctx.name('retry'));
+    await conn.producer().publish({ id: 'flaky' }, { routingKey: q.name, declare: [q] });
+    const calls: Array<{ at: number; attempt: unknown; id: unknown }> = [];
+    const errors: Error[] = [];
+    let last: Message | undefined;
+    const consumer = conn.consumer([q], { retry: { attempts: 3, backoff: { type: 'exponential', delay: 300, jitter: false } } }, (m) => {
+      calls.push({ at: Date.now(), attempt: m.headers[ATTEMPT_HEADER], id: (m.body as { id: string }).id });
+      last = m;
+      if (calls.length < 3) throw new Error(`failure ${calls.length}`);
+    });
+    consumer.on('error', (e) => errors.push(e));
+    await consumer.start();
+    await until(() => calls.length === 3 && last?.state === 'ACK', 20_000, 'the third attempt to be acked');
+    await sleep(700); // long enough for a stray extra retry to show
+    await consumer.stop();
+    expect(calls.map((c) => c.attempt)).toEqual([undefined, 2, 3]);
+    expect(calls.map((c) => c.id)).toEqual(['flaky', 'flaky', 'flaky']);
+    expect(errors.map((e) => e.message)).toEqual(['failure 1', 'failure 2']);
+    const [first, second, third] = calls.map((c) => c.at) as [number, number, number];
+    // 300 ms then 600 ms; the machine is loaded, so only the lower bound is tight.
+    expect(second - first).toBeGreaterThanOrEqual(280);
+    expect(second - first).toBeLessThan(300 + 6000);
+    expect(third - second).toBeGreaterThanOrEqual(580);
+    expect(third - second).toBeLessThan(600 + 6000);
+    await conn.close();
+    const again = ctx.connection();
+    expect(await again.queueSize(q)).toBe(0);
+    await expect(again.simpleQueue(q).get({ timeout: 300 })).rejects.toThrow(QueueEmptyError);
+    await again.deleteQueue(q);
+  });
+
+  it('a handler that always throws ends dead-lettered after N attempts, with the attempt number in its headers', async () => {
+    const conn = ctx.connection();
+    const { work, dead } = withDeadLetter(ctx, 'exhaust');
+    await conn.declare(dead);
+    await conn.producer().publish({ id: 'doomed' }, { routingKey: work.name, declare: [work], headers: { tenant: 'x' } });
+    let calls = 0;
+    const consumer = conn.consumer([work], { retry: { attempts: 4, backoff: { type: 'fixed', delay: 100 } } }, () => {
+      calls++;
+      throw new Error('always');
+    });
+    consumer.on('error', () => undefined);
+    await consumer.start();
+    const [deadLettered] = await collect(conn, [dead], 1, { timeoutMs: 20_000 });
+    await consumer.stop();
+    expect(calls).toBe(4);
+    expect(deadLettered?.body).toEqual({ id: 'doomed' });
+    expect(deadLettered?.headers[ATTEMPT_HEADER]).toBe(4);
+    expect(deadLettered?.headers['tenant']).toBe('x');
+    expect(await conn.queueSize(work)).toBe(0);
+  });
+
+  it('with no error listener a throwing handler prints one warn line through the logger; the default policy requeues once', async () => {
+    const lines: Line[] = [];
+    const conn = ctx.connection(ctx.options.url, { logger: recordingLogger(lines) });
+    const q = new Queue(ctx.name('warn'));
+    await conn.producer().publish({ n: 1 }, { routingKey: q.name, declare: [q] });
+    const calls: boolean[] = [];
+    const consumer = conn.consumer([q], (m) => {
+      calls.push(m.redelivered);
+      if (calls.length === 1) throw new Error('first run fails');
+    });
+    await consumer.start();
+    await until(() => calls.length === 2, 10_000, 'the requeued message');
+    await consumer.stop();
+    expect(calls).toEqual([false, true]);
+    const warns = lines.filter((l) => l.level === 'warn');
+    expect(warns).toHaveLength(1);
+    expect(warns[0]?.msg).toContain('requeued');
+    expect((warns[0]?.obj as { err: Error }).err.message).toBe('first run fails');
+    expect(lines.filter((l) => l.level === 'error')).toEqual([]);
+    expect(lines.some((l) => l.level === 'debug' && l.msg === 'nori consumer: started')).toBe(true);
+    await conn.deleteQueue(q);
+  });
+
+  it('an aborted get rejects with AbortError at once, and a message sent afterwards is not lost', async () => {
+    const conn = ctx.connection();
+    const sq = conn.simpleQueue(ctx.name('abort'));
+    const controller = new AbortController();
+    const started = Date.now();
+    const pending = sq.get({ signal: controller.signal });
+    setTimeout(() => controller.abort(), 200);
+    const error: unknown = await pending.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AbortError);
+    expect((error as Error).name).toBe('AbortError');
+    expect(Date.now() - started).toBeLessThan(2000);
+    await expect(sq.get({ signal: AbortSignal.abort() })).rejects.toThrow(AbortError);
+    await sq.put({ after: 'abort' });
+    const m = await sq.get({ timeout: 5000 });
+    expect(m.body).toEqual({ after: 'abort' });
+    await m.ack();
+    await conn.deleteQueue(sq.queue);
+  });
+
+  it('await using closes the connection and stops the consumer', async () => {
+    const q = new Queue(ctx.name('using'));
+    let outer: Connection | undefined;
+    let consumerRunning: () => boolean = () => true;
+    {
+      await using conn = new Connection(ctx.options.url, ctx.options.connectionOptions);
+      outer = conn;
+      await using consumer = conn.consumer([q], () => undefined);
+      await consumer.start();
+      consumerRunning = () => consumer.running;
+      expect(conn.connected).toBe(true);
+    }
+    expect(consumerRunning()).toBe(false);
+    expect(outer.connected).toBe(false);
+    await ctx.connection().deleteQueue(q);
+  });
+}
