@@ -41,7 +41,7 @@ const CAPABILITIES: TransportCapabilities = {
   maxLength: true,
   deadLetter: true,
   confirms: true,
-  nativeDelay: true,
+  nativeDelay: false,
   mandatory: true,
   redeliversOnCrash: true,
   processLocal: false,

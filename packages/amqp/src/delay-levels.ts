@@ -1,14 +1,18 @@
 /**
- * Delayed publishing on RabbitMQ without plugins. Each delay level has a fanout exchange and a
- * queue, both named `nori.delay.<ms>` (plus `.<exchange>` for a target other than the default
- * exchange), whose message TTL is the level and whose dead-letter exchange is the target: a
- * message waits there, out of its own queue and never in flight, then expires into the target
- * exchange with its own routing key. All messages of a queue share one TTL, so none blocks
- * another (a per-message TTL in one queue would: RabbitMQ expires only from the head).
- * Delays round to two significant digits (1234 ms waits 1200 ms) so jittered backoffs share a
- * bounded set of levels. The queues stay after use: a queue expiry could drop messages waiting.
+ * Delayed publishing on RabbitMQ without plugins (RabbitMQ has no delayed set, so the transport's
+ * `nativeDelay` stays false). Each delay level has a fanout exchange and a queue, both named
+ * `nori.delay.<ms>` (plus `.<exchange>` for a target other than the default exchange), whose
+ * message TTL is the level and whose dead-letter exchange is the target: a message waits there,
+ * out of its own queue and never in flight, then expires into the target exchange with its own
+ * routing key. All messages of a level share one TTL, so none waits behind another (RabbitMQ
+ * expires only from a queue's head). Delays round to two significant digits (1234 ms waits
+ * 1200 ms) so jittered backoffs share a bounded set of levels. The queue is declared again on
+ * every delayed publish, which renews its expiry (the level plus 5 minutes): unused levels go
+ * away, and none expires while a message it holds is still waiting.
  */
 import type { ExchangeSpec, OutgoingMessage, PublishTarget, QueueSpec } from '@nori/core';
+
+const EXPIRES_AFTER_LEVEL = 300_000;
 
 /** The level a delay waits at: two significant digits, at least 1 ms. */
 export function delayLevel(delay: number): number {
@@ -16,8 +20,19 @@ export function delayLevel(delay: number): number {
   return Math.max(1, Math.round(delay / step) * step);
 }
 
-export function delayLevelName(level: number, exchange: string): string {
-  return exchange === '' ? `nori.delay.${level}` : `nori.delay.${level}.${exchange}`;
+export function delayLevelQueue(level: number, exchange: string): QueueSpec {
+  const name = exchange === '' ? `nori.delay.${level}` : `nori.delay.${level}.${exchange}`;
+  return {
+    name,
+    durable: true,
+    exclusive: false,
+    autoDelete: false,
+    messageTtl: level,
+    expires: level + EXPIRES_AFTER_LEVEL,
+    deadLetterExchange: exchange,
+    arguments: {},
+    bindings: [{ exchange: name, routingKey: '', arguments: {} }],
+  };
 }
 
 export interface DelayLevelHost {
@@ -26,8 +41,8 @@ export interface DelayLevelHost {
 }
 
 export class DelayLevels {
-  /** Levels declared on this transport (the transport replays them after a reconnect). */
-  readonly #declared = new Map<string, Promise<void>>();
+  /** Level exchanges declared on this transport (the transport replays them after a reconnect). */
+  readonly #exchanges = new Set<string>();
 
   constructor(
     private readonly host: DelayLevelHost,
@@ -35,34 +50,17 @@ export class DelayLevels {
   ) {}
 
   async publish(message: OutgoingMessage, target: PublishTarget): Promise<void> {
-    const level = delayLevel(target.delay ?? 0);
-    const name = delayLevelName(level, target.exchange);
-    let declared = this.#declared.get(name);
-    if (!declared) {
-      declared = this.#declare(name, level, target.exchange);
-      this.#declared.set(name, declared);
-      declared.catch(() => this.#declared.delete(name));
+    const spec = delayLevelQueue(delayLevel(target.delay ?? 0), target.exchange);
+    if (!this.#exchanges.has(spec.name)) {
+      await this.host.declareExchange({ name: spec.name, type: 'fanout', durable: true, autoDelete: false, arguments: {} });
+      this.#exchanges.add(spec.name);
     }
-    await declared;
+    await this.host.declareQueue(spec);
     await this.send(message, {
-      exchange: name,
+      exchange: spec.name,
       routingKey: target.routingKey,
       mandatory: target.mandatory,
       ...(target.timeout !== undefined && { timeout: target.timeout }),
-    });
-  }
-
-  async #declare(name: string, level: number, target: string): Promise<void> {
-    await this.host.declareExchange({ name, type: 'fanout', durable: true, autoDelete: false, arguments: {} });
-    await this.host.declareQueue({
-      name,
-      durable: true,
-      exclusive: false,
-      autoDelete: false,
-      messageTtl: level,
-      deadLetterExchange: target,
-      arguments: {},
-      bindings: [{ exchange: name, routingKey: '', arguments: {} }],
     });
   }
 }

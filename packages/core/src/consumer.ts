@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { Connection } from './connection.js';
 import { asyncDispose } from './dispose.js';
 import { Emitter } from './emitter.js';
-import { InvalidArgumentError, UnsupportedFeatureError } from './errors.js';
+import { InvalidArgumentError } from './errors.js';
 import { ATTEMPT_HEADER, FailurePolicy, type ConsumerRetryPolicy, type FailureAction } from './failure-policy.js';
 import { Message } from './message.js';
 import { resolveAccept, type DecodeLimits } from './payload.js';
@@ -107,9 +107,6 @@ export class Consumer<T = unknown> extends Emitter<ConsumerEvents<T>> {
     if (this.#subscription) return;
     this.#stopping = false;
     const transport = await this.connection.transport();
-    if (this.#policy.republishes && !transport.capabilities.nativeDelay) {
-      throw new UnsupportedFeatureError(`consumer ${this.consumerTag}: retry republishes with a delay, which this transport cannot do`);
-    }
     for (const q of this.queues) await this.connection.declare(q);
     this.#subscription = await transport.consume(
       this.queues.map((q) => q.name),

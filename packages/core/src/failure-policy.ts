@@ -1,9 +1,10 @@
 /**
  * What a consumer does with a message whose handler threw. With `retry`, the message is
- * republished with its attempt number in a header and a delay (native on every nori transport),
- * and rejected once the attempts are used up: dead-lettered where the queue has a dead-letter
- * exchange, dropped otherwise, never without an `error` event. Without `retry`, a failed message
- * is requeued once (it comes back marked redelivered) and rejected if it fails again.
+ * republished with its attempt number in a header and a delay (the delayed set of Redis, MongoDB
+ * and memory; per-level TTL queues on RabbitMQ), and rejected once the attempts are used up:
+ * dead-lettered where the queue has a dead-letter exchange, dropped otherwise, never without an
+ * `error` event. Without `retry`, a failed message is requeued once (it comes back marked
+ * redelivered) and rejected if it fails again.
  */
 import { InvalidArgumentError } from './errors.js';
 import type { Headers } from './transport.js';
@@ -68,11 +69,6 @@ export class FailurePolicy {
       if (!Number.isInteger(retry.attempts) || retry.attempts < 1) throw new InvalidArgumentError(`retry.attempts must be a whole number >= 1, got ${retry.attempts}`);
       this.#attempts = retry.attempts;
     }
-  }
-
-  /** Whether failures are republished with a delay (the transport needs `nativeDelay`). */
-  get republishes(): boolean {
-    return this.#attempts !== undefined && this.#attempts > 1;
   }
 
   decide(headers: Headers, redelivered: boolean): FailureAction {

@@ -42,7 +42,7 @@ export interface PublishOptions extends EncodeOptions {
   appId?: string;
   /** Ask for the message back (`returned` event) when nothing is bound for it. */
   mandatory?: boolean;
-  /** Hold the message this many ms before it becomes ready (transports with `nativeDelay`). */
+  /** Hold the message this many ms before it becomes ready (a delayed set, or RabbitMQ's per-level TTL queues). */
   delay?: number;
   /** Confirm timeout in ms. */
   timeout?: number;

@@ -69,7 +69,11 @@ export interface PublishTarget {
   readonly routingKey: string;
   /** Return the message (`returned` event) when no queue is bound for it. */
   readonly mandatory: boolean;
-  /** Hold the message for this many ms before it becomes ready (needs `nativeDelay`). */
+  /**
+   * Hold the message for this many ms before it becomes ready: in the delayed set where the
+   * transport has `nativeDelay`, else by the transport's own means (RabbitMQ: per-level TTL
+   * queues); a transport that cannot delay rejects with `UnsupportedFeatureError`.
+   */
   readonly delay?: number;
   /** Per-publish confirm timeout in ms (AMQP). */
   readonly timeout?: number;

@@ -91,6 +91,20 @@ export function consumerPolicyTests(ctx: SuiteContext): void {
     await again.deleteQueue(q);
   });
 
+  it('a publish with a delay is held until due, never delivered early', async () => {
+    const conn = ctx.connection();
+    const q = new Queue(ctx.name('delay'));
+    await conn.declare(q);
+    const sent = Date.now();
+    await conn.producer().publish({ id: 'later' }, { routingKey: q.name, delay: 600 });
+    await conn.producer().publish({ id: 'now' }, { routingKey: q.name });
+    const got = await collect(conn, [q], 2, { timeoutMs: 10_000 });
+    expect(got.map((m) => (m.body as { id: string }).id)).toEqual(['now', 'later']);
+    const lastAt = Date.now();
+    expect(lastAt - sent).toBeGreaterThanOrEqual(550);
+    await conn.deleteQueue(q);
+  });
+
   it('a handler that throws twice then succeeds is retried with the configured backoff and acked once', async () => {
     const conn = ctx.connection();
     const q = new Queue(ctx.name('retry'));
@@ -130,7 +144,7 @@ export function consumerPolicyTests(ctx: SuiteContext): void {
     await conn.declare(dead);
     await conn.producer().publish({ id: 'doomed' }, { routingKey: work.name, declare: [work], headers: { tenant: 'x' } });
     let calls = 0;
-    const consumer = conn.consumer([work], { retry: { attempts: 4, backoff: { type: 'fixed', delay: 100 } } }, () => {
+    const consumer = conn.consumer([work], { retry: { attempts: 4, backoff: { type: 'fixed', delay: 100, jitter: false } } }, () => {
       calls++;
       throw new Error('always');
     });
