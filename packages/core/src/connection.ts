@@ -141,7 +141,7 @@ export class Connection extends Emitter<ConnectionEvents> {
       ...(this.options.heartbeat !== undefined && { heartbeat: this.options.heartbeat }),
       ...(this.options.connectionName !== undefined && { connectionName: this.options.connectionName }),
     });
-    for (const event of ['connected', 'disconnected', 'reconnecting', 'error', 'returned'] as const) {
+    for (const event of ['connected', 'disconnected', 'reconnecting', 'error', 'returned', 'blocked', 'unblocked'] as const) {
       transport.on(event, (...args: unknown[]) => (this.emit as (e: string, ...a: unknown[]) => void)(event, ...args));
     }
     transport.on('connected', (url) => this.logger.debug({ url }, 'nori connection: connected'));

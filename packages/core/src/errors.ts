@@ -24,7 +24,10 @@ export type NoriErrorCode =
   | 'ERR_NORI_PUBLISH_BUFFER_FULL'
   | 'ERR_NORI_INVALID_ARGUMENT'
   | 'ERR_NORI_SCHEMA'
-  | 'ERR_NORI_ABORTED';
+  | 'ERR_NORI_ABORTED'
+  | 'ERR_NORI_AUTHENTICATION'
+  | 'ERR_NORI_CONSUMER_CANCELLED'
+  | 'ERR_NORI_BROKER_BLOCKED';
 
 /** Packages with errors of their own (e.g. @nori/tasks) extend it with their own code union. */
 export abstract class NoriError<Code extends string = NoriErrorCode> extends Error {
@@ -161,4 +164,34 @@ export class SchemaValidationError extends NoriError {
 /** An operation stopped because its `AbortSignal` fired; `cause` is the signal's reason. Named `AbortError` as Node's are. */
 export class AbortError extends NoriError {
   readonly code = 'ERR_NORI_ABORTED';
+}
+
+/**
+ * The broker refused the credentials (or the user's access): retrying with the same ones cannot
+ * help, so `ensureConnection` and the producer's retry stop at once.
+ */
+export class AuthenticationError extends NoriError {
+  readonly code = 'ERR_NORI_AUTHENTICATION';
+}
+
+/** The broker cancelled a consumer (its queue was deleted, ...): nothing comes until it is back. */
+export class ConsumerCancelledError extends NoriError {
+  readonly code = 'ERR_NORI_CONSUMER_CANCELLED';
+  constructor(
+    readonly queue: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The broker is blocking publishes (RabbitMQ flow control: a memory or disk alarm). */
+export class BrokerBlockedError extends NoriError {
+  readonly code = 'ERR_NORI_BROKER_BLOCKED';
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+  }
 }

@@ -21,6 +21,12 @@ export interface ProducerOptions {
   serializer?: string;
   /** Default compression codec. */
   compression?: string;
+  /**
+   * Wait for the broker's publisher confirm (AMQP; default true). false saves broker CPU and a
+   * round trip, and `publish()` resolves once the message is written: a message the broker loses
+   * (connection drop, full queue, crash) is lost silently. Other transports always acknowledge.
+   */
+  confirms?: boolean;
 }
 
 export interface PublishOptions extends EncodeOptions {
@@ -93,6 +99,7 @@ export class Producer {
     };
     if (options.delay !== undefined) target.delay = options.delay;
     if (options.timeout !== undefined) target.timeout = options.timeout;
+    if (this.options.confirms === false) target.confirm = false;
     const toDeclare = exchange instanceof Exchange ? [...(options.declare ?? []), exchange] : (options.declare ?? []);
     if (!traced(publishChannel)) return this.#send(message, target, toDeclare, options);
     const context = { ...serverOf(this.connection.urls), message, exchange: target.exchange, routingKey: target.routingKey };

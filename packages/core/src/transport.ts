@@ -77,6 +77,8 @@ export interface PublishTarget {
   readonly delay?: number;
   /** Per-publish confirm timeout in ms (AMQP). */
   readonly timeout?: number;
+  /** false: resolve once written, without waiting for a publisher confirm (AMQP). */
+  readonly confirm?: boolean;
 }
 
 export interface DeliveryInfo {
@@ -147,6 +149,9 @@ export type TransportEvents = {
   reconnecting: [attempt: number, delayMs: number];
   error: [error: Error];
   returned: [returned: ReturnedMessage];
+  /** The broker stopped reading publishes (RabbitMQ flow control), with its reason. */
+  blocked: [reason: string];
+  unblocked: [];
 };
 
 export type TransportEventName = keyof TransportEvents;
