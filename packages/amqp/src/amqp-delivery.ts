@@ -1,7 +1,8 @@
 /**
  * An amqplib message as a nori Delivery. Settling is tied to the channel the message came on: after
  * that channel died (reconnect), an ack with its old delivery tag would close the new channel, so
- * it is skipped (the broker redelivers the message) and logged.
+ * it is skipped (the broker redelivers the message) and logged; so is a settle on a channel that is
+ * closing (amqplib throws): no amqplib error reaches the user from ack/reject/requeue.
  */
 import type { Channel, ConsumeMessage, GetMessage } from 'amqplib';
 import type { Delivery, Logger, MessageProperties } from '@nori/core';
@@ -29,6 +30,17 @@ function properties(p: ConsumeMessage['properties']): MessageProperties {
   return out;
 }
 
+/** false when the channel is closing (amqplib throws): the settle did not reach the broker. */
+function write(channel: Channel, action: (ch: Channel) => void): boolean {
+  try {
+    holdWrites(channel);
+    action(channel);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function toDelivery(
   queue: string,
   message: ConsumeMessage | GetMessage,
@@ -43,12 +55,8 @@ export function toDelivery(
   const settle = (action: (ch: Channel) => void) => (): Promise<void> => {
     if (settled) return RESOLVED;
     settled = true;
-    if (!noAck) {
-      if (slot.channel === channel) {
-        holdWrites(channel);
-        action(channel);
-      }
-      else logger.warn({ queue, deliveryTag: message.fields.deliveryTag }, 'not settling a message of a closed channel; the broker redelivers it');
+    if (!noAck && !(slot.channel === channel && write(channel, action))) {
+      logger.warn({ queue, deliveryTag: message.fields.deliveryTag }, 'not settling a message of a closed channel; the broker redelivers it');
     }
     // After the ack is written: the subscription may close its channel once nothing is unsettled.
     onSettled();

@@ -2,23 +2,49 @@
  * One consume() on RabbitMQ: its own channel (publishing never blocks consuming), one prefetch
  * budget across its queues (basic.qos with global = per channel), reopened with the same consumer
  * tags after a reconnect.
+ *
+ * What the broker does to a consumer on its own is reported and repaired, never swallowed:
+ * - basic.cancel (its queue was deleted, ...): a ConsumerCancelledError event, then the consumer
+ *   comes back on the same channel once the queue exists again (kombu's on_cancel path);
+ * - the channel closed by the broker while the connection stays up (an ack the broker refuses,
+ *   `consumer_timeout`, ...): the error event, then a new channel with the same consumers. The
+ *   broker requeues what was unacked on the old channel.
+ * Both wait with the reconnect backoff, and stop on cancel() or when the connection goes away.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Channel, ChannelModel } from 'amqplib';
-import type { ConsumeOptions, Delivery, Logger, Subscription } from '@nori/core';
+import { backoffDelay, ConsumerCancelledError, type ConsumeOptions, type Delivery, type Logger, type RetryPolicy, type Subscription } from '@nori/core';
 import { toDelivery, type ChannelSlot } from './amqp-delivery.js';
+import { amqpError } from './amqp-error.js';
+
+/** What a subscription needs of its transport. */
+export interface SubscriptionHost {
+  readonly logger: Logger;
+  /** The backoff between attempts to resume or reopen. */
+  readonly retry: RetryPolicy;
+  error(error: Error): void;
+  /** Whether the queue exists now (asked on another channel: a 404 closes the channel it is asked on). */
+  queueExists(queue: string): Promise<boolean>;
+}
 
 export class AmqpSubscription implements Subscription, ChannelSlot {
   channel: Channel | undefined;
   readonly consumerTag: string;
   #active = true;
   #unsettled = 0;
+  /** The connection this subscription consumes on; undefined while disconnected. */
+  #model: ChannelModel | undefined;
+  /** An open() in progress: its caller handles a failure, the close listener must not. */
+  #opening = false;
+  #reopening = false;
+  /** Aborts the waits of a resume or reopen: on cancel() and on connection loss. */
+  #waits = new AbortController();
 
   constructor(
     readonly queues: readonly string[],
     private readonly options: ConsumeOptions,
     private readonly onDelivery: (delivery: Delivery) => void,
-    private readonly logger: Logger,
-    private readonly onError: (error: Error) => void,
+    private readonly host: SubscriptionHost,
   ) {
     this.consumerTag = options.consumerTag;
   }
@@ -31,28 +57,109 @@ export class AmqpSubscription implements Subscription, ChannelSlot {
     return this.queues.length === 1 ? this.options.consumerTag : `${this.options.consumerTag}.${index}`;
   }
 
-  /** Open a channel on this connection and start consuming (again, after a reconnect). */
+  /** Open a channel on this connection and start consuming. Rejects with amqplib's error. */
   async open(model: ChannelModel): Promise<void> {
     if (!this.#active) return;
-    const ch = await model.createChannel();
-    ch.on('error', (e: Error) => this.onError(e));
-    ch.on('close', () => {
+    this.#model = model;
+    this.#opening = true;
+    let ch: Channel | undefined;
+    try {
+      ch = await model.createChannel();
+      const opened = ch;
+      ch.on('error', (e: Error) => this.host.error(amqpError(e, `consumer channel of ${this.queues.join(', ')}`)));
+      ch.on('close', () => {
+        if (this.channel !== opened) return;
+        this.channel = undefined;
+        // Closed by the broker alone (on a connection loss, detach() stops the reopen).
+        if (this.#active && !this.#opening) void this.#reopen(model);
+      });
+      this.channel = ch;
+      this.#unsettled = 0;
+      if (this.options.prefetch > 0) await ch.prefetch(this.options.prefetch, true);
+      for (const [i, queue] of this.queues.entries()) await this.#consume(ch, i, queue);
+    } catch (error) {
       if (this.channel === ch) this.channel = undefined;
-    });
-    this.channel = ch;
-    this.#unsettled = 0;
-    if (this.options.prefetch > 0) await ch.prefetch(this.options.prefetch, true);
+      await ch?.close().catch(() => undefined);
+      throw error;
+    } finally {
+      this.#opening = false;
+    }
+  }
+
+  /** Consume again on a new connection; a failure is reported and retried, not thrown. */
+  async attach(model: ChannelModel): Promise<void> {
+    try {
+      await this.open(model);
+    } catch (error) {
+      this.host.error(amqpError(error, `consuming again from ${this.queues.join(', ')}`));
+      void this.#reopen(model);
+    }
+  }
+
+  /** The connection went away, and the channel with it. */
+  detach(): void {
+    this.channel = undefined;
+    this.#model = undefined;
+    this.#waits.abort();
+    this.#waits = new AbortController();
+  }
+
+  #consume(ch: Channel, index: number, queue: string): Promise<unknown> {
     const noAck = this.options.noAck;
-    for (const [i, queue] of this.queues.entries()) {
-      await ch.consume(
-        queue,
-        (message) => {
-          if (!message) return; // the broker cancelled (queue deleted): nothing more comes
-          if (ch === this.channel) this.#unsettled++;
-          this.onDelivery(toDelivery(queue, message, ch, this, noAck, this.logger, () => this.#settled(ch)));
-        },
-        { noAck, consumerTag: this.#tag(i) },
-      );
+    return ch.consume(
+      queue,
+      (message) => {
+        if (!message) return this.#cancelled(ch, index, queue);
+        if (ch === this.channel) this.#unsettled++;
+        this.onDelivery(toDelivery(queue, message, ch, this, noAck, this.host.logger, () => this.#settled(ch)));
+      },
+      { noAck, consumerTag: this.#tag(index) },
+    );
+  }
+
+  /** basic.cancel from the broker: report it, and consume again once the queue is back. */
+  #cancelled(ch: Channel, index: number, queue: string): void {
+    if (!this.#active) return;
+    this.host.error(new ConsumerCancelledError(queue, `the broker cancelled the consumer of queue "${queue}" (deleted?); consuming again once it exists`));
+    void this.#retry(async () => {
+      if (ch !== this.channel) return true; // the channel was replaced: its open() consumed again
+      if (!(await this.host.queueExists(queue))) return false;
+      await this.#consume(ch, index, queue);
+      return true;
+    });
+  }
+
+  /** A new channel with every consumer, once the queues exist. */
+  async #reopen(model: ChannelModel): Promise<void> {
+    if (this.#reopening) return;
+    this.#reopening = true;
+    try {
+      await this.#retry(async () => {
+        if (this.#model !== model || this.channel) return true;
+        for (const queue of this.queues) if (!(await this.host.queueExists(queue))) return false;
+        await this.open(model);
+        return true;
+      });
+    } finally {
+      this.#reopening = false;
+    }
+  }
+
+  /** Run `attempt` with backoff until it returns true, the subscription is cancelled, or the connection goes. */
+  async #retry(attempt: () => Promise<boolean>): Promise<void> {
+    const signal = this.#waits.signal;
+    for (let n = 1; this.#active && !signal.aborted; n++) {
+      try {
+        await sleep(backoffDelay(n, this.host.retry), undefined, { signal });
+      } catch {
+        return; // aborted
+      }
+      if (!this.#active || signal.aborted) return;
+      try {
+        if (await attempt()) return;
+      } catch (error) {
+        this.host.error(amqpError(error, `consuming again from ${this.queues.join(', ')}`));
+      }
     }
   }
 
@@ -73,6 +180,7 @@ export class AmqpSubscription implements Subscription, ChannelSlot {
   async cancel(): Promise<void> {
     if (!this.#active) return;
     this.#active = false;
+    this.#waits.abort();
     const ch = this.channel;
     if (!ch) return;
     for (const [i] of this.queues.entries()) await ch.cancel(this.#tag(i)).catch(() => undefined);

@@ -1,11 +1,15 @@
 /**
  * RabbitMQ via amqplib, with what users otherwise add through amqp-connection-manager or rascal:
  * a reconnect state machine (connected → disconnected → reconnecting(attempt, delay) → connected)
- * that replays the topology, re-registers consumers and hands the publisher its new channel.
- * Publishing with confirms, back-pressure and the disconnected buffer: ConfirmedPublisher.
+ * that replays the topology, re-registers consumers and hands the publisher its new channel. A
+ * declaration the broker refuses on replay is reported by name and skipped; the rest of the
+ * topology, the consumers and the connection go on. RabbitMQ's flow control (connection.blocked)
+ * becomes `blocked` / `unblocked` events, and publishes wait in the publisher's buffer meanwhile.
+ * Publishing with confirms, back-pressure and the disconnected buffer: AmqpPublisher.
  */
-import amqplib, { type Channel, type ChannelModel, type ConfirmChannel } from 'amqplib';
+import amqplib, { type Channel, type ChannelModel } from 'amqplib';
 import {
+  AuthenticationError,
   backoffDelay,
   ConnectionClosedError,
   ConnectionError,
@@ -27,8 +31,8 @@ import {
 import { toDelivery } from './amqp-delivery.js';
 import { amqpError } from './amqp-error.js';
 import { amqpSettings, connectOptions, type AmqpSettings } from './amqp-options.js';
-import { AmqpSubscription } from './amqp-subscription.js';
-import { ConfirmedPublisher } from './confirmed-publisher.js';
+import { AmqpPublisher } from './amqp-publisher.js';
+import { AmqpSubscription, type SubscriptionHost } from './amqp-subscription.js';
 import { DelayLevels } from './delay-levels.js';
 import { LazyChannel } from './lazy-channel.js';
 
@@ -63,19 +67,30 @@ function queueArguments(q: QueueSpec): Record<string, unknown> {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A declaration kept for replay, and the entities it names (so deleting one forgets it). */
+interface Declaration {
+  readonly what: string;
+  readonly queues: readonly string[];
+  readonly exchanges: readonly string[];
+  readonly op: (ch: Channel) => Promise<unknown>;
+}
+
 export class AmqpTransport extends Emitter<TransportEvents> implements Transport {
   readonly capabilities = CAPABILITIES;
   readonly #settings: AmqpSettings;
   #state: State = 'idle';
   #next = 0;
   #model: ChannelModel | undefined;
-  readonly #publishing: ConfirmedPublisher;
+  readonly #publishing: AmqpPublisher;
   readonly #delays = new DelayLevels(this, (message, target) => this.#publishing.publish(message, target));
   readonly #admin = new LazyChannel<Channel>(() => this.#openAdmin());
   readonly #getter = new LazyChannel<Channel>(() => this.#openGetter());
-  /** Declarations to replay after a reconnect, in the order they were made. */
-  readonly #topology = new Map<string, (ch: Channel) => Promise<unknown>>();
+  /** Declarations to replay after a reconnect, in the order they were made, by a JSON key. */
+  readonly #topology = new Map<string, Declaration>();
   readonly #subscriptions = new Set<AmqpSubscription>();
+  readonly #subscriptionHost: SubscriptionHost;
+  /** The broker's reason while it blocks this connection's publishes. */
+  #blocked: string | undefined;
   #timeouts: NodeJS.Timeout | undefined;
   #ready: Promise<void> | undefined;
   #markReady: (() => void) | undefined;
@@ -86,14 +101,23 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
   ) {
     super(options.logger);
     this.#settings = amqpSettings(options);
-    this.#publishing = new ConfirmedPublisher(
+    this.#publishing = new AmqpPublisher(
       {
-        isConnected: () => this.#state === 'connected',
+        canSend: () => this.#state === 'connected' && this.#blocked === undefined,
         isClosed: () => this.#state === 'closed',
-        openChannel: () => this.#openPublisher(),
+        blockedReason: () => this.#blocked,
+        openChannel: () => this.#openPublisher((model) => model.createChannel()),
+        openConfirmChannel: () => this.#openPublisher((model) => model.createConfirmChannel()),
+        error: (e) => this.emit('error', e),
       },
       this.#settings,
     );
+    this.#subscriptionHost = {
+      logger: options.logger,
+      retry: this.#settings.reconnect,
+      error: (e) => this.emit('error', e),
+      queueExists: (queue) => this.#queueExists(queue),
+    };
   }
 
   // ---- connection state machine -------------------------------------------------------------
@@ -109,6 +133,7 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
   /** Dial the URLs in turn; set up the channels; replay topology and consumers. */
   async #open(): Promise<void> {
     const errors: string[] = [];
+    let refused = false;
     let model: ChannelModel | undefined;
     let url: BrokerUrl | undefined;
     for (let i = 0; i < this.urls.length && !model; i++) {
@@ -118,21 +143,36 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
         model = await amqplib.connect(connect, socket);
         this.#next = (this.#next + i + 1) % this.urls.length;
       } catch (error) {
+        refused ||= amqpError(error, '') instanceof AuthenticationError;
         errors.push(`${url.masked}: ${(error as Error).message}`);
       }
     }
-    if (!model || !url) throw new ConnectionError(`cannot connect to ${this.urls.map((u) => u.masked).join(' or ')}: ${errors.join('; ')}`);
+    if (!model || !url) {
+      const message = `cannot connect to ${this.urls.map((u) => u.masked).join(' or ')}: ${errors.join('; ')}`;
+      // Retrying with the same credentials cannot help: not a (retryable) ConnectionError.
+      throw refused ? new AuthenticationError(message) : new ConnectionError(message);
+    }
     try {
-      model.on('error', (e: Error) => this.emit('error', e));
-      model.on('close', (e?: Error) => this.#lost(model, e));
+      model.on('error', (e: Error) => this.emit('error', amqpError(e, 'connection')));
+      model.on('close', (e?: Error) => this.#lost(model, e && amqpError(e, 'connection lost')));
+      model.on('blocked', (reason: string) => {
+        this.#blocked = String(reason);
+        this.emit('blocked', this.#blocked);
+      });
+      model.on('unblocked', () => {
+        this.#blocked = undefined;
+        this.emit('unblocked');
+        if (this.#state === 'connected') this.#publishing.flush();
+      });
+      this.#blocked = undefined;
       this.#model = model;
-      const admin = await this.#admin.get();
-      for (const declare of this.#topology.values()) await declare(admin);
-      for (const s of this.#subscriptions) await s.open(model);
+      await this.#replay();
+      for (const s of this.#subscriptions) await s.attach(model);
+      if (this.#model !== model) throw new ConnectionError('the connection was lost while replaying the topology');
     } catch (error) {
-      this.#model = undefined;
+      if (this.#model === model) this.#model = undefined;
       await model.close().catch(() => undefined);
-      throw error;
+      throw amqpError(error, 'setting up the connection');
     }
     this.#state = 'connected';
     this.emit('connected', url.masked);
@@ -141,13 +181,26 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
     this.#publishing.flush();
   }
 
+  /** Every declaration again; one the broker refuses is reported by name, the rest go on. */
+  async #replay(): Promise<void> {
+    for (const d of this.#topology.values()) {
+      try {
+        await d.op(await this.#admin.get());
+      } catch (error) {
+        this.emit('error', amqpError(error, `replaying ${d.what} after the reconnect`));
+      }
+    }
+  }
+
   #lost(model: ChannelModel, error: Error | undefined): void {
     if (this.#model !== model || this.#state === 'closed') return;
     this.#model = undefined;
     this.#publishing.lost();
     this.#admin.reset();
     this.#getter.reset();
-    for (const s of this.#subscriptions) s.channel = undefined;
+    for (const s of this.#subscriptions) s.detach();
+    // Lost while dialling (connect, or a reconnect attempt): that attempt fails and its caller retries.
+    if (this.#state !== 'connected') return;
     this.#state = 'reconnecting';
     this.#ready = new Promise((resolve) => (this.#markReady = resolve));
     this.emit('disconnected', error);
@@ -171,7 +224,7 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
         await this.#open();
         return;
       } catch (error) {
-        this.emit('error', error as Error);
+        this.emit('error', amqpError(error, 'reconnecting'));
       }
     }
   }
@@ -216,9 +269,8 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
     return ch;
   }
 
-  async #openPublisher(): Promise<ConfirmChannel> {
-    const model = this.#model ?? (await this.#connected());
-    const ch = await model.createConfirmChannel();
+  async #openPublisher<C extends Channel>(create: (model: ChannelModel) => Promise<C>): Promise<C> {
+    const ch = await create(this.#model ?? (await this.#connected()));
     ch.on('return', (m: amqplib.Message) => {
       this.emit('returned', {
         message: {
@@ -236,41 +288,64 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
     return ch;
   }
 
-  /** Run a topology operation, remembering it for replay when `key` is given. */
-  async #declare(what: string, op: (ch: Channel) => Promise<unknown>, key?: string): Promise<void> {
+  /** Run a topology operation, remembering it for replay when it names what it declares. */
+  async #declare(what: string, op: (ch: Channel) => Promise<unknown>, replay?: { key: unknown[]; queues?: string[]; exchanges?: string[] }): Promise<void> {
     await this.#connected();
     try {
       await op(await this.#admin.get());
     } catch (error) {
       throw amqpError(error, what);
     }
-    if (key) {
+    if (replay) {
+      const key = JSON.stringify(replay.key);
       this.#topology.delete(key);
-      this.#topology.set(key, op);
+      this.#topology.set(key, { what, op, queues: replay.queues ?? [], exchanges: replay.exchanges ?? [] });
+    }
+  }
+
+  /** Forget the declarations that name this queue or exchange (RabbitMQ drops its bindings with it). */
+  #forget(kind: 'queues' | 'exchanges', name: string): void {
+    for (const [key, d] of this.#topology) if (d[kind].includes(name)) this.#topology.delete(key);
+  }
+
+  async #queueExists(queue: string): Promise<boolean> {
+    try {
+      await (await this.#admin.get()).checkQueue(queue);
+      return true;
+    } catch (error) {
+      if ((error as { code?: number }).code === 404) return false;
+      throw amqpError(error, `check queue "${queue}"`);
     }
   }
 
   // ---- topology -----------------------------------------------------------------------------
 
   declareExchange(e: ExchangeSpec): Promise<void> {
-    return this.#declare(`declare exchange "${e.name}"`, (ch) => ch.assertExchange(e.name, e.type, { durable: e.durable, autoDelete: e.autoDelete, arguments: e.arguments }), `exchange:${e.name}`);
+    return this.#declare(`declare exchange "${e.name}"`, (ch) => ch.assertExchange(e.name, e.type, { durable: e.durable, autoDelete: e.autoDelete, arguments: e.arguments }), {
+      key: ['exchange', e.name],
+      exchanges: [e.name],
+    });
   }
 
   async declareQueue(q: QueueSpec): Promise<void> {
     await this.#declare(
       `declare queue "${q.name}"`,
       (ch) => ch.assertQueue(q.name, { durable: q.durable, exclusive: q.exclusive, autoDelete: q.autoDelete, arguments: queueArguments(q) }),
-      `queue:${q.name}`,
+      { key: ['queue', q.name], queues: [q.name] },
     );
     for (const b of q.bindings) await this.bindQueue(q.name, b.exchange, b.routingKey, b.arguments);
   }
 
   bindQueue(queue: string, exchange: string, routingKey: string, args: Record<string, unknown> = {}): Promise<void> {
-    return this.#declare(`bind "${queue}" to "${exchange}"`, (ch) => ch.bindQueue(queue, exchange, routingKey, args), `bind:${queue}:${exchange}:${routingKey}:${JSON.stringify(args)}`);
+    return this.#declare(`bind "${queue}" to "${exchange}"`, (ch) => ch.bindQueue(queue, exchange, routingKey, args), {
+      key: ['bind', queue, exchange, routingKey, args],
+      queues: [queue],
+      exchanges: [exchange],
+    });
   }
 
   async unbindQueue(queue: string, exchange: string, routingKey: string, args: Record<string, unknown> = {}): Promise<void> {
-    this.#topology.delete(`bind:${queue}:${exchange}:${routingKey}:${JSON.stringify(args)}`);
+    this.#topology.delete(JSON.stringify(['bind', queue, exchange, routingKey, args]));
     await this.#declare(`unbind "${queue}" from "${exchange}"`, (ch) => ch.unbindQueue(queue, exchange, routingKey, args));
   }
 
@@ -278,17 +353,17 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
     return this.#declare(
       `bind exchange "${destination}" to "${source}"`,
       (ch) => ch.bindExchange(destination, source, routingKey, args),
-      `xbind:${destination}:${source}:${routingKey}:${JSON.stringify(args)}`,
+      { key: ['xbind', destination, source, routingKey, args], exchanges: [destination, source] },
     );
   }
 
   async deleteQueue(queue: string): Promise<void> {
-    for (const key of [...this.#topology.keys()]) if (key === `queue:${queue}` || key.startsWith(`bind:${queue}:`)) this.#topology.delete(key);
+    this.#forget('queues', queue);
     await this.#declare(`delete queue "${queue}"`, (ch) => ch.deleteQueue(queue));
   }
 
   async deleteExchange(exchange: string): Promise<void> {
-    this.#topology.delete(`exchange:${exchange}`);
+    this.#forget('exchanges', exchange);
     await this.#declare(`delete exchange "${exchange}"`, (ch) => ch.deleteExchange(exchange));
   }
 
@@ -316,7 +391,7 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
 
   async consume(queues: readonly string[], options: ConsumeOptions, onDelivery: (delivery: Delivery) => void): Promise<Subscription> {
     const model = await this.#connected();
-    const subscription = new AmqpSubscription(queues, options, onDelivery, this.options.logger, (e) => this.emit('error', e));
+    const subscription = new AmqpSubscription(queues, options, onDelivery, this.#subscriptionHost);
     this.#subscriptions.add(subscription);
     try {
       await subscription.open(model);
@@ -334,9 +409,10 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
   }
 
   async get(queue: string, options: { noAck: boolean }): Promise<Delivery | undefined> {
-    const ch = await this.#getter.get();
+    let ch: Channel;
     let message: amqplib.GetMessage | false;
     try {
+      ch = await this.#getter.get();
       message = await ch.get(queue, { noAck: options.noAck });
     } catch (error) {
       throw amqpError(error, `get from "${queue}"`);

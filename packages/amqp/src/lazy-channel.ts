@@ -43,6 +43,14 @@ export class LazyChannel<C extends Channel> implements ChannelSlot {
     await ch?.close().catch(() => undefined);
   }
 
+  /**
+   * `ch` is closing (amqplib tells the channel's own listeners, confirm callbacks among them,
+   * before ours): the next get() opens a new one.
+   */
+  discard(ch: C): void {
+    if (this.channel === ch) this.channel = undefined;
+  }
+
   /** The connection went away: its channels are gone with it. */
   reset(): void {
     this.#generation++;
