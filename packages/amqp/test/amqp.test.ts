@@ -1,9 +1,19 @@
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Connection, Exchange, NotFoundError, parseUrl, Queue, silentLogger } from '@nori/core';
+import { AuthenticationError, Connection, Exchange, NotFoundError, parseUrl, Queue, QueueEmptyError, silentLogger } from '@nori/core';
 import { connectOptions } from '@nori/amqp';
 
 const options = { transportOptions: {}, logger: silentLogger, connectTimeout: 1000 };
+const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
+/** One confirmed JSON message to the queue named by argv[1], with amqplib, from another process. */
+const PUBLISH_ONE = `import amqplib from 'amqplib';
+const c = await amqplib.connect('amqp://guest:guest@127.0.0.1:5672');
+const ch = await c.createConfirmChannel();
+ch.sendToQueue(process.argv[1], Buffer.from('"late"'), { contentType: 'application/json', contentEncoding: 'utf-8' });
+await ch.waitForConfirms();
+await c.close();`;
 
 describe('AMQP URLs follow kombu', () => {
   it('virtual host from the path: "//" is "/", none is "/", "/prod" is "prod"; guest/guest by default', () => {
@@ -31,6 +41,31 @@ describe('AMQP errors are clear and the transport keeps working', () => {
     await conn.deleteQueue(q);
   });
 
+  it('one publish to a missing exchange fails alone: the concurrent ones resolve and arrive', async () => {
+    const producer = conn.producer();
+    const q = new Queue(`many-${randomUUID().slice(0, 8)}`);
+    await conn.declare(q);
+    const missing = `missing-${randomUUID()}`;
+    const results = await Promise.allSettled(
+      Array.from({ length: 400 }, (_, i) => (i === 200 ? producer.publish({ i }, { exchange: missing, routingKey: 'x' }) : producer.publish({ i }, { routingKey: q.name }))),
+    );
+    const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [i] : []));
+    expect(failed).toEqual([200]);
+    expect((results[200] as PromiseRejectedResult).reason).toBeInstanceOf(NotFoundError);
+    expect((results[200] as PromiseRejectedResult).reason.message).toContain(missing);
+    // Each of the 399 at least once (those sent before the 404 and not yet confirmed go again).
+    const ids = new Set<number>();
+    const simple = conn.simpleQueue(q);
+    for (;;) {
+      const m = await simple.getNowait().catch((e: unknown) => (e instanceof QueueEmptyError ? undefined : Promise.reject(e)));
+      if (!m) break;
+      ids.add((m.body as { i: number }).i);
+      await m.ack();
+    }
+    expect([...ids].sort((a, b) => a - b)).toEqual(Array.from({ length: 400 }, (_, i) => i).filter((i) => i !== 200));
+    await conn.deleteQueue(q);
+  });
+
   it('checking a missing queue is NotFoundError; redeclaring with other arguments is refused clearly', async () => {
     await expect(conn.queueStatus(`nope-${randomUUID()}`)).rejects.toThrow(NotFoundError);
     const name = `args-${randomUUID().slice(0, 8)}`;
@@ -52,6 +87,78 @@ describe('AMQP errors are clear and the transport keeps working', () => {
     expect(m.body).toBe('via two exchanges');
     await m.ack();
     await conn.deleteQueue(q);
+  });
+});
+
+describe('bad credentials', () => {
+  const url = 'amqp://guest:not-the-password@127.0.0.1:5672//';
+
+  it('connect and publish reject with AuthenticationError, the password masked', async () => {
+    const conn = new Connection(url);
+    try {
+      const refused = await conn.connect().catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(AuthenticationError);
+      expect((refused as Error).message).toMatch(/ACCESS_REFUSED/);
+      expect((refused as Error).message).not.toContain('not-the-password');
+      await expect(conn.producer().publish('x', { routingKey: 'nowhere' })).rejects.toThrow(AuthenticationError);
+    } finally {
+      await conn.close();
+    }
+  });
+
+  it('ensureConnection stops at the first refusal instead of retrying', async () => {
+    const conn = new Connection(url);
+    let retries = 0;
+    conn.on('reconnecting', () => retries++);
+    try {
+      await expect(conn.ensureConnection({ maxRetries: 5, intervalStart: 2000 })).rejects.toThrow(AuthenticationError);
+      expect(retries).toBe(0);
+    } finally {
+      await conn.close();
+    }
+  });
+});
+
+describe('SimpleQueue.get with a timeout', () => {
+  const conn = new Connection('amqp://guest:guest@127.0.0.1:5672//');
+  const other = new Connection('amqp://guest:guest@127.0.0.1:5672//');
+  afterAll(() => Promise.all([conn.close(), other.close()]));
+
+  it('a message delivered after the timeout fired, before the cancel, goes back to the queue', async () => {
+    const q = new Queue(`late-${randomUUID().slice(0, 8)}`, { durable: false });
+    await conn.declare(q);
+    try {
+      const getting = conn.simpleQueue(q).get({ timeout: 300 }).then(
+        async (m) => {
+          await m.ack();
+          return 'returned';
+        },
+        (e: unknown) => (e instanceof QueueEmptyError ? 'empty' : Promise.reject(e)),
+      );
+      while ((await other.queueStatus(q)).consumerCount === 0) await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, 20));
+      // Publish from another process while this event loop is held past the timeout, in the
+      // check phase: the next loop turn runs the expired timer first, then reads the delivery.
+      await new Promise<void>((resolve) =>
+        setImmediate(() => {
+          const held = Date.now();
+          execFileSync(process.execPath, ['--input-type=module', '-e', PUBLISH_ONE, q.name], { cwd: PACKAGE_DIR, stdio: 'ignore' });
+          while (Date.now() < held + 1000);
+          resolve();
+        }),
+      );
+      const outcome = await getting;
+      if (outcome === 'empty') {
+        const deadline = Date.now() + 5000;
+        while ((await other.queueStatus(q)).messageCount === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        expect((await other.queueStatus(q)).messageCount).toBe(1);
+        const m = await conn.simpleQueue(q).get({ timeout: 2000 });
+        expect(m.body).toBe('late');
+        await m.ack();
+      }
+    } finally {
+      await conn.deleteQueue(q);
+    }
   });
 });
 
