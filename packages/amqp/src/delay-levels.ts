@@ -61,6 +61,7 @@ export class DelayLevels {
       routingKey: target.routingKey,
       mandatory: target.mandatory,
       ...(target.timeout !== undefined && { timeout: target.timeout }),
+      ...(target.confirm === false && { confirm: false }),
     });
   }
 }

@@ -7,16 +7,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Connection, ConsumerCancelledError, Queue, type Message } from '@nori/core';
 import '@nori/amqp';
 import { closeOwnConsumerChannels, ownConnectionName } from './own-connections.js';
+import { waitFor } from './wait-for.js';
 
 const URL_ = 'amqp://guest:guest@127.0.0.1:5672//';
-
-async function waitFor(condition: () => boolean, what: string, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('AMQP consumers the broker cancels or cuts off', () => {
   const other = new Connection(URL_);

@@ -8,18 +8,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Connection, Exchange, Queue, type Message } from '@nori/core';
 import '@nori/amqp';
 import { closeOwnConnections, ownConnectionName } from './own-connections.js';
+import { waitFor } from './wait-for.js';
 
 const URL_ = 'amqp://guest:guest@127.0.0.1:5672//';
 const id = (): string => randomUUID().slice(0, 8);
 const transient = { durable: false, autoDelete: true } as const;
-
-async function waitFor(condition: () => boolean, what: string, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** A Connection with its own name, counting its (re)connections. */
 function ownConnection(label: string): { conn: Connection; name: string; connects: () => number; errors: Error[] } {
