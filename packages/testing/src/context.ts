@@ -66,3 +66,12 @@ export async function collect(
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export const bodies = (messages: readonly Message[]): unknown[] => messages.map((m) => m.body);
+
+/** Resolves once `predicate` holds, checking every 20 ms; fails after `timeoutMs`. */
+export async function until(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}

@@ -10,6 +10,7 @@
 import { afterAll, beforeAll, describe } from 'vitest';
 import type { TransportCapabilities } from '@nori/core';
 import { basicTests } from './basic.js';
+import { cancellationTests } from './cancellation.js';
 import { consumerPolicyTests } from './consumer-policy.js';
 import { SuiteContext, type ConformanceOptions } from './context.js';
 import { exchangeTests } from './exchanges.js';
@@ -21,7 +22,7 @@ import { redeliveryTests } from './redelivery.js';
 import { ttlTests } from './ttl.js';
 
 export type { ConformanceOptions } from './context.js';
-export { SuiteContext, collect, sleep, bodies } from './context.js';
+export { SuiteContext, collect, sleep, until, bodies } from './context.js';
 
 export function runConformance(options: ConformanceOptions): void {
   const ctx = new SuiteContext(options);
@@ -49,5 +50,6 @@ export function runConformance(options: ConformanceOptions): void {
     describe('failover', () => failoverTests(ctx));
     describe('kill and redeliver', () => redeliveryTests(ctx));
     describe('consumer policy', () => consumerPolicyTests(ctx));
+    describe('cancellation and disposal', () => cancellationTests(ctx));
   });
 }
