@@ -194,7 +194,7 @@ export class App extends Emitter<AppEvents> implements TaskSender {
     const backend = this.backend;
     if (backend.onTaskCall) await backend.onTaskCall(id);
     await this.#publish(taskBody(call), publish);
-    this.emit('task-sent', { id, name, args, kwargs: kwargs ?? {}, eta, expires, queue: route.queue?.name, exchange: route.exchange, routingKey: route.routingKey, retries: call.retries ?? 0, rootId: headers['root_id'] as string, parentId: call.parentId ?? null });
+    if (this.listenerCount('task-sent') > 0) this.emit('task-sent', { id, name, args, kwargs: kwargs ?? {}, eta, expires, queue: route.queue?.name, exchange: route.exchange, routingKey: route.routingKey, retries: call.retries ?? 0, rootId: headers['root_id'] as string, parentId: call.parentId ?? null });
     return new AsyncResult<R>(id, backend);
   }
 

@@ -5,6 +5,7 @@
  * ETAs further away are parked (the transport's delayed set, or the delay ladder on RabbitMQ) so
  * they are never in flight while they wait.
  */
+import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { hostname as osHostname } from 'node:os';
 import { Connection, Emitter, Queue, type ConnectionOptions, type Consumer, type Message, type OutgoingMessage } from '@nori/core';
@@ -142,6 +143,8 @@ export class Worker extends Emitter<WorkerEvents> {
     this.#connection = new Connection(host.conf.broker, { ...host.conf.connection, ...options.connection });
     this.#slots = new Semaphore(this.concurrency);
     this.#coldPromise = new Promise((resolve) => (this.#cold = resolve));
+    // Every reserved message waits on this signal (slot, rate limit, near ETA): up to prefetch listeners.
+    setMaxListeners(0, this.#stopController.signal);
   }
 
   /** The worker's broker connection. */
@@ -265,7 +268,7 @@ export class Worker extends Emitter<WorkerEvents> {
     this.emit('task-received', request);
     const job: Job = { message, request, task, policy: task.policy, controller: new AbortController(), abandoned: false };
     try {
-      if (await this.#revokeIfExpired(job)) return;
+      if (this.#expired(job)) return await this.#revoke(job);
       if (request.eta && (await this.#waitForEta(job, request.eta.getTime() - Date.now()))) return;
       const limiter = this.#limiter(task);
       if (limiter) {
@@ -279,8 +282,8 @@ export class Worker extends Emitter<WorkerEvents> {
       return;
     }
     try {
-      if (await this.#revokeIfExpired(job)) return;
-      await this.#execute(job);
+      if (this.#expired(job)) await this.#revoke(job);
+      else await this.#execute(job);
     } finally {
       this.#slots.release();
     }
@@ -295,13 +298,15 @@ export class Worker extends Emitter<WorkerEvents> {
     return limiter;
   }
 
-  async #revokeIfExpired(job: Job): Promise<boolean> {
+  #expired(job: Job): boolean {
+    return job.request.expires !== undefined && job.request.expires.getTime() <= Date.now();
+  }
+
+  async #revoke(job: Job): Promise<void> {
     const { request, message } = job;
-    if (!request.expires || request.expires.getTime() > Date.now()) return false;
     await this.#store(request, 'REVOKED', new TaskRevokedError('expired'), { traceback: null });
     await this.#settle(message, 'ack');
     this.emit('task-revoked', request, { expired: true, terminated: false });
-    return true;
   }
 
   /** True when the message was parked (it is someone else's now). */
@@ -531,6 +536,7 @@ export class Worker extends Emitter<WorkerEvents> {
 
   /** link callbacks and the next step of a chain get the result prepended (unless immutable). */
   async #sendFollowUps(request: TaskRequest, result: unknown): Promise<void> {
+    if (!request.embed.callbacks && !request.embed.chain) return;
     const chain = request.embed.chain ? [...request.embed.chain] : [];
     const next = chain.pop();
     const sends = [...(request.embed.callbacks ?? []), ...(next ? [next] : [])].map((sig) =>
@@ -546,6 +552,7 @@ export class Worker extends Emitter<WorkerEvents> {
 
   /** link_error callbacks get the failed task's id prepended (Celery's old-style errbacks). */
   async #sendErrbacks(request: TaskRequest): Promise<void> {
+    if (!request.embed.errbacks) return;
     const sends = (request.embed.errbacks ?? []).map((sig) =>
       this.#host.send(sig.task, sig.immutable ? (sig.args ?? []) : [request.id, ...(sig.args ?? [])], sig.kwargs, { ...signatureOptions(sig), parentId: request.id, rootId: request.rootId }, this.#host.tasks.get(sig.task)),
     );
