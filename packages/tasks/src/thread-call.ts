@@ -3,6 +3,7 @@
  * Errors are flattened to plain fields (structured clone keeps neither classes nor extra fields)
  * and rebuilt on the main thread; a Retry comes back as its time.
  */
+import type { DeliveryDetails } from './context.js';
 
 export interface ThreadCall {
   url: string;
@@ -18,6 +19,7 @@ export interface ThreadCall {
     group: string | null;
     origin: string | null;
     hostname: string;
+    deliveryInfo: DeliveryDetails;
     maxRetries: number | null;
     defaultRetryDelay: number;
   };

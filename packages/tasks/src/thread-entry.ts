@@ -43,7 +43,7 @@ export default async function runThreadCall(call: ThreadCall): Promise<ThreadOut
     origin: c.origin,
     replyTo: undefined,
     hostname: c.hostname,
-    deliveryInfo: { queue: '', exchange: '', routingKey: '', priority: undefined, redelivered: false },
+    deliveryInfo: c.deliveryInfo,
     embed: { callbacks: null, errbacks: null, chain: null, chord: null },
     signal: controller.signal,
     retry: (options = {}) => retryDecision({ id: c.id, name: c.name, retries: c.retries }, { maxRetries: c.maxRetries, defaultRetryDelay: c.defaultRetryDelay }, options),

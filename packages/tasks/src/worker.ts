@@ -12,7 +12,7 @@ import { Connection, Emitter, Queue, type ConnectionOptions, type Consumer, type
 import { settlementFor, type Outcome } from './ack-policy.js';
 import type { ResultBackend } from './backend.js';
 import type { ResolvedConfig, ResolvedPolicy } from './config.js';
-import { retryDecision, runInContext, type TaskContext } from './context.js';
+import { retryDecision, runInContext, type DeliveryDetails, type TaskContext } from './context.js';
 import { ladderQueue, ladderStep } from './delay-ladder.js';
 import type { WorkerEvents } from './events.js';
 import { parseTaskMessage, type Signature, type TaskRequest } from './protocol.js';
@@ -362,6 +362,16 @@ export class Worker extends Emitter<WorkerEvents> {
     await this.#finish(job, outcome, value, performance.now() - started);
   }
 
+  #deliveryDetails(message: Message): DeliveryDetails {
+    return {
+      queue: message.queue,
+      exchange: message.deliveryInfo.exchange,
+      routingKey: message.deliveryInfo.routingKey,
+      priority: message.properties.priority,
+      redelivered: message.redelivered,
+    };
+  }
+
   #context(job: Job): TaskContext {
     const { request, message, policy, controller } = job;
     return {
@@ -378,13 +388,7 @@ export class Worker extends Emitter<WorkerEvents> {
       origin: request.origin,
       hostname: this.hostname,
       replyTo: request.replyTo,
-      deliveryInfo: {
-        queue: message.queue,
-        exchange: message.deliveryInfo.exchange,
-        routingKey: message.deliveryInfo.routingKey,
-        priority: message.properties.priority,
-        redelivered: message.redelivered,
-      },
+      deliveryInfo: this.#deliveryDetails(message),
       embed: request.embed,
       signal: controller.signal,
       retry: (options = {}) => retryDecision(request, policy, options),
@@ -403,6 +407,7 @@ export class Worker extends Emitter<WorkerEvents> {
       group: request.group,
       origin: request.origin,
       hostname: this.hostname,
+      deliveryInfo: this.#deliveryDetails(job.message),
       maxRetries: policy.maxRetries,
       defaultRetryDelay: policy.defaultRetryDelay,
     };
