@@ -26,6 +26,8 @@ import { compileRoutes, type Route } from './routes.js';
 import { Task, type ApplyOptions, type TaskHandler, type TaskOptions, type TaskResult, type TaskSender } from './task.js';
 import { Worker, type WorkerOptions } from './worker.js';
 import { EventsApi } from './events/events-api.js';
+import type { Control } from './control/control.js';
+import { remoteControl } from './control/remote-control.js';
 
 /**
  * Tasks that live elsewhere (e.g. in Python), typed for `sendTask` by declaration merging:
@@ -51,6 +53,8 @@ export class App extends Emitter<AppEvents> implements TaskSender {
   readonly hostname: string;
   /** Events: receivers, dispatcher, state (Celery's `app.events`). */
   readonly events: EventsApi;
+  /** Remote control of workers (Celery's `app.control`). */
+  readonly control: Control;
   readonly #tasks = new Map<string, Task<TaskHandler>>();
   readonly #queues = new Map<string, Queue>();
   readonly #route: ReturnType<typeof compileRoutes>;
@@ -67,6 +71,7 @@ export class App extends Emitter<AppEvents> implements TaskSender {
     this.#route = compileRoutes(conf.taskRoutes);
     for (const q of conf.queues) this.#queues.set(q.name, q);
     this.events = new EventsApi(this, options);
+    this.control = remoteControl(this, options);
   }
 
   /** Register a task. The handler's parameters type `delay`/`applyAsync`; its result types `AsyncResult`. */
@@ -93,7 +98,7 @@ export class App extends Emitter<AppEvents> implements TaskSender {
 
   /** The result of a task by id. */
   result<R = unknown>(id: string): AsyncResult<R> {
-    return new AsyncResult<R>(id, this.backend);
+    return new AsyncResult<R>(id, this.backend, this.control);
   }
 
   /** Send a task by name (one that may live elsewhere, e.g. in Python). */
@@ -130,6 +135,7 @@ export class App extends Emitter<AppEvents> implements TaskSender {
 
   /** Close the backend and the sending connection. */
   async close(): Promise<void> {
+    await this.control.close();
     await this.#backend?.close();
     await this.connection.close();
   }
@@ -195,7 +201,7 @@ export class App extends Emitter<AppEvents> implements TaskSender {
     if (backend.onTaskCall) await backend.onTaskCall(id);
     await this.#publish(taskBody(call), publish);
     if (this.listenerCount('task-sent') > 0) this.emit('task-sent', { id, name, args, kwargs: kwargs ?? {}, eta, expires, queue: route.queue?.name, exchange: route.exchange, routingKey: route.routingKey, retries: call.retries ?? 0, rootId: headers['root_id'] as string, parentId: call.parentId ?? null });
-    return new AsyncResult<R>(id, backend);
+    return new AsyncResult<R>(id, backend, this.control);
   }
 
   /** First try on the fast path; connection errors are retried with Celery's publish policy. */

@@ -6,6 +6,7 @@ import type { ConnectionOptions, Logger, Queue, RetryPolicy } from '@nori/core';
 import { TaskConfigError } from './task-errors.js';
 import type { TaskRoutes } from './routes.js';
 import type { EventsOptions } from './events/event.js';
+import type { RemoteControlOptions } from './control/remote-control.js';
 import { parseRate } from './rate-limit.js';
 import { checkTimezone } from './wire-time.js';
 
@@ -38,7 +39,7 @@ export interface TaskPolicy {
   priority?: number;
 }
 
-export interface AppOptions extends TaskPolicy, EventsOptions {
+export interface AppOptions extends TaskPolicy, EventsOptions, RemoteControlOptions {
   /** Broker URL(s); default 'memory://'. */
   broker?: string | readonly string[];
   /** Result backend URL; none = results are not stored. */

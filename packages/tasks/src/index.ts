@@ -43,3 +43,8 @@ export { EventState, type EventStateOptions, type TaskSnapshot, type WorkerSnaps
 export { LamportClock } from './events/clock.js';
 export type { CeleryEvent, EventsOptions } from './events/event.js';
 export type { WorkerStep } from './worker.js';
+export { Control, Inspect, type BroadcastOptions, type InspectOptions, type Replies } from './control/control.js';
+export { Mailbox, type ControlOptions, type ControlCommand } from './control/mailbox.js';
+export { RevokedSet, type RevokedOptions } from './control/revoked.js';
+export type { RemoteControlOptions } from './control/remote-control.js';
+export type { RequestInfo } from './control/requests.js';

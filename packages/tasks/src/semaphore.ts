@@ -28,6 +28,12 @@ export class Semaphore {
     });
   }
 
+  /** More (n > 0) or fewer (n < 0) permits; fewer takes effect as running holders release. */
+  resize(n: number): void {
+    if (n < 0) this.#free += n;
+    else for (let i = 0; i < n; i++) this.release();
+  }
+
   release(): void {
     const next = this.#waiters.shift();
     if (next) next();

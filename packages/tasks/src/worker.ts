@@ -18,6 +18,7 @@ import type { WorkerEvents } from './events.js';
 import { parseTaskMessage, type Signature, type TaskRequest } from './protocol.js';
 import { RateLimiter } from './rate-limit.js';
 import { TaskRevokedError } from './errors.js';
+import { RevokedSet } from './control/revoked.js';
 import { retryCountdown } from './retry-backoff.js';
 import { Semaphore } from './semaphore.js';
 import { moduleOf } from './module-task.js';
@@ -58,6 +59,8 @@ export interface WorkerOptions {
   connection?: ConnectionOptions;
   /** Send task and worker events (Celery's `-E`); default the app's `sendEvents`. */
   sendEvents?: boolean;
+  /** JSON file the revoked ids are kept in across restarts (Celery's `--statedb`). */
+  stateFile?: string;
 }
 
 /** Runs beside the worker (events, remote control): started once it consumes, stopped before it closes. */
@@ -75,6 +78,8 @@ interface Job {
   readonly controller: AbortController;
   /** Settled by a cold stop: whatever the task does later settles and stores nothing. */
   abandoned: boolean;
+  /** Set by `terminate`: ends the run at once, as revoked. */
+  kill?: (reason: Error) => void;
 }
 
 /** Rejects when `signal` aborts (warm stop): the caller gives the message back. */
@@ -113,9 +118,9 @@ function signatureOptions(sig: Signature): ApplyOptions {
 
 export class Worker extends Emitter<WorkerEvents> {
   readonly hostname: string;
-  readonly concurrency: number;
+  #concurrency: number;
   readonly prefetch: number;
-  readonly queues: readonly Queue[];
+  #queues: readonly Queue[];
   readonly #host: WorkerHost;
   readonly #options: WorkerOptions;
   readonly #connection: Connection;
@@ -123,7 +128,13 @@ export class Worker extends Emitter<WorkerEvents> {
   readonly #limiters = new Map<string, RateLimiter | null>();
   readonly #running = new Set<Job>();
   readonly #steps: WorkerStep[] = [];
+  /** Ids not to run (Celery's revoked set; remote control adds to it). */
+  readonly revoked = new RevokedSet();
   #consumer: Consumer | undefined;
+  /** Consumers of queues added by `addQueue`, by queue name. */
+  readonly #added = new Map<string, Consumer>();
+  /** Consumers being stopped after `cancelQueue` (their running tasks finish first). */
+  readonly #draining = new Set<Promise<void>>();
   #stopController = new AbortController();
   #cold: (() => void) | undefined;
   #coldPromise: Promise<void>;
@@ -134,14 +145,14 @@ export class Worker extends Emitter<WorkerEvents> {
     super(host.conf.connection.logger);
     this.#host = host;
     this.#options = options;
-    this.concurrency = options.concurrency ?? 10;
-    if (!Number.isInteger(this.concurrency) || this.concurrency < 1) throw new TaskConfigError(`concurrency must be a whole number >= 1, got ${this.concurrency}`);
+    this.#concurrency = options.concurrency ?? 10;
+    if (!Number.isInteger(this.#concurrency) || this.#concurrency < 1) throw new TaskConfigError(`concurrency must be a whole number >= 1, got ${this.#concurrency}`);
     const multiplier = options.prefetchMultiplier ?? host.conf.prefetchMultiplier;
-    this.prefetch = multiplier * this.concurrency;
+    this.prefetch = multiplier * this.#concurrency;
     this.hostname = options.hostname ?? `celery@${osHostname()}`;
-    this.queues = (options.queues ?? [host.conf.defaultQueue]).map((q) => (typeof q === 'string' ? host.queue(q) : q));
+    this.#queues = (options.queues ?? [host.conf.defaultQueue]).map((q) => (typeof q === 'string' ? host.queue(q) : q));
     this.#connection = new Connection(host.conf.broker, { ...host.conf.connection, ...options.connection });
-    this.#slots = new Semaphore(this.concurrency);
+    this.#slots = new Semaphore(this.#concurrency);
     this.#coldPromise = new Promise((resolve) => (this.#cold = resolve));
     // Every reserved message waits on this signal (slot, rate limit, near ETA): up to prefetch listeners.
     setMaxListeners(0, this.#stopController.signal);
@@ -167,8 +178,31 @@ export class Worker extends Emitter<WorkerEvents> {
     return this.#running.size;
   }
 
+  /** Tasks that may run at once. */
+  get concurrency(): number {
+    return this.#concurrency;
+  }
+
+  /** Change how many tasks may run at once (Celery's pool_grow / pool_shrink); never below 1. */
+  resize(concurrency: number): void {
+    const next = Math.max(1, Math.trunc(concurrency));
+    this.#slots.resize(next - this.#concurrency);
+    this.#concurrency = next;
+  }
+
+  /** Forget the rate limiter of a task whose rateLimit changed. */
+  resetRateLimit(taskName: string): void {
+    this.#limiters.delete(taskName);
+  }
+
+  /** The queues it consumes. */
+  get queues(): readonly Queue[] {
+    return this.#queues;
+  }
+
   async start(): Promise<void> {
     if (this.#consumer) return;
+    if (this.#options.stateFile) await this.revoked.load(this.#options.stateFile);
     if (this.#options.pool === 'threads' && !this.#pool) {
       const { ThreadPool } = await import('./thread-pool.js');
       this.#pool = new ThreadPool({
@@ -177,8 +211,14 @@ export class Worker extends Emitter<WorkerEvents> {
         ...(this.#options.maxMemoryPerChild !== undefined && { maxMemoryPerChild: this.#options.maxMemoryPerChild }),
       });
     }
+    this.#consumer = await this.#consume(this.#queues);
+    for (const step of this.#steps) await step.start((error) => this.emit('error', error));
+    this.emit('worker-ready', { hostname: this.hostname, queues: this.#queues.map((q) => q.name) });
+  }
+
+  async #consume(queues: readonly Queue[]): Promise<Consumer> {
     const consumer = this.#connection.consumer(
-      this.queues,
+      queues,
       {
         prefetch: this.prefetch,
         // Every reserved message reaches #receive at once: slots, rate limits and ETAs are scheduled here.
@@ -190,9 +230,32 @@ export class Worker extends Emitter<WorkerEvents> {
     );
     consumer.on('error', (error) => this.emit('error', error));
     await consumer.start();
-    this.#consumer = consumer;
-    for (const step of this.#steps) await step.start((error) => this.emit('error', error));
-    this.emit('worker-ready', { hostname: this.hostname, queues: this.queues.map((q) => q.name) });
+    return consumer;
+  }
+
+  /** Start consuming one more queue (Celery's add_consumer), with a consumer of its own. */
+  async addQueue(queue: string | Queue): Promise<void> {
+    const q = typeof queue === 'string' ? this.#host.queue(queue) : queue;
+    if (!this.#consumer || this.#queues.some((x) => x.name === q.name)) return;
+    this.#queues = [...this.#queues, q];
+    this.#added.set(q.name, await this.#consume([q]));
+  }
+
+  /** Stop consuming a queue (Celery's cancel_consumer); its running tasks finish, its reserved messages go back. */
+  async cancelQueue(name: string): Promise<void> {
+    if (!this.#consumer || !this.#queues.some((q) => q.name === name)) return;
+    this.#queues = this.#queues.filter((q) => q.name !== name);
+    let old = this.#added.get(name);
+    if (old) {
+      this.#added.delete(name);
+    } else {
+      old = this.#consumer;
+      const rest = this.#queues.filter((q) => !this.#added.has(q.name));
+      this.#consumer = rest.length > 0 ? await this.#consume(rest) : undefined;
+    }
+    const draining = old.stop();
+    this.#draining.add(draining);
+    void draining.finally(() => this.#draining.delete(draining));
   }
 
   /**
@@ -212,11 +275,12 @@ export class Worker extends Emitter<WorkerEvents> {
   async #warmStop(): Promise<void> {
     this.#stopController.abort(STOPPING);
     let cold = false;
-    const consumer = this.#consumer;
-    if (consumer) {
+    const consumers = [this.#consumer, ...this.#added.values()].filter((c): c is Consumer => c !== undefined);
+    this.#added.clear();
+    if (consumers.length > 0 || this.#draining.size > 0) {
       const timeout = this.#options.shutdownTimeout ?? 60_000;
       let timer: NodeJS.Timeout | undefined;
-      const stopped = consumer.stop();
+      const stopped = Promise.all([...consumers.map((c) => c.stop()), ...this.#draining]).then(() => undefined);
       await Promise.race([stopped, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeout)))]);
       clearTimeout(timer);
       if (this.#running.size > 0) {
@@ -226,6 +290,7 @@ export class Worker extends Emitter<WorkerEvents> {
       }
     }
     for (const step of [...this.#steps].reverse()) await step.stop().catch((error: unknown) => this.emit('error', error as Error));
+    if (this.#options.stateFile) await this.revoked.save(this.#options.stateFile).catch((error: unknown) => this.emit('error', error as Error));
     await this.#pool?.close();
     this.#pool = undefined;
     await this.#connection.close();
@@ -268,7 +333,7 @@ export class Worker extends Emitter<WorkerEvents> {
     this.emit('task-received', request);
     const job: Job = { message, request, task, policy: task.policy, controller: new AbortController(), abandoned: false };
     try {
-      if (this.#expired(job)) return await this.#revoke(job);
+      if (this.#cancelled(job)) return await this.#revoke(job);
       if (request.eta && (await this.#waitForEta(job, request.eta.getTime() - Date.now()))) return;
       const limiter = this.#limiter(task);
       if (limiter) {
@@ -282,7 +347,7 @@ export class Worker extends Emitter<WorkerEvents> {
       return;
     }
     try {
-      if (this.#expired(job)) await this.#revoke(job);
+      if (this.#cancelled(job)) await this.#revoke(job);
       else await this.#execute(job);
     } finally {
       this.#slots.release();
@@ -302,11 +367,28 @@ export class Worker extends Emitter<WorkerEvents> {
     return job.request.expires !== undefined && job.request.expires.getTime() <= Date.now();
   }
 
-  async #revoke(job: Job): Promise<void> {
+  /** Expired, or revoked by id (Celery's revoked set): not to run. */
+  #cancelled(job: Job): boolean {
+    return this.#expired(job) || this.revoked.has(job.request.id);
+  }
+
+  /** Stored as REVOKED and acked: expired, revoked, or (with `terminated`) ended while running. */
+  async #revoke(job: Job, terminated = false): Promise<void> {
     const { request, message } = job;
-    await this.#store(request, 'REVOKED', new TaskRevokedError('expired'), { traceback: null });
+    const expired = !terminated && this.#expired(job);
+    await this.#store(request, 'REVOKED', new TaskRevokedError(terminated ? 'terminated' : expired ? 'expired' : 'revoked'), { traceback: null });
     await this.#settle(message, 'ack');
-    this.emit('task-revoked', request, { expired: true, terminated: false });
+    this.emit('task-revoked', request, { expired, terminated });
+  }
+
+  /** Ends a running task now (Celery's revoke with terminate): its signal aborts and it is stored as REVOKED. False when it is not running here. */
+  terminate(id: string): boolean {
+    const job = [...this.#running].find((j) => j.request.id === id);
+    if (!job?.kill) return false;
+    const reason = new TaskRevokedError('terminated');
+    job.controller.abort(reason);
+    job.kill(reason);
+    return true;
   }
 
   /** True when the message was parked (it is someone else's now). */
@@ -359,6 +441,7 @@ export class Worker extends Emitter<WorkerEvents> {
     }
     if (job.abandoned) return;
     this.#running.delete(job);
+    if (job.controller.signal.reason instanceof TaskRevokedError) return this.#revoke(job, true);
     await this.#finish(job, outcome, value, performance.now() - started);
   }
 
@@ -421,19 +504,21 @@ export class Worker extends Emitter<WorkerEvents> {
     const context = this.#context(job);
     const timers: NodeJS.Timeout[] = [];
     if (soft !== undefined) timers.push(setTimeout(() => controller.abort(new SoftTimeLimitExceeded(soft)), soft));
+    const killed = new Promise<never>((_, reject) => (job.kill = reject));
     const ref = this.#pool && moduleOf(task.handler);
     if (this.#pool && ref) {
       try {
-        return await this.#pool.run(ref, { args: request.args, context: this.#threadContext(job) }, hard);
+        return await Promise.race([this.#pool.run(ref, { args: request.args, context: this.#threadContext(job) }, hard), killed]);
       } finally {
         for (const t of timers) clearTimeout(t);
       }
     }
     try {
       const run = new Promise<unknown>((resolve) => resolve(runInContext(context, () => (task.handler as (...a: unknown[]) => unknown)(...request.args))));
-      if (hard === undefined) return await run;
+      if (hard === undefined) return await Promise.race([run, killed]);
       return await Promise.race([
         run,
+        killed,
         new Promise<never>((_, reject) =>
           timers.push(
             setTimeout(() => {

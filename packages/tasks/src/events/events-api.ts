@@ -5,6 +5,7 @@
  */
 import type { App } from '../app.js';
 import { argsRepr, kwargsRepr } from '../saferepr.js';
+import type { Worker } from '../worker.js';
 import { LamportClock } from './clock.js';
 import { EventDispatcher } from './dispatcher.js';
 import { resolveEventsOptions, type EventsOptions, type ResolvedEventsOptions } from './event.js';
@@ -18,6 +19,7 @@ export class EventsApi {
   readonly clock = new LamportClock();
   readonly #app: App;
   #dispatcher: EventDispatcher | undefined;
+  readonly #workers = new WeakMap<Worker, WorkerEvents>();
 
   constructor(app: App, options: EventsOptions) {
     this.#app = app;
@@ -44,8 +46,15 @@ export class EventsApi {
     }
     app.on('worker-created', (worker) => {
       if (!(worker.options.sendEvents ?? this.options.sendEvents)) return;
-      worker.use(new WorkerEvents(worker, this.options, this.clock, app.conf.broker, { ...app.conf.connection, ...worker.options.connection }));
+      const events = new WorkerEvents(worker, this.options, this.clock, app.conf.broker, { ...app.conf.connection, ...worker.options.connection });
+      this.#workers.set(worker, events);
+      worker.use(events);
     });
+  }
+
+  /** The events step of a worker that sends events. */
+  ofWorker(worker: Worker): WorkerEvents | undefined {
+    return this.#workers.get(worker);
   }
 
   /** Sends events on the app's connection (hostname = the app's). */

@@ -35,6 +35,8 @@ export class WorkerEvents implements WorkerStep {
   #dispatcher: EventDispatcher | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
   #processed = 0;
+  /** Task events on (remote control's enable_events / disable_events switch them). */
+  taskEvents = true;
   readonly #off: Array<() => void> = [];
   #report: (error: Error) => void = () => undefined;
 
@@ -59,7 +61,7 @@ export class WorkerEvents implements WorkerStep {
       w.on(event, fn);
       this.#off.push(() => w.off(event, fn));
     };
-    const send = (type: string, fields: Record<string, unknown>): void => void this.send(type, fields);
+    const send = (type: string, fields: Record<string, unknown>): void => void (this.taskEvents && this.send(type, fields));
     listen('task-received', (r) => send('task-received', { uuid: r.id, name: r.name, args: r.argsrepr, kwargs: r.kwargsrepr, root_id: r.rootId, parent_id: r.parentId, retries: r.retries, eta: iso(r.eta), expires: iso(r.expires) }));
     listen('task-started', (r) => {
       this.#processed++;
@@ -71,7 +73,7 @@ export class WorkerEvents implements WorkerStep {
     listen('task-rejected', (r, i) => r && send('task-rejected', { uuid: r.id, requeue: i.requeue }));
     listen('task-revoked', (r, i) => send('task-revoked', { uuid: r.id, terminated: i.terminated, signum: i.terminated ? 'SIGTERM' : null, expired: i.expired }));
     await this.#sendWorker('worker-online');
-    this.#heartbeat = setInterval(() => void this.#sendWorker('worker-heartbeat').catch(() => undefined), this.#options.heartbeatInterval);
+    this.#heartbeat = setInterval(() => void this.heartbeat(), this.#options.heartbeatInterval);
     this.#heartbeat.unref();
   }
 
@@ -91,6 +93,11 @@ export class WorkerEvents implements WorkerStep {
       () => undefined,
       (error: unknown) => this.#report(error as Error),
     );
+  }
+
+  /** A worker-heartbeat now (also the `heartbeat` control command). */
+  heartbeat(): Promise<void> {
+    return this.#sendWorker('worker-heartbeat');
   }
 
   #sendWorker(type: string): Promise<void> {

@@ -8,6 +8,7 @@ import type { ResultBackend, StoredResult } from '../backend.js';
 import type { TaskError } from '../errors.js';
 import type { TaskState } from '../states.js';
 import { isReady, pendingResult } from './task-meta.js';
+import { TaskConfigError } from '../task-errors.js';
 
 export interface ResultGetOptions {
   /** Give up after this many ms with core's TimeoutError (ERR_NORI_TIMEOUT); default: wait for ever. */
@@ -18,12 +19,18 @@ export interface ResultGetOptions {
   propagate?: boolean;
 }
 
+/** What `revoke()` goes through: the App's remote control. */
+export interface Revoker {
+  revoke(id: string, options: { terminate?: boolean; signal?: string; reply?: boolean }): Promise<unknown>;
+}
+
 export class AsyncResult<R = unknown> {
   #seen: StoredResult;
 
   constructor(
     readonly id: string,
     readonly backend: ResultBackend,
+    private readonly revoker?: Revoker,
   ) {
     this.#seen = pendingResult(id);
   }
@@ -96,6 +103,12 @@ export class AsyncResult<R = unknown> {
   async forget(): Promise<void> {
     await this.backend.forget(this.id);
     this.#seen = pendingResult(this.id);
+  }
+
+  /** Tell every worker not to run this task (Celery's revoke); `terminate` also ends it where it runs. */
+  async revoke(options: { terminate?: boolean; signal?: string } = {}): Promise<void> {
+    if (!this.revoker) throw new TaskConfigError('revoke() needs a result made by an App (app.result(id), delay, applyAsync)');
+    await this.revoker.revoke(this.id, { ...options, reply: false });
   }
 
   toString(): string {

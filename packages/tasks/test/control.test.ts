@@ -1,0 +1,132 @@
+/**
+ * Remote control between nori processes over the mailbox (celery.pidbox fanout, replies on
+ * reply.celery.pidbox): inspect a worker, revoke queued and running tasks, change limits, pool
+ * size and queues at run time, and revoked ids kept across a restart with a state file.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { currentTask, TaskRevokedError } from '@nori/tasks';
+import { ALL_BROKERS, REDIS, waitFor } from './brokers.js';
+import { cleanup, testbed } from './testbed.js';
+
+afterEach(cleanup);
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const node = (): string => `nori-${randomUUID().slice(0, 8)}@control`;
+
+for (const b of ALL_BROKERS) {
+  describe(`remote control on ${b.name}`, () => {
+    it('inspects a worker, revokes a queued task and terminates a running one', async () => {
+      const { app, queue, worker: start } = testbed(b.broker, { backend: 'memory://' });
+      let ran = 0;
+      const started: string[] = [];
+      const slow = app.task('ctl.slow', async (ms: number) => {
+        const { id, signal } = currentTask();
+        started.push(id);
+        ran++;
+        await new Promise((resolve, reject) => {
+          const t = setTimeout(resolve, ms);
+          signal.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason)));
+        });
+        return ms;
+      });
+      app.task('ctl.other', () => 1, { rateLimit: '10/s' });
+      const hostname = node();
+      const worker = await start({ hostname, concurrency: 1, prefetchMultiplier: 4 });
+
+      const pong = await app.control.ping({ destination: [hostname], timeout: 5000 });
+      expect(pong).toEqual({ [hostname]: { ok: 'pong' } });
+      expect(await app.control.ping({ destination: ['nobody@nowhere'], timeout: 300 })).toBeNull();
+
+      const running = await slow.delay(60_000);
+      const queued = await slow.delay(10);
+      await waitFor('the first task to start', () => started.length === 1);
+      await waitFor('the second to be reserved', async () => ((await app.control.inspect({ destination: [hostname] }).reserved())?.[hostname]?.length ?? 0) === 1);
+      const i = app.control.inspect({ destination: [hostname], timeout: 5000 });
+      const active = (await i.active())?.[hostname] as Array<Record<string, unknown>>;
+      expect(active).toEqual([expect.objectContaining({ id: running.id, name: 'ctl.slow', args: [60_000], hostname, worker_pid: process.pid, time_start: expect.any(Number) })]);
+      expect((await i.reserved())?.[hostname]).toEqual([expect.objectContaining({ id: queued.id, time_start: null })]);
+      expect((await i.registered())?.[hostname]).toEqual(['ctl.other [rate_limit=10/s]', 'ctl.slow']);
+      expect((await i.activeQueues())?.[hostname]).toEqual([expect.objectContaining({ name: queue, durable: true })]);
+      expect((await i.stats())?.[hostname]).toMatchObject({ pid: process.pid, total: { 'ctl.slow': 1 }, pool: { 'max-concurrency': 1 }, prefetch_count: 4 });
+      expect((await i.conf())?.[hostname]).toMatchObject({ task_default_queue: queue, accept_content: ['json'] });
+      expect((await i.queryTask(running.id, queued.id))?.[hostname]).toEqual({ [running.id]: ['active', expect.any(Object)], [queued.id]: ['reserved', expect.any(Object)] });
+
+      // Revoked while reserved: never runs, stored REVOKED.
+      expect(await app.control.revoke(queued.id, { destination: [hostname] })).toEqual({ [hostname]: { ok: `tasks ${queued.id} flagged as revoked` } });
+      // Terminated while running: its signal aborts, it is stored REVOKED and the slot frees.
+      expect(await app.control.revoke(running.id, { terminate: true, destination: [hostname] })).toEqual({ [hostname]: { ok: `terminate: ${running.id}` } });
+      await expect(running.get({ timeout: 10_000 })).rejects.toBeInstanceOf(TaskRevokedError);
+      await expect(queued.get({ timeout: 10_000 })).rejects.toMatchObject({ excMessage: ['revoked'] });
+      expect(ran).toBe(1);
+      expect((await i.revoked())?.[hostname]).toEqual(expect.arrayContaining([queued.id, running.id]));
+      expect((await i.active())?.[hostname]).toEqual([]);
+      expect(worker.revoked.has(queued.id)).toBe(true);
+    });
+  });
+}
+
+describe('remote control: changes at run time (Redis)', () => {
+  it('rate_limit, time_limit, pool_grow/shrink, add_consumer/cancel_consumer, pattern matching', async () => {
+    const { app, worker: start } = testbed(REDIS, { backend: 'memory://' });
+    const extra = `ctl-extra-${randomUUID().slice(0, 8)}`;
+    const t = app.task('ctl.t', () => 'done');
+    const hostname = node();
+    const worker = await start({ hostname, concurrency: 2 });
+    const opts = { destination: [hostname], timeout: 5000 };
+    expect(await app.control.rateLimit('ctl.t', '5/m', opts)).toEqual({ [hostname]: { ok: 'new rate limit set successfully' } });
+    expect(t.policy.rateLimit).toBeCloseTo(5 / 60);
+    expect(await app.control.rateLimit('ctl.nope', '5/m', opts)).toEqual({ [hostname]: { error: 'unknown task' } });
+    expect(await app.control.rateLimit('ctl.t', null, opts)).toEqual({ [hostname]: { ok: 'rate limit disabled successfully' } });
+    expect(await app.control.timeLimit('ctl.t', { soft: 1500, hard: 3000 }, opts)).toEqual({ [hostname]: { ok: 'time limits set successfully' } });
+    expect([t.policy.softTimeLimit, t.policy.timeLimit]).toEqual([1500, 3000]);
+    await app.control.poolGrow(3, opts);
+    expect(worker.concurrency).toBe(5);
+    await app.control.poolShrink(4, opts);
+    expect(worker.concurrency).toBe(1);
+
+    expect(await app.control.addConsumer(extra, opts)).toEqual({ [hostname]: { ok: `add consumer ${extra}` } });
+    const r = await t.applyAsync([], {}, { queue: extra });
+    expect(await r.get({ timeout: 10_000 })).toBe('done');
+    const names = async (): Promise<unknown> => ((await app.control.inspect(opts).activeQueues())?.[hostname] as Array<{ name: string }>).map((q) => q.name);
+    expect(await names()).toEqual([app.conf.defaultQueue, extra]);
+    await app.control.cancelConsumer(extra, opts);
+    expect(await names()).toEqual([app.conf.defaultQueue]);
+    const parked = await t.applyAsync([], {}, { queue: extra });
+    await sleep(500);
+    expect(await app.connection.queueSize(extra)).toBe(1);
+    await app.connection.deleteQueue(extra);
+    void parked;
+
+    expect(await app.control.ping({ pattern: 'nori-*@control', timeout: 1000 })).toMatchObject({ [hostname]: { ok: 'pong' } });
+    expect(await app.control.ping({ pattern: '^nori-[0-9a-f]+@control$', matcher: 'pcre', timeout: 1000 })).toMatchObject({ [hostname]: { ok: 'pong' } });
+    expect(await app.control.ping({ pattern: 'other-*', timeout: 500 })).toBeNull();
+  });
+
+  it('AsyncResult.revoke() goes through remote control; revoked ids survive a restart with a state file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'nori-statedb-'));
+    const stateFile = join(dir, 'worker.state');
+    try {
+      const { app, worker: start } = testbed(REDIS, { backend: 'memory://' });
+      let ran = 0;
+      const t = app.task('ctl.once', () => ++ran);
+      const hostname = node();
+      const first = await start({ hostname, stateFile });
+      const r = await t.applyAsync([], {}, { countdown: 3000 });
+      await r.revoke();
+      await waitFor('the revoke to reach the worker', () => first.revoked.has(r.id));
+      await first.stop();
+      expect(JSON.parse(await readFile(stateFile, 'utf8'))).toMatchObject({ revoked: { [r.id]: expect.any(Number) } });
+      // A new worker process would read the file: the ETA task it gets is revoked, not run.
+      const second = await start({ hostname, stateFile });
+      expect(second.revoked.has(r.id)).toBe(true);
+      await expect(r.get({ timeout: 15_000 })).rejects.toBeInstanceOf(TaskRevokedError);
+      expect(ran).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
