@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Connection, Consumer, Producer } from '@nori/core';
+import { startBroadcastConsumer } from '../broadcast-consumer.js';
 import type { LamportClock } from '../events/clock.js';
 import { type ControlCommand, type Mailbox } from './mailbox.js';
 
@@ -178,7 +179,7 @@ export class Control {
       const h = this.#host;
       const transport = await h.connection.transport();
       const queue = h.mailbox.replyQueue(h.oid, transport.capabilities);
-      const consumer = h.connection.consumer([queue], { noAck: true, prefetch: 0, accept: h.accept }, (message) => {
+      return startBroadcastConsumer(h.connection, queue, { accept: h.accept, onError: (error) => h.connection.logger.error({ err: error }, 'control reply not read') }, (message) => {
         const ticket = message.headers['ticket'];
         const collector = typeof ticket === 'string' ? this.#collectors.get(ticket) : undefined;
         const reply = message.body;
@@ -188,8 +189,6 @@ export class Control {
         collector.callback?.(reply as Record<string, unknown>);
         if (collector.limit !== undefined && collector.replies.length >= collector.limit) collector.done();
       });
-      await consumer.start();
-      return consumer;
     })();
     return this.#consumer;
   }

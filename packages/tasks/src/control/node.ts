@@ -4,6 +4,7 @@
  * pattern + matcher, or everyone), and replies `{<hostname>: result}` with the caller's ticket.
  */
 import type { Connection, Consumer, Message, Producer } from '@nori/core';
+import { startBroadcastConsumer } from '../broadcast-consumer.js';
 import type { LamportClock } from '../events/clock.js';
 import type { WorkerStep } from '../worker.js';
 import { matches, type ControlCommand, type Mailbox } from './mailbox.js';
@@ -36,10 +37,7 @@ export class ControlNode implements WorkerStep {
     const transport = await this.#connection.transport();
     const queue = this.#mailbox.nodeQueue(this.#ctx.worker.hostname, transport.capabilities);
     this.#producer = this.#connection.producer();
-    const consumer = this.#connection.consumer([queue], { noAck: true, prefetch: 0, concurrency: 8, accept: this.#accept }, (message) => this.#handle(message));
-    consumer.on('error', (error) => report(error));
-    await consumer.start();
-    this.#consumer = consumer;
+    this.#consumer = await startBroadcastConsumer(this.#connection, queue, { accept: this.#accept, concurrency: 8, onError: report }, (message) => this.#handle(message));
   }
 
   async stop(): Promise<void> {

@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Connection, Emitter, Queue, type ConnectionOptions, type Consumer, type Message } from '@nori/core';
+import { startBroadcastConsumer } from '../broadcast-consumer.js';
 import type { LamportClock } from './clock.js';
 import { eventExchange, type CeleryEvent } from './event.js';
 
@@ -70,10 +71,7 @@ export class EventReceiver extends Emitter<ReceiverEvents> {
   /** Declares the queue and consumes it. */
   async start(): Promise<void> {
     if (this.#consumer) return;
-    const consumer = this.connection.consumer([this.queue], { noAck: true, prefetch: 0, accept: this.#host.accept }, (message) => this.#receive(message));
-    consumer.on('error', (error) => this.emit('error', error));
-    await consumer.start();
-    this.#consumer = consumer;
+    this.#consumer = await startBroadcastConsumer(this.connection, this.queue, { accept: this.#host.accept, onError: (error) => this.emit('error', error) }, (message) => this.#receive(message));
   }
 
   /** Stops consuming, deletes the queue, closes the connection. */
