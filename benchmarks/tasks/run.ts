@@ -2,10 +2,10 @@
  * Task layer end to end: publish N trivial tasks (add(i, 1)), a worker with concurrency 100 runs
  * them, timed until the last is done; with and without stored results, on Redis beside BullMQ
  * (addBulk + Worker, concurrency 100) and on RabbitMQ; beside Python Celery 5.2's solo worker when
- * /usr/bin/python3 has Celery (on a smaller count, --celery-count: it is far slower). Cases run
- * interleaved. Then the bytes one task puts on the wire (message and stored result) beside
- * Celery's for the same call, with JSON and with msgpack+zlib.
- *   npm run bench:tasks [-- --count 20000 --celery-count 2000 --runs 3 --json out.json]
+ * /usr/bin/python3 has Celery (on smaller counts, --celery-count on Redis and --celery-amqp-count
+ * on RabbitMQ: it is far slower). Cases run interleaved. Then the bytes one task puts on the wire
+ * (message and stored result) beside Celery's for the same call, with JSON and msgpack+zlib.
+ *   npm run bench:tasks [-- --count 20000 --celery-count 2000 --celery-amqp-count 500 --runs 3 --json out.json]
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -23,6 +23,8 @@ import { inWindows, numberArg, packageVersion, stringArg } from '../lib/workload
 
 const COUNT = numberArg('count', 20_000);
 const CELERY_COUNT = numberArg('celery-count', 2_000);
+/** Celery's solo worker slows to ~30 ms a task with rpc:// results once a backlog builds: fewer on RabbitMQ. */
+const CELERY_AMQP_COUNT = numberArg('celery-amqp-count', 500);
 const CONCURRENCY = 100;
 const WINDOW = 1000;
 const REDIS = 'redis://127.0.0.1:6379/0';
@@ -109,7 +111,7 @@ async function bullSide(): Promise<(stored: boolean) => Promise<number>> {
  * worker runs its queue in order, so the last task's result marks the end; without stored
  * results every task but that last one is `interop.add_quiet` (ignore_result).
  */
-async function celerySide(broker: string, backend: string): Promise<(stored: boolean) => Promise<number>> {
+async function celerySide(broker: string, backend: string, count: number): Promise<(stored: boolean) => Promise<number>> {
   const queue = `bench-celery-${tag}-${broker.split(':')[0] as string}`;
   const worker: CeleryWorker = await startCeleryWorker({ broker, backend, queue }, ['--prefetch-multiplier', '4']);
   const app = new App({ broker, backend, defaultQueue: queue });
@@ -119,17 +121,17 @@ async function celerySide(broker: string, backend: string): Promise<(stored: boo
     await app.close();
   });
   return async (stored) => {
-    await inWindows(CELERY_COUNT - 1, WINDOW, (i) => app.sendTask(stored ? 'interop.add' : 'interop.add_quiet', [i, 1]));
+    await inWindows(count - 1, WINDOW, (i) => app.sendTask(stored ? 'interop.add' : 'interop.add_quiet', [i, 1]));
     const last = await app.sendTask('interop.add', [0, 1]);
-    await last.get({ timeout: 600_000 });
+    await Promise.race([last.get({ timeout: 600_000 }), worker.died]);
     await last.forget();
-    return CELERY_COUNT;
+    return count;
   };
 }
 
 const bench = new Bench('tasks end to end', {
   count: COUNT,
-  celeryCount: celery ? CELERY_COUNT : 'no Celery on /usr/bin/python3',
+  celeryCount: celery ? { redis: CELERY_COUNT, rabbitmq: CELERY_AMQP_COUNT } : 'no Celery on /usr/bin/python3',
   concurrency: CONCURRENCY,
   task: 'add(i, 1), JSON',
   bullmq: packageVersion('bullmq'),
@@ -140,8 +142,8 @@ const bench = new Bench('tasks end to end', {
 const bull = await bullSide();
 const noriRedis = await noriSide(REDIS, RESULTS);
 const noriAmqp = await noriSide(AMQP, 'rpc://');
-const celeryRedis = celery ? await celerySide(REDIS, RESULTS) : undefined;
-const celeryAmqp = celery ? await celerySide(AMQP, 'rpc://') : undefined;
+const celeryRedis = celery ? await celerySide(REDIS, RESULTS, CELERY_COUNT) : undefined;
+const celeryAmqp = celery ? await celerySide(AMQP, 'rpc://', CELERY_AMQP_COUNT) : undefined;
 
 for (const stored of [false, true]) {
   const group = `redis, ${stored ? 'results stored' : 'no results'}`;

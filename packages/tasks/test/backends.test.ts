@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Connection, silentLogger, TimeoutError } from '@nori/core';
 import '@nori/amqp';
 import '@nori/redis';
-import { AsyncResult, createBackend, TaskError, type BackendHost, type ResultBackend, type TaskState } from '@nori/tasks';
+import { AsyncResult, BackendNotInstalledError, createBackend, TaskError, UnknownBackendError, type BackendHost, type ResultBackend, type TaskState } from '@nori/tasks';
+import { importOptional } from '../src/backends/optional-package.js';
 
 interface Case {
   name: string;
@@ -139,3 +140,38 @@ for (const c of cases) {
     });
   });
 }
+
+describe('result expiry (resultExpires)', () => {
+  for (const url of ['memory://', 'redis://127.0.0.1:6379/1']) {
+    it(`${url}: a result is gone after resultExpires`, async () => {
+      const connection = new Connection('memory://');
+      const backend = createBackend(url, { connection, oid: randomUUID(), resultExpires: 300, logger: silentLogger });
+      const id = randomUUID();
+      try {
+        await backend.storeResult(id, 'SUCCESS', 42);
+        expect((await backend.getResult(id)).result).toBe(42);
+        await new Promise((resolve) => setTimeout(resolve, 600));
+        expect((await backend.getResult(id)).state).toBe('PENDING');
+      } finally {
+        await backend.forget(id);
+        await backend.close();
+        await connection.close();
+      }
+    });
+  }
+});
+
+describe('choosing a backend by URL', () => {
+  const host = (): BackendHost => ({ connection: new Connection('memory://'), oid: randomUUID(), resultExpires: 1000, logger: silentLogger });
+
+  it('an unknown scheme names the known ones', () => {
+    expect(() => createBackend('cassandra://db/results', host())).toThrow(UnknownBackendError);
+    expect(() => createBackend('cassandra://db/results', host())).toThrow(/known: memory:\/\/, rpc:\/\/, redis:\/\//);
+  });
+
+  it('a backend package that is not installed is an error naming the npm install', async () => {
+    const missing = importOptional('redis', '@nori/not-installed', () => import(/* @vite-ignore */ ['@nori', 'not-installed'].join('/')));
+    await expect(missing).rejects.toBeInstanceOf(BackendNotInstalledError);
+    await expect(missing).rejects.toThrow('the redis:// result backend needs @nori/not-installed: run `npm install @nori/not-installed`');
+  });
+});

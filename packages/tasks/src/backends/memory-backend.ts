@@ -1,7 +1,7 @@
 /**
  * `memory://` results: in this process only, shared by every App that names the same URL (as the
  * memory broker is), stored encoded so a result reads back exactly as from a real backend.
- * Expiry (resultExpires) is applied when a result is read.
+ * Expiry (resultExpires) is applied when a result is read, and by a sweep every 1000 writes.
  */
 import type { BackendHost, ResultBackend, ResultRequest, StoredResult } from '../backend.js';
 import { ResultCodec } from '../result/result-codec.js';
@@ -15,9 +15,20 @@ interface Entry {
   expiresAt: number;
 }
 
+/** Expired results nobody read are dropped every this many writes. */
+const SWEEP_EVERY = 1000;
+
 class MemoryResults {
   readonly entries = new Map<string, Entry>();
   readonly watchers = new Map<string, Set<(data: Uint8Array) => void>>();
+  #writes = 0;
+
+  set(taskId: string, entry: Entry): void {
+    this.entries.set(taskId, entry);
+    if (++this.#writes % SWEEP_EVERY !== 0) return;
+    const now = Date.now();
+    for (const [id, e] of this.entries) if (e.expiresAt <= now) this.entries.delete(id);
+  }
 }
 
 const stores = new Map<string, MemoryResults>();
@@ -41,7 +52,7 @@ export class MemoryBackend implements ResultBackend {
     if (this.#live(taskId)?.state === 'SUCCESS') return Promise.resolve();
     const data = this.#codec.encode(toTaskMeta(taskId, state, result, options.traceback ?? null));
     const ttl = this.host.resultExpires;
-    this.#store.entries.set(taskId, { data, state, expiresAt: ttl > 0 ? Date.now() + ttl : Infinity });
+    this.#store.set(taskId, { data, state, expiresAt: ttl > 0 ? Date.now() + ttl : Infinity });
     for (const watcher of this.#store.watchers.get(taskId) ?? []) watcher(data);
     return Promise.resolve();
   }

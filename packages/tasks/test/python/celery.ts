@@ -65,6 +65,8 @@ export interface CeleryWorker {
   readonly process: ChildProcess;
   /** Everything the worker logged so far. */
   output(): string;
+  /** Rejects, with the worker's log, if the worker exits before stop(). */
+  readonly died: Promise<never>;
   stop(): Promise<void>;
 }
 
@@ -81,7 +83,14 @@ export async function startCeleryWorker(e: CeleryEnv, extraArgs: string[] = []):
   };
   child.stdout.on('data', onData);
   child.stderr.on('data', onData);
+  let stopping = false;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const died = new Promise<never>((_, reject) =>
+    child.once('exit', (code, signal) => {
+      if (!stopping) reject(new Error(`celery worker exited (${signal ?? code}):\n${log.slice(-4000)}`));
+    }),
+  );
+  died.catch(() => undefined);
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`celery worker not ready after 60 s:\n${log}`)), 60_000);
     const check = (): void => {
@@ -100,7 +109,9 @@ export async function startCeleryWorker(e: CeleryEnv, extraArgs: string[] = []):
   return {
     process: child,
     output: () => log,
+    died,
     async stop() {
+      stopping = true;
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
         const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
