@@ -16,8 +16,11 @@ export interface EnvelopeProperties {
   body_encoding: string;
   delivery_tag: string;
   delivery_info: EnvelopeDeliveryInfo;
-  /** On the wire as the writer's transport has it; stores map it to nori's meaning (higher first). */
-  priority: number;
+  /**
+   * On the wire as the writer's transport has it; stores map it to nori's meaning (higher first).
+   * Absent when the publisher set none (kombu then reads its default, 0: the plain list on Redis).
+   */
+  priority?: number;
   delivery_mode: number;
   correlation_id?: string;
   reply_to?: string;
@@ -45,9 +48,9 @@ export function toEnvelope(message: OutgoingMessage, exchange: string, routingKe
     body_encoding: 'base64',
     delivery_tag: deliveryTag,
     delivery_info: { exchange, routing_key: routingKey },
-    priority: p.priority ?? 0,
     delivery_mode: p.deliveryMode ?? 2,
   };
+  if (p.priority !== undefined) properties.priority = p.priority;
   if (p.correlationId !== undefined) properties.correlation_id = p.correlationId;
   if (p.replyTo !== undefined) properties.reply_to = p.replyTo;
   if (p.expiration !== undefined) properties.expiration = String(p.expiration);
@@ -73,19 +76,26 @@ export function envelopeBody(envelope: Envelope): Uint8Array {
     : Buffer.from(envelope.body, 'utf8');
 }
 
+/** A text property as written by any peer: strings as they are, numbers and booleans as text; anything else is refused. */
+function text(value: unknown, name: string): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  throw new DecodeError(`envelope property ${name} is not text (${typeof value})`);
+}
+
 export function envelopeProperties(envelope: Envelope): MessageProperties {
   const p = envelope.properties;
   const out: MessageProperties = {};
   if (p.delivery_mode === 1 || p.delivery_mode === 2) out.deliveryMode = p.delivery_mode;
   if (typeof p.priority === 'number') out.priority = p.priority;
-  if (p.correlation_id != null) out.correlationId = String(p.correlation_id);
-  if (p.reply_to != null) out.replyTo = String(p.reply_to);
+  if (p.correlation_id != null) out.correlationId = text(p.correlation_id, 'correlation_id');
+  if (p.reply_to != null) out.replyTo = text(p.reply_to, 'reply_to');
   if (p.expiration != null && p.expiration !== '') out.expiration = Number(p.expiration);
-  if (p.message_id != null) out.messageId = String(p.message_id);
+  if (p.message_id != null) out.messageId = text(p.message_id, 'message_id');
   if (typeof p.timestamp === 'number') out.timestamp = p.timestamp;
-  if (p.type != null) out.type = String(p.type);
-  if (p.user_id != null) out.userId = String(p.user_id);
-  if (p.app_id != null) out.appId = String(p.app_id);
+  if (p.type != null) out.type = text(p.type, 'type');
+  if (p.user_id != null) out.userId = text(p.user_id, 'user_id');
+  if (p.app_id != null) out.appId = text(p.app_id, 'app_id');
   return out;
 }
 

@@ -27,7 +27,9 @@ export type NoriErrorCode =
   | 'ERR_NORI_ABORTED'
   | 'ERR_NORI_AUTHENTICATION'
   | 'ERR_NORI_CONSUMER_CANCELLED'
-  | 'ERR_NORI_BROKER_BLOCKED';
+  | 'ERR_NORI_BROKER_BLOCKED'
+  | 'ERR_NORI_BROKER_REFUSED'
+  | 'ERR_NORI_LEASE_LOST';
 
 /** Packages with errors of their own (e.g. @nori/tasks) extend it with their own code union. */
 export abstract class NoriError<Code extends string = NoriErrorCode> extends Error {
@@ -194,4 +196,21 @@ export class BrokerBlockedError extends NoriError {
   ) {
     super(message);
   }
+}
+
+/**
+ * The broker answered a command with an error of its own (a key of the wrong type, out of memory,
+ * a write error). The message carries the broker's reason; retrying does not help until an
+ * operator acts, so it is not retried.
+ */
+export class BrokerRefusedError extends NoriError {
+  readonly code = 'ERR_NORI_BROKER_REFUSED';
+}
+
+/**
+ * A message was settled after its lease had lapsed and it was handed to another consumer: the
+ * settle was ignored (the new owner settles it). Reported through `error` events.
+ */
+export class LeaseLostError extends NoriError {
+  readonly code = 'ERR_NORI_LEASE_LOST';
 }

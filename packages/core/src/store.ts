@@ -7,8 +7,16 @@
  * lease that the consumer renews. `claim` moves ready → in flight atomically; `ack` removes;
  * `restore` moves in flight → ready; `restoreLapsed` brings back in-flight messages whose lease
  * ran out (their consumer died). No step leaves a message in neither place.
+ *
+ * Fencing: every claim has a token of its own, and ack, renew and restore take tokens, not delivery
+ * tags (redelivery keeps the tag). A consumer whose lease lapsed while the message went to another
+ * consumer holds a token that matches nothing any more, so its settle changes nothing.
+ *
+ * Errors: the virtual transport passes every failure of a store call through `classifyError`, so
+ * users only see nori's classes (see `StoreErrorClass`).
  */
 import type { Envelope } from './envelope.js';
+import type { DecodeError } from './errors.js';
 import type { BrokerUrl } from './url.js';
 import type { Arguments, ExchangeSpec, QueueSpec } from './topology.js';
 import type { TransportOptions } from './transport.js';
@@ -38,8 +46,10 @@ export interface PutOptions {
   /**
    * nori's meaning: higher = more urgent, clamped to 0..maxPriority of the queue when this process
    * declared it (else as published, at most 255). Map or clamp further as the store's format needs.
+   * Undefined when the message has no priority: it goes where kombu puts such messages (on Redis,
+   * the plain list), so no-priority messages of Python and Node are served in arrival order.
    */
-  readonly priority: number;
+  readonly priority: number | undefined;
   /** Epoch ms when a delayed message becomes ready. */
   readonly readyAt?: number;
   /** Epoch ms after which the message is dead (per-message or queue TTL, whichever is sooner). */
@@ -52,11 +62,25 @@ export interface Claimed {
   readonly envelope: Envelope;
   /** The delivery tag, unique per message (kombu assigns it at publish: envelope.properties.delivery_tag). */
   readonly tag: string;
+  /** This claim's fencing token: what ack, renew and restore take. Unique per claim, never reused. */
+  readonly token: string;
   readonly expiresAt?: number;
   /** Deliveries before this one, where the store counts them. */
   readonly deliveryCount?: number;
 }
 
+/**
+ * A claimed item that is not a readable envelope (not JSON, written by a foreign peer): it is in
+ * flight under `token` like any claim, so the transport dead-letters or drops it on its own,
+ * with an `error` event, and the rest of its batch is delivered.
+ */
+export interface Unreadable {
+  readonly queue: string;
+  readonly token: string;
+  /** The stored text, as found. */
+  readonly text: string;
+  readonly error: DecodeError;
+}
 export type RestorePosition = 'front' | 'back';
 
 /** Broadcast that bypasses queues (kombu's Redis fanout over PUBLISH): no storage, no acks. */
@@ -98,17 +122,21 @@ export interface Store {
    * Atomically move up to `max` ready messages (priority first, FIFO within a priority, due
    * delayed messages included) into flight with a lease of `leaseMs`. Never blocks.
    */
-  claim(queue: string, max: number, leaseMs: number): Promise<Claimed[]>;
+  claim(queue: string, max: number, leaseMs: number): Promise<Array<Claimed | Unreadable>>;
   /**
    * Wait until a claim on one of `queues` may succeed, `timeoutMs` passes, or `signal` aborts.
    * May resolve early; must not spin.
    */
   wait(queues: readonly string[], timeoutMs: number, signal: AbortSignal): Promise<void>;
-  ack(queue: string, tags: readonly string[]): Promise<void>;
-  /** Extend the leases of these in-flight messages of one queue (one batched call per queue per tick). */
-  renew(queue: string, tags: readonly string[], leaseMs: number): Promise<void>;
-  /** In flight → ready; 'front' is consumed next, 'back' after everything waiting. Marks redelivered. */
-  restore(queue: string, tags: readonly string[], position: RestorePosition): Promise<void>;
+  /** Remove these claims; returns how many were still held (the others' leases were lost). */
+  ack(queue: string, tokens: readonly string[]): Promise<number>;
+  /** Extend the leases of these claims of one queue (one batched call per queue per tick). */
+  renew(queue: string, tokens: readonly string[], leaseMs: number): Promise<void>;
+  /**
+   * In flight → ready; 'front' is consumed next, 'back' after everything waiting. Marks redelivered.
+   * Returns how many were still held and so restored.
+   */
+  restore(queue: string, tokens: readonly string[], position: RestorePosition): Promise<number>;
   /** Bring back every in-flight message whose lease lapsed; returns how many. Safe to run from many processes. */
   restoreLapsed(): Promise<number>;
   purge(queue: string): Promise<number>;
@@ -116,6 +144,14 @@ export interface Store {
   size(queue: string): Promise<number>;
 
   readonly fanout?: FanoutChannel;
+
+  /**
+   * Map a failure of one of this store's calls to nori's classes: network loss → `ConnectionError`
+   * (retryable); bad credentials → `AuthenticationError`; any other reply of the server (wrong
+   * type, out of memory, a write error) → `BrokerRefusedError` carrying the server's reason.
+   * `operation` names the call ("publish", "ack", ...) for the message.
+   */
+  classifyError(error: unknown, operation: string): Error;
 }
 
 /**

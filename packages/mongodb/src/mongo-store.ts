@@ -6,12 +6,13 @@
  *
  * Documents: { _id: ObjectId, queue, tag, rank (-priority: ascending = most urgent), seq (FIFO
  * order key), visibleAt (ms; ETA), expiresAt (Date; TTL index as garbage collection), leaseUntil
- * (ms or null), deliveryCount, payload (the kombu JSON envelope) }.
+ * (ms or null), token (the claim's fencing token), deliveryCount, payload (the kombu JSON envelope) }.
  * Waking up: IdlePoll, cut short by a change stream where the server has them (ChangeWake).
  */
+import { randomUUID } from 'node:crypto';
 import type { Collection, Db, MongoClient } from 'mongodb';
 import {
-  ConnectionError,
+  DecodeError,
   parseEnvelope,
   type BrokerUrl,
   type Claimed,
@@ -24,8 +25,10 @@ import {
   type StoreCapabilities,
   type StoredBinding,
   type TransportOptions,
+  type Unreadable,
 } from '@nori/core';
 import { createMongoClient } from './client.js';
+import { classifyMongoError } from './mongo-error.js';
 import { IdlePoll } from './idle-poll.js';
 import { ChangeWake, supportsChangeStreams, type WakeSource } from './change-wake.js';
 
@@ -37,6 +40,8 @@ interface MessageDoc {
   visibleAt: number;
   expiresAt?: Date;
   leaseUntil: number | null;
+  /** The current claim's fencing token (null when ready): ack, renew and restore must match it. */
+  token?: string | null;
   deliveryCount: number;
   redelivered: boolean;
   payload: string;
@@ -79,9 +84,6 @@ function nextSeq(): number {
   return lastSeq;
 }
 
-function wrap(error: unknown, what: string): Error {
-  return error instanceof ConnectionError ? error : new ConnectionError(`mongodb ${what} failed: ${(error as Error).message}`, { cause: error });
-}
 
 export class MongoStore implements Store {
   readonly capabilities = CAPABILITIES;
@@ -96,7 +98,7 @@ export class MongoStore implements Store {
   readonly #useChangeStreams: boolean;
 
   constructor(
-    private readonly url: BrokerUrl,
+    url: BrokerUrl,
     options: TransportOptions,
   ) {
     const o = options.transportOptions;
@@ -122,7 +124,7 @@ export class MongoStore implements Store {
       await this.#client.connect();
       await this.#db.command({ ping: 1 });
       await this.#messages.createIndex({ queue: 1, leaseUntil: 1, rank: 1, seq: 1 });
-      await this.#messages.createIndex({ tag: 1 });
+      await this.#messages.createIndex({ token: 1 });
       // Garbage collection only: expiry is enforced in the claim, since TTL monitors run once a minute.
       await this.#messages.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0 });
       await this.#bindings.createIndex({ exchange: 1 });
@@ -130,8 +132,13 @@ export class MongoStore implements Store {
       if (this.#useChangeStreams && (await supportsChangeStreams(this.#db))) this.#changes.watch(this.#messages);
     } catch (error) {
       await this.#client.close().catch(() => undefined);
-      throw new ConnectionError(`cannot connect to mongodb at ${this.url.masked}: ${(error as Error).message}`, { cause: error });
+      // The transport names the (masked) URL; this says why.
+      throw classifyMongoError(error, 'connect');
     }
+  }
+
+  classifyError(error: unknown, operation: string): Error {
+    return classifyMongoError(error, operation);
   }
 
   async close(): Promise<void> {
@@ -205,27 +212,23 @@ export class MongoStore implements Store {
   // ---- messages ----------------------------------------------------------------------------
 
   async put(queue: string, envelope: Envelope, options: PutOptions): Promise<void> {
-    try {
-      await this.#messages.insertOne({
-        queue,
-        tag: envelope.properties.delivery_tag,
-        rank: -options.priority,
-        seq: nextSeq(),
-        visibleAt: options.readyAt ?? 0,
-        ...(options.expiresAt !== undefined && { expiresAt: new Date(options.expiresAt) }),
-        leaseUntil: null,
-        deliveryCount: 0,
-        redelivered: false,
-        payload: JSON.stringify(envelope),
-      });
-    } catch (error) {
-      throw wrap(error, 'publish');
-    }
+    await this.#messages.insertOne({
+      queue,
+      tag: envelope.properties.delivery_tag,
+      rank: -(options.priority ?? 0),
+      seq: nextSeq(),
+      visibleAt: options.readyAt ?? 0,
+      ...(options.expiresAt !== undefined && { expiresAt: new Date(options.expiresAt) }),
+      leaseUntil: null,
+      deliveryCount: 0,
+      redelivered: false,
+      payload: JSON.stringify(envelope),
+    });
     this.#poll.wake();
   }
 
-  async claim(queue: string, max: number, leaseMs: number): Promise<Claimed[]> {
-    const claimed: Claimed[] = [];
+  async claim(queue: string, max: number, leaseMs: number): Promise<Array<Claimed | Unreadable>> {
+    const claimed: Array<Claimed | Unreadable> = [];
     const now = Date.now();
     const doc0 = await this.#queues.findOne({ name: queue });
     if (doc0?.expires !== undefined && doc0.lastUsed + doc0.expires < now) {
@@ -234,18 +237,27 @@ export class MongoStore implements Store {
     }
     while (claimed.length < max) {
       // Ready, or in flight under a lease that lapsed (its consumer died): claim it in place.
+      // A new token per claim: the consumer whose lease lapsed can no longer settle this one.
+      const token = randomUUID();
       const doc = await this.#messages.findOneAndUpdate(
         { queue, visibleAt: { $lte: now }, $or: [{ leaseUntil: null }, { leaseUntil: { $lt: now } }] },
-        { $set: { leaseUntil: now + leaseMs }, $inc: { deliveryCount: 1 } },
+        { $set: { leaseUntil: now + leaseMs, token }, $inc: { deliveryCount: 1 } },
         { sort: { rank: 1, seq: 1 }, returnDocument: 'after' },
       );
       if (!doc) break;
-      const envelope = parseEnvelope(doc.payload);
+      let envelope: Envelope;
+      try {
+        envelope = parseEnvelope(doc.payload);
+      } catch (error) {
+        claimed.push({ queue, token, text: doc.payload, error: error as DecodeError });
+        continue;
+      }
       envelope.properties.delivery_info.redelivered = doc.redelivered || doc.deliveryCount > 1;
       claimed.push({
         queue,
         envelope,
         tag: doc.tag,
+        token,
         deliveryCount: doc.deliveryCount - 1,
         ...(doc.expiresAt && { expiresAt: doc.expiresAt.getTime() }),
       });
@@ -262,21 +274,24 @@ export class MongoStore implements Store {
     await this.#poll.sleep(timeoutMs, signal);
   }
 
-  async ack(queue: string, tags: readonly string[]): Promise<void> {
-    if (tags.length > 0) await this.#messages.deleteMany({ queue, tag: { $in: [...tags] } });
+  async ack(queue: string, tokens: readonly string[]): Promise<number> {
+    if (tokens.length === 0) return 0;
+    return (await this.#messages.deleteMany({ queue, token: { $in: [...tokens] } })).deletedCount;
   }
 
-  async renew(queue: string, tags: readonly string[], leaseMs: number): Promise<void> {
-    if (tags.length > 0) await this.#messages.updateMany({ queue, tag: { $in: [...tags] }, leaseUntil: { $ne: null } }, { $set: { leaseUntil: Date.now() + leaseMs } });
+  async renew(queue: string, tokens: readonly string[], leaseMs: number): Promise<void> {
+    if (tokens.length > 0) await this.#messages.updateMany({ queue, token: { $in: [...tokens] } }, { $set: { leaseUntil: Date.now() + leaseMs } });
   }
 
-  async restore(queue: string, tags: readonly string[], position: RestorePosition): Promise<void> {
-    if (tags.length === 0) return;
+  async restore(queue: string, tokens: readonly string[], position: RestorePosition): Promise<number> {
+    if (tokens.length === 0) return 0;
+    const ready = { leaseUntil: null, token: null, redelivered: true };
+    let restored = 0;
     // 'front' keeps each message's order key, so it is ahead of everything published after it.
-    const ordered = position === 'back' ? tags : [];
-    for (const tag of ordered) await this.#messages.updateOne({ queue, tag }, { $set: { leaseUntil: null, redelivered: true, seq: nextSeq() } });
-    if (position === 'front') await this.#messages.updateMany({ queue, tag: { $in: [...tags] } }, { $set: { leaseUntil: null, redelivered: true } });
+    if (position === 'front') restored = (await this.#messages.updateMany({ queue, token: { $in: [...tokens] } }, { $set: ready })).modifiedCount;
+    else for (const token of tokens) restored += (await this.#messages.updateOne({ queue, token }, { $set: { ...ready, seq: nextSeq() } })).modifiedCount;
     this.#poll.wake();
+    return restored;
   }
 
   /** Lapsed leases need no sweep: the claim query takes them where they are. Reports how many wait. */

@@ -12,4 +12,5 @@ runConformance({
   deadUrl: deadMongoUrl,
   connectionOptions: { connectTimeout: 1000, transportOptions: { leaseMs: 1500 } },
   childImports: ['@nori/mongodb'],
+  leases: true,
 });

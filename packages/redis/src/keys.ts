@@ -13,6 +13,21 @@
 /** kombu's separator between a queue name and its priority step, and inside binding members. */
 export const SEP = '\x06\x16';
 
+/** Keys every process of the database shares (kombu's and nori's): no queue may be named like one. */
+const FIXED_KEYS = new Set(['unacked', 'unacked_index', 'unacked_mutex', '_nori.exchanges', '_nori.queues']);
+
+/**
+ * Why `queue` cannot be a queue name on Redis, or undefined when it can: its list would be one of
+ * the shared keys (a publish to `unacked` would write into kombu's in-flight hash), a binding set,
+ * or another queue's priority bucket.
+ */
+export function reservedQueueName(queue: string): string | undefined {
+  if (FIXED_KEYS.has(queue)) return `"${queue}" is the name of a key kombu and nori keep in every Redis database`;
+  if (queue.startsWith('_kombu.binding.')) return `"${queue}" is the name of one of kombu's binding sets`;
+  if (queue.includes(SEP)) return `"${JSON.stringify(queue).slice(1, -1)}" contains kombu's separator \\x06\\x16, which names priority buckets`;
+  return undefined;
+}
+
 /** kombu's default `priority_steps`: wire priorities 0–2 share bucket 0, 3–5 bucket 3, ... */
 export const DEFAULT_PRIORITY_STEPS: readonly number[] = [0, 3, 6, 9];
 

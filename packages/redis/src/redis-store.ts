@@ -6,9 +6,11 @@
  * each queue's keys in one hash slot (see Keys).
  */
 import { randomUUID } from 'node:crypto';
-import { Cluster, Redis } from 'ioredis';
+import { Cluster, Redis, type ChainableCommander } from 'ioredis';
 import {
   ConnectionError,
+  DecodeError,
+  InvalidArgumentError,
   parseEnvelope,
   type BrokerUrl,
   type Claimed,
@@ -22,13 +24,16 @@ import {
   type StoreCapabilities,
   type StoredBinding,
   type TransportOptions,
+  type Unreadable,
 } from '@nori/core';
-import { bindingMember, fromWirePriority, Keys, parseBindingMember, SEP, toWirePriority } from './keys.js';
+import { bindingMember, fromWirePriority, Keys, parseBindingMember, reservedQueueName, SEP, toWirePriority } from './keys.js';
 import { createRedisClient } from './client.js';
 import { LuaScript } from './lua-script.js';
 import { redisSettings, type RedisStoreSettings } from './options.js';
+import { classifyRedisError } from './redis-error.js';
 import { CLAIM, LAPSED, READY, RELEASE_MUTEX, RESTORE } from './scripts.js';
 import { topicPattern } from './topic-pattern.js';
+import { splitEntry } from './unacked-entry.js';
 
 const claimScript = new LuaScript(CLAIM);
 const restoreScript = new LuaScript(RESTORE);
@@ -56,9 +61,17 @@ const EXPIRES_AT = 'nori_expires_at';
 const MUTEX_MS = 5_000;
 const SWEEP_LIMIT = 1000;
 
-function wrap(error: unknown, what: string): Error {
-  if (error instanceof ConnectionError) return error;
-  return new ConnectionError(`redis ${what} failed: ${(error as Error).message}`, { cause: error });
+/** Run a MULTI and fail on the first command the server refused (ioredis resolves with per-command errors). */
+async function exec(tx: ChainableCommander): Promise<unknown[]> {
+  const results = await tx.exec();
+  if (results === null) throw new ConnectionError('redis discarded the transaction');
+  for (const [error] of results) if (error) throw error;
+  return results.map(([, value]) => value);
+}
+
+function assertQueueName(queue: string): void {
+  const reserved = reservedQueueName(queue);
+  if (reserved !== undefined) throw new InvalidArgumentError(`queue name refused on Redis: ${reserved}; choose another name`);
 }
 
 export class RedisStore implements Store {
@@ -83,9 +96,11 @@ export class RedisStore implements Store {
   readonly #hotBucket = new Map<string, string>();
   #closed = false;
   readonly #connectTimeout: number;
+  /** The client's last 'error' event: why a connect failed (ioredis rejects with "Connection is closed"). */
+  #lastError: Error | undefined;
 
   constructor(
-    private readonly url: BrokerUrl,
+    url: BrokerUrl,
     options: TransportOptions,
   ) {
     this.#settings = redisSettings(url, options);
@@ -94,7 +109,7 @@ export class RedisStore implements Store {
     this.#client = createRedisClient(this.#settings);
     // Connection errors surface through failed commands (and the transport's error events);
     // ioredis would otherwise print unhandled 'error' events itself.
-    this.#client.on('error', () => undefined);
+    this.#client.on('error', (error: Error) => (this.#lastError = error));
     this.fanout = {
       publish: (exchange, routingKey, envelope) => this.#publishFanout(exchange, routingKey, envelope),
       subscribe: (exchange, onEnvelope) => this.#subscribe(exchange, onEnvelope),
@@ -118,10 +133,15 @@ export class RedisStore implements Store {
       await Promise.race([this.#client.connect(), timeout]);
     } catch (error) {
       this.#client.disconnect();
-      throw new ConnectionError(`cannot connect to redis at ${this.url.masked}: ${(error as Error).message}`, { cause: error });
+      // The transport names the (masked) URL; this says why.
+      throw classifyRedisError(this.#lastError?.name === 'ReplyError' ? this.#lastError : error, 'connect');
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  classifyError(error: unknown, operation: string): Error {
+    return classifyRedisError(error, operation);
   }
 
   async close(): Promise<void> {
@@ -135,8 +155,12 @@ export class RedisStore implements Store {
 
   // ---- topology ----------------------------------------------------------------------------
 
+  // Declarations write only what is missing: a full Redis (maxmemory, noeviction) refuses every
+  // write, and consumers of queues that exist must still start and drain them.
+
   async declareExchange(exchange: ExchangeSpec): Promise<void> {
-    await this.#client.hset(this.#keys.exchanges, exchange.name, JSON.stringify(exchange));
+    const json = JSON.stringify(exchange);
+    if ((await this.#client.hget(this.#keys.exchanges, exchange.name)) !== json) await this.#client.hset(this.#keys.exchanges, exchange.name, json);
   }
 
   async getExchange(name: string): Promise<ExchangeSpec | undefined> {
@@ -151,13 +175,14 @@ export class RedisStore implements Store {
   }
 
   async declareQueue(queue: QueueSpec): Promise<void> {
+    assertQueueName(queue.name);
     if (queue.expires !== undefined) this.#expires.set(queue.name, queue.expires);
     else this.#expires.delete(queue.name);
-    await this.#client.sadd(this.#keys.queues, queue.name);
+    if (!(await this.#client.sismember(this.#keys.queues, queue.name))) await this.#client.sadd(this.#keys.queues, queue.name);
     if (queue.expires !== undefined) {
       const tx = this.#client.multi();
       for (const key of this.#keys.buckets(queue.name)) tx.pexpire(key, queue.expires);
-      await tx.exec();
+      await exec(tx);
     }
   }
 
@@ -198,7 +223,9 @@ export class RedisStore implements Store {
   }
 
   async bind(exchange: string, binding: StoredBinding): Promise<void> {
-    await this.#client.sadd(this.#keys.binding(exchange), await this.#member(exchange, binding));
+    const key = this.#keys.binding(exchange);
+    const member = await this.#member(exchange, binding);
+    if (!(await this.#client.sismember(key, member))) await this.#client.sadd(key, member);
   }
 
   async unbind(exchange: string, binding: StoredBinding): Promise<void> {
@@ -217,26 +244,35 @@ export class RedisStore implements Store {
   // ---- messages ----------------------------------------------------------------------------
 
   /**
-   * The envelope as kombu stores it: wire priority, plus nori's expiry. The properties are edited
-   * in place and put back before returning (no await in between): this runs once per message, and
-   * copying the envelope twice was a measurable share of the publish cost.
+   * The envelope as kombu stores it: wire priority (none when the message has none: kombu's plain
+   * list), plus nori's expiry. The properties are edited in place and put back before returning
+   * (no await in between): this runs once per message, and copying the envelope twice was a
+   * measurable share of the publish cost.
    */
-  #toWire(envelope: Envelope, priority: number, expiresAt: number | undefined): { text: string; wire: number } {
-    const wire = toWirePriority(priority);
+  #toWire(envelope: Envelope, priority: number | undefined, expiresAt: number | undefined): { text: string; wire: number } {
+    const wire = priority === undefined ? 0 : toWirePriority(priority);
     const properties = envelope.properties;
     const original = properties.priority;
-    properties.priority = wire;
+    if (priority === undefined) delete properties.priority;
+    else properties.priority = wire;
     if (expiresAt !== undefined) properties[EXPIRES_AT] = expiresAt;
     const text = JSON.stringify(envelope);
-    properties.priority = original;
+    if (original === undefined) delete properties.priority;
+    else properties.priority = original;
     if (expiresAt !== undefined) delete properties[EXPIRES_AT];
     return { text, wire };
   }
 
   #fromWire(text: string): Envelope {
     const envelope = parseEnvelope(text);
-    envelope.properties.priority = fromWirePriority(Number(envelope.properties.priority) || 0);
+    const wire = envelope.properties.priority;
+    if (wire !== undefined) envelope.properties.priority = fromWirePriority(Number(wire) || 0);
     return envelope;
+  }
+
+  /** The bucket a message of this nori priority lives in: the plain list when it has none. */
+  #bucketOf(queue: string, priority: number | undefined): string {
+    return this.#keys.bucket(queue, this.#keys.stepFor(priority === undefined ? 0 : toWirePriority(priority)));
   }
 
   put(queue: string, envelope: Envelope, options: PutOptions): Promise<void> {
@@ -245,6 +281,7 @@ export class RedisStore implements Store {
 
   /** The publishes of one tick for one queue: one LPUSH per bucket, one ZADD for the delayed ones. */
   async putMany(queue: string, items: ReadonlyArray<{ envelope: Envelope; options: PutOptions }>): Promise<void> {
+    assertQueueName(queue);
     const now = Date.now();
     const ready = new Map<string, string[]>();
     const delayed: Array<number | string> = [];
@@ -265,28 +302,35 @@ export class RedisStore implements Store {
     if (delayed.length > 0) tx.zadd(this.#keys.delayed(queue), ...delayed);
     const expires = this.#expires.get(queue);
     if (expires !== undefined) for (const key of this.#keys.buckets(queue)) tx.pexpire(key, expires);
-    try {
-      await tx.exec();
-    } catch (error) {
-      throw wrap(error, 'publish');
-    }
+    await exec(tx);
   }
 
-  async claim(queue: string, max: number, leaseMs: number): Promise<Claimed[]> {
+  async claim(queue: string, max: number, leaseMs: number): Promise<Array<Claimed | Unreadable>> {
+    assertQueueName(queue);
     const score = (Date.now() + leaseMs - this.#settings.visibilityTimeout) / 1000;
     if (this.#keys.cluster) this.#claimedFrom.add(queue);
     const keys = [...this.#keys.buckets(queue), this.#keys.unacked(queue), this.#keys.unackedIndex(queue), this.#keys.delayed(queue)];
-    const items = (await claimScript.run(this.#client, keys, [max, Date.now(), score, queue, this.#expires.get(queue) ?? 0])) as string[];
-    const claimed: Claimed[] = [];
-    for (const text of items) {
-      const envelope = this.#fromWire(text);
+    const args = [max, Date.now(), score, JSON.stringify(queue), this.#expires.get(queue) ?? 0, randomUUID()];
+    const out = (await claimScript.run(this.#client, keys, args)) as string[];
+    const claimed: Array<Claimed | Unreadable> = [];
+    let last: Envelope | undefined;
+    for (let i = 0; i < out.length; i += 2) {
+      const token = out[i] as string;
+      const text = out[i + 1] as string;
+      let envelope: Envelope;
+      try {
+        envelope = this.#fromWire(text);
+      } catch (error) {
+        claimed.push({ queue, token, text, error: error as DecodeError });
+        continue;
+      }
       const expiresAt = envelope.properties[EXPIRES_AT];
       // The expiry is this copy's only: a dead-lettered copy must not carry it to its next queue.
       delete envelope.properties[EXPIRES_AT];
-      claimed.push({ queue, envelope, tag: envelope.properties.delivery_tag, ...(typeof expiresAt === 'number' && { expiresAt }) });
+      claimed.push({ queue, envelope, tag: envelope.properties.delivery_tag, token, ...(typeof expiresAt === 'number' && { expiresAt }) });
+      last = envelope;
     }
-    const last = claimed.at(-1);
-    if (last) this.#hotBucket.set(queue, this.#keys.bucket(queue, this.#keys.stepFor(toWirePriority(last.envelope.properties.priority))));
+    if (last) this.#hotBucket.set(queue, this.#bucketOf(queue, last.properties.priority));
     return claimed;
   }
 
@@ -299,8 +343,8 @@ export class RedisStore implements Store {
     let block = Math.min(timeoutMs, this.#settings.bucketPollMs);
     if (ready > 0) block = Math.min(block, ready);
     const queue = queues[0] as string;
-    // Until traffic shows otherwise, expect nori's default priority (0, kombu's bucket 9).
-    const key = this.#hotBucket.get(queue) ?? this.#keys.bucket(queue, this.#keys.stepFor(toWirePriority(0)));
+    // Until traffic shows otherwise, expect messages without a priority (kombu's plain list).
+    const key = this.#hotBucket.get(queue) ?? this.#bucketOf(queue, undefined);
     const client = this.#idleBlocking.pop() ?? this.#duplicate();
     this.#busyBlocking.add(client);
     const onAbort = (): void => client.disconnect();
@@ -308,7 +352,7 @@ export class RedisStore implements Store {
     try {
       await client.blmove(key, key, 'RIGHT', 'RIGHT', Math.max(0.01, block / 1000));
     } catch (error) {
-      if (!signal.aborted && !this.#closed) throw wrap(error, 'wait');
+      if (!signal.aborted && !this.#closed) throw error;
     } finally {
       signal.removeEventListener('abort', onAbort);
       this.#busyBlocking.delete(client);
@@ -334,26 +378,53 @@ export class RedisStore implements Store {
     return soonest;
   }
 
-  async ack(queue: string, tags: readonly string[]): Promise<void> {
-    if (tags.length === 0) return;
-    await this.#client.multi().hdel(this.#keys.unacked(queue), ...tags).zrem(this.#keys.unackedIndex(queue), ...tags).exec();
+  async ack(queue: string, tokens: readonly string[]): Promise<number> {
+    if (tokens.length === 0) return 0;
+    const [held] = await exec(this.#client.multi().hdel(this.#keys.unacked(queue), ...tokens).zrem(this.#keys.unackedIndex(queue), ...tokens));
+    return Number(held);
   }
 
-  async renew(queue: string, tags: readonly string[], leaseMs: number): Promise<void> {
-    if (tags.length === 0) return;
+  async renew(queue: string, tokens: readonly string[], leaseMs: number): Promise<void> {
+    if (tokens.length === 0) return;
     const score = (Date.now() + leaseMs - this.#settings.visibilityTimeout) / 1000;
-    await this.#client.zadd(this.#keys.unackedIndex(queue), 'XX', ...tags.flatMap((tag) => [score, tag]));
+    await this.#client.zadd(this.#keys.unackedIndex(queue), 'XX', ...tokens.flatMap((token) => [score, token]));
   }
 
-  async restore(queue: string, tags: readonly string[], position: RestorePosition): Promise<void> {
-    if (tags.length === 0) return;
-    // RPUSH of several tags leaves the last one first in line: push 'front' tags in reverse.
-    const ordered = position === 'front' ? [...tags].reverse() : tags;
-    await restoreScript.run(
-      this.#client,
-      [this.#keys.unacked(queue), this.#keys.unackedIndex(queue), ...this.#keys.buckets(queue)],
-      [position, JSON.stringify(this.#keys.steps), ...ordered],
-    );
+  async restore(queue: string, tokens: readonly string[], position: RestorePosition): Promise<number> {
+    if (tokens.length === 0) return 0;
+    const entries = await this.#client.hmget(this.#keys.unacked(queue), ...tokens);
+    return this.#restoreEntries(queue, tokens.map((token, i) => [token, entries[i] ?? null] as const), position, undefined);
+  }
+
+  /**
+   * Put entries read from `unacked` back into `queue`, marked redelivered, each into the bucket of
+   * its priority; only those still held (and, with a cutoff, still lapsed) when the script runs.
+   * The envelope is re-encoded only when it gains the redelivered mark (an unreadable one goes
+   * back as it was, and is dead-lettered at its next claim).
+   */
+  async #restoreEntries(queue: string, entries: ReadonlyArray<readonly [string, string | null]>, position: RestorePosition, cutoff: number | undefined): Promise<number> {
+    // RPUSH of several leaves the last one first in line: push 'front' entries in reverse.
+    const ordered = position === 'front' ? [...entries].reverse() : entries;
+    const args: Array<string | number> = [position, cutoff ?? ''];
+    for (const [token, text] of ordered) {
+      if (text === null) continue;
+      const envelope = splitEntry(text)?.envelope ?? text;
+      let redelivered = envelope;
+      let wire = 0;
+      try {
+        const parsed = parseEnvelope(envelope);
+        wire = Number(parsed.properties.priority) || 0;
+        if (parsed.properties.delivery_info.redelivered !== true) {
+          parsed.properties.delivery_info.redelivered = true;
+          redelivered = JSON.stringify(parsed);
+        }
+      } catch {
+        // Not a readable envelope: back as it was, into the plain list.
+      }
+      args.push(token, this.#keys.steps.indexOf(this.#keys.stepFor(wire)) + 1, redelivered);
+    }
+    if (args.length === 2) return 0;
+    return Number(await restoreScript.run(this.#client, [this.#keys.unacked(queue), this.#keys.unackedIndex(queue), ...this.#keys.buckets(queue)], args));
   }
 
   async restoreLapsed(): Promise<number> {
@@ -367,15 +438,17 @@ export class RedisStore implements Store {
       for (const scope of scopes) {
         const keys = [this.#keys.unacked(scope), this.#keys.unackedIndex(scope)];
         const pairs = (await lapsedScript.run(this.#client, keys, [cutoff, SWEEP_LIMIT])) as string[];
-        const byQueue = new Map<string, string[]>();
+        // Entries routed through a named exchange are kombu's own to restore (it re-routes them).
+        const byQueue = new Map<string, Array<readonly [string, string]>>();
         for (let i = 0; i < pairs.length; i += 2) {
-          const [tag, queue] = [pairs[i] as string, pairs[i + 1] as string];
-          const tags = byQueue.get(queue);
-          if (tags) tags.push(tag);
-          else byQueue.set(queue, [tag]);
+          const [key, text] = [pairs[i] as string, pairs[i + 1] as string];
+          const entry = splitEntry(text);
+          if (!entry || entry.exchange !== '') continue;
+          const list = byQueue.get(entry.routingKey);
+          if (list) list.push([key, text]);
+          else byQueue.set(entry.routingKey, [[key, text]]);
         }
-        for (const [queue, tags] of byQueue) await this.restore(queue, tags, 'front');
-        restored += pairs.length / 2;
+        for (const [queue, entries] of byQueue) restored += await this.#restoreEntries(queue, entries, 'front', cutoff);
       }
       return restored;
     } finally {
@@ -389,15 +462,15 @@ export class RedisStore implements Store {
     for (const key of buckets) tx.llen(key);
     tx.zcard(this.#keys.delayed(queue));
     tx.del(...buckets, this.#keys.delayed(queue));
-    const results = (await tx.exec()) ?? [];
-    return results.slice(0, buckets.length + 1).reduce((sum, [, n]) => sum + Number(n), 0);
+    const results = await exec(tx);
+    return results.slice(0, buckets.length + 1).reduce((sum: number, n) => sum + Number(n), 0);
   }
 
   async size(queue: string): Promise<number> {
     const tx = this.#client.multi();
     for (const key of this.#keys.buckets(queue)) tx.llen(key);
-    const results = (await tx.exec()) ?? [];
-    return results.reduce((sum, [, n]) => sum + Number(n), 0);
+    const results = await exec(tx);
+    return results.reduce((sum: number, n) => sum + Number(n), 0);
   }
 
   // ---- fanout over PUBLISH, as kombu does it -----------------------------------------------
@@ -415,12 +488,8 @@ export class RedisStore implements Store {
   }
 
   async #publishFanout(exchange: string, routingKey: string, envelope: Envelope): Promise<void> {
-    const { text } = this.#toWire(envelope, Number(envelope.properties.priority) || 0, undefined);
-    try {
-      await this.#fanoutPublisher().publish(this.#keys.fanoutChannel(exchange, routingKey), text);
-    } catch (error) {
-      throw wrap(error, 'publish');
-    }
+    const { text } = this.#toWire(envelope, envelope.properties.priority, undefined);
+    await this.#fanoutPublisher().publish(this.#keys.fanoutChannel(exchange, routingKey), text);
   }
 
   async #subscribe(exchange: string, onEnvelope: (envelope: Envelope) => void): Promise<() => Promise<void>> {

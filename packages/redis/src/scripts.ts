@@ -2,8 +2,9 @@
  * The Lua scripts that make every move between ready and in-flight atomic: a crash between two
  * commands can never leave a message in neither place (kombu's BRPOP-then-HSET gap).
  *
- * In-flight entries are kombu's: `unacked[tag] = [envelope, exchange, routing_key]` and
- * `unacked_index[tag] = score`. nori writes exchange '' and routing_key = the queue it claimed
+ * In-flight entries are kombu's: `unacked[key] = [envelope, exchange, routing_key]` and
+ * `unacked_index[key] = score`, where kombu's key is the delivery tag and nori's is a fresh key per
+ * claim (see CLAIM). nori writes exchange '' and routing_key = the queue it claimed
  * from, so kombu's own restore (which re-routes by exchange and key) puts it back into exactly that
  * queue. The score is `lease expiry - visibility_timeout` (seconds): kombu's sweep restores entries
  * with score < now - visibility_timeout, which is then exactly "the lease lapsed".
@@ -11,29 +12,39 @@
 
 /**
  * Claim. KEYS: bucket lists (most urgent first), unacked, unacked_index, delayed.
- * ARGV: max, now (ms), score (s), queue, expires (ms, 0 = none). Delayed members are
- * `<bucket index>|<envelope>`.
- * Promotes due delayed messages first; returns the claimed envelopes.
+ * ARGV: max, now (ms), score (s), the queue as a JSON string, expires (ms, 0 = none), token.
+ * Delayed members are `<bucket index>|<envelope>`.
+ *
+ * Each claimed message is filed under its own key `<token>.<n>` (the claim's fencing token), so
+ * a consumer whose lease lapsed cannot settle the claim that followed it (redelivery keeps the
+ * delivery tag). Promotes due delayed messages first; returns [key, envelope, key, envelope, ...].
+ *
+ * Text only, never cjson: nothing here can fail after a pop (a message nested too deep or not JSON
+ * at all would make cjson raise, and Redis does not roll back), and a large envelope costs a copy,
+ * not a parse. Memory is freed before it is taken (ZREM before LPUSH, RPOP before HSET): under
+ * maxmemory + noeviction Redis refuses a script's first memory-taking write, never a later one.
  */
 export const CLAIM = `
 local nbuckets = #KEYS - 3
 local unacked, index, delayed = KEYS[nbuckets + 1], KEYS[nbuckets + 2], KEYS[nbuckets + 3]
-local max, now, score, queue, expires = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[4], tonumber(ARGV[5])
+local max, now, score, queue, expires, token = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6]
 local due = redis.call('ZRANGEBYSCORE', delayed, '-inf', now, 'LIMIT', 0, 1000)
+if #due > 0 then redis.call('ZREM', delayed, unpack(due)) end
 for _, member in ipairs(due) do
   local bar = string.find(member, '|', 1, true)
-  local bucket = tonumber(string.sub(member, 1, bar - 1))
-  redis.call('LPUSH', KEYS[bucket], string.sub(member, bar + 1))
-  redis.call('ZREM', delayed, member)
+  redis.call('LPUSH', KEYS[tonumber(string.sub(member, 1, bar - 1))], string.sub(member, bar + 1))
 end
 local out = {}
+local n = 0
 local b = 1
-while #out < max and b <= nbuckets do
+while n < max and b <= nbuckets do
   local item = redis.call('RPOP', KEYS[b])
   if item then
-    local tag = cjson.decode(item)['properties']['delivery_tag']
-    redis.call('HSET', unacked, tag, '[' .. item .. ',"",' .. cjson.encode(queue) .. ']')
-    redis.call('ZADD', index, score, tag)
+    n = n + 1
+    local key = token .. '.' .. n
+    redis.call('HSET', unacked, key, '[' .. item .. ',"",' .. queue .. ']')
+    redis.call('ZADD', index, score, key)
+    out[#out + 1] = key
     out[#out + 1] = item
   else
     b = b + 1
@@ -46,41 +57,29 @@ return out
 `;
 
 /**
- * Restore in-flight messages to their queue. KEYS: unacked, unacked_index, then the bucket lists
- * of the queue. ARGV: 'front' | 'back', the priority steps as JSON, then the tags.
- * The envelope is edited as text, never re-encoded: Lua's cjson turns `[]` and `[null, null]`
- * (Celery's timelimit) into `{}`. Marks them redelivered; returns how many were restored.
+ * Put claims back into their queue, each only if it is still held. KEYS: unacked, unacked_index,
+ * then the bucket lists of the queue. ARGV: 'front' | 'back', a cutoff score ('' = none; the sweep
+ * passes one, so a lease renewed since it looked stays), then (key, bucket index, envelope)
+ * triples, the envelope already marked redelivered. Frees before it pushes. Returns how many were
+ * restored.
  */
 export const RESTORE = `
 local unacked, index = KEYS[1], KEYS[2]
 local front = ARGV[1] == 'front'
-local steps = cjson.decode(ARGV[2])
+local cutoff = tonumber(ARGV[2])
 local restored = 0
-for i = 3, #ARGV do
-  local tag = ARGV[i]
-  local triple = redis.call('HGET', unacked, tag)
-  local raw = triple and string.match(triple, '^%[(.*),%s*"[^"]*"%s*,%s*"[^"]*"%s*%]$')
-  if raw then
-    local message = cjson.decode(raw)
-    local info = message['properties']['delivery_info']
-    if type(info) == 'table' and info['redelivered'] ~= true then
-      local at, stop = nil, 0
-      repeat
-        local s, e = string.find(raw, '"delivery_info"%s*:%s*{', stop + 1)
-        if s then at, stop = e, e end
-      until not s
-      if at then
-        local rest = string.sub(raw, at + 1)
-        local sep = string.match(rest, '^%s*}') and '' or ','
-        raw = string.sub(raw, 1, at) .. '"redelivered":true' .. sep .. rest
-      end
-    end
-    local wire = tonumber(message['properties']['priority']) or 0
-    local b = 1
-    for s = 1, #steps do if steps[s] <= wire then b = s end end
-    if front then redis.call('RPUSH', KEYS[2 + b], raw) else redis.call('LPUSH', KEYS[2 + b], raw) end
-    redis.call('HDEL', unacked, tag)
-    redis.call('ZREM', index, tag)
+for i = 3, #ARGV, 3 do
+  local key = ARGV[i]
+  local held = redis.call('HEXISTS', unacked, key) == 1
+  if held and cutoff then
+    local score = redis.call('ZSCORE', index, key)
+    held = score and tonumber(score) < cutoff
+  end
+  if held then
+    redis.call('HDEL', unacked, key)
+    redis.call('ZREM', index, key)
+    local bucket = KEYS[2 + tonumber(ARGV[i + 1])]
+    if front then redis.call('RPUSH', bucket, ARGV[i + 2]) else redis.call('LPUSH', bucket, ARGV[i + 2]) end
     restored = restored + 1
   end
 end
@@ -89,21 +88,18 @@ return restored
 
 /**
  * Lapsed leases, for the sweep. KEYS: unacked, unacked_index. ARGV: cutoff score, limit.
- * Returns [tag, queue] pairs of nori-claimed entries (exchange ''), the ones nori restores itself.
+ * Returns [key, entry, ...]; drops index entries whose claim is gone.
  */
 export const LAPSED = `
-local tags = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+local keys = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
 local out = {}
-for _, tag in ipairs(tags) do
-  local triple = redis.call('HGET', KEYS[1], tag)
-  if triple then
-    local entry = cjson.decode(triple)
-    if entry[2] == '' then
-      out[#out + 1] = tag
-      out[#out + 1] = entry[3]
-    end
+for _, key in ipairs(keys) do
+  local entry = redis.call('HGET', KEYS[1], key)
+  if entry then
+    out[#out + 1] = key
+    out[#out + 1] = entry
   else
-    redis.call('ZREM', KEYS[2], tag)
+    redis.call('ZREM', KEYS[2], key)
   end
 end
 return out

@@ -4,6 +4,7 @@ import { runConformance } from '@nori/testing';
 const options = {
   deadUrl: 'redis://127.0.0.1:1/0',
   childImports: ['@nori/redis'],
+  leases: true,
 };
 runConformance({ name: 'redis', url: 'redis://127.0.0.1:6379/0', ...options, connectionOptions: { transportOptions: { leaseMs: 1500 } } });
 runConformance({

@@ -12,6 +12,11 @@ export interface ConformanceOptions {
   connectionOptions?: ConnectionOptions;
   /** Modules a child process imports to register the transport (kill-and-redeliver); omit for process-local transports. */
   childImports?: readonly string[];
+  /**
+   * In-flight messages are held under a lease their consumer renews (the store-backed transports):
+   * a consumer that stops renewing (a blocked event loop) loses its messages to other consumers.
+   */
+  leases?: boolean;
 }
 
 export class SuiteContext {

@@ -15,6 +15,7 @@ import { consumerPolicyTests } from './consumer-policy.js';
 import { SuiteContext, type ConformanceOptions } from './context.js';
 import { exchangeTests } from './exchanges.js';
 import { failoverTests } from './failover.js';
+import { fencingTests } from './fencing.js';
 import { leaseTests } from './leases.js';
 import { lifecycleTests } from './lifecycle.js';
 import { priorityTests } from './priority.js';
@@ -51,5 +52,6 @@ export function runConformance(options: ConformanceOptions): void {
     describe('kill and redeliver', () => redeliveryTests(ctx));
     describe('consumer policy', () => consumerPolicyTests(ctx));
     describe('cancellation and disposal', () => cancellationTests(ctx));
+    describe('fenced settles', () => fencingTests(ctx));
   });
 }

@@ -10,7 +10,7 @@ import type { ExchangeSpec, QueueSpec } from '../topology.js';
 interface Entry {
   readonly tag: string;
   envelope: Envelope;
-  readonly priority: number;
+  readonly priority: number | undefined;
   readonly readyAt?: number;
   readonly expiresAt?: number;
   deliveryCount: number;
@@ -21,12 +21,16 @@ interface Leased {
   leaseUntil: number;
 }
 
+/** Claim tokens: unique per claim in the process, which is all a process-local store needs. */
+let claims = 0;
+
 class MemoryQueue {
   spec: QueueSpec | undefined;
   /** priority → FIFO of ready entries; `order` keeps the non-empty priorities, highest first. */
   readonly buckets = new Map<number, Entry[]>();
   order: number[] = [];
   delayed: Entry[] = [];
+  /** By claim token. */
   readonly inFlight = new Map<string, Leased>();
   readonly waiters = new Set<() => void>();
   expiryTimer: NodeJS.Timeout | undefined;
@@ -40,7 +44,7 @@ class MemoryQueue {
   }
 
   push(entry: Entry, position: RestorePosition): void {
-    const priority = this.spec?.maxPriority === undefined ? 0 : Math.min(entry.priority, this.spec.maxPriority);
+    const priority = this.spec?.maxPriority === undefined ? 0 : Math.min(entry.priority ?? 0, this.spec.maxPriority);
     let bucket = this.buckets.get(priority);
     if (!bucket) {
       this.buckets.set(priority, (bucket = []));
@@ -136,6 +140,11 @@ export class MemoryStore implements Store {
   async connect(): Promise<void> {}
   async close(): Promise<void> {}
 
+  /** Nothing here talks to a server: a failure is a bug, reported as it is. */
+  classifyError(error: unknown): Error {
+    return error instanceof Error ? error : new Error(String(error));
+  }
+
   async declareExchange(exchange: ExchangeSpec): Promise<void> {
     this.#state.exchanges.set(exchange.name, exchange);
   }
@@ -202,11 +211,13 @@ export class MemoryStore implements Store {
     while (claimed.length < max) {
       const entry = q.shift();
       if (!entry) break;
-      q.inFlight.set(entry.tag, { entry, leaseUntil: now + leaseMs });
+      const token = `claim-${++claims}`;
+      q.inFlight.set(token, { entry, leaseUntil: now + leaseMs });
       claimed.push({
         queue,
         envelope: entry.envelope,
         tag: entry.tag,
+        token,
         deliveryCount: entry.deliveryCount++,
         ...(entry.expiresAt !== undefined && { expiresAt: entry.expiresAt }),
       });
@@ -238,44 +249,48 @@ export class MemoryStore implements Store {
     });
   }
 
-  async ack(queue: string, tags: readonly string[]): Promise<void> {
+  async ack(queue: string, tokens: readonly string[]): Promise<number> {
     const q = this.#state.queues.get(queue);
-    if (!q) return;
-    for (const tag of tags) q.inFlight.delete(tag);
+    if (!q) return 0;
+    let held = 0;
+    for (const token of tokens) if (q.inFlight.delete(token)) held++;
+    return held;
   }
 
-  async renew(queue: string, tags: readonly string[], leaseMs: number): Promise<void> {
+  async renew(queue: string, tokens: readonly string[], leaseMs: number): Promise<void> {
     const q = this.#state.queues.get(queue);
     if (!q) return;
     const until = Date.now() + leaseMs;
-    for (const tag of tags) {
-      const leased = q.inFlight.get(tag);
+    for (const token of tokens) {
+      const leased = q.inFlight.get(token);
       if (leased) leased.leaseUntil = until;
     }
   }
 
-  async restore(queue: string, tags: readonly string[], position: RestorePosition): Promise<void> {
+  async restore(queue: string, tokens: readonly string[], position: RestorePosition): Promise<number> {
     const q = this.#state.queues.get(queue);
-    if (!q) return;
-    // For 'front', restore in reverse so the tags end up first in the order given.
-    for (const tag of position === 'front' ? [...tags].reverse() : tags) {
-      const leased = q.inFlight.get(tag);
+    if (!q) return 0;
+    let restored = 0;
+    // For 'front', restore in reverse so the messages end up first in the order given.
+    for (const token of position === 'front' ? [...tokens].reverse() : tokens) {
+      const leased = q.inFlight.get(token);
       if (!leased) continue;
-      q.inFlight.delete(tag);
+      q.inFlight.delete(token);
       markRedelivered(leased.entry);
       q.push(leased.entry, position);
+      restored++;
     }
     q.wake();
+    return restored;
   }
 
   async restoreLapsed(): Promise<number> {
     const now = Date.now();
     let restored = 0;
     for (const q of this.#state.queues.values()) {
-      const lapsed = [...q.inFlight].filter(([, l]) => l.leaseUntil < now).map(([tag]) => tag);
+      const lapsed = [...q.inFlight].filter(([, l]) => l.leaseUntil < now).map(([token]) => token);
       if (lapsed.length === 0) continue;
-      await this.restore(q.name, lapsed, 'front');
-      restored += lapsed.length;
+      restored += await this.restore(q.name, lapsed, 'front');
     }
     return restored;
   }

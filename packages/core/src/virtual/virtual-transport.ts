@@ -6,9 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import { Emitter } from '../emitter.js';
 import { envelopeBody, envelopeProperties, toEnvelope, type Envelope } from '../envelope.js';
-import { ConnectionClosedError, ConnectionError, NotFoundError, UnsupportedFeatureError } from '../errors.js';
+import { ConnectionClosedError, ConnectionError, DecodeError, LeaseLostError, NoriError, NotFoundError, UnsupportedFeatureError } from '../errors.js';
 import { route } from '../routing.js';
-import type { Claimed, PutOptions, Store, StoreFactory } from '../store.js';
+import type { Claimed, PutOptions, RestorePosition, StoreFactory, Unreadable } from '../store.js';
 import type { ExchangeSpec, ExchangeType, QueueSpec } from '../topology.js';
 import type {
   ConsumeOptions,
@@ -25,6 +25,7 @@ import type {
   TransportOptions,
 } from '../transport.js';
 import type { BrokerUrl } from '../url.js';
+import { StoreBoundary } from './store-boundary.js';
 import { TickBatcher } from './tick-batcher.js';
 import { VirtualSubscription, type SubscriptionHost } from './virtual-subscription.js';
 
@@ -64,15 +65,23 @@ interface InFlight {
   readonly queue: string;
 }
 
+function leaseLost(queue: string, lost: number, what: string): LeaseLostError {
+  return new LeaseLostError(
+    `${what} of ${lost} message(s) of queue "${queue}" came after the lease was lost (it lapsed and the message went back to the queue, ` +
+      'maybe to another consumer): ignored. A handler that blocks the event loop longer than leaseMs may run twice; raise leaseMs.',
+  );
+}
+
 export class VirtualTransport extends Emitter<TransportEvents> implements Transport {
   readonly capabilities: TransportCapabilities;
   readonly #options: VirtualTransportOptions;
-  #store: Store;
+  #store: StoreBoundary;
   #connected = false;
   #closed = false;
   #next = 0;
   readonly #exchanges = new Map<string, ExchangeSpec>();
   readonly #queues = new Map<string, QueueSpec>();
+  /** By claim token. */
   readonly #inFlight = new Map<string, InFlight>();
   readonly #subscriptions = new Set<VirtualSubscription>();
   readonly #acks: TickBatcher<string>;
@@ -87,7 +96,7 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
   ) {
     super(transportOptions.logger);
     this.#options = virtualOptions(transportOptions.transportOptions);
-    this.#store = createStore(urls[0] as BrokerUrl, transportOptions);
+    this.#store = new StoreBoundary(createStore(urls[0] as BrokerUrl, transportOptions));
     const c = this.#store.capabilities;
     this.capabilities = {
       exchangeTypes: c.headersExchange ? ALL_TYPES : ALL_TYPES.filter((t) => t !== 'headers'),
@@ -103,25 +112,22 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
       redeliversOnCrash: c.redeliversOnCrash,
       processLocal: c.processLocal,
     };
-    this.#acks = new TickBatcher((queue, tags) => this.#store.ack(queue, tags));
-    this.#puts = new TickBatcher(
-      (queue, items) =>
-        this.#store.putMany?.(queue, items) ?? Promise.all(items.map((i) => this.#store.put(queue, i.envelope, i.options))).then(() => undefined),
-    );
+    this.#acks = new TickBatcher((queue, tokens) => this.#settled(queue, tokens.length, this.#store.ack(queue, tokens), 'ack'));
+    this.#puts = new TickBatcher((queue, items) => this.#store.putMany(queue, items));
   }
 
   async connect(): Promise<void> {
     if (this.#closed) throw new ConnectionClosedError('transport is closed');
     if (this.#connected) return;
-    const errors: string[] = [];
+    const errors: Error[] = [];
     for (let i = 0; i < this.urls.length; i++) {
       const index = (this.#next + i) % this.urls.length;
       const url = this.urls[index] as BrokerUrl;
-      const store = index === 0 && i === 0 && this.#next === 0 ? this.#store : this.createStore(url, this.transportOptions);
+      const store = index === 0 && i === 0 && this.#next === 0 ? this.#store : new StoreBoundary(this.createStore(url, this.transportOptions));
       try {
         await store.connect();
       } catch (error) {
-        errors.push(`${url.masked}: ${(error as Error).message}`);
+        errors.push(error as Error);
         await store.close().catch(() => undefined);
         continue;
       }
@@ -132,7 +138,21 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
       this.emit('connected', url.masked);
       return;
     }
-    throw new ConnectionError(`cannot connect to ${this.urls.map((u) => u.masked).join(' or ')}: ${errors.join('; ')}`);
+    // Every URL refused for a reason retrying cannot fix (bad credentials): throw that class, so
+    // ensureConnection stops at once. Otherwise the failure is retryable.
+    const [first] = errors;
+    const message = `cannot connect to ${this.urls.map((u) => u.masked).join(' or ')}: ${errors.map((e) => e.message).join('; ')}`;
+    if (first instanceof NoriError && !(first instanceof ConnectionError) && errors.every((e) => e.constructor === first.constructor)) {
+      const Refused = first.constructor as new (message: string, options: { cause: unknown }) => NoriError;
+      throw new Refused(message, { cause: first });
+    }
+    throw new ConnectionError(message, { cause: first });
+  }
+
+  /** Report settles that found their claim gone (the lease lapsed and the message moved on). */
+  async #settled(queue: string, count: number, held: Promise<number>, what: string): Promise<void> {
+    const lost = count - (await held);
+    if (lost > 0) this.emit('error', leaseLost(queue, lost, what));
   }
 
   async close(): Promise<void> {
@@ -145,8 +165,10 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
       // Unsettled messages go back first in line, as a closing AMQP channel returns its unacked.
       const byQueue = this.#inFlightByQueue();
       this.#inFlight.clear();
-      for (const [queue, tags] of byQueue) {
-        await this.#store.restore(queue, tags.reverse(), 'front').catch((e: unknown) => this.emit('error', e as Error));
+      for (const [queue, tokens] of byQueue) {
+        await this.#settled(queue, tokens.length, this.#store.restore(queue, tokens.reverse(), 'front'), 'return on close').catch((e: unknown) =>
+          this.emit('error', e as Error),
+        );
       }
     }
     this.#connected = false;
@@ -169,10 +191,10 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
 
   #inFlightByQueue(): Map<string, string[]> {
     const byQueue = new Map<string, string[]>();
-    for (const [tag, { queue }] of this.#inFlight) {
-      const tags = byQueue.get(queue);
-      if (tags) tags.push(tag);
-      else byQueue.set(queue, [tag]);
+    for (const [token, { queue }] of this.#inFlight) {
+      const tokens = byQueue.get(queue);
+      if (tokens) tokens.push(token);
+      else byQueue.set(queue, [token]);
     }
     return byQueue;
   }
@@ -180,7 +202,7 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
   async #renew(): Promise<void> {
     if (this.#inFlight.size === 0) return;
     try {
-      await Promise.all([...this.#inFlightByQueue()].map(([queue, tags]) => this.#store.renew(queue, tags, this.#options.leaseMs)));
+      await Promise.all([...this.#inFlightByQueue()].map(([queue, tokens]) => this.#store.renew(queue, tokens, this.#options.leaseMs)));
     } catch (error) {
       this.emit('error', error as Error);
     }
@@ -310,18 +332,23 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
 
   #put(queue: string, envelope: Envelope, readyAt: number | undefined): Promise<void> {
     const spec = this.#queues.get(queue);
-    const requested = Math.max(0, Math.min(255, Math.trunc(envelope.properties.priority || 0)));
-    const priority = spec === undefined ? requested : Math.min(requested, spec.maxPriority ?? 0);
+    const published = envelope.properties.priority;
+    // No priority stays none: the store puts it where kombu puts such messages.
+    let priority: number | undefined;
+    if (typeof published === 'number') {
+      const requested = Math.max(0, Math.min(255, Math.trunc(published) || 0));
+      priority = spec === undefined ? requested : Math.min(requested, spec.maxPriority ?? 0);
+    }
     const perMessage = envelope.properties.expiration ? Number(envelope.properties.expiration) : undefined;
     const ttl = [perMessage, spec?.messageTtl].filter((x): x is number => x !== undefined && Number.isFinite(x));
     const start = readyAt ?? Date.now();
-    const stored = priority === envelope.properties.priority ? envelope : { ...envelope, properties: { ...envelope.properties, priority } };
+    const stored = priority === published ? envelope : { ...envelope, properties: { ...envelope.properties, priority } };
     const options: PutOptions = {
       priority,
       ...(readyAt !== undefined && { readyAt }),
       ...(ttl.length > 0 && { expiresAt: start + Math.min(...ttl) }),
     };
-    return this.#store.putMany ? this.#puts.add(queue, { envelope: stored, options }) : this.#store.put(queue, stored, options);
+    return this.#puts.add(queue, { envelope: stored, options });
   }
 
   // ---- consuming ------------------------------------------------------------------------
@@ -357,27 +384,57 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
   async #claim(queue: string, max: number, options: ConsumeOptions, onSettled: () => void): Promise<Delivery[]> {
     this.#assertOpen();
     const deliveries: Delivery[] = [];
-    // Expired messages are dropped (or dead-lettered) here and do not count, so claim again.
+    // Expired and unreadable messages are dropped (or dead-lettered) here and do not count, so claim again.
     while (deliveries.length < max) {
       const claimed = await this.#store.claim(queue, max - deliveries.length, this.#options.leaseMs);
       if (claimed.length === 0) break;
       const now = Date.now();
       for (const c of claimed) {
-        if (c.expiresAt !== undefined && c.expiresAt <= now) {
-          await this.#deadLetter(c, 'expired');
-          await this.#store.ack(c.queue, [c.tag]);
+        if ('error' in c) {
+          await this.#discard(c, c.error, () => this.#deadLetterText(c));
           continue;
         }
-        if (options.noAck) await this.#store.ack(c.queue, [c.tag]);
-        else this.#inFlight.set(c.tag, { queue: c.queue });
-        deliveries.push(this.#delivery(c, options, onSettled));
+        if (c.expiresAt !== undefined && c.expiresAt <= now) {
+          await this.#discard(c, undefined, () => this.#deadLetter(c, 'expired'));
+          continue;
+        }
+        // Built before the message counts as in flight: one message with a bad property must not
+        // take its batch down with it.
+        let delivery: Delivery;
+        try {
+          delivery = this.#delivery(c, options, onSettled);
+        } catch (error) {
+          await this.#discard(c, error as Error, () => this.#deadLetter(c, 'rejected'));
+          continue;
+        }
+        if (options.noAck) await this.#store.ack(c.queue, [c.token]);
+        else this.#inFlight.set(c.token, { queue: c.queue });
+        deliveries.push(delivery);
       }
     }
     return deliveries;
   }
 
+  /**
+   * Take one claimed message out of the queue on its own: dead-letter it (where the queue has a
+   * dead-letter exchange), then remove its claim; `error`, when given, is reported. A failure
+   * leaves the message in flight, so it comes back when its lease lapses.
+   */
+  async #discard(claimed: Claimed | Unreadable, error: Error | undefined, deadLetter: () => Promise<void>): Promise<void> {
+    try {
+      if (error) {
+        const tag = 'tag' in claimed ? ` ${claimed.tag}` : '';
+        this.emit('error', new DecodeError(`queue "${claimed.queue}": message${tag} cannot be delivered and was rejected: ${error.message}`, { cause: error }));
+      }
+      await deadLetter();
+      await this.#store.ack(claimed.queue, [claimed.token]);
+    } catch (failure) {
+      this.emit('error', failure as Error);
+    }
+  }
+
   #delivery(claimed: Claimed, options: ConsumeOptions, onSettled: () => void): Delivery {
-    const { envelope, queue, tag } = claimed;
+    const { envelope, queue, tag, token } = claimed;
     const info = envelope.properties.delivery_info;
     let settled = false;
     const settle = (action: () => Promise<void>) => async (): Promise<void> => {
@@ -385,9 +442,10 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
       settled = true;
       onSettled();
       if (options.noAck) return;
-      this.#inFlight.delete(tag);
+      this.#inFlight.delete(token);
       await action();
     };
+    const restore = (position: RestorePosition, what: string) => () => this.#settled(queue, 1, this.#store.restore(queue, [token], position), what);
     return {
       queue,
       body: envelopeBody(envelope),
@@ -403,14 +461,20 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
         redelivered: info.redelivered === true,
         ...(claimed.deliveryCount !== undefined && { deliveryCount: claimed.deliveryCount }),
       },
-      ack: settle(() => this.#acks.add(queue, tag)),
+      ack: settle(() => this.#acks.add(queue, token)),
       reject: settle(async () => {
         await this.#deadLetter(claimed, 'rejected');
-        await this.#acks.add(queue, tag);
+        await this.#acks.add(queue, token);
       }),
-      requeue: settle(() => this.#store.restore(queue, [tag], 'back')),
-      release: settle(() => this.#store.restore(queue, [tag], 'front')),
+      requeue: settle(restore('back', 'requeue')),
+      release: settle(restore('front', 'release')),
     };
+  }
+
+  /** An unreadable stored item goes to the dead-letter exchange as it was found, as raw bytes. */
+  async #deadLetterText(item: Unreadable): Promise<void> {
+    const message: OutgoingMessage = { body: Buffer.from(item.text, 'utf8'), contentType: 'application/data', contentEncoding: 'binary', headers: {}, properties: {} };
+    await this.#deadLetter({ queue: item.queue, token: item.token, tag: item.token, envelope: toEnvelope(message, '', item.queue, item.token) }, 'rejected');
   }
 
   /** Route a copy to the queue's dead-letter exchange, as RabbitMQ does (with an `x-death` entry). */
@@ -441,7 +505,8 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
         unsubscribes.push(
           await fanout.subscribe(binding.exchange, (envelope) => {
             // Broadcasts are not stored, so there is nothing to settle in the store.
-            const claimed: Claimed = { queue, envelope, tag: envelope.properties.delivery_tag };
+            const tag = envelope.properties.delivery_tag;
+            const claimed: Claimed = { queue, envelope, tag, token: tag };
             deliver(this.#delivery(claimed, { ...options, noAck: true }, () => undefined));
           }),
         );
