@@ -62,12 +62,13 @@ export function fencingTests(ctx: SuiteContext): void {
       let owner: ReturnType<typeof child> | undefined;
       try {
         await blocking.line('got x', 20_000);
-        owner = child('child-consumer', [ctx.options.url, q.name, '1', ...common]);
+        owner = child('child-blocking', [ctx.options.url, q.name, '-', ...common]);
         // The blocked worker renews nothing; its lease lapses and the message goes to the other one.
-        await owner.line('x', 30_000);
+        await owner.line('got x', 30_000);
         writeFileSync(flag, '');
         await blocking.line('done', 10_000);
         await blocking.line('error ERR_NORI_LEASE_LOST', 10_000);
+        await kill(blocking.proc); // it would take the message again
         await kill(owner.proc);
         // The late ack deleted nothing: the killed owner's claim lapses and the message comes back.
         const [back, ...more] = await collect(conn, [q], 1, { timeoutMs: 20_000 });
