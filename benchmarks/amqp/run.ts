@@ -1,9 +1,12 @@
 /**
  * RabbitMQ transport throughput: nori publish-with-confirms and consume-with-ack beside raw
  * amqplib doing the same (confirm channel, same window of unconfirmed publishes; consume with the
- * same prefetch, ack per message), in the same run.
+ * same prefetch, ack per message), in the same run. Also publishing without confirms (a producer
+ * with `confirms: false` beside a plain amqplib channel that waits for 'drain'), each run timed
+ * until the broker holds every message.
  *   pnpm bench:amqp [--count 100000] [--runs 3] [--json out.json]
  */
+import { once } from 'node:events';
 import amqplib from 'amqplib';
 import { Connection, Queue } from '@nori/core';
 import '@nori/amqp';
@@ -36,6 +39,28 @@ const rawPublish = (): Promise<number> =>
 
 const noriPublish = (): Promise<number> => inWindows(COUNT, WINDOW, (i) => producer.publish({ ...body, id: i }, { routingKey: noriQueue.name }));
 
+/** Without confirms a publish is done once written: wait until the broker holds all of them. */
+async function untilQueued(queue: string): Promise<void> {
+  while ((await rawPub.checkQueue(queue)).messageCount < COUNT) await new Promise((r) => setTimeout(r, 5));
+}
+
+const rawPlain = await raw.createChannel();
+const rawPublishUnconfirmed = async (): Promise<number> => {
+  for (let i = 0; i < COUNT; i++) {
+    const ok = rawPlain.publish('', rawQueue, Buffer.from(JSON.stringify({ ...body, id: i })), { contentType: 'application/json', contentEncoding: 'utf-8', deliveryMode: 2, headers: {} });
+    if (!ok) await once(rawPlain, 'drain');
+  }
+  await untilQueued(rawQueue);
+  return COUNT;
+};
+
+const unconfirmed = conn.producer({ confirms: false });
+const noriPublishUnconfirmed = async (): Promise<number> => {
+  await inWindows(COUNT, WINDOW, (i) => unconfirmed.publish({ ...body, id: i }, { routingKey: noriQueue.name }));
+  await untilQueued(noriQueue.name);
+  return COUNT;
+};
+
 const bench = new Bench('amqp transport', {
   messageBytes: JSON.stringify(body).length,
   count: COUNT,
@@ -47,6 +72,9 @@ const bench = new Bench('amqp transport', {
 
 bench.add({ group: 'publish (confirmed)', name: 'amqplib confirm channel', baseline: true, unit: 'msg/s', setup: () => rawPub.purgeQueue(rawQueue).then(() => undefined), run: rawPublish });
 bench.add({ group: 'publish (confirmed)', name: 'nori producer.publish', unit: 'msg/s', setup: () => conn.purge(noriQueue).then(() => undefined), run: noriPublish });
+
+bench.add({ group: 'publish (confirms: false)', name: 'amqplib channel', baseline: true, unit: 'msg/s', setup: () => rawPub.purgeQueue(rawQueue).then(() => undefined), run: rawPublishUnconfirmed });
+bench.add({ group: 'publish (confirms: false)', name: 'nori producer.publish', unit: 'msg/s', setup: () => conn.purge(noriQueue).then(() => undefined), run: noriPublishUnconfirmed });
 
 bench.add({
   group: 'consume + ack',

@@ -167,12 +167,13 @@ export class AmqpPublisher {
     this.#unconfirmed.clear();
   }
 
-  /** Fail everything waiting with `error` and close the channels. */
-  async close(error: Error): Promise<void> {
+  /** Fail everything waiting with `error` and close the channels (or, not `graceful`, drop them). */
+  async close(error: Error, graceful: boolean): Promise<void> {
     for (const p of [...this.#buffer, ...this.#unconfirmed]) p.reject(error);
     this.#buffer = [];
     this.#unconfirmed.clear();
-    await Promise.all([this.#confirming.channel.close(), this.#plain.channel.close()]);
+    const lanes = [this.#confirming.channel, this.#plain.channel];
+    await Promise.all(lanes.map((c) => (graceful ? c.close() : c.reset())));
   }
 
   /** Reject the publishes past their deadline (called on a timer). */

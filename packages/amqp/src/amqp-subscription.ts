@@ -176,13 +176,16 @@ export class AmqpSubscription implements Subscription, ChannelSlot {
     await ch?.close().catch(() => undefined);
   }
 
-  /** Stop fetching. The channel stays open until the messages already handed over are settled. */
-  async cancel(): Promise<void> {
+  /**
+   * Stop fetching. The channel stays open until the messages already handed over are settled.
+   * Not `graceful` (the connection closes and the broker would not answer): just let go.
+   */
+  async cancel(graceful = true): Promise<void> {
     if (!this.#active) return;
     this.#active = false;
     this.#waits.abort();
     const ch = this.channel;
-    if (!ch) return;
+    if (!ch || !graceful) return;
     for (const [i] of this.queues.entries()) await ch.cancel(this.#tag(i)).catch(() => undefined);
     if (this.#unsettled === 0) await this.#close();
   }

@@ -243,10 +243,12 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
     this.#state = 'closed';
     clearInterval(this.#timeouts);
     this.#markReady?.();
-    await Promise.all([...this.#subscriptions].map((s) => s.cancel()));
+    // The broker reads nothing from a blocked connection: no channel close or cancel would be answered.
+    const graceful = this.#blocked === undefined;
+    await Promise.all([...this.#subscriptions].map((s) => s.cancel(graceful)));
     this.#subscriptions.clear();
-    await this.#publishing.close(reason ?? new ConnectionClosedError('transport closed before the publish was confirmed'));
-    await Promise.all([this.#getter, this.#admin].map((c) => c.close()));
+    await this.#publishing.close(reason ?? new ConnectionClosedError('transport closed before the publish was confirmed'), graceful);
+    await Promise.all([this.#getter, this.#admin].map((c) => (graceful ? c.close() : c.reset())));
     const model = this.#model;
     this.#model = undefined;
     if (model) await model.close().catch(() => undefined);

@@ -66,6 +66,31 @@ describe('AMQP errors are clear and the transport keeps working', () => {
     await conn.deleteQueue(q);
   });
 
+  it('confirms: false resolves once written; a loss is an error event, not a rejected publish', async () => {
+    const producer = conn.producer({ confirms: false });
+    const q = new Queue(`unconfirmed-${randomUUID().slice(0, 8)}`);
+    await conn.declare(q);
+    const errors: Error[] = [];
+    const onError = (e: Error): void => void errors.push(e);
+    conn.on('error', onError);
+    try {
+      await Promise.all(Array.from({ length: 1000 }, (_, i) => producer.publish({ i }, { routingKey: q.name })));
+      // The trade-off: a message the broker drops still resolves; the channel's error is an event
+      // (what is written behind it before the broker's close arrives is dropped too).
+      await producer.publish('lost', { exchange: `missing-${randomUUID()}`, routingKey: 'x' });
+      while (errors.length === 0) await new Promise((r) => setTimeout(r, 10));
+      await producer.publish({ i: 1000 }, { routingKey: q.name });
+      const deadline = Date.now() + 10_000;
+      while ((await conn.queueStatus(q)).messageCount < 1001 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect((await conn.queueStatus(q)).messageCount).toBe(1001);
+      expect(errors.map((e) => e.constructor.name)).toEqual(['NotFoundError']);
+      expect(errors[0]?.message).toMatch(/confirms: false/);
+    } finally {
+      conn.off('error', onError);
+      await conn.deleteQueue(q);
+    }
+  });
+
   it('checking a missing queue is NotFoundError; redeclaring with other arguments is refused clearly', async () => {
     await expect(conn.queueStatus(`nope-${randomUUID()}`)).rejects.toThrow(NotFoundError);
     const name = `args-${randomUUID().slice(0, 8)}`;
