@@ -187,7 +187,7 @@ export class App extends Emitter<AppEvents> implements TaskSender {
       headers,
       deliveryMode: this.conf.deliveryMode,
       correlationId: id,
-      replyTo: this.oid,
+      replyTo: options.replyTo ?? this.oid,
       serializer: options.serializer ?? policy.serializer,
       ...((options.compression ?? policy.compression) !== undefined && { compression: options.compression ?? policy.compression }),
       ...((options.priority ?? route.priority ?? policy.priority) !== undefined && { priority: options.priority ?? route.priority ?? policy.priority }),

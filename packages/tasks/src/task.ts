@@ -59,6 +59,8 @@ export interface ApplyOptions {
   linkError?: Signature | readonly Signature[];
   /** Use this id instead of a new uuid4. */
   taskId?: string;
+  /** Reply queue for rpc:// results (default: this app's oid); a retry keeps the request's, as Celery does. */
+  replyTo?: string;
   parentId?: string;
   rootId?: string;
   group?: string;

@@ -604,6 +604,7 @@ export class Worker extends Emitter<WorkerEvents> {
     const { request, message } = job;
     await this.#host.send(request.name, request.args, request.kwargs, {
       taskId: request.id,
+      ...(request.replyTo !== undefined && { replyTo: request.replyTo }),
       retries: request.retries + 1,
       eta: retry.when,
       ...(request.expires && { expires: request.expires }),

@@ -18,12 +18,6 @@ const BROKERS = [
   { name: 'RabbitMQ (rpc:// results)', broker: 'amqp://guest:guest@127.0.0.1:5672//', backend: 'rpc://', rpc: true },
 ];
 
-/**
- * Known gap in the worker (see the tasks-results report), skipped until fixed: a retry is sent
- * with the worker's own reply_to instead of the request's, so with rpc:// the final result goes to
- * the worker's reply queue, not the caller's.
- */
-const GAP_RETRY_KEEPS_REPLY_TO = true;
 
 interface When {
   label: string;
@@ -142,7 +136,8 @@ for (const b of BROKERS) {
         expect(fail?.traceback).toContain('TypeError: boom from python');
       }, 60_000);
 
-      it.skipIf(b.rpc && GAP_RETRY_KEEPS_REPLY_TO)('a task that retries twice ends in SUCCESS with retries = 2', async () => {
+      // On rpc:// this needs the retry to keep the request's reply_to (it went to the worker's own queue before).
+      it('a task that retries twice ends in SUCCESS with retries = 2', async () => {
         const [retrying] = await pythonCall(noriEnv, [{ name: 'interop.retrying', args: [2] }]);
         expect(retrying).toMatchObject({ state: 'SUCCESS', value: { retries: 2 } });
       }, 60_000);
