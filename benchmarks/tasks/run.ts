@@ -5,7 +5,7 @@
  * /usr/bin/python3 has Celery (on smaller counts, --celery-count on Redis and --celery-amqp-count
  * on RabbitMQ: it is far slower). Cases run interleaved. Then the bytes one task puts on the wire
  * (message and stored result) beside Celery's for the same call, with JSON and msgpack+zlib.
- *   npm run bench:tasks [-- --count 20000 --celery-count 2000 --celery-amqp-count 500 --runs 3 --json out.json]
+ *   npm run bench:tasks [-- --count 20000 --celery-count 1000 --celery-amqp-count 300 --runs 3 --json out.json]
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -22,9 +22,9 @@ import { Bench } from '../lib/harness.js';
 import { inWindows, numberArg, packageVersion, stringArg } from '../lib/workload.js';
 
 const COUNT = numberArg('count', 20_000);
-const CELERY_COUNT = numberArg('celery-count', 2_000);
+const CELERY_COUNT = numberArg('celery-count', 1_000);
 /** Celery's solo worker slows to ~30 ms a task with rpc:// results once a backlog builds: fewer on RabbitMQ. */
-const CELERY_AMQP_COUNT = numberArg('celery-amqp-count', 500);
+const CELERY_AMQP_COUNT = numberArg('celery-amqp-count', 300);
 const CONCURRENCY = 100;
 const WINDOW = 1000;
 const REDIS = 'redis://127.0.0.1:6379/0';
