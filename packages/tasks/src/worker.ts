@@ -2,8 +2,8 @@
  * The worker: consumes task queues on a connection of its own, runs handlers `concurrency` at a
  * time, and settles each message by Celery's ack matrix. Messages it reserves (prefetched, waiting
  * for a slot, a rate-limit token or a near ETA) stay unacked under the transport's renewed lease;
- * ETAs further away are parked (the transport's delayed set, or the delay ladder on RabbitMQ) so
- * they are never in flight while they wait.
+ * ETAs further away are parked (the transport's delayed set, or RabbitMQ's delay levels) so they
+ * are never in flight while they wait.
  */
 import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
@@ -13,8 +13,8 @@ import { settlementFor, type Outcome } from './ack-policy.js';
 import type { ResultBackend } from './backend.js';
 import type { ResolvedConfig, ResolvedPolicy } from './config.js';
 import { retryDecision, runInContext, type DeliveryDetails, type TaskContext } from './context.js';
-import { ladderQueue, ladderStep } from './delay-ladder.js';
 import type { WorkerEvents } from './events.js';
+import { parkDelay } from './park-delay.js';
 import { parseTaskMessage, type Signature, type TaskRequest } from './protocol.js';
 import { RateLimiter } from './rate-limit.js';
 import { TaskRevokedError } from './errors.js';
@@ -394,12 +394,20 @@ export class Worker extends Emitter<WorkerEvents> {
   /** True when the message was parked (it is someone else's now). */
   async #waitForEta(job: Job, waitMs: number): Promise<boolean> {
     if (waitMs <= 0) return false;
+    const started = Date.now();
     if (waitMs <= (this.#options.etaHoldMax ?? 1000)) {
       await sleep(waitMs, this.#stopController.signal);
       return false;
     }
-    await this.#park(job.message, waitMs);
-    return true;
+    try {
+      await this.#park(job.message, waitMs);
+      return true;
+    } catch (error) {
+      // Not parked (the broker refused the delayed publish): hold it here instead, unacked.
+      this.emit('error', error as Error);
+      await sleep(Math.max(0, waitMs - (Date.now() - started)), this.#stopController.signal);
+      return false;
+    }
   }
 
   /** Republish the message as received (same bytes, headers, id) to wait out its ETA, then ack it. */
@@ -412,14 +420,8 @@ export class Worker extends Emitter<WorkerEvents> {
       headers: message.headers,
       properties: message.properties,
     };
-    if (transport.capabilities.nativeDelay) {
-      await transport.publish(outgoing, { exchange: '', routingKey: message.queue, mandatory: false, delay: waitMs });
-    } else {
-      const spec = ladderQueue(message.queue, ladderStep(waitMs));
-      // Declared on every park: the declare resets the queue's x-expires.
-      await transport.declareQueue(spec);
-      await transport.publish(outgoing, { exchange: '', routingKey: spec.name, mandatory: false });
-    }
+    const delay = parkDelay(waitMs, transport.capabilities.nativeDelay);
+    await transport.publish(outgoing, { exchange: '', routingKey: message.queue, mandatory: false, delay });
     await message.ack();
   }
 
