@@ -190,3 +190,26 @@ it('warm stop finishes running tasks and gives reserved ones back; a second stop
   expect(await conn.queueSize(queue)).toBe(1);
   expect(finished).toBe(1);
 });
+
+it('stores STARTED with trackStarted, and RETRY (with the reason) between a retry and its next run', async () => {
+  const { app, worker } = setup({ trackStarted: true });
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const gated = app.task('t.gated', async () => {
+    await gate;
+    return 'done';
+  });
+  const retrying = app.task('t.retrying', () => {
+    const ctx = currentTask();
+    if (ctx.retries === 0) ctx.retry({ countdown: 60_000, exc: new TypeError('try later') });
+    return 'never';
+  });
+  await worker();
+  const r = await gated.delay();
+  await expect.poll(async () => (await app.backend.getResult(r.id)).state).toBe('STARTED');
+  release();
+  expect(await r.get({ timeout: 5000 })).toBe('done');
+  const again = await retrying.delay();
+  await expect.poll(async () => (await app.backend.getResult(again.id)).state).toBe('RETRY');
+  expect((await app.backend.getResult(again.id)).result).toMatchObject({ excType: 'TypeError', message: expect.stringContaining('try later') });
+});
