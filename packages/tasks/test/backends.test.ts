@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Connection, silentLogger, TimeoutError } from '@nori/core';
+import { Connection, ConnectionClosedError, silentLogger, TimeoutError } from '@nori/core';
 import '@nori/amqp';
 import '@nori/redis';
 import { AsyncResult, BackendNotInstalledError, createBackend, TaskError, UnknownBackendError, type BackendHost, type ResultBackend, type TaskState } from '@nori/tasks';
@@ -130,6 +130,15 @@ for (const c of cases) {
       await r.forget();
       expect(r.state).toBe('PENDING');
       expect((await backend.getResult(id)).state).toBe('PENDING');
+    });
+
+    it('close() rejects a pending get() with ConnectionClosedError instead of leaving it hanging', async () => {
+      const own = createBackend(c.backend, { ...host, oid: `results-test-${randomUUID()}` });
+      const waiting = new AsyncResult(randomUUID(), own).get();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await own.close();
+      await expect(waiting).rejects.toBeInstanceOf(ConnectionClosedError);
+      await expect(own.waitFor(randomUUID())).rejects.toBeInstanceOf(ConnectionClosedError);
     });
 
     it('many waiters on many ids each get their own result', async () => {

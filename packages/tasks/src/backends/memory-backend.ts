@@ -36,6 +36,7 @@ const stores = new Map<string, MemoryResults>();
 export class MemoryBackend implements ResultBackend {
   readonly #store: MemoryResults;
   readonly #codec: ResultCodec;
+  readonly #closing = new AbortController();
 
   constructor(
     url: string,
@@ -83,7 +84,7 @@ export class MemoryBackend implements ResultBackend {
         if (set.size === 0) watchers.delete(taskId);
       });
     };
-    return waitForReady(taskId, options, watch, () => this.getResult(taskId));
+    return waitForReady(taskId, options, this.#closing.signal, watch, () => this.getResult(taskId));
   }
 
   forget(taskId: string): Promise<void> {
@@ -92,6 +93,7 @@ export class MemoryBackend implements ResultBackend {
   }
 
   close(): Promise<void> {
+    this.#closing.abort();
     return Promise.resolve();
   }
 }

@@ -33,6 +33,7 @@ export class MongoBackend implements ResultBackend {
   readonly #url: BrokerUrl;
   readonly #codec: ResultCodec;
   #client: Promise<Client> | undefined;
+  readonly #closing = new AbortController();
 
   constructor(
     url: string,
@@ -108,7 +109,7 @@ export class MongoBackend implements ResultBackend {
         clearTimeout(timer);
       });
     };
-    return waitForReady(taskId, options, watch, () => this.getResult(taskId));
+    return waitForReady(taskId, options, this.#closing.signal, watch, () => this.getResult(taskId));
   }
 
   async forget(taskId: string): Promise<void> {
@@ -116,6 +117,7 @@ export class MongoBackend implements ResultBackend {
   }
 
   async close(): Promise<void> {
+    this.#closing.abort();
     const client = this.#client;
     this.#client = undefined;
     if (client) await (await client).close();

@@ -49,7 +49,7 @@ export class RedisBackend implements ResultBackend {
   #clients: Promise<Clients> | undefined;
   #subscriber: Client | undefined;
   readonly #watchers = new Map<string, Set<(data: Buffer) => void>>();
-  #closed = false;
+  readonly #closing = new AbortController();
 
   constructor(
     url: string,
@@ -99,7 +99,7 @@ export class RedisBackend implements ResultBackend {
         set.delete(watcher);
         if (set.size > 0 || this.#watchers.get(channel) !== set) return;
         this.#watchers.delete(channel);
-        if (!this.#closed) this.#subscriber?.unsubscribe(channel).catch(() => undefined);
+        if (!this.#closing.signal.aborted) this.#subscriber?.unsubscribe(channel).catch(() => undefined);
       };
       try {
         if (first) await this.#subscribed(client).subscribe(channel);
@@ -109,7 +109,7 @@ export class RedisBackend implements ResultBackend {
       }
       return stop;
     };
-    return waitForReady(taskId, options, watch, () => this.getResult(taskId));
+    return waitForReady(taskId, options, this.#closing.signal, watch, () => this.getResult(taskId));
   }
 
   #subscribed(client: Client): Client {
@@ -130,7 +130,7 @@ export class RedisBackend implements ResultBackend {
   }
 
   async close(): Promise<void> {
-    this.#closed = true;
+    this.#closing.abort();
     const clients = this.#clients;
     this.#clients = undefined;
     this.#subscriber?.disconnect();

@@ -21,6 +21,7 @@ export class RpcBackend implements ResultBackend {
   #producer: Producer | undefined;
   readonly #latest = new Map<string, StoredResult>();
   readonly #watchers = new Map<string, Set<(read: () => StoredResult) => void>>();
+  readonly #closing = new AbortController();
 
   constructor(private readonly host: BackendHost) {
     this.#queue = new Queue(host.oid, {
@@ -109,7 +110,7 @@ export class RpcBackend implements ResultBackend {
       }
       return stop;
     };
-    return waitForReady(taskId, options, watch, () => this.getResult(taskId));
+    return waitForReady(taskId, options, this.#closing.signal, watch, () => this.getResult(taskId));
   }
 
   forget(taskId: string): Promise<void> {
@@ -118,6 +119,7 @@ export class RpcBackend implements ResultBackend {
   }
 
   async close(): Promise<void> {
+    this.#closing.abort();
     const consumer = this.#consumer;
     this.#consumer = undefined;
     if (consumer) await (await consumer.catch(() => undefined))?.stop();

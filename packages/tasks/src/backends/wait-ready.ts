@@ -1,9 +1,10 @@
 /**
  * The wait every backend's `waitFor` shares: start watching for updates first, then read the
  * current state, so a result stored between the two is never missed; then resolve on the first
- * ready state, or reject on timeout or abort. Watching stops on every way out.
+ * ready state, or reject on timeout, abort, or the backend closing (a wait never outlives its
+ * backend silently). Watching stops on every way out.
  */
-import { TimeoutError } from '@nori/core';
+import { ConnectionClosedError, TimeoutError } from '@nori/core';
 import type { StoredResult } from '../backend.js';
 import { isReady } from '../result/task-meta.js';
 
@@ -20,9 +21,13 @@ export interface WaitOptions {
  */
 export type Watch = (onUpdate: (read: () => StoredResult) => void) => Promise<() => void>;
 
-export function waitForReady(taskId: string, options: WaitOptions, watch: Watch, fetch: () => Promise<StoredResult>): Promise<StoredResult> {
+const closedError = (taskId: string): ConnectionClosedError => new ConnectionClosedError(`the result backend was closed while waiting for task ${taskId}`);
+
+/** `closed` is the backend's: aborted by its close(). */
+export function waitForReady(taskId: string, options: WaitOptions, closed: AbortSignal, watch: Watch, fetch: () => Promise<StoredResult>): Promise<StoredResult> {
   const { timeout, signal } = options;
   if (signal?.aborted) return Promise.reject(signal.reason as Error);
+  if (closed.aborted) return Promise.reject(closedError(taskId));
   return new Promise<StoredResult>((resolve, reject) => {
     let settled = false;
     let unwatch: (() => void) | undefined;
@@ -32,11 +37,14 @@ export function waitForReady(taskId: string, options: WaitOptions, watch: Watch,
       settled = true;
       if (timer) clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
+      closed.removeEventListener('abort', onClose);
       unwatch?.();
       settle();
     };
     const onAbort = (): void => finish(() => reject(signal?.reason as Error));
+    const onClose = (): void => finish(() => reject(closedError(taskId)));
     signal?.addEventListener('abort', onAbort, { once: true });
+    closed.addEventListener('abort', onClose, { once: true });
     if (timeout !== undefined) {
       timer = setTimeout(() => finish(() => reject(new TimeoutError(`task ${taskId} was not ready within ${timeout} ms`))), timeout);
     }
