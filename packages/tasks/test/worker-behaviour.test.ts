@@ -213,3 +213,20 @@ it('stores STARTED with trackStarted, and RETRY (with the reason) between a retr
   await expect.poll(async () => (await app.backend.getResult(again.id)).state).toBe('RETRY');
   expect((await app.backend.getResult(again.id)).result).toMatchObject({ excType: 'TypeError', message: expect.stringContaining('try later') });
 });
+
+it('warm stop gives back messages waiting for a rate-limit token or a near ETA', async () => {
+  const { app, conn, queue, worker } = setup();
+  const ran: number[] = [];
+  const limited = app.task('t.limited', (i: number) => ran.push(i), { rateLimit: '1/m' });
+  const soon = app.task('t.soon', (i: number) => ran.push(i));
+  const w = await worker({ concurrency: 2, etaHoldMax: 5000 });
+  await limited.delay(1);
+  await limited.delay(2);
+  await soon.applyAsync([3], {}, { countdown: 3000 });
+  await expect.poll(() => ran).toEqual([1]);
+  await new Promise((r) => setTimeout(r, 200));
+  await w.stop();
+  // The second rate-limited call and the held ETA task are back in the queue, not run, not lost.
+  expect(ran).toEqual([1]);
+  expect(await conn.queueSize(queue)).toBe(2);
+});
