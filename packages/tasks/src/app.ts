@@ -28,6 +28,7 @@ import { Worker, type WorkerOptions } from './worker.js';
 import { EventsApi } from './events/events-api.js';
 import type { Control } from './control/control.js';
 import { remoteControl } from './control/remote-control.js';
+import { Chords } from './canvas/chords.js';
 
 /**
  * Tasks that live elsewhere (e.g. in Python), typed for `sendTask` by declaration merging:
@@ -55,6 +56,8 @@ export class App extends Emitter<AppEvents> implements TaskSender {
   readonly events: EventsApi;
   /** Remote control of workers (Celery's `app.control`). */
   readonly control: Control;
+  /** @internal How chord bodies get sent (Redis counter or chord_unlock). */
+  readonly canvas: Chords;
   readonly #tasks = new Map<string, Task<TaskHandler>>();
   readonly #queues = new Map<string, Queue>();
   readonly #route: ReturnType<typeof compileRoutes>;
@@ -72,6 +75,7 @@ export class App extends Emitter<AppEvents> implements TaskSender {
     for (const q of conf.queues) this.#queues.set(q.name, q);
     this.events = new EventsApi(this, options);
     this.control = remoteControl(this, options);
+    this.canvas = new Chords(this);
   }
 
   /** Register a task. The handler's parameters type `delay`/`applyAsync`; its result types `AsyncResult`. */
@@ -136,6 +140,7 @@ export class App extends Emitter<AppEvents> implements TaskSender {
   /** Close the backend and the sending connection. */
   async close(): Promise<void> {
     await this.control.close();
+    await this.canvas.close();
     await this.#backend?.close();
     await this.connection.close();
   }
@@ -160,7 +165,7 @@ export class App extends Emitter<AppEvents> implements TaskSender {
       name,
       args,
       kwargs: kwargs ?? {},
-      embed: { callbacks: asList(options.link), errbacks: asList(options.linkError), chain: options.chain ? [...options.chain] : null },
+      embed: { callbacks: asList(options.link), errbacks: asList(options.linkError), chain: options.chain ? [...options.chain] : null, chord: options.chord ?? null },
       retries: options.retries ?? 0,
       ...(eta && { eta }),
       ...(expires && { expires }),

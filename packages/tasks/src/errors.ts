@@ -7,6 +7,7 @@ import { NoriError } from '@nori/core';
 export type TasksErrorCode =
   | 'ERR_NORI_TASK_FAILED'
   | 'ERR_NORI_TASK_REVOKED'
+  | 'ERR_NORI_CHORD_FAILED'
   | 'ERR_NORI_BACKEND_NOT_INSTALLED'
   | 'ERR_NORI_UNKNOWN_BACKEND';
 
@@ -56,6 +57,14 @@ export class TaskRevokedError extends TaskError {
   override readonly code: TasksErrorCode = 'ERR_NORI_TASK_REVOKED';
   constructor(reason = 'revoked', options?: { cause?: unknown }) {
     super({ excType: 'TaskRevokedError', excMessage: [reason], excModule: 'celery.exceptions' }, options);
+  }
+}
+
+/** A chord's body did not run because a header task failed: Celery's `celery.exceptions.ChordError`. */
+export class ChordError extends TaskError {
+  override readonly code: TasksErrorCode = 'ERR_NORI_CHORD_FAILED';
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super({ excType: 'ChordError', excMessage: [reason], excModule: 'celery.exceptions' }, options);
   }
 }
 

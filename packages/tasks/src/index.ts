@@ -48,3 +48,5 @@ export { Mailbox, type ControlOptions, type ControlCommand } from './control/mai
 export { RevokedSet, type RevokedOptions } from './control/revoked.js';
 export type { RemoteControlOptions } from './control/remote-control.js';
 export type { RequestInfo } from './control/requests.js';
+export { chain, group, chord, Chain, Group, Chord, GroupResult, type CanvasApplyOptions } from './canvas/canvas.js';
+export { signature, signatureOptions, applySignature } from './canvas/signature.js';

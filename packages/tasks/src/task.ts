@@ -70,6 +70,8 @@ export interface ApplyOptions {
   kwargsrepr?: string;
   /** Remaining chain, in Celery's reverse order. */
   chain?: readonly Signature[];
+  /** The chord body this task is a header part of (with `group` and `groupIndex`). */
+  chord?: Signature;
 }
 
 /** What a Task needs from its App. */

@@ -15,10 +15,11 @@ import type { ResolvedConfig, ResolvedPolicy } from './config.js';
 import { retryDecision, runInContext, type DeliveryDetails, type TaskContext } from './context.js';
 import type { WorkerEvents } from './events.js';
 import { parkDelay } from './park-delay.js';
-import { parseTaskMessage, type Signature, type TaskRequest } from './protocol.js';
+import { parseTaskMessage, type TaskRequest } from './protocol.js';
 import { RateLimiter } from './rate-limit.js';
 import { TaskRevokedError } from './errors.js';
 import { RevokedSet } from './control/revoked.js';
+import { signatureOptions } from './canvas/signature.js';
 import { retryCountdown } from './retry-backoff.js';
 import { Semaphore } from './semaphore.js';
 import { moduleOf } from './module-task.js';
@@ -99,22 +100,6 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 const STOPPING = new Error('worker stopping');
-
-/** Celery's signature options (snake_case) as ApplyOptions. */
-function signatureOptions(sig: Signature): ApplyOptions {
-  const o = sig.options ?? {};
-  const num = (k: string): number | undefined => (typeof o[k] === 'number' ? (o[k] as number) : undefined);
-  const text = (k: string): string | undefined => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
-  const countdown = num('countdown');
-  return {
-    ...(text('queue') !== undefined && { queue: text('queue') }),
-    ...(text('routing_key') !== undefined && { routingKey: text('routing_key') }),
-    ...(text('exchange') !== undefined && { exchange: text('exchange') }),
-    ...(num('priority') !== undefined && { priority: num('priority') }),
-    ...(countdown !== undefined && { countdown: countdown * 1000 }),
-    ...(text('task_id') !== undefined && { taskId: text('task_id') }),
-  };
-}
 
 export class Worker extends Emitter<WorkerEvents> {
   readonly hostname: string;

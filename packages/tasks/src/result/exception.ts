@@ -3,7 +3,7 @@
  * `prepare_exception` / `exception_to_python`). Celery 5 writes exc_message as the exception's
  * args list; Celery 4 and some other writers a plain string, read here as a one-item list.
  */
-import { TaskError, TaskRevokedError, type CeleryException } from '../errors.js';
+import { ChordError, TaskError, TaskRevokedError, type CeleryException } from '../errors.js';
 
 /** The wire shape. */
 export interface ExceptionInfo {
@@ -70,10 +70,13 @@ export function decodeException(value: unknown, taskId: string, traceback: strin
     const raw = value.exc_message;
     const args = Array.isArray(raw) ? raw : raw === undefined || raw === null ? [] : [raw];
     const module = typeof value.exc_module === 'string' ? value.exc_module : null;
+    const celery = module === 'celery.exceptions';
     error =
-      value.exc_type === 'TaskRevokedError' && module === 'celery.exceptions'
+      celery && value.exc_type === 'TaskRevokedError'
         ? new TaskRevokedError(args.length > 0 ? String(args[0]) : undefined)
-        : new TaskError({ excType: value.exc_type, excMessage: args, excModule: module });
+        : celery && value.exc_type === 'ChordError'
+          ? new ChordError(args.length > 0 ? String(args[0]) : 'chord failed')
+          : new TaskError({ excType: value.exc_type, excMessage: args, excModule: module });
   } else {
     // Not an exception dict (a foreign writer, or a pickled exception this side cannot read):
     // keep what was stored as the message.

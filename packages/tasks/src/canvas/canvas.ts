@@ -1,0 +1,107 @@
+/**
+ * Celery's canvas on the wire (celery/canvas.py, protocol v2's embed): a chain sends its first
+ * task with the rest in `chain` (reversed: the worker pops the next one), so every step can run
+ * on any worker, nori or Python; a group sends its tasks with one group id and their indexes; a
+ * chord sends its header as a group whose tasks carry the body in `chord`. Every task id is fixed
+ * before anything is sent, so the results are known up front.
+ */
+import { randomUUID } from 'node:crypto';
+import type { App } from '../app.js';
+import type { Signature } from '../protocol.js';
+import type { AsyncResult, ResultGetOptions } from '../result/async-result.js';
+import { applySignature, freeze, frozenId } from './signature.js';
+
+export interface CanvasApplyOptions {
+  /** Arguments prepended to the first task's (a chain) or every task's (a group, a chord header). */
+  args?: readonly unknown[];
+}
+
+const frozen = (sig: Signature): Signature => (frozenId(sig) ? sig : freeze(sig, randomUUID()));
+
+/** Tasks run one after another, each getting the previous one's result (unless immutable). */
+export class Chain {
+  readonly tasks: readonly Signature[];
+
+  constructor(tasks: readonly Signature[]) {
+    if (tasks.length === 0) throw new TypeError('a chain needs at least one task');
+    this.tasks = tasks;
+  }
+
+  /** Sends the first task; resolves with the last task's result. */
+  async applyAsync<R = unknown>(app: App, options: CanvasApplyOptions = {}): Promise<AsyncResult<R>> {
+    const steps = this.tasks.map(frozen);
+    const [first, ...rest] = steps as [Signature, ...Signature[]];
+    const rootId = frozenId(first) as string;
+    await applySignature(app, first, options.args, { rootId, ...(rest.length > 0 && { chain: [...rest].reverse() }) });
+    return app.result<R>(frozenId(steps.at(-1) as Signature) as string);
+  }
+}
+
+/** The results of a group, in the group's order. */
+export class GroupResult<R = unknown> {
+  constructor(
+    readonly id: string,
+    readonly results: ReadonlyArray<AsyncResult<R>>,
+  ) {}
+
+  /** Every result, in order; rejects with the first failure. */
+  get(options: ResultGetOptions = {}): Promise<R[]> {
+    return Promise.all(this.results.map((r) => r.get({ ...options, propagate: true })));
+  }
+
+  async ready(): Promise<boolean> {
+    return (await Promise.all(this.results.map((r) => r.ready()))).every(Boolean);
+  }
+
+  async completedCount(): Promise<number> {
+    return (await Promise.all(this.results.map((r) => r.successful()))).filter(Boolean).length;
+  }
+}
+
+/** Tasks run in parallel under one group id. */
+export class Group {
+  readonly tasks: readonly Signature[];
+
+  constructor(tasks: readonly Signature[]) {
+    this.tasks = tasks;
+  }
+
+  async applyAsync<R = unknown>(app: App, options: CanvasApplyOptions & { groupId?: string; chord?: Signature } = {}): Promise<GroupResult<R>> {
+    const groupId = options.groupId ?? randomUUID();
+    const tasks = this.tasks.map(frozen);
+    const results = await Promise.all(
+      tasks.map((sig, i) => applySignature<R>(app, sig, options.args, { group: groupId, groupIndex: i, ...(options.chord && { chord: options.chord }) })),
+    );
+    return new GroupResult<R>(groupId, results);
+  }
+}
+
+/** A group whose results, in order, go to one body task once all have succeeded. */
+export class Chord {
+  readonly header: Group;
+  readonly body: Signature;
+
+  constructor(header: Group | readonly Signature[], body: Signature) {
+    this.header = header instanceof Group ? header : new Group(header);
+    this.body = body;
+  }
+
+  /** Sends the header; resolves with the body's result. */
+  async applyAsync<R = unknown>(app: App, options: CanvasApplyOptions = {}): Promise<AsyncResult<R>> {
+    const groupId = randomUUID();
+    const body: Signature = { ...frozen(this.body), chord_size: this.header.tasks.length };
+    const bodyId = frozenId(body) as string;
+    if (this.header.tasks.length === 0) {
+      await applySignature(app, body, [[]]);
+      return app.result<R>(bodyId);
+    }
+    const header = new Group(this.header.tasks.map(frozen));
+    await app.canvas.prepare(groupId, header.tasks.map((t) => frozenId(t) as string), body);
+    await header.applyAsync(app, { ...options, groupId, chord: body });
+    return app.result<R>(bodyId);
+  }
+}
+
+export const chain = (...tasks: Signature[]): Chain => new Chain(tasks);
+export const group = (...tasks: Signature[]): Group => new Group(tasks);
+export const chord = (header: Group | readonly Signature[], body: Signature): Chord => new Chord(header, body);

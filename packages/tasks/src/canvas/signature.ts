@@ -1,0 +1,55 @@
+/**
+ * Celery signatures as data (the dicts protocol v2 embeds in callbacks, errbacks, chain and chord):
+ * making one, reading its options (Celery's snake_case names, seconds) as ApplyOptions, and sending
+ * one with the parent's result prepended unless it is immutable.
+ */
+import type { Signature } from '../protocol.js';
+import type { AsyncResult } from '../result/async-result.js';
+import type { ApplyOptions, Task, TaskHandler } from '../task.js';
+
+/** Celery's `signature(name, args, kwargs, options)`: a call to any task by name (Python's too). */
+export function signature(task: string, args: readonly unknown[] = [], kwargs: Readonly<Record<string, unknown>> = {}, options: Readonly<Record<string, unknown>> = {}): Signature {
+  return { task, args: [...args], kwargs: { ...kwargs }, options: { ...options }, subtask_type: null, immutable: false, chord_size: null };
+}
+
+const asSignatures = (v: unknown): Signature[] | undefined => (Array.isArray(v) ? (v as Signature[]) : v && typeof v === 'object' ? [v as Signature] : undefined);
+
+/** A signature's options (Celery's names and units) as ApplyOptions. */
+export function signatureOptions(sig: Signature): ApplyOptions {
+  const o = sig.options ?? {};
+  const num = (k: string): number | undefined => (typeof o[k] === 'number' ? (o[k] as number) : undefined);
+  const text = (k: string): string | undefined => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
+  const countdown = num('countdown');
+  const link = asSignatures(o['link']);
+  const linkError = asSignatures(o['link_error']);
+  return {
+    ...(text('queue') !== undefined && { queue: text('queue') }),
+    ...(text('routing_key') !== undefined && { routingKey: text('routing_key') }),
+    ...(text('exchange') !== undefined && { exchange: text('exchange') }),
+    ...(num('priority') !== undefined && { priority: num('priority') }),
+    ...(countdown !== undefined && { countdown: countdown * 1000 }),
+    ...(text('task_id') !== undefined && { taskId: text('task_id') }),
+    ...(link && { link }),
+    ...(linkError && { linkError }),
+  };
+}
+
+/** What sending a signature needs: the App's send. */
+export interface SignatureSender {
+  readonly tasks: ReadonlyMap<string, Task<TaskHandler>>;
+  send<R>(name: string, args: readonly unknown[], kwargs: Readonly<Record<string, unknown>> | undefined, options: ApplyOptions | undefined, task: Task<TaskHandler> | undefined): Promise<AsyncResult<R>>;
+}
+
+/** Send a signature: `partial` (a parent's result) goes before its args unless it is immutable; `extra` over its options. */
+export function applySignature<R = unknown>(sender: SignatureSender, sig: Signature, partial: readonly unknown[] = [], extra: ApplyOptions = {}): Promise<AsyncResult<R>> {
+  const args = sig.immutable ? (sig.args ?? []) : [...partial, ...(sig.args ?? [])];
+  return sender.send<R>(sig.task, args, sig.kwargs, { ...signatureOptions(sig), ...extra }, sender.tasks.get(sig.task));
+}
+
+/** A copy with a task id fixed in its options (Celery's freeze), so its result can be known before it runs. */
+export function freeze(sig: Signature, id: string): Signature {
+  return { ...sig, options: { ...sig.options, task_id: id } };
+}
+
+/** The id a signature was frozen with. */
+export const frozenId = (sig: Signature): string | undefined => (typeof sig.options?.['task_id'] === 'string' ? (sig.options['task_id'] as string) : undefined);

@@ -1,0 +1,50 @@
+/**
+ * Canvas across nori and Python Celery 5.2 on Redis and RabbitMQ brokers (Redis result backend):
+ * a chain nori → Python → nori, each worker sending the next step from the embedded chain; and a
+ * chord of 50 whose header is half Python tasks and half nori tasks, counted in Celery's Redis
+ * chord keys by both, with a nori callback.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { chain, chord, signature } from '@nori/tasks';
+import { NETWORK_BROKERS } from './brokers.js';
+import { startPython } from './python/python-process.js';
+import { cleanup, testbed } from './testbed.js';
+
+const BACKEND = 'redis://127.0.0.1:6379/1';
+const cleanups: Array<() => Promise<void>> = [];
+afterAll(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+  await cleanup();
+});
+
+for (const b of NETWORK_BROKERS) {
+  describe(`canvas: nori ↔ Python Celery 5.2 on ${b.name}`, () => {
+    it('a chain nori → Python → nori, and a chord of 50 (25 Python, 25 nori) with a nori callback', async () => {
+      const { app, queue, worker } = testbed(b.broker, { backend: BACKEND });
+      const pyQueue = `${queue}-py`;
+      const python = await startPython(
+        ['-m', 'celery', '-A', 'interop_app', 'worker', '--pool', 'solo', '-Q', pyQueue, '-n', `${pyQueue}@python`, '--without-gossip', '--without-mingle', '--without-heartbeat', '-l', 'INFO'],
+        { NORI_BROKER: b.broker, NORI_BACKEND: BACKEND, NORI_QUEUE: pyQueue },
+        /ready\./,
+      );
+      cleanups.push(async () => {
+        await python.stop();
+        await app.connection.deleteQueue(pyQueue).catch(() => undefined);
+      });
+      const add = app.task('cvi.add', (x: number, y: number) => x + y);
+      const sum = app.task('cvi.sum', (values: number[]) => values.reduce((a, b) => a + b, 0));
+      await worker({ concurrency: 8 });
+      const inPython = (task: string, args: unknown[]): ReturnType<typeof signature> => signature(task, args, {}, { queue: pyQueue });
+
+      // (2 + 3) in nori → × 10 in Python → + 1 in nori.
+      const c = await chain(add.s([2, 3]), inPython('interop.mul', [10]), add.s([1], {}, { queue })).applyAsync<number>(app);
+      expect(await c.get({ timeout: 30_000 })).toBe(51);
+
+      const header = Array.from({ length: 50 }, (_, i) => (i % 2 === 0 ? inPython('interop.add', [i, 1]) : add.s([i, 1], {}, { queue })));
+      const r = await chord(header, sum.s([], {}, { queue })).applyAsync<number>(app);
+      expect(await r.get({ timeout: 60_000 })).toBe(Array.from({ length: 50 }, (_, i) => i + 1).reduce((a, b) => a + b, 0));
+      // Both sides counted: the Python worker ran its half.
+      expect(python.output().match(/interop\.add\[[0-9a-f-]+\] succeeded/g)?.length).toBe(25);
+    }, 120_000);
+  });
+}
