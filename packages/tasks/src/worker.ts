@@ -121,8 +121,8 @@ export class Worker extends Emitter<WorkerEvents> {
   /** Consumers being stopped after `cancelQueue` (their running tasks finish first). */
   readonly #draining = new Set<Promise<void>>();
   #stopController = new AbortController();
-  #cold: (() => void) | undefined;
-  #coldPromise: Promise<void>;
+  /** Resolvers of the consumer's handler promises still pending: a cold stop ends them all at once. */
+  readonly #handling = new Set<() => void>();
   #stopping: Promise<void> | undefined;
   #pool: ThreadPool | undefined;
 
@@ -138,7 +138,6 @@ export class Worker extends Emitter<WorkerEvents> {
     this.#queues = (options.queues ?? [host.conf.defaultQueue]).map((q) => (typeof q === 'string' ? host.queue(q) : q));
     this.#connection = new Connection(host.conf.broker, { ...host.conf.connection, ...options.connection });
     this.#slots = new Semaphore(this.#concurrency);
-    this.#coldPromise = new Promise((resolve) => (this.#cold = resolve));
     // Every reserved message waits on this signal (slot, rate limit, near ETA): up to prefetch listeners.
     setMaxListeners(0, this.#stopController.signal);
   }
@@ -211,7 +210,7 @@ export class Worker extends Emitter<WorkerEvents> {
         accept: this.#host.conf.accept,
         stopTimeout: this.#options.shutdownTimeout ?? 60_000,
       },
-      (message) => Promise.race([this.#receive(message), this.#coldPromise]),
+      (message) => this.#handle(message),
     );
     consumer.on('error', (error) => this.emit('error', error));
     await consumer.start();
@@ -291,7 +290,26 @@ export class Worker extends Emitter<WorkerEvents> {
       if (!job.message.acknowledged) void job.message.release().catch((e: unknown) => this.emit('error', e as Error));
     }
     this.#running.clear();
-    this.#cold?.();
+    for (const end of [...this.#handling]) end();
+  }
+
+  /**
+   * The consumer's handler: resolves when the message is dealt with, or at once on a cold stop.
+   * (Not a Promise.race with one long-lived "cold" promise: each race would leave a reaction on it,
+   * a leak of one closure per message for the worker's lifetime.)
+   */
+  #handle(message: Message): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const end = (): void => {
+        this.#handling.delete(end);
+        resolve();
+      };
+      this.#handling.add(end);
+      this.#receive(message).then(end, (error: unknown) => {
+        this.emit('error', error as Error);
+        end();
+      });
+    });
   }
 
   /** Never rejects: every failure is settled and reported here. */
