@@ -29,6 +29,7 @@ import { EventsApi } from './events/events-api.js';
 import type { Control } from './control/control.js';
 import { remoteControl } from './control/remote-control.js';
 import { Chords } from './canvas/chords.js';
+import { OnceLocks } from './once/once.js';
 
 /**
  * Tasks that live elsewhere (e.g. in Python), typed for `sendTask` by declaration merging:
@@ -58,6 +59,8 @@ export class App extends Emitter<AppEvents> implements TaskSender {
   readonly control: Control;
   /** @internal How chord bodies get sent (Redis counter or chord_unlock). */
   readonly canvas: Chords;
+  /** @internal Once-locks of tasks with `once`. */
+  readonly onceLocks: OnceLocks;
   readonly #tasks = new Map<string, Task<TaskHandler>>();
   readonly #queues = new Map<string, Queue>();
   readonly #route: ReturnType<typeof compileRoutes>;
@@ -76,6 +79,7 @@ export class App extends Emitter<AppEvents> implements TaskSender {
     this.events = new EventsApi(this, options);
     this.control = remoteControl(this, options);
     this.canvas = new Chords(this);
+    this.onceLocks = new OnceLocks(this, options);
   }
 
   /** Register a task. The handler's parameters type `delay`/`applyAsync`; its result types `AsyncResult`. */
@@ -141,6 +145,7 @@ export class App extends Emitter<AppEvents> implements TaskSender {
   async close(): Promise<void> {
     await this.control.close();
     await this.canvas.close();
+    await this.onceLocks.close();
     await this.#backend?.close();
     await this.connection.close();
   }
@@ -204,7 +209,18 @@ export class App extends Emitter<AppEvents> implements TaskSender {
     }
     const backend = this.backend;
     if (backend.onTaskCall) await backend.onTaskCall(id);
-    await this.#publish(taskBody(call), publish);
+    // A retry keeps the lock its first send took.
+    const locked = task?.options.once !== undefined && options.retries === undefined;
+    if (locked) {
+      const holder = await this.onceLocks.acquire<R>(task, id, args, kwargs ?? {});
+      if (holder) return holder;
+    }
+    try {
+      await this.#publish(taskBody(call), publish);
+    } catch (error) {
+      if (locked) await this.onceLocks.release(task, id, args, kwargs ?? {}).catch(() => undefined);
+      throw error;
+    }
     if (this.listenerCount('task-sent') > 0) this.emit('task-sent', { id, name, args, kwargs: kwargs ?? {}, eta, expires, queue: route.queue?.name, exchange: route.exchange, routingKey: route.routingKey, retries: call.retries ?? 0, rootId: headers['root_id'] as string, parentId: call.parentId ?? null });
     return new AsyncResult<R>(id, backend, this.control);
   }

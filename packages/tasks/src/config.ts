@@ -7,6 +7,7 @@ import { TaskConfigError } from './task-errors.js';
 import type { TaskRoutes } from './routes.js';
 import type { EventsOptions } from './events/event.js';
 import type { RemoteControlOptions } from './control/remote-control.js';
+import type { OnceSettings } from './once/once.js';
 import { parseRate } from './rate-limit.js';
 import { checkTimezone } from './wire-time.js';
 
@@ -39,7 +40,7 @@ export interface TaskPolicy {
   priority?: number;
 }
 
-export interface AppOptions extends TaskPolicy, EventsOptions, RemoteControlOptions {
+export interface AppOptions extends TaskPolicy, EventsOptions, RemoteControlOptions, OnceSettings {
   /** Broker URL(s); default 'memory://'. */
   broker?: string | readonly string[];
   /** Result backend URL; none = results are not stored. */

@@ -8,6 +8,7 @@ export type TasksErrorCode =
   | 'ERR_NORI_TASK_FAILED'
   | 'ERR_NORI_TASK_REVOKED'
   | 'ERR_NORI_CHORD_FAILED'
+  | 'ERR_NORI_ALREADY_QUEUED'
   | 'ERR_NORI_BACKEND_NOT_INSTALLED'
   | 'ERR_NORI_UNKNOWN_BACKEND';
 
@@ -65,6 +66,20 @@ export class ChordError extends TaskError {
   override readonly code: TasksErrorCode = 'ERR_NORI_CHORD_FAILED';
   constructor(reason: string, options?: { cause?: unknown }) {
     super({ excType: 'ChordError', excMessage: [reason], excModule: 'celery.exceptions' }, options);
+  }
+}
+
+/** A task with a once-lock was sent again while the same call is queued or running (celery_once's AlreadyQueued). */
+export class AlreadyQueued extends TasksError {
+  readonly code = 'ERR_NORI_ALREADY_QUEUED';
+  constructor(
+    readonly key: string,
+    /** Ms until the lock expires by itself. */
+    readonly countdown: number,
+    /** The task id holding the lock. */
+    readonly holder: string | null,
+  ) {
+    super(`${key} is already queued or running (task ${holder ?? 'unknown'}); the lock expires in ${countdown} ms`);
   }
 }
 

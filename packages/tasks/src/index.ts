@@ -50,3 +50,4 @@ export type { RemoteControlOptions } from './control/remote-control.js';
 export type { RequestInfo } from './control/requests.js';
 export { chain, group, chord, Chain, Group, Chord, GroupResult, type CanvasApplyOptions } from './canvas/canvas.js';
 export { signature, signatureOptions, applySignature } from './canvas/signature.js';
+export { onceKey, type OnceOptions, type OnceSettings } from './once/once.js';

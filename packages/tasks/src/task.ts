@@ -6,6 +6,7 @@
 import type { Headers } from '@nori/core';
 import type { ResolvedPolicy, TaskPolicy } from './config.js';
 import type { Signature } from './protocol.js';
+import type { OnceOptions } from './once/once.js';
 import type { AsyncResult } from './result/async-result.js';
 
 /** Any function can be a task; its parameters type the calls and its return type the result. */
@@ -29,6 +30,8 @@ export interface TaskOptions extends TaskPolicy {
   retryBackoffMax?: number;
   /** Randomize the backoff over [0, delay]. Default true. */
   retryJitter?: boolean;
+  /** A once-lock: the same call is not queued twice (celery_once). */
+  once?: OnceOptions;
 }
 
 export interface ApplyOptions {
