@@ -1,17 +1,19 @@
 /**
  * A consumer process SIGKILLed after its retry republish was confirmed and before it acked the
  * original loses nothing: the original comes back (connection gone on RabbitMQ, lease lapsed on
- * Redis) and the republished copy arrives after its delay with the next attempt number. Only the
+ * Redis and MongoDB) and the republished copy arrives after its delay with the next attempt number. Only the
  * child this test spawns is killed, on queues only this test uses.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '@nori/amqp';
+import '@nori/mongodb';
 import '@nori/redis';
 import { ATTEMPT_HEADER, Connection, Queue } from '@nori/core';
 import { collect } from '@nori/testing';
+import { mongoUrl, startServer, stopServer } from '../packages/mongodb/test/server.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const child = fileURLToPath(new URL('./retry-consumer.ts', import.meta.url));
@@ -20,7 +22,12 @@ const LEASE_MS = 1000;
 const brokers = [
   { name: 'amqp', url: 'amqp://guest:guest@127.0.0.1:5672', imports: ['@nori/amqp'] },
   { name: 'redis', url: 'redis://127.0.0.1:6379/0', imports: ['@nori/redis'] },
+  { name: 'mongodb', url: mongoUrl, imports: ['@nori/mongodb'] },
 ] as const;
+
+// The in-process MongoDB-compatible server (or MONGODB_URI); the other brokers are the shared ones.
+beforeAll(startServer);
+afterAll(stopServer);
 
 describe.each(brokers)('retry republish then SIGKILL before the ack ($name)', ({ name, url, imports }) => {
   it('loses nothing: the original comes back and the copy arrives with the next attempt number', async () => {

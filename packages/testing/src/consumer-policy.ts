@@ -64,6 +64,19 @@ export function consumerPolicyTests(ctx: SuiteContext): void {
     expect(await conn.queueSize(work)).toBe(0);
   });
 
+  it('a simple queue with a schema: get rejects a bad body with SchemaValidationError, then returns the next good one', async () => {
+    const conn = ctx.connection();
+    const sq = conn.simpleQueue(ctx.name('sq-schema'), { schema: z.object({ n: z.number().int() }) });
+    await sq.put({ n: 1.5 });
+    await sq.put({ n: 2 });
+    await expect(sq.get({ timeout: 2000 })).rejects.toThrow(SchemaValidationError);
+    const m = await sq.get({ timeout: 2000 });
+    expect(m.body).toEqual({ n: 2 });
+    await m.ack();
+    expect(await sq.qsize()).toBe(0);
+    await conn.deleteQueue(sq.queue);
+  });
+
   it('a handler that returns without settling gets its message acked', async () => {
     const conn = ctx.connection();
     const q = new Queue(ctx.name('return'));
