@@ -117,7 +117,8 @@ export class RedisStore implements Store {
   }
 
   #duplicate(): Redis | Cluster {
-    const client = this.#client.duplicate();
+    // ioredis 6 types the two duplicate() signatures apart, so the union is not callable as one.
+    const client = this.#client instanceof Cluster ? this.#client.duplicate() : this.#client.duplicate();
     client.on('error', () => undefined);
     return client;
   }

@@ -21,7 +21,7 @@ describe('yaml (safe schema)', () => {
   it('refuses tags that construct code or objects', () => {
     expect(() => dec('!!python/object/apply:os.system ["echo pwned"]')).toThrow(DecodeError);
     expect(() => dec('x: !!js/function "function () { return 1 }"')).toThrow(DecodeError);
-    expect(() => dec('x: !<tag:yaml.org,2002:python/name:os.system> ""')).toThrow(/unknown tag/);
+    expect(() => dec('x: !<tag:yaml.org,2002:python/name:os.system> ""')).toThrow(/unknown .*tag/);
   });
 
   it('malformed YAML is a DecodeError; functions are an EncodeError', () => {
