@@ -104,23 +104,25 @@ function parseDatetime(value: unknown): Date {
   return date;
 }
 
-const decoders: Record<string, (value: unknown) => unknown> = {
-  datetime: parseDatetime,
-  date: (v) => String(v),
-  time: (v) => String(v),
-  decimal: (v) => String(v),
-  uuid: uuidString,
-  bytes: (v) => Buffer.from(String(v), 'utf8'),
-  base64: (v) => Buffer.from(String(v), 'base64'),
-};
+// A Map, not an object literal: a tag such as "constructor" or "toString" must not find
+// Object.prototype's functions and decode to a wrong-typed value.
+const decoders = new Map<string, (value: unknown) => unknown>([
+  ['datetime', parseDatetime],
+  ['date', (v) => String(v)],
+  ['time', (v) => String(v)],
+  ['decimal', (v) => String(v)],
+  ['uuid', uuidString],
+  ['bytes', (v) => Buffer.from(String(v), 'utf8')],
+  ['base64', (v) => Buffer.from(String(v), 'base64')],
+]);
 
 function reviver(_key: string, value: unknown): unknown {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
   const keys = Object.keys(value);
-  if (keys.length !== 2 || !('__type__' in value) || !('__value__' in value)) return value;
+  if (keys.length !== 2 || !Object.hasOwn(value, '__type__') || !Object.hasOwn(value, '__value__')) return value;
   const { __type__: type, __value__: inner } = value as Tagged;
-  const decode = decoders[String(type)];
-  if (!decode) throw new DecodeError(`unsupported JSON type tag "${String(type)}"`);
+  const decode = typeof type === 'string' ? decoders.get(type) : undefined;
+  if (!decode) throw new DecodeError(`unsupported JSON type tag ${JSON.stringify(type)}`);
   return decode(inner);
 }
 

@@ -45,6 +45,14 @@ describe('kombu JSON type tags', () => {
     expect(() => dec(json, '{"__type__": "pickle", "__value__": "x"}')).toThrow(DecodeError);
   });
 
+  it('looks tags up by own property: Object.prototype names are unknown tags, not decoders', () => {
+    for (const name of ['constructor', 'toString', 'valueOf', 'hasOwnProperty', '__proto__', '__defineGetter__']) {
+      for (const serializer of [json, jsonPlain]) {
+        expect(() => dec(serializer, `{"__type__": ${JSON.stringify(name)}, "__value__": "x"}`), name).toThrow(DecodeError);
+      }
+    }
+  });
+
   it('round-trips Date and bytes through the tags', () => {
     const value = { when: new Date('2001-02-03T04:05:06.007Z'), data: Buffer.from([1, 2, 3]), list: [1, 'two', null] };
     const back = dec(json, enc(json, value)) as typeof value;
