@@ -1,9 +1,13 @@
 /**
  * The compression registry (kombu's `kombu.compression`). The producer compresses the serialized
  * body and writes the codec's MIME type to the `compression` header; the consumer looks the
- * header up by MIME type or alias and decompresses before decoding.
+ * header up by MIME type or alias and decompresses before decoding. The codecs live in
+ * `@nori/compression`, imported on first use of a codec nobody registered.
  */
 import { CompressorNotInstalledError } from './errors.js';
+import { importPackage } from './load-package.js';
+
+const COMPRESSION_PACKAGE = '@nori/compression';
 
 export interface Compressor {
   /** Short name, e.g. 'zlib'. */
@@ -36,15 +40,20 @@ export function findCompressor(nameOrType: string): Compressor | undefined {
   return byKey.get(nameOrType);
 }
 
+/** Among the registered codecs; throws `CompressorNotInstalledError` naming the install command. `loadCompressor` also imports them. */
 export function getCompressor(nameOrType: string): Compressor {
   const c = byKey.get(nameOrType);
-  if (!c) {
-    const known = [...names.keys()];
-    throw new CompressorNotInstalledError(
-      `no compression codec "${nameOrType}"; registered: ${known.length ? known.join(', ') : 'none'} (npm install @nori/compression)`,
-    );
-  }
-  return c;
+  if (c) return c;
+  const known = [...names.keys()];
+  throw new CompressorNotInstalledError(
+    `no compression codec "${nameOrType}"; registered: ${known.length ? known.join(', ') : 'none'} (nori's codecs: run \`npm install ${COMPRESSION_PACKAGE}\`)`,
+  );
+}
+
+/** `getCompressor`, after importing `@nori/compression` when the codec is not registered yet. */
+export async function loadCompressor(nameOrType: string): Promise<Compressor> {
+  if (!byKey.has(nameOrType)) await importPackage(COMPRESSION_PACKAGE);
+  return getCompressor(nameOrType);
 }
 
 export function registeredCompressors(): Compressor[] {

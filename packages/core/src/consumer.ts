@@ -14,6 +14,7 @@ import { InvalidArgumentError } from './errors.js';
 import { ATTEMPT_HEADER, FailurePolicy, type ConsumerRetryPolicy, type FailureAction } from './failure-policy.js';
 import { Message } from './message.js';
 import { resolveAccept, type DecodeLimits } from './payload.js';
+import { loadSerializer } from './serializer.js';
 import { Queue } from './queue.js';
 import type { StandardSchemaV1 } from './schema.js';
 import { processChannel, serverOf, traced, type TraceServer } from './tracing.js';
@@ -106,6 +107,8 @@ export class Consumer<T = unknown> extends Emitter<ConsumerEvents<T>> {
   async start(): Promise<void> {
     if (this.#subscription) return;
     this.#stopping = false;
+    // Serializers named in the accept list load now, so a missing package fails start(), not each message.
+    for (const name of this.options.accept ?? []) if (!name.includes('/')) await loadSerializer(name);
     const transport = await this.connection.transport();
     for (const q of this.queues) await this.connection.declare(q);
     this.#subscription = await transport.consume(
@@ -169,6 +172,8 @@ export class Consumer<T = unknown> extends Emitter<ConsumerEvents<T>> {
   /** Never rejects: every failure is settled and reported inside. */
   async #handle(message: Message<T>): Promise<void> {
     try {
+      const loading = message.prepare();
+      if (loading) await loading;
       if (this.#schema) await message.parse(this.#schema);
       else message.decode();
     } catch (error) {

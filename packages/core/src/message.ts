@@ -3,7 +3,7 @@
  * settle-once state machine (ack, reject, requeue; a second settle throws).
  */
 import { MessageStateError } from './errors.js';
-import { decodeBody, type DecodeLimits } from './payload.js';
+import { decodeBody, prepareDecode, type DecodeLimits } from './payload.js';
 import { validate, type StandardSchemaV1 } from './schema.js';
 import type { Delivery, DeliveryInfo, Headers, MessageProperties } from './transport.js';
 
@@ -29,6 +29,11 @@ export class Message<T = unknown> {
   /** The decoded body. Throws `DecodeError`, `ContentDisallowedError`, ... when it cannot be decoded. */
   get body(): T {
     return this.decode();
+  }
+
+  /** Load the codec packages the body needs (on first use); undefined when none is missing. */
+  prepare(): Promise<unknown> | undefined {
+    return this.#decoded === UNDECODED ? prepareDecode(this.delivery.contentType, this.delivery.headers, this.limits) : undefined;
   }
 
   decode(): T {

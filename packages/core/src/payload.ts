@@ -4,7 +4,7 @@
  * codec's MIME type, content type/encoding describe the uncompressed bytes, a message with no
  * content type is raw bytes, and `application/data` / `application/text` are always accepted.
  */
-import { DEFAULT_MAX_DECOMPRESSED_BYTES, getCompressor, findCompressor } from './compressor.js';
+import { DEFAULT_MAX_DECOMPRESSED_BYTES, getCompressor, findCompressor, loadCompressor } from './compressor.js';
 import {
   CompressorNotInstalledError,
   ContentDisallowedError,
@@ -13,7 +13,7 @@ import {
   MessageTooLargeError,
   NoriError,
 } from './errors.js';
-import { contentTypeOf, findSerializer, getSerializer } from './serializer.js';
+import { contentTypeOf, findSerializer, getSerializer, loadSerializer } from './serializer.js';
 import type { Headers } from './transport.js';
 import { TextDecoder } from 'node:util';
 
@@ -41,18 +41,38 @@ function asBytes(body: unknown, what: string): Uint8Array {
   throw new EncodeError(`${what} needs a Uint8Array or string body, got ${typeof body}`);
 }
 
+/** The serializer `encodeBody` will use, or undefined when the body goes as it is. */
+function serializerFor(body: unknown, options: EncodeOptions, defaultSerializer: string): string | undefined {
+  if (options.contentType !== undefined) return undefined;
+  if (body instanceof Uint8Array && options.serializer === undefined) return undefined;
+  return options.serializer ?? defaultSerializer;
+}
+
+/**
+ * Load the packages of the serializer and codec `encodeBody` will need (by name, on first use).
+ * Undefined when they are registered already, so the publish hot path awaits nothing.
+ */
+export function prepareEncode(body: unknown, options: EncodeOptions, defaultSerializer: string): Promise<unknown> | undefined {
+  const serializer = serializerFor(body, options, defaultSerializer);
+  const loads: Promise<unknown>[] = [];
+  if (serializer !== undefined && !findSerializer(serializer)) loads.push(loadSerializer(serializer));
+  if (options.compression !== undefined && !findCompressor(options.compression)) loads.push(loadCompressor(options.compression));
+  return loads.length === 0 ? undefined : Promise.all(loads);
+}
+
 export function encodeBody(body: unknown, options: EncodeOptions, defaultSerializer: string): EncodedBody {
   let encoded: EncodedBody;
+  const serializerName = serializerFor(body, options, defaultSerializer);
   if (options.contentType !== undefined) {
     encoded = {
       body: asBytes(body, `content type "${options.contentType}"`),
       contentType: options.contentType,
       contentEncoding: options.contentEncoding ?? (typeof body === 'string' ? 'utf-8' : 'binary'),
     };
-  } else if (body instanceof Uint8Array && options.serializer === undefined) {
-    encoded = { body, contentType: 'application/data', contentEncoding: 'binary' };
+  } else if (serializerName === undefined) {
+    encoded = { body: body as Uint8Array, contentType: 'application/data', contentEncoding: 'binary' };
   } else {
-    const serializer = getSerializer(options.serializer ?? defaultSerializer);
+    const serializer = getSerializer(serializerName);
     let bytes: Uint8Array;
     try {
       bytes = serializer.encode(body);
@@ -105,6 +125,20 @@ function decodeText(bytes: Uint8Array, encoding: string): string {
   }
 }
 
+/**
+ * Load the packages of the codec and serializer a received body needs (by name, on first use),
+ * where the accept list allows its content type. Undefined when nothing is missing. A package that
+ * is not installed is left to `decodeBody`, whose error names the install command.
+ */
+export function prepareDecode(contentType: string | undefined, headers: Headers, limits: DecodeLimits): Promise<unknown> | undefined {
+  const loads: Promise<unknown>[] = [];
+  const compression = headers['compression'];
+  if (typeof compression === 'string' && compression !== '' && !findCompressor(compression)) loads.push(loadCompressor(compression));
+  const type = contentType || 'application/data';
+  if (!findSerializer(type) && (!limits.accept || limits.accept.has(type))) loads.push(loadSerializer(type));
+  return loads.length === 0 ? undefined : Promise.allSettled(loads);
+}
+
 export function decodeBody(
   raw: Uint8Array,
   contentType: string | undefined,
@@ -124,7 +158,7 @@ export function decodeBody(
   if (typeof compression === 'string' && compression !== '') {
     const compressor = findCompressor(compression);
     if (!compressor) {
-      throw new CompressorNotInstalledError(`message is compressed with "${compression}", which no registered codec handles (npm install @nori/compression)`);
+      throw new CompressorNotInstalledError(`message is compressed with "${compression}", which no registered codec handles (nori's codecs: run \`npm install @nori/compression\`)`);
     }
     bytes = compressor.decompress(raw, limits.maxDecompressedSize ?? DEFAULT_MAX_DECOMPRESSED_BYTES);
   }

@@ -6,7 +6,7 @@ import { abortError, raceAbort, throwIfAborted } from './abort.js';
 import type { Connection } from './connection.js';
 import { Exchange } from './exchange.js';
 import { ConnectionError, TimeoutError } from './errors.js';
-import { encodeBody, type EncodeOptions } from './payload.js';
+import { encodeBody, prepareEncode, type EncodeOptions } from './payload.js';
 import type { Queue } from './queue.js';
 import { retry, type RetryPolicy } from './retry.js';
 import { publishChannel, serverOf, traced } from './tracing.js';
@@ -84,6 +84,9 @@ export class Producer {
    * saves a promise chain per message on the hot path.
    */
   publish<T = unknown>(body: T, options: PublishOptions = {}): Promise<void> {
+    const [encodeOptions, serializer] = this.#encodeOptions(options);
+    const loading = prepareEncode(body, encodeOptions, serializer);
+    if (loading) return loading.then(() => this.publish(body, options));
     const exchange = options.exchange ?? this.options.exchange ?? '';
     let message: OutgoingMessage;
     try {
@@ -125,13 +128,14 @@ export class Producer {
     });
   }
 
-  #message(body: unknown, options: PublishOptions): OutgoingMessage {
+  /** The publish options with the producer's default compression, and the default serializer. */
+  #encodeOptions(options: PublishOptions): [EncodeOptions, string] {
     const compression = options.compression ?? this.options.compression;
-    const encoded = encodeBody(
-      body,
-      compression === options.compression ? options : { ...options, compression },
-      options.serializer ?? this.options.serializer ?? 'json',
-    );
+    return [compression === options.compression ? options : { ...options, compression }, options.serializer ?? this.options.serializer ?? 'json'];
+  }
+
+  #message(body: unknown, options: PublishOptions): OutgoingMessage {
+    const encoded = encodeBody(body, ...this.#encodeOptions(options));
     const headers: Headers = { ...options.headers };
     if (encoded.compression !== undefined) headers['compression'] = encoded.compression;
     const properties: MessageProperties = {};

@@ -91,6 +91,7 @@ export class SimpleQueue<T = unknown> {
     }
     if (!delivery) throw new QueueEmptyError(this.queue.name);
     const message = new Message<T>(delivery, this.#limits, noAck);
+    await message.prepare();
     if (this.options.schema) {
       try {
         await message.parse(this.options.schema);

@@ -3,10 +3,8 @@
  * the first URL with a scheme of a known package loads it lazily, and the package registers
  * itself on import. A package that is not installed is an error naming the install command.
  */
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { TransportNotInstalledError, UnknownSchemeError } from './errors.js';
+import { importPackage } from './load-package.js';
 import type { TransportFactory } from './transport.js';
 
 const factories = new Map<string, TransportFactory>();
@@ -38,37 +36,12 @@ export function knownSchemes(): string[] {
   return [...new Set([...factories.keys(), ...packages.keys()])].sort();
 }
 
-function isModuleNotFound(error: unknown): boolean {
-  const code = (error as { code?: string }).code;
-  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
-}
-
-/**
- * Import a transport package: first as core itself would resolve it (hoisted node_modules), then
- * from the application's directory, which is where pnpm's isolated layout puts it.
- */
-async function importPackage(scheme: string, name: string): Promise<void> {
-  try {
-    await import(name);
-    return;
-  } catch (error) {
-    if (!isModuleNotFound(error)) throw error;
-  }
-  let resolved: string;
-  try {
-    resolved = createRequire(join(process.cwd(), 'package.json')).resolve(name);
-  } catch (cause) {
-    throw new TransportNotInstalledError(scheme, name, { cause });
-  }
-  await import(pathToFileURL(resolved).href);
-}
-
 export async function loadTransport(scheme: string): Promise<TransportFactory> {
   const existing = factories.get(scheme);
   if (existing) return existing;
   const name = packages.get(scheme);
   if (!name) throw new UnknownSchemeError(scheme, knownSchemes());
-  await importPackage(scheme, name);
+  if (!(await importPackage(name))) throw new TransportNotInstalledError(scheme, name);
   const loaded = factories.get(scheme);
   if (!loaded) throw new TransportNotInstalledError(scheme, name);
   return loaded;
