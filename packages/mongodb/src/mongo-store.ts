@@ -30,6 +30,7 @@ import {
 import { createMongoClient } from './client.js';
 import { classifyMongoError } from './mongo-error.js';
 import { IdlePoll } from './idle-poll.js';
+import { readMongoUrl } from './mongo-url.js';
 import { ChangeWake, supportsChangeStreams, type WakeSource } from './change-wake.js';
 
 interface MessageDoc {
@@ -103,7 +104,7 @@ export class MongoStore implements Store {
   ) {
     const o = options.transportOptions;
     this.#client = createMongoClient(url, options);
-    this.#db = this.#client.db(url.virtualHost ?? 'nori');
+    this.#db = this.#client.db(readMongoUrl(url).database);
     const prefix = String(o['collectionPrefix'] ?? 'nori');
     this.#messages = this.#db.collection<MessageDoc>(`${prefix}.messages`);
     this.#bindings = this.#db.collection<BindingDoc>(`${prefix}.bindings`);

@@ -114,7 +114,8 @@ export class RedisBackend implements ResultBackend {
 
   #subscribed(client: Client): Client {
     if (!this.#subscriber) {
-      const subscriber = client.duplicate();
+      // ioredis 6 types Redis#duplicate and Cluster#duplicate apart; each returns its own kind.
+      const subscriber = (client.duplicate as () => Client).call(client);
       subscriber.on('error', () => undefined);
       subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => {
         for (const watcher of this.#watchers.get(channel.toString()) ?? []) watcher(message);
