@@ -3,44 +3,9 @@
  * the cap is inflated in one call (fflate's fastest path); larger input is fed in slices with the
  * output counted as it streams, so a bomb stops near the cap instead of allocating its full output.
  */
-import { deflateSync, Gunzip, gunzipSync, gzipSync, Inflate, inflateSync, Unzlib, unzlibSync, zlibSync, type FlateStreamHandler } from 'fflate';
+import { deflateSync, Gunzip, gunzipSync, gzipSync, Inflate, inflateSync, Unzlib, unzlibSync, zlibSync } from 'fflate';
 import { DecodeError, MessageTooLargeError, type Compressor } from '@nori/core';
-
-interface Stream {
-  ondata: FlateStreamHandler;
-  push(chunk: Uint8Array, final?: boolean): void;
-}
-
-/** Input per push: small enough that one push inflates to at most ~16 MB (deflate's ratio cap is ~1032). */
-const SLICE = 16 * 1024;
-
-function streamed(name: string, stream: Stream, data: Uint8Array, max: number): Uint8Array {
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  let ended = false;
-  stream.ondata = (chunk, final) => {
-    total += chunk.length;
-    if (total > max) throw new MessageTooLargeError(`${name}: decompressed body is over the limit of ${max} bytes`);
-    chunks.push(chunk);
-    if (final) ended = true;
-  };
-  try {
-    for (let i = 0; i < data.length; i += SLICE) stream.push(data.subarray(i, i + SLICE), i + SLICE >= data.length);
-    if (data.length === 0) stream.push(data, true);
-  } catch (error) {
-    if (error instanceof MessageTooLargeError) throw error;
-    throw new DecodeError(`${name}: corrupt or truncated data (${(error as Error).message})`, { cause: error });
-  }
-  if (!ended) throw new DecodeError(`${name}: truncated data`);
-  if (chunks.length === 1) return chunks[0] as Uint8Array;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
+import { streamed, type Stream } from './capped-stream.js';
 
 /** deflate cannot expand its input more than ~1032 times (RFC 1951's longest match per few bits). */
 const MAX_EXPANSION = 1032;

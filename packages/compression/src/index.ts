@@ -6,7 +6,7 @@
  *   gzip     application/gzip       real gzip framing (nori; kombu cannot read it)   gzip-node, gzip-fflate
  *   deflate  application/x-deflate  raw deflate (nori; kombu cannot read it)         deflate-node, deflate-fflate
  *   brotli   application/x-brotli   node:zlib
- *   zstd     application/zstd       node:zlib where the runtime has it (Node ≥ 22.15), else a clear error
+ *   zstd     application/zstd       node:zlib on Node ≥ 22.15; older Node decodes with fzstd and refuses to compress
  *   bzip2    application/x-bz2      decoding only, with seek-bzip (optional peer; install it to read bzip2)
  *   lzma     application/x-lzma     not available: a clear error (see below)
  *
@@ -16,7 +16,8 @@
 import { registerCompressor, type Compressor } from '@nori/core';
 import { deflateFflate, gzipFflate, zlibFflate } from './fflate-codecs.js';
 import { bzip2 } from './bzip2-codec.js';
-import { brotliNode, deflateNode, gzipNode, unavailable, zlibNode, zstd } from './node-codecs.js';
+import { brotliNode, deflateNode, gzipNode, unavailable, zlibNode } from './node-codecs.js';
+import { zstd } from './zstd-codec.js';
 
 const named = (codec: Compressor, name: string, aliases: string[] = []): Compressor => ({ ...codec, name, aliases });
 

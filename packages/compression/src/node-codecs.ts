@@ -5,7 +5,7 @@
 import zlib from 'node:zlib';
 import { CompressorNotInstalledError, DecodeError, MessageTooLargeError, type Compressor } from '@nori/core';
 
-type Sync = (data: Uint8Array, options?: zlib.ZlibOptions | zlib.BrotliOptions) => Buffer;
+export type Sync = (data: Uint8Array, options?: zlib.ZlibOptions | zlib.BrotliOptions) => Buffer;
 
 export function nodeDecompress(name: string, fn: Sync, data: Uint8Array, maxOutputLength: number): Uint8Array {
   try {
@@ -36,14 +36,6 @@ export const gzipNode = codec('gzip-node', 'application/gzip', zlib.gzipSync, zl
 /** Raw deflate (RFC 1951), no framing. */
 export const deflateNode = codec('deflate-node', 'application/x-deflate', zlib.deflateRawSync, zlib.inflateRawSync);
 export const brotliNode = codec('brotli', 'application/x-brotli', (d) => zlib.brotliCompressSync(d), zlib.brotliDecompressSync);
-
-/** Node 22.15+/23.8+ have zstd in node:zlib; on older runtimes the codec says what is needed. */
-const zstdCompress = (zlib as unknown as { zstdCompressSync?: Sync }).zstdCompressSync;
-const zstdDecompress = (zlib as unknown as { zstdDecompressSync?: Sync }).zstdDecompressSync;
-export const zstd: Compressor =
-  zstdCompress && zstdDecompress
-    ? codec('zstd', 'application/zstd', zstdCompress, zstdDecompress, ['zstandard'])
-    : unavailable('zstd', 'application/zstd', ['zstandard'], `zstd needs Node.js 22.15 or newer (node:zlib has no zstd in ${process.version})`);
 
 /** A codec nori knows by name but cannot run here: using it is a clear error, never a silent no-op. */
 export function unavailable(name: string, contentType: string, aliases: string[], why: string): Compressor {
