@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import zlib from 'node:zlib';
 import { deflateSync, gzipSync, gunzipSync, inflateSync, unzlibSync, zlibSync } from 'fflate';
-import yaml from 'js-yaml';
+import { dump as yamlDump, load as yamlLoad, YAML11_SCHEMA } from 'js-yaml';
 import { Packr } from 'msgpackr';
 import { getCompressor, getSerializer } from '@nori/core';
 import '@nori/compression';
@@ -102,7 +102,7 @@ for (const [label, value] of payloads) {
   const rawSerializers: Record<string, { encode: (v: unknown) => Uint8Array; decode: (b: Uint8Array) => unknown; raw: string }> = {
     json: { encode: (v) => Buffer.from(JSON.stringify(v)), decode: (b) => JSON.parse(Buffer.from(b).toString('utf8')), raw: 'JSON.stringify/parse' },
     msgpack: { encode: (v) => packr.pack(v), decode: (b) => packr.unpack(b), raw: 'msgpackr pack/unpack' },
-    yaml: { encode: (v) => Buffer.from(yaml.dump(v, { noRefs: true })), decode: (b) => yaml.load(Buffer.from(b).toString('utf8')), raw: 'js-yaml dump/load' },
+    yaml: { encode: (v) => Buffer.from(yamlDump(v, { noRefs: true })), decode: (b) => yamlLoad(Buffer.from(b).toString('utf8'), { schema: YAML11_SCHEMA }), raw: 'js-yaml dump/load' },
   };
   for (const [name, raw] of Object.entries(rawSerializers)) {
     if (name === 'yaml' && size > 100_000) continue; // js-yaml on 1 MB takes seconds per call
