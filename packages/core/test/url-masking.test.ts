@@ -27,12 +27,24 @@ const shapes: Array<(pw: string) => string> = [
   (pw) => `user:${pw}@h:6379`,
 ];
 
+/** The fixed text of nori's refusals (e.g. "%40 for '@'"): a password piece found there is no leak. */
+const MESSAGE_TEXT = ['redis://u:p@ss@h', 'redis://u:p@h:x', 'redis://u:%zz@h', 'redis://h1,h2', 'u:p@h']
+  .map((url) => {
+    try {
+      parseUrl(url);
+      return '';
+    } catch (error) {
+      return (error as Error).message;
+    }
+  })
+  .join('\n');
+
 /** A leak: a 4-character piece of the password that appears in the output but not in the URL without it. */
 function leaked(output: string, pw: string, url: string): string | undefined {
   const rest = url.split(pw).join('');
   for (let i = 0; i + 4 <= pw.length; i++) {
     const piece = pw.slice(i, i + 4);
-    if (!rest.includes(piece) && output.includes(piece)) return piece;
+    if (!rest.includes(piece) && !MESSAGE_TEXT.includes(piece) && output.includes(piece)) return piece;
   }
   return undefined;
 }
