@@ -66,7 +66,7 @@ export class RedisChordStore {
     const replies = (await tx.exec()) ?? [];
     const [ready, diff, size] = [Number(replies[1]?.[1]), Number(replies[2]?.[1] ?? 0), replies[3]?.[1]];
     if (size === null || size === undefined || ready !== Number(size) + diff) return undefined;
-    const members = await client.zrange(j, 0, -1);
+    const members = await client.zrange(j, '0', '-1'); // ioredis 6 types the range as strings
     await client.del(j, t, s);
     return members.map((m) => {
       const [, taskId, state, value] = JSON.parse(m) as [number, string, string, unknown];
