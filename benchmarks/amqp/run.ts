@@ -20,12 +20,13 @@ const URL_ = 'amqp://guest:guest@127.0.0.1:5672//';
 
 const raw = await amqplib.connect(URL_);
 const rawPub = await raw.createConfirmChannel();
-const rawQueue = 'bench-raw';
+// Names of this run's own: another run at the same time (a shared machine) has its own queues.
+const rawQueue = `bench-raw-${process.pid}`;
 await rawPub.assertQueue(rawQueue, { durable: true });
 
 const conn = new Connection(URL_);
 const producer = conn.producer();
-const noriQueue = new Queue('bench-nori', { durable: true });
+const noriQueue = new Queue(`bench-nori-${process.pid}`, { durable: true });
 await conn.declare(noriQueue);
 
 const rawPublish = (): Promise<number> =>

@@ -8,11 +8,17 @@ import { AuthenticationError, ConnectionError, InvalidArgumentError, NoriError, 
 /** The handshake refusal carries no code, only its text: "...: 403 (ACCESS-REFUSED) with message ...". */
 const ACCESS_REFUSED = /\b403 \(ACCESS-REFUSED\)/;
 
+/** The broker refused the login or the user's access. */
+export function accessRefused(error: unknown): boolean {
+  const e = error as { code?: number; message?: string };
+  return e.code === 403 || ACCESS_REFUSED.test(e.message ?? '');
+}
+
 export function amqpError(error: unknown, what: string): Error {
   if (error instanceof NoriError) return error;
   const e = error as { code?: number; message?: string };
   const message = `${what}: ${e.message ?? String(error)}`;
-  if (e.code === 403 || ACCESS_REFUSED.test(e.message ?? '')) return new AuthenticationError(message, { cause: error });
+  if (accessRefused(error)) return new AuthenticationError(message, { cause: error });
   if (e.code === 404) return new NotFoundError(message, { cause: error });
   if (e.code === 406) return new InvalidArgumentError(message, { cause: error });
   return new ConnectionError(message, { cause: error });

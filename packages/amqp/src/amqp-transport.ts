@@ -29,7 +29,7 @@ import {
   type TransportOptions,
 } from '@nori/core';
 import { toDelivery } from './amqp-delivery.js';
-import { amqpError } from './amqp-error.js';
+import { accessRefused, amqpError } from './amqp-error.js';
 import { amqpSettings, connectOptions, type AmqpSettings } from './amqp-options.js';
 import { AmqpPublisher } from './amqp-publisher.js';
 import { AmqpSubscription, type SubscriptionHost } from './amqp-subscription.js';
@@ -143,7 +143,7 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
         model = await amqplib.connect(connect, socket);
         this.#next = (this.#next + i + 1) % this.urls.length;
       } catch (error) {
-        refused ||= amqpError(error, '') instanceof AuthenticationError;
+        refused ||= accessRefused(error);
         errors.push(`${url.masked}: ${(error as Error).message}`);
       }
     }
@@ -195,6 +195,7 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
   #lost(model: ChannelModel, error: Error | undefined): void {
     if (this.#model !== model || this.#state === 'closed') return;
     this.#model = undefined;
+    this.#blocked = undefined; // the next connection is told afresh
     this.#publishing.lost();
     this.#admin.reset();
     this.#getter.reset();
@@ -310,9 +311,13 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
     for (const [key, d] of this.#topology) if (d[kind].includes(name)) this.#topology.delete(key);
   }
 
+  /** On a channel of its own: the 404 closes it, and must not close one that others share. */
   async #queueExists(queue: string): Promise<boolean> {
     try {
-      await (await this.#admin.get()).checkQueue(queue);
+      const ch = await (await this.#connected()).createChannel();
+      ch.on('error', () => undefined);
+      await ch.checkQueue(queue);
+      await ch.close();
       return true;
     } catch (error) {
       if ((error as { code?: number }).code === 404) return false;

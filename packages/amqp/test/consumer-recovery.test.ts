@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Connection, ConsumerCancelledError, Queue, type Message } from '@nori/core';
+import { Connection, ConsumerCancelledError, InvalidArgumentError, Queue, type Message } from '@nori/core';
 import '@nori/amqp';
 import { closeOwnConsumerChannels, ownConnectionName } from './own-connections.js';
 import { waitFor } from './wait-for.js';
@@ -61,6 +61,8 @@ describe('AMQP consumers the broker cancels or cuts off', () => {
       await waitFor(() => got.length === 1, 'the first message');
       expect(await closeOwnConsumerChannels(name)).toBe(1);
       await waitFor(() => errors.length > 0, 'the error event');
+      // amqplib's 406 as nori's class, never the raw error.
+      expect(errors[0]).toBeInstanceOf(InvalidArgumentError);
       expect(errors[0]?.message).toMatch(/unknown delivery tag/);
       await other.producer().publish('second', { routingKey: queue.name });
       await waitFor(() => got.length === 2, 'the message after the channel was reopened');

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Connection, Exchange, Queue, type Message } from '@nori/core';
+import { Connection, Exchange, NoriError, Queue, type Message } from '@nori/core';
 import '@nori/amqp';
 import { closeOwnConnections, ownConnectionName } from './own-connections.js';
 import { waitFor } from './wait-for.js';
@@ -184,6 +184,7 @@ describe('AMQP reconnect (only this test\'s own connection is closed)', () => {
       await own.conn.producer().publish('still works', { routingKey: fine.name, timeout: 5000 });
       await waitFor(() => got.length === 1, 'the message on the replayed queue');
       expect(own.errors.map((e) => e.message).join('\n')).toContain(`queue "${clash.name}"`);
+      expect(own.errors.every((e) => e instanceof NoriError)).toBe(true);
       // One reconnect, not a loop of failed ones.
       await new Promise((r) => setTimeout(r, 500));
       expect(own.connects()).toBe(2);
