@@ -44,7 +44,10 @@ const HOST_RE = /^(\[[^\]]*\]|[^:]*)(?::([\s\S]*))?$/;
 /** A failover list separates URLs with ';', but only where the next URL's scheme follows, so a ';' inside a password stays in it. */
 const LIST_SEPARATOR = /;(?=\s*[a-z][a-z0-9+.-]*:\/\/)/i;
 
-function maskOne(url: string): string {
+/** Options that carry secrets (MongoDB's `authMechanismProperties=AWS_SESSION_TOKEN:...`, `tlsCertificateKeyFilePassword`, ...). */
+const SECRET_OPTION = /password|secret|token|^authmechanismproperties$/i;
+
+function maskUserInfo(url: string): string {
   const start = SCHEME_RE.exec(url)?.[0].length ?? 0;
   const at = url.lastIndexOf('@');
   if (at < start) return url;
@@ -53,9 +56,27 @@ function maskOne(url: string): string {
   return `${url.slice(0, colon)}:**${url.slice(at)}`;
 }
 
+function maskOptions(url: string): string {
+  const q = url.indexOf('?');
+  if (q === -1) return url;
+  const hash = url.indexOf('#', q);
+  const end = hash === -1 ? url.length : hash;
+  const options = url
+    .slice(q + 1, end)
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      return eq !== -1 && SECRET_OPTION.test(pair.slice(0, eq)) ? `${pair.slice(0, eq)}=**` : pair;
+    });
+  return `${url.slice(0, q + 1)}${options.join('&')}${url.slice(end)}`;
+}
+
+const maskOne = (url: string): string => maskOptions(maskUserInfo(url));
+
 /**
- * Replace the password in a URL (or a ';' failover list) with `**`. The user info is taken to end
- * at the last '@', so an unencoded '@', '/', '?' or '#' in the password cannot unmask it.
+ * Replace the password in a URL (or a ';' failover list) with `**`, and the values of options that
+ * carry secrets. The user info is taken to end at the last '@', so an unencoded '@', '/', '?' or
+ * '#' in the password cannot unmask it.
  */
 export function maskUrl(url: string): string {
   return url.split(LIST_SEPARATOR).map(maskOne).join(';');

@@ -52,6 +52,11 @@ describe('mongodb URLs', () => {
     expect(o.retryWrites).toBe(true);
   });
 
+  it('secrets kept in options are masked in info() too', () => {
+    const conn = new Connection('mongodb://h1,h2/app?authMechanism=MONGODB-AWS&authMechanismProperties=AWS_SESSION_TOKEN:tok3n&tlsCertificateKeyFilePassword=k3y&w=1');
+    expect(conn.info().url).toBe('mongodb://h1,h2/app?authMechanism=MONGODB-AWS&authMechanismProperties=**&tlsCertificateKeyFilePassword=**&w=1');
+  });
+
   it('core refuses host lists only for schemes that cannot take them, saying so', () => {
     expect(() => parseUrl('redis://h1:6379,h2:6379/0')).toThrow(/redis:\/\/ takes one host.*mongodb:\/\/ seed lists.*';'/);
     expect(() => parseUrl('mongodb+srv://u:pw@a.example.net,b.example.net/app')).toThrow(UrlError);
