@@ -16,7 +16,7 @@ function serverReason(error: Error): string | undefined {
   if (error.name !== 'ReplyError') return undefined;
   // A transaction the server discarded: the reason is the queued command's error, not EXECABORT.
   const previous = (error as Error & { previousErrors?: Error[] }).previousErrors?.[0];
-  return previous ? (serverReason(previous) ?? previous.message) : error.message;
+  return previous && previous !== error ? previous.message : error.message;
 }
 
 export function classifyRedisError(error: unknown, operation: string): Error {

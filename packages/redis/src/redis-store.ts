@@ -31,11 +31,13 @@ import { createRedisClient } from './client.js';
 import { LuaScript } from './lua-script.js';
 import { redisSettings, type RedisStoreSettings } from './options.js';
 import { classifyRedisError } from './redis-error.js';
-import { CLAIM, LAPSED, READY, RELEASE_MUTEX, RESTORE } from './scripts.js';
+import { ACK, CLAIM, LAPSED, PURGE, READY, RELEASE_MUTEX, RESTORE } from './scripts.js';
 import { topicPattern } from './topic-pattern.js';
 import { splitEntry } from './unacked-entry.js';
 
 const claimScript = new LuaScript(CLAIM);
+const ackScript = new LuaScript(ACK);
+const purgeScript = new LuaScript(PURGE);
 const restoreScript = new LuaScript(RESTORE);
 const lapsedScript = new LuaScript(LAPSED);
 const readyScript = new LuaScript(READY);
@@ -61,7 +63,11 @@ const EXPIRES_AT = 'nori_expires_at';
 const MUTEX_MS = 5_000;
 const SWEEP_LIMIT = 1000;
 
-/** Run a MULTI and fail on the first command the server refused (ioredis resolves with per-command errors). */
+/**
+ * Run a MULTI (or pipeline) and fail on the first command the server refused (ioredis resolves
+ * with per-command errors). Only for writes that take memory: over maxmemory Redis refuses every
+ * command queued in a MULTI, so what frees memory (ack, purge) runs as a script instead.
+ */
 async function exec(tx: ChainableCommander): Promise<unknown[]> {
   const results = await tx.exec();
   if (results === null) throw new ConnectionError('redis discarded the transaction');
@@ -181,7 +187,7 @@ export class RedisStore implements Store {
     else this.#expires.delete(queue.name);
     if (!(await this.#client.sismember(this.#keys.queues, queue.name))) await this.#client.sadd(this.#keys.queues, queue.name);
     if (queue.expires !== undefined) {
-      const tx = this.#client.multi();
+      const tx = this.#client.pipeline();
       for (const key of this.#keys.buckets(queue.name)) tx.pexpire(key, queue.expires);
       await exec(tx);
     }
@@ -381,8 +387,7 @@ export class RedisStore implements Store {
 
   async ack(queue: string, tokens: readonly string[]): Promise<number> {
     if (tokens.length === 0) return 0;
-    const [held] = await exec(this.#client.multi().hdel(this.#keys.unacked(queue), ...tokens).zrem(this.#keys.unackedIndex(queue), ...tokens));
-    return Number(held);
+    return Number(await ackScript.run(this.#client, [this.#keys.unacked(queue), this.#keys.unackedIndex(queue)], tokens));
   }
 
   async renew(queue: string, tokens: readonly string[], leaseMs: number): Promise<void> {
@@ -458,17 +463,11 @@ export class RedisStore implements Store {
   }
 
   async purge(queue: string): Promise<number> {
-    const buckets = this.#keys.buckets(queue);
-    const tx = this.#client.multi();
-    for (const key of buckets) tx.llen(key);
-    tx.zcard(this.#keys.delayed(queue));
-    tx.del(...buckets, this.#keys.delayed(queue));
-    const results = await exec(tx);
-    return results.slice(0, buckets.length + 1).reduce((sum: number, n) => sum + Number(n), 0);
+    return Number(await purgeScript.run(this.#client, [...this.#keys.buckets(queue), this.#keys.delayed(queue)], []));
   }
 
   async size(queue: string): Promise<number> {
-    const tx = this.#client.multi();
+    const tx = this.#client.pipeline();
     for (const key of this.#keys.buckets(queue)) tx.llen(key);
     const results = await exec(tx);
     return results.reduce((sum: number, n) => sum + Number(n), 0);
