@@ -15,7 +15,7 @@ describe('server refusals', () => {
   let url: string;
   beforeAll(async () => {
     redis = await startPrivateRedis(['--maxmemory-policy', 'noeviction']);
-    url = `redis://127.0.0.1:${redis.port}/0`;
+    url = redis.url;
   });
   afterAll(() => redis.stop());
 

@@ -50,6 +50,21 @@ describe('Python kombu 5.2 ↔ nori over Redis', () => {
     expect(got[2]?.headers).toEqual({ from: 'node' });
   });
 
+  it('messages without a priority from Python and nori are served in arrival order, by nori and by Python', async () => {
+    for (const consumer of ['nori', 'python'] as const) {
+      const q = new Queue(name(`nopri-${consumer}`));
+      await conn.declare(q);
+      const producer = conn.producer();
+      await pythonPublish({ exchange: '', messages: [{ body: { n: 'py-1' }, routing_key: q.name }] });
+      await producer.publish({ n: 'node-1' }, { routingKey: q.name });
+      await pythonPublish({ exchange: '', messages: [{ body: { n: 'py-2' }, routing_key: q.name }] });
+      await producer.publish({ n: 'node-2' }, { routingKey: q.name });
+      const got = consumer === 'nori' ? (await collect(conn, [q], 4)).map((m) => m.body) : (await pythonConsume({ queue: q.name, exchange: '', count: 4 }).result).map((m) => m.body);
+      expect(got, consumer).toEqual([{ n: 'py-1' }, { n: 'node-1' }, { n: 'py-2' }, { n: 'node-2' }]);
+      await conn.deleteQueue(q);
+    }
+  });
+
   it('direct exchange, both ways', async () => {
     const ex = new Exchange(name('direct'), { type: 'direct' });
     const q = new Queue(name('dq'), { exchange: ex, routingKey: 'k' });
