@@ -2,7 +2,7 @@
  * kombu's virtual-transport envelope: how Redis lists and Mongo documents hold a message, so a
  * Python kombu/Celery process reads what nori writes and the other way round.
  */
-import { DecodeError } from './errors.js';
+import { DecodeError, EncodeError } from './errors.js';
 import type { Headers, MessageProperties, OutgoingMessage } from './transport.js';
 
 export interface EnvelopeDeliveryInfo {
@@ -40,6 +40,26 @@ export interface Envelope {
   'content-type': string;
   headers: Headers;
   properties: EnvelopeProperties;
+}
+
+/**
+ * How deep headers may nest. Every reader of a stored envelope parses it with a recursion limit
+ * (Python's json and Lua's cjson stop near 1,000 levels, and a peer that cannot parse a message
+ * cannot even dead-letter it), so deeper headers are refused at publish, where the caller still
+ * has the message.
+ */
+export const MAX_HEADER_DEPTH = 100;
+
+function deeper(value: unknown, levels: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (levels === 0) return true;
+  for (const child of Array.isArray(value) ? value : Object.values(value)) if (deeper(child, levels - 1)) return true;
+  return false;
+}
+
+/** Throws `EncodeError` for headers nested deeper than `MAX_HEADER_DEPTH`. */
+export function assertStorableHeaders(headers: Headers): void {
+  if (deeper(headers, MAX_HEADER_DEPTH)) throw new EncodeError(`headers nest deeper than ${MAX_HEADER_DEPTH} levels: brokers' other readers (kombu, Lua) could not parse the message`);
 }
 
 export function toEnvelope(message: OutgoingMessage, exchange: string, routingKey: string, deliveryTag: string): Envelope {

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, expect, it } from 'vitest';
-import { Connection, DecodeError, Exchange, Queue } from '@nori/core';
+import { Connection, DecodeError, EncodeError, Exchange, Queue } from '@nori/core';
 import { collect } from '@nori/testing';
 import '@nori/redis';
 
@@ -74,6 +74,22 @@ it('without a dead-letter exchange an unreadable item is dropped with an error a
     const got = await collect(conn, [q], 1, { timeoutMs: 5000 });
     expect(got.map((m) => m.body)).toEqual([{ n: 1 }]);
     expect(errors.map((e) => e.constructor.name)).toEqual(['DecodeError']);
+    expect(await conn.queueSize(q)).toBe(0);
+  } finally {
+    await conn.deleteQueue(q);
+    await conn.close();
+  }
+});
+
+it('headers nested deeper than any reader parses are refused at publish with EncodeError, and nothing is stored', async () => {
+  const q = new Queue(`bad-items-deep-${randomUUID().slice(0, 8)}`);
+  const conn = new Connection(URL_);
+  try {
+    let deep: Record<string, unknown> = {};
+    for (let i = 0; i < 1100; i++) deep = { d: deep };
+    await conn.declare(q);
+    await expect(conn.producer().publish({ n: 1 }, { routingKey: q.name, headers: { deep } })).rejects.toThrow(EncodeError);
+    await expect(conn.producer().publish({ n: 1 }, { routingKey: q.name, headers: { deep } })).rejects.toThrow(/deeper than 100 levels/);
     expect(await conn.queueSize(q)).toBe(0);
   } finally {
     await conn.deleteQueue(q);

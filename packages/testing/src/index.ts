@@ -19,6 +19,7 @@ import { fencingTests } from './fencing.js';
 import { leaseTests } from './leases.js';
 import { lifecycleTests } from './lifecycle.js';
 import { priorityTests } from './priority.js';
+import { queueNameTests } from './queue-names.js';
 import { redeliveryTests } from './redelivery.js';
 import { ttlTests } from './ttl.js';
 
@@ -53,5 +54,6 @@ export function runConformance(options: ConformanceOptions): void {
     describe('consumer policy', () => consumerPolicyTests(ctx));
     describe('cancellation and disposal', () => cancellationTests(ctx));
     describe('fenced settles', () => fencingTests(ctx));
+    describe('queue names', () => queueNameTests(ctx));
   });
 }

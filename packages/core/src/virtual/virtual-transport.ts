@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Emitter } from '../emitter.js';
-import { envelopeBody, envelopeProperties, toEnvelope, type Envelope } from '../envelope.js';
+import { assertStorableHeaders, envelopeBody, envelopeProperties, toEnvelope, type Envelope } from '../envelope.js';
 import { ConnectionClosedError, ConnectionError, DecodeError, LeaseLostError, NoriError, NotFoundError, UnsupportedFeatureError } from '../errors.js';
 import { route } from '../routing.js';
 import type { Claimed, PutOptions, RestorePosition, StoreFactory, Unreadable } from '../store.js';
@@ -297,6 +297,7 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
       if (message.properties.expiration !== undefined && !this.capabilities.messageTtl) {
         throw new UnsupportedFeatureError('this transport cannot expire messages (no messageTtl capability)');
       }
+      assertStorableHeaders(message.headers);
     } catch (error) {
       return Promise.reject(error);
     }
