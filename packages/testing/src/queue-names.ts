@@ -8,7 +8,7 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
 import { Queue } from '@nori/core';
-import { collect, type SuiteContext } from './context.js';
+import { collect, sleep, type SuiteContext } from './context.js';
 
 const here = fileURLToPath(import.meta.url);
 const holder = fileURLToPath(new URL(`./child-blocking${extname(here)}`, import.meta.url));
@@ -30,6 +30,10 @@ export function queueNameTests(ctx: SuiteContext): void {
       await inbox.put({ n: 2 });
       const first = await inbox.get({ timeout: 2000 });
       await first.requeue();
+      // Back in the queue by the requeue itself, not by a sweep after its lease lapsed.
+      const until = Date.now() + 1000;
+      while ((await conn.queueSize(inbox.queue)) < 2 && Date.now() < until) await sleep(50);
+      expect(await conn.queueSize(inbox.queue), odd).toBe(2);
       // Requeued to the back (virtual transports) or in place (RabbitMQ): compare as a set.
       const rest = [await inbox.get({ timeout: 2000 }), await inbox.get({ timeout: 2000 })];
       for (const m of rest) await m.ack();
