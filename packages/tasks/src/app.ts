@@ -30,6 +30,7 @@ import type { Control } from './control/control.js';
 import { remoteControl } from './control/remote-control.js';
 import { Chords } from './canvas/chords.js';
 import { OnceLocks } from './once/once.js';
+import { Beat, type BeatOptions } from './beat/beat.js';
 
 /**
  * Tasks that live elsewhere (e.g. in Python), typed for `sendTask` by declaration merging:
@@ -139,6 +140,11 @@ export class App extends Emitter<AppEvents> implements TaskSender {
     const worker = new Worker(this, options);
     this.emit('worker-created', worker);
     return worker;
+  }
+
+  /** A beat (scheduler) for this app: `start()` it in any number of processes, one leads. */
+  beat(options: BeatOptions): Beat {
+    return new Beat(this, options);
   }
 
   /** Close the backend and the sending connection. */

@@ -51,3 +51,5 @@ export type { RequestInfo } from './control/requests.js';
 export { chain, group, chord, Chain, Group, Chord, GroupResult, type CanvasApplyOptions } from './canvas/canvas.js';
 export { signature, signatureOptions, applySignature } from './canvas/signature.js';
 export { onceKey, type OnceOptions, type OnceSettings } from './once/once.js';
+export { Beat, tickId, type BeatEntry, type BeatOptions, type BeatEvents, type TickInfo } from './beat/beat.js';
+export { every, crontab, at, type Schedule } from './beat/schedule.js';

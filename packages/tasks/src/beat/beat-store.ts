@@ -1,0 +1,120 @@
+/**
+ * Beat's shared state on Redis: the leader lock (`SET NX PX`, renewed only by its holder), each
+ * entry's last due time sent (`last_run` hash, only ever moved forward), and the tick a leader is
+ * sending (`pending` hash) so that a leader that dies between marking and committing is finished
+ * by the next one with the same task id.
+ */
+import { parseUrl, type Logger } from '@nori/core';
+import type { createRedisClient, LuaScript } from '@nori/redis';
+import { importOptional } from '../backends/optional-package.js';
+
+type Client = ReturnType<typeof createRedisClient>;
+
+/** Renew the lock if this process holds it. */
+const RENEW = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+`;
+/** Mark a tick as being sent, only while holding the lock (a deposed leader sends nothing). */
+const BEGIN = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+return 1
+`;
+/** The tick is sent: last_run moves forward to it, the mark goes. */
+const COMMIT = `
+local current = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '-1')
+if tonumber(ARGV[2]) > current then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
+if redis.call('HGET', KEYS[2], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[2], ARGV[1]) end
+return 1
+`;
+const RELEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
+interface Clients {
+  client: Client;
+  renew: LuaScript;
+  begin: LuaScript;
+  commit: LuaScript;
+  release: LuaScript;
+  prefix: string;
+}
+
+export class RedisBeatStore {
+  readonly #url: string;
+  readonly #logger: Logger;
+  readonly #keys: { lock: string; lastRun: string; pending: string };
+  #clients: Promise<Clients> | undefined;
+
+  constructor(url: string, name: string, logger: Logger) {
+    this.#url = url;
+    this.#logger = logger;
+    this.#keys = { lock: `nori-beat:${name}:lock`, lastRun: `nori-beat:${name}:last_run`, pending: `nori-beat:${name}:pending` };
+  }
+
+  #connect(): Promise<Clients> {
+    const url = parseUrl(this.#url);
+    this.#clients ??= importOptional(url.scheme, '@nori/redis', () => import('@nori/redis')).then(({ redisSettings, createRedisClient, LuaScript }) => {
+      const settings = redisSettings(url, { transportOptions: { ...url.query }, logger: this.#logger, connectTimeout: 4000 });
+      const client = createRedisClient(settings);
+      client.on('error', () => undefined);
+      return { client, renew: new LuaScript(RENEW), begin: new LuaScript(BEGIN), commit: new LuaScript(COMMIT), release: new LuaScript(RELEASE), prefix: settings.keyPrefix };
+    });
+    return this.#clients;
+  }
+
+  /** Take the lock, or keep it if held: true while this process leads. */
+  async lead(me: string, ttl: number): Promise<boolean> {
+    const c = await this.#connect();
+    const lock = c.prefix + this.#keys.lock;
+    if (Number(await c.renew.run(c.client, [lock], [me, ttl])) === 1) return true;
+    return (await c.client.set(lock, me, 'PX', ttl, 'NX')) === 'OK';
+  }
+
+  /** Who holds the lock. */
+  async leader(): Promise<string | null> {
+    const c = await this.#connect();
+    return c.client.get(c.prefix + this.#keys.lock);
+  }
+
+  async lastRuns(): Promise<Map<string, number>> {
+    const c = await this.#connect();
+    return new Map(Object.entries(await c.client.hgetall(c.prefix + this.#keys.lastRun)).map(([k, v]) => [k, Number(v)]));
+  }
+
+  async pending(): Promise<Map<string, number>> {
+    const c = await this.#connect();
+    return new Map(Object.entries(await c.client.hgetall(c.prefix + this.#keys.pending)).map(([k, v]) => [k, Number(v)]));
+  }
+
+  /** Marks a tick as being sent; false when this process no longer leads. */
+  async begin(me: string, entry: string, due: number): Promise<boolean> {
+    const c = await this.#connect();
+    return Number(await c.begin.run(c.client, [c.prefix + this.#keys.lock, c.prefix + this.#keys.pending], [me, entry, String(due)])) === 1;
+  }
+
+  async commit(entry: string, due: number): Promise<void> {
+    const c = await this.#connect();
+    await c.commit.run(c.client, [c.prefix + this.#keys.lastRun, c.prefix + this.#keys.pending], [entry, String(due)]);
+  }
+
+  /** Gives the lock up (a clean stop), so another process leads at once. */
+  async resign(me: string): Promise<void> {
+    const c = await this.#connect();
+    await c.release.run(c.client, [c.prefix + this.#keys.lock], [me]);
+  }
+
+  /** Deletes every key of this beat (tests, or a schedule retired for good). */
+  async clear(): Promise<void> {
+    const c = await this.#connect();
+    await c.client.del(c.prefix + this.#keys.lock, c.prefix + this.#keys.lastRun, c.prefix + this.#keys.pending);
+  }
+
+  async close(): Promise<void> {
+    const clients = this.#clients;
+    this.#clients = undefined;
+    if (clients) (await clients).client.disconnect();
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * Beat: sends scheduled tasks. Any number of beat processes may run; one leads (a Redis lock with
+ * an expiry, renewed every tick) and sends, the others wait to take over when the leader's lock
+ * lapses. Each tick has a task id derived from the entry and its due time, is marked in Redis before
+ * it is sent and committed after, so a new leader finishes a tick its predecessor died in the middle
+ * of (same id) and never sends one that was committed. Missed ticks (downtime, a fail-over) run
+ * once, at the latest due time, unless the entry says `missed: 'all'`.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Emitter } from '@nori/core';
+import type { App } from '../app.js';
+import type { ApplyOptions } from '../task.js';
+import { TaskConfigError } from '../task-errors.js';
+import { RedisBeatStore } from './beat-store.js';
+import type { Schedule } from './schedule.js';
+
+export interface BeatEntry {
+  /** Task name (nori or Python). */
+  task: string;
+  schedule: Schedule;
+  args?: readonly unknown[];
+  kwargs?: Readonly<Record<string, unknown>>;
+  options?: ApplyOptions;
+  /** After downtime: send the missed ticks 'once' (default) or 'all' of them. */
+  missed?: 'once' | 'all';
+}
+
+export interface BeatOptions {
+  /** Entries by name (Celery's beat_schedule). */
+  schedule: Readonly<Record<string, BeatEntry>>;
+  /** Redis URL of the lock and the last-run state; default the result backend's, else the broker's, when Redis. */
+  store?: string;
+  /** Beats with the same name share a lock and state. Default 'default'. */
+  name?: string;
+  /** Leader lock lifetime, ms: a dead leader is replaced within it. Default 5000. */
+  lockTtl?: number;
+  /** How often the schedule is checked (and the lock renewed), ms. Default 200. */
+  interval?: number;
+}
+
+export interface TickInfo {
+  entry: string;
+  task: string;
+  /** The due time this tick is for. */
+  due: Date;
+  taskId: string;
+}
+
+export type BeatEvents = {
+  /** A tick was sent by this process. */
+  'tick-sent': [tick: TickInfo];
+  /** This process became (true) or stopped being (false) the leader. */
+  leader: [leading: boolean];
+  error: [error: Error];
+};
+
+const REDIS = /^(redis|rediss|redis\+socket|sentinel):\/\//i;
+
+/** A UUID fixed by beat name, entry and due time, so a re-sent tick keeps its id. */
+export function tickId(beat: string, entry: string, due: number): string {
+  const h = createHash('sha1').update(`${beat}\0${entry}\0${due}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${h.slice(18, 20)}-${h.slice(20, 32)}`;
+}
+
+export class Beat extends Emitter<BeatEvents> {
+  /** This process's lock value. */
+  readonly id = `${hostname()}:${process.pid}:${randomUUID()}`;
+  readonly name: string;
+  readonly #app: App;
+  readonly #entries: ReadonlyArray<[string, BeatEntry]>;
+  readonly #store: RedisBeatStore;
+  readonly #lockTtl: number;
+  readonly #interval: number;
+  #leading = false;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  #stopped = true;
+
+  constructor(app: App, options: BeatOptions) {
+    super(app.connection.logger);
+    this.#app = app;
+    this.name = options.name ?? 'default';
+    this.#entries = Object.entries(options.schedule);
+    this.#lockTtl = options.lockTtl ?? 5000;
+    this.#interval = options.interval ?? 200;
+    if (this.#interval * 3 > this.#lockTtl) throw new TaskConfigError(`beat: lockTtl (${this.#lockTtl} ms) must be at least 3 × interval (${this.#interval} ms)`);
+    const broker = Array.isArray(app.conf.broker) ? app.conf.broker[0] : (app.conf.broker as string);
+    const url = options.store ?? [app.conf.backend, broker].find((u): u is string => typeof u === 'string' && REDIS.test(u));
+    if (!url || !REDIS.test(url)) throw new TaskConfigError('beat needs Redis for its lock and state: set `store` to a redis:// URL (or use a Redis backend or broker)');
+    this.#store = new RedisBeatStore(url, this.name, app.connection.logger);
+  }
+
+  get leading(): boolean {
+    return this.#leading;
+  }
+
+  start(): void {
+    if (!this.#stopped) return;
+    this.#stopped = false;
+    this.#schedule(0);
+  }
+
+  /** Stops ticking; a leader gives its lock up so another beat takes over at once. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    await this.#running;
+    if (this.#leading) await this.#store.resign(this.id).catch(() => undefined);
+    this.#leading = false;
+    await this.#store.close();
+  }
+
+  /** Deletes this beat's lock and state in Redis. */
+  clear(): Promise<void> {
+    return this.#store.clear();
+  }
+
+  #schedule(delay: number): void {
+    this.#timer = setTimeout(() => {
+      this.#running = this.#tick()
+        .catch((error: unknown) => this.emit('error', error as Error))
+        .finally(() => {
+          this.#running = undefined;
+          if (!this.#stopped) this.#schedule(this.#interval);
+        });
+    }, delay);
+  }
+
+  async #tick(): Promise<void> {
+    const leading = await this.#store.lead(this.id, this.#lockTtl);
+    if (leading !== this.#leading) {
+      this.#leading = leading;
+      this.emit('leader', leading);
+      if (leading) await this.#finishPending();
+    }
+    if (!leading) return;
+    const lastRuns = await this.#store.lastRuns();
+    const now = Date.now();
+    for (const [name, entry] of this.#entries) {
+      if (this.#stopped) return;
+      let last = lastRuns.get(name);
+      if (last === undefined) {
+        if (entry.schedule.anchor === 'now') {
+          await this.#store.commit(name, now);
+          continue;
+        }
+        last = 0;
+      }
+      let due = entry.schedule.next(last);
+      while (due !== undefined && due <= now && !this.#stopped) {
+        if (entry.missed !== 'all') {
+          // Skip to the latest due time that has passed: missed ticks run once.
+          for (let next = entry.schedule.next(due); next !== undefined && next <= now; next = entry.schedule.next(due)) due = next;
+        }
+        if (!(await this.#send(name, entry, due))) return;
+        due = entry.schedule.next(due);
+      }
+    }
+  }
+
+  /** A tick the previous leader marked but did not commit: send it again, with the same id. */
+  async #finishPending(): Promise<void> {
+    const [pending, lastRuns] = await Promise.all([this.#store.pending(), this.#store.lastRuns()]);
+    for (const [name, due] of pending) {
+      const entry = this.#entries.find(([n]) => n === name)?.[1];
+      if (entry && due > (lastRuns.get(name) ?? -1)) await this.#send(name, entry, due);
+    }
+  }
+
+  /** False when this process no longer leads (nothing was sent). */
+  async #send(name: string, entry: BeatEntry, due: number): Promise<boolean> {
+    if (!(await this.#store.begin(this.id, name, due))) {
+      this.#leading = false;
+      this.emit('leader', false);
+      return false;
+    }
+    const taskId = tickId(this.name, name, due);
+    await this.#app.sendTask(entry.task, entry.args ?? [], entry.kwargs ?? {}, { ...entry.options, taskId });
+    await this.#store.commit(name, due);
+    this.emit('tick-sent', { entry: name, task: entry.task, due: new Date(due), taskId });
+    return true;
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * Beat: schedules (interval, crontab in a time zone across DST, one-off), missed ticks after
+ * downtime (once by default, all when asked), and two beat processes sharing one Redis lock:
+ * every tick sent exactly once, and when the leader is SIGKILLed the other takes over within the
+ * lock's lifetime without losing or doubling a tick.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { at, crontab, every, type TickInfo } from '@nori/tasks';
+import { REDIS, waitFor } from './brokers.js';
+import { cleanup, testbed } from './testbed.js';
+
+afterEach(cleanup);
+const redis = new Redis(REDIS);
+const children: ChildProcess[] = [];
+afterAll(async () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  redis.disconnect();
+});
+
+describe('schedules', () => {
+  it('every, at, and crontab in a time zone across both DST changes', () => {
+    expect(every(1000).next(5000)).toBe(6000);
+    const when = new Date('2030-01-01T00:00:00Z');
+    expect(at(when).next(0)).toBe(when.getTime());
+    expect(at(when).next(when.getTime())).toBeUndefined();
+    const berlin = crontab('30 2 * * *', { timezone: 'Europe/Berlin' });
+    // 2026-03-29 02:30 does not exist in Berlin (02:00 → 03:00): it runs once, at 03:00 CEST (01:00 UTC), as cron does.
+    const spring = berlin.next(Date.parse('2026-03-28T12:00:00Z')) as number;
+    expect(new Date(spring).toISOString()).toBe('2026-03-29T01:00:00.000Z');
+    expect(new Date(berlin.next(spring) as number).toISOString()).toBe('2026-03-30T00:30:00.000Z');
+    // 2026-10-25 02:30 happens twice in Berlin: it runs once (the first, 00:30 UTC) and next on the 26th.
+    const first = berlin.next(Date.parse('2026-10-24T12:00:00Z')) as number;
+    expect(new Date(first).toISOString()).toBe('2026-10-25T00:30:00.000Z');
+    expect(new Date(berlin.next(first) as number).toISOString()).toBe('2026-10-26T01:30:00.000Z');
+    expect(() => crontab('61 * * * *')).toThrow(/crontab/);
+  });
+});
+
+describe('beat on Redis', () => {
+  it('after downtime, missed ticks run once by default, or all of them with missed: all', async () => {
+    const { app } = testbed(REDIS);
+    const name = `beat-test-${randomUUID().slice(0, 8)}`;
+    const startedAt = Date.now();
+    const down = startedAt - 5500;
+    await redis.hset(`nori-beat:${name}:last_run`, 'once', String(down), 'all', String(down));
+    const beat = app.beat({ name, schedule: { once: { task: 'b.once', schedule: every(1000) }, all: { task: 'b.all', schedule: every(1000), missed: 'all' } } });
+    const ticks: TickInfo[] = [];
+    beat.on('tick-sent', (t) => ticks.push(t));
+    beat.start();
+    try {
+      await waitFor('the catch-up', () => ticks.filter((t) => t.entry === 'all').length >= 5);
+      await new Promise((r) => setTimeout(r, 300));
+      // Ticks due before the beat started: one for 'once', five for 'all' (later ones are regular ticks).
+      const once = ticks.filter((t) => t.entry === 'once' && t.due.getTime() <= startedAt);
+      const all = ticks.filter((t) => t.entry === 'all');
+      expect(once.length).toBe(1);
+      expect(once[0]?.due.getTime()).toBe(down + 5000);
+      expect(all.slice(0, 5).map((t) => t.due.getTime())).toEqual([1, 2, 3, 4, 5].map((k) => down + k * 1000));
+    } finally {
+      await beat.clear();
+      await beat.stop();
+    }
+  });
+
+  it('two beat processes send each 1 s tick once; SIGKILL the leader and the other takes over with no tick lost or doubled', async () => {
+    const { app, queue, conn } = testbed(REDIS);
+    const name = `beat-failover-${randomUUID().slice(0, 8)}`;
+    const lockTtl = 3000;
+    const script = fileURLToPath(new URL('beat-process.ts', import.meta.url));
+    const root = fileURLToPath(new URL('../../..', import.meta.url));
+    const logs = new Map<ChildProcess, string>();
+    const start = (): ChildProcess => {
+      const child = spawn(process.execPath, ['--conditions=nori-src', '--import', 'tsx', script, REDIS, name, queue, String(lockTtl)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+      children.push(child);
+      logs.set(child, '');
+      child.stdout?.on('data', (d: Buffer) => logs.set(child, (logs.get(child) ?? '') + d.toString()));
+      return child;
+    };
+    const [a, b] = [start(), start()];
+    try {
+      await waitFor('both beats', () => [a, b].every((c) => /^ready$/m.test(logs.get(c) ?? '')), 30_000);
+      await new Promise((r) => setTimeout(r, 12_000));
+      const leader = [a, b].find((c) => (logs.get(c) ?? '').trim().split('\n').filter((l) => l.startsWith('leader')).at(-1) === 'leader true') as ChildProcess;
+      const other = leader === a ? b : a;
+      const killedAt = Date.now();
+      leader.kill('SIGKILL');
+      await waitFor('the other to lead', () => /^leader true$/m.test(logs.get(other) ?? ''), lockTtl + 5000);
+      const tookOverIn = Date.now() - killedAt;
+      await new Promise((r) => setTimeout(r, 10_000));
+      other.kill('SIGTERM');
+      await new Promise((r) => other.once('exit', r));
+
+      const sent = [a, b].flatMap((c) => (logs.get(c) ?? '').split('\n').filter((l) => l.startsWith('tick ')).map((l) => l.split(' ')));
+      const dues = sent.map(([, , due]) => Number(due)).sort((x, y) => x - y);
+      // Every due time from the first to the last, 1 s apart, each sent once (the fail-over gap caught up).
+      expect(dues.length).toBeGreaterThanOrEqual(20);
+      expect(dues.slice(1).map((d, i) => d - (dues[i] as number))).toEqual(Array(dues.length - 1).fill(1000));
+      expect(tookOverIn).toBeLessThanOrEqual(lockTtl + 1500);
+      // What reached the queue: one message per tick, ids as the beats reported them.
+      const ids: string[] = [];
+      for (;;) {
+        const m = await conn.simpleQueue(queue).get({ timeout: 500 }).catch(() => undefined);
+        if (!m) break;
+        ids.push(m.headers['id'] as string);
+        await m.ack();
+      }
+      expect(ids.length).toBe(sent.length);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(new Set(ids)).toEqual(new Set(sent.map(([, id]) => id)));
+      void app;
+    } finally {
+      for (const c of [a, b]) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+      await redis.del(`nori-beat:${name}:lock`, `nori-beat:${name}:last_run`, `nori-beat:${name}:pending`);
+    }
+  }, 60_000);
+});
