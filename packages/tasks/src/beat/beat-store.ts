@@ -4,11 +4,8 @@
  * sending (`pending` hash) so that a leader that dies between marking and committing is finished
  * by the next one with the same task id.
  */
-import { parseUrl, type Logger } from '@nori/core';
-import type { createRedisClient, LuaScript } from '@nori/redis';
-import { importOptional } from '../backends/optional-package.js';
-
-type Client = ReturnType<typeof createRedisClient>;
+import type { Logger } from '@nori/core';
+import { connectRedis, type RedisHandle } from '../redis-client.js';
 
 /** Renew the lock if this process holds it. */
 const RENEW = `
@@ -33,14 +30,7 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 `;
 
-interface Clients {
-  client: Client;
-  renew: LuaScript;
-  begin: LuaScript;
-  commit: LuaScript;
-  release: LuaScript;
-  prefix: string;
-}
+type Clients = RedisHandle<'renew' | 'begin' | 'commit' | 'release'>;
 
 export class RedisBeatStore {
   readonly #url: string;
@@ -55,13 +45,7 @@ export class RedisBeatStore {
   }
 
   #connect(): Promise<Clients> {
-    const url = parseUrl(this.#url);
-    this.#clients ??= importOptional(url.scheme, '@nori/redis', () => import('@nori/redis')).then(({ redisSettings, createRedisClient, LuaScript }) => {
-      const settings = redisSettings(url, { transportOptions: { ...url.query }, logger: this.#logger, connectTimeout: 4000 });
-      const client = createRedisClient(settings);
-      client.on('error', () => undefined);
-      return { client, renew: new LuaScript(RENEW), begin: new LuaScript(BEGIN), commit: new LuaScript(COMMIT), release: new LuaScript(RELEASE), prefix: settings.keyPrefix };
-    });
+    this.#clients ??= connectRedis(this.#url, this.#logger, { renew: RENEW, begin: BEGIN, commit: COMMIT, release: RELEASE });
     return this.#clients;
   }
 
@@ -69,7 +53,7 @@ export class RedisBeatStore {
   async lead(me: string, ttl: number): Promise<boolean> {
     const c = await this.#connect();
     const lock = c.prefix + this.#keys.lock;
-    if (Number(await c.renew.run(c.client, [lock], [me, ttl])) === 1) return true;
+    if (Number(await c.scripts.renew.run(c.client, [lock], [me, ttl])) === 1) return true;
     return (await c.client.set(lock, me, 'PX', ttl, 'NX')) === 'OK';
   }
 
@@ -92,18 +76,18 @@ export class RedisBeatStore {
   /** Marks a tick as being sent; false when this process no longer leads. */
   async begin(me: string, entry: string, due: number): Promise<boolean> {
     const c = await this.#connect();
-    return Number(await c.begin.run(c.client, [c.prefix + this.#keys.lock, c.prefix + this.#keys.pending], [me, entry, String(due)])) === 1;
+    return Number(await c.scripts.begin.run(c.client, [c.prefix + this.#keys.lock, c.prefix + this.#keys.pending], [me, entry, String(due)])) === 1;
   }
 
   async commit(entry: string, due: number): Promise<void> {
     const c = await this.#connect();
-    await c.commit.run(c.client, [c.prefix + this.#keys.lastRun, c.prefix + this.#keys.pending], [entry, String(due)]);
+    await c.scripts.commit.run(c.client, [c.prefix + this.#keys.lastRun, c.prefix + this.#keys.pending], [entry, String(due)]);
   }
 
   /** Gives the lock up (a clean stop), so another process leads at once. */
   async resign(me: string): Promise<void> {
     const c = await this.#connect();
-    await c.release.run(c.client, [c.prefix + this.#keys.lock], [me]);
+    await c.scripts.release.run(c.client, [c.prefix + this.#keys.lock], [me]);
   }
 
   /** Deletes every key of this beat (tests, or a schedule retired for good). */

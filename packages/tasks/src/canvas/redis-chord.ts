@@ -6,13 +6,9 @@
  * in the same MULTI; the one that brings the count to size (+ `.t`) gets every part, in header
  * order, and the keys are deleted. No chord_unlock task, no polling.
  */
-import { parseUrl } from '@nori/core';
 import type { Logger } from '@nori/core';
-import type { createRedisClient } from '@nori/redis';
-import { importOptional } from '../backends/optional-package.js';
+import { connectRedis, type RedisHandle } from '../redis-client.js';
 import { encodeException } from '../result/exception.js';
-
-type Client = ReturnType<typeof createRedisClient>;
 
 /** One header task's outcome. */
 export interface ChordPart {
@@ -28,7 +24,7 @@ export class RedisChordStore {
   readonly #url: string;
   readonly #expires: number;
   readonly #logger: Logger;
-  #client: Promise<{ client: Client; prefix: string }> | undefined;
+  #client: Promise<RedisHandle> | undefined;
 
   constructor(url: string, expires: number, logger: Logger) {
     this.#url = url;
@@ -36,14 +32,8 @@ export class RedisChordStore {
     this.#logger = logger;
   }
 
-  #connect(): Promise<{ client: Client; prefix: string }> {
-    const url = parseUrl(this.#url);
-    this.#client ??= importOptional(url.scheme, '@nori/redis', () => import('@nori/redis')).then(({ redisSettings, createRedisClient }) => {
-      const settings = redisSettings(url, { transportOptions: { ...url.query }, logger: this.#logger, connectTimeout: 4000 });
-      const client = createRedisClient(settings);
-      client.on('error', () => undefined);
-      return { client, prefix: settings.keyPrefix };
-    });
+  #connect(): Promise<RedisHandle> {
+    this.#client ??= connectRedis(this.#url, this.#logger);
     return this.#client;
   }
 

@@ -2,11 +2,8 @@
  * celery_once's Redis lock: `SET key <task id> NX PX timeout`, so the lock names the task holding
  * it and expires by itself; released only by that task (compare-and-delete in one script).
  */
-import { parseUrl, type Logger } from '@nori/core';
-import type { createRedisClient, LuaScript } from '@nori/redis';
-import { importOptional } from '../backends/optional-package.js';
-
-type Client = ReturnType<typeof createRedisClient>;
+import type { Logger } from '@nori/core';
+import { connectRedis, type RedisHandle } from '../redis-client.js';
 
 const RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -18,21 +15,15 @@ export type LockAttempt = { acquired: true } | { acquired: false; holder: string
 export class RedisOnceLock {
   readonly #url: string;
   readonly #logger: Logger;
-  #clients: Promise<{ client: Client; release: LuaScript; prefix: string }> | undefined;
+  #clients: Promise<RedisHandle<'release'>> | undefined;
 
   constructor(url: string, logger: Logger) {
     this.#url = url;
     this.#logger = logger;
   }
 
-  #connect(): Promise<{ client: Client; release: LuaScript; prefix: string }> {
-    const url = parseUrl(this.#url);
-    this.#clients ??= importOptional(url.scheme, '@nori/redis', () => import('@nori/redis')).then(({ redisSettings, createRedisClient, LuaScript }) => {
-      const settings = redisSettings(url, { transportOptions: { ...url.query }, logger: this.#logger, connectTimeout: 4000 });
-      const client = createRedisClient(settings);
-      client.on('error', () => undefined);
-      return { client, release: new LuaScript(RELEASE), prefix: settings.keyPrefix };
-    });
+  #connect(): Promise<RedisHandle<'release'>> {
+    this.#clients ??= connectRedis(this.#url, this.#logger, { release: RELEASE });
     return this.#clients;
   }
 
@@ -44,8 +35,8 @@ export class RedisOnceLock {
   }
 
   async release(key: string, taskId: string): Promise<void> {
-    const { client, release, prefix } = await this.#connect();
-    await release.run(client, [prefix + key], [taskId]);
+    const { client, prefix, scripts } = await this.#connect();
+    await scripts.release.run(client, [prefix + key], [taskId]);
   }
 
   async close(): Promise<void> {
