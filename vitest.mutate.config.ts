@@ -23,7 +23,8 @@ export default mergeConfig(
       },
     ],
     test: {
-      include: ['packages/core/test/**/*.test.ts', 'packages/redis/test/**/*.test.ts'],
+      // NORI_MUTATE_TESTS (one glob) narrows the tests, e.g. to the broker-free unit tests.
+      include: [process.env['NORI_MUTATE_TESTS'] ?? 'packages/{core,redis}/test/**/*.test.ts'],
       exclude: ['**/*.fault.test.ts', '**/node_modules/**', 'packages/redis/test/{cluster,sentinel,tls}.test.ts'],
     },
   },
