@@ -13,6 +13,8 @@ it('headers: x- arguments take part only in the -with-x modes', () => {
   const headers = { kind: 'a', 'x-tenant': 't1' };
   expect(headersMatch({ 'x-match': 'all', kind: 'a', 'x-tenant': 'other' }, headers)).toBe(true);
   expect(headersMatch({ 'x-match': 'all-with-x', kind: 'a', 'x-tenant': 'other' }, headers)).toBe(false);
+  expect(headersMatch({ 'x-match': 'all-with-x', kind: 'a', 'x-tenant': 't1' }, headers)).toBe(true);
+  expect(headersMatch({ kind: 'b', 'x-tenant': 't1' }, headers)).toBe(false);
   expect(headersMatch({ 'x-match': 'any-with-x', kind: 'b', 'x-tenant': 't1' }, headers)).toBe(true);
   expect(headersMatch({ 'x-match': 'any-with-x', kind: 'b', 'x-tenant': 't2' }, headers)).toBe(false);
   expect(headersMatch({ 'x-match': 'any', kind: 'b', 'x-tenant': 't1' }, headers)).toBe(false);

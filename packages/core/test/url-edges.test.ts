@@ -3,7 +3,7 @@ import { expect, it } from 'vitest';
 import { parseUrl, parseUrls, UrlError } from '@nori/core';
 
 it('an empty or blank URL is a UrlError that says so; surrounding blanks are ignored', () => {
-  for (const blank of ['', '   ']) expect(() => parseUrl(blank)).toThrow(/broker URL is empty/);
+  for (const blank of ['', '   ', undefined, null]) expect(() => parseUrl(blank as string)).toThrow(/^broker URL is empty$/);
   expect(parseUrl('  redis://h:6380/1 \n')).toMatchObject({ hostname: 'h', port: 6380, virtualHost: '1', href: 'redis://h:6380/1' });
 });
 
@@ -20,6 +20,7 @@ it('credentials: user only, empty user, bad percent-encoding named by part', () 
   expect(() => parseUrl('amqp://us%zzer:p@h')).toThrow(/bad percent-encoding in user/);
   expect(() => parseUrl('amqp://u:p%zz@h')).toThrow(/bad percent-encoding in password/);
   expect(() => parseUrl('amqp://u:p@h/v%zz')).toThrow(/bad percent-encoding in virtual host/);
+  expect(() => parseUrl('amqp://u:p@h%zz/v')).toThrow(/bad percent-encoding in host/);
 });
 
 it('a URL without path or query has neither', () => {
@@ -30,6 +31,7 @@ it('a URL without path or query has neither', () => {
 it('failover lists: blanks and empty entries are dropped; nothing left is a UrlError', () => {
   expect(parseUrls(' redis://a ;; redis://b ').map((u) => u.hostname)).toEqual(['a', 'b']);
   expect(parseUrls(['redis://a;redis://b', ' redis://c']).map((u) => u.hostname)).toEqual(['a', 'b', 'c']);
+  expect(parseUrls('redis://a; ;redis://b').map((u) => u.hostname)).toEqual(['a', 'b']);
   expect(() => parseUrls(' ; ')).toThrow(UrlError);
   expect(() => parseUrls([])).toThrow(/no broker URL given/);
 });
