@@ -28,10 +28,9 @@ it('a URL without path or query has neither', () => {
   expect(parseUrl('redis://h?')).toMatchObject({ query: {} });
 });
 
-it('failover lists: blanks and empty entries are dropped; nothing left is a UrlError', () => {
-  expect(parseUrls(' redis://a ;; redis://b ').map((u) => u.hostname)).toEqual(['a', 'b']);
-  expect(parseUrls(['redis://a;redis://b', ' redis://c']).map((u) => u.hostname)).toEqual(['a', 'b', 'c']);
-  expect(parseUrls('redis://a; ;redis://b').map((u) => u.hostname)).toEqual(['a', 'b']);
-  expect(() => parseUrls(' ; ')).toThrow(UrlError);
-  expect(() => parseUrls([])).toThrow(/no broker URL given/);
+it('failover lists: blanks around and between URLs and blank entries are dropped; nothing left is a UrlError', () => {
+  expect(parseUrls(' redis://a ; redis://b ').map((u) => u.hostname)).toEqual(['a', 'b']);
+  expect(parseUrls(['redis://a;redis://b', ' redis://c', '  ', '']).map((u) => u.hostname)).toEqual(['a', 'b', 'c']);
+  expect(() => parseUrls(['', ' '])).toThrow(/^no broker URL given$/);
+  expect(() => parseUrls([])).toThrow(UrlError);
 });
