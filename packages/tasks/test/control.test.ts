@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { currentTask, TaskRevokedError } from '@nori/tasks';
 import { ALL_BROKERS, REDIS, waitFor } from './brokers.js';
@@ -104,6 +105,14 @@ describe('remote control: changes at run time (Redis)', () => {
     expect(await app.control.ping({ pattern: 'nori-*@control', timeout: 1000 })).toMatchObject({ [hostname]: { ok: 'pong' } });
     expect(await app.control.ping({ pattern: '^nori-[0-9a-f]+@control$', matcher: 'pcre', timeout: 1000 })).toMatchObject({ [hostname]: { ok: 'pong' } });
     expect(await app.control.ping({ pattern: 'other-*', timeout: 500 })).toBeNull();
+
+    // A stopped worker leaves no binding of its node queue behind on Redis.
+    const redis = new Redis(REDIS);
+    const bound = async (): Promise<boolean> => (await redis.smembers('_kombu.binding.celery.pidbox')).some((m) => m.endsWith(`${hostname}.celery.pidbox`));
+    expect(await bound()).toBe(true);
+    await worker.stop();
+    expect(await bound()).toBe(false);
+    redis.disconnect();
   });
 
   it('AsyncResult.revoke() goes through remote control; revoked ids survive a restart with a state file', async () => {

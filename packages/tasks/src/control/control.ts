@@ -153,12 +153,14 @@ export class Control {
     await this.broadcast('shutdown', { ...options, arguments: { msg: 'Got shutdown from remote' } });
   }
 
-  /** Stop listening for replies. */
+  /** Stop listening for replies and delete the reply queue. */
   async close(): Promise<void> {
-    const consumer = this.#consumer;
+    const pending = this.#consumer;
     this.#consumer = undefined;
     for (const c of [...this.#collectors.values()]) c.done();
-    await (await consumer?.catch(() => undefined))?.stop();
+    const consumer = await pending?.catch(() => undefined);
+    await consumer?.stop();
+    for (const queue of consumer?.queues ?? []) await this.#host.connection.deleteQueue(queue).catch(() => undefined);
   }
 
   /** @internal A command whose replies are flattened to `{node: reply}`. */

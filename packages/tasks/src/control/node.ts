@@ -40,10 +40,12 @@ export class ControlNode implements WorkerStep {
     this.#consumer = await startBroadcastConsumer(this.#connection, queue, { accept: this.#accept, concurrency: 8, onError: report }, (message) => this.#handle(message));
   }
 
+  /** Stops reading and deletes the node queue (on Redis its binding would otherwise stay behind). */
   async stop(): Promise<void> {
     const consumer = this.#consumer;
     this.#consumer = undefined;
     await consumer?.stop();
+    for (const queue of consumer?.queues ?? []) await this.#connection.deleteQueue(queue).catch((error: unknown) => this.#report(error as Error));
     this.#ctx?.requests.close();
   }
 

@@ -86,6 +86,7 @@ export class EventsApi {
   async receive(handlers: EventHandlers, options: ReceiverOptions = {}): Promise<EventReceiver> {
     const receiver = this.receiver(handlers, options);
     await receiver.start();
+    if (options.wakeup ?? true) await this.#app.control.heartbeat();
     return receiver;
   }
 

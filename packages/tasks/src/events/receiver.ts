@@ -23,6 +23,8 @@ export interface ReceiverOptions {
   queueExpires?: number;
   /** Queue name suffix; default a uuid. */
   nodeId?: string;
+  /** Ask workers for a heartbeat once consuming, so they show up at once (Celery's wakeup). Default true. */
+  wakeup?: boolean;
 }
 
 export interface ReceiverHost {
