@@ -1,6 +1,6 @@
 /**
  * Events between nori and Python Celery 5.2, both ways, on Redis and RabbitMQ: Celery's own
- * EventReceiver (what `celery events --dump` runs) sees a nori worker's heartbeats and task events;
+ * EventReceiver and the `celery events --dump` CLI see a nori worker's heartbeats and task events;
  * a nori receiver sees a real `celery worker -E`'s.
  */
 import { randomUUID } from 'node:crypto';
@@ -24,10 +24,14 @@ for (const b of NETWORK_BROKERS) {
       const { app } = setup(b.broker);
       const dump: PythonProcess = await startPython([`${PYTHON_DIR}event_dump.py`, b.broker, '40'], {}, /^ready$/m);
       cleanups.push(() => dump.stop());
+      // And `celery events --dump` itself, Celery's CLI.
+      const cli = await startPython(['-m', 'celery', '-A', 'interop_app', 'events', '--dump'], { NORI_BROKER: b.broker, NORI_BACKEND: '', NORI_QUEUE: 'celery' }, /starting capture/);
+      cleanups.push(() => cli.stop());
       const add = app.task('evi.add', (x: number, y: number) => x + y);
-      const worker = app.worker({ hostname: `nori-${randomUUID().slice(0, 6)}@interop` });
+      const worker = app.worker({ hostname: `nori-${randomUUID().slice(0, 8)}@interop` });
       cleanups.push(() => worker.stop());
       await worker.start();
+      await waitFor('the CLI to show the nori worker', () => cli.output().includes(`${worker.hostname} [`));
       const r = await add.delay(20, 22);
       expect(await r.get({ timeout: 10_000 })).toBe(42);
       const mine = (): Array<Record<string, unknown>> => dump.json().filter((e) => e['hostname'] === worker.hostname);
@@ -43,6 +47,8 @@ for (const b of NETWORK_BROKERS) {
       expect(received).toMatchObject({ local_received: expect.any(Number), timestamp: expect.any(Number) });
       expect(mine().find((e) => e['type'] === 'task-succeeded')).toMatchObject({ uuid: r.id, result: '42' });
       expect(mine().find((e) => e['type'] === 'worker-heartbeat')).toMatchObject({ freq: 2, sw_ident: 'nori', active: expect.any(Number), processed: expect.any(Number) });
+      await waitFor('the CLI to show the task', () => cli.output().includes(`task succeeded: evi.add(${r.id}) args=(20, 22)`));
+      expect(cli.output()).toMatch(new RegExp(`${worker.hostname} \\[[^\\]]+\\] heartbeat: .*sw_ident=nori`));
     });
 
     it("a nori receiver sees a `celery worker -E`'s heartbeats and task events", async () => {
