@@ -42,7 +42,9 @@ if ! /usr/bin/python3 -c 'import kombu, celery, msgpack, yaml' >/dev/null 2>&1; 
 fi
 /usr/bin/python3 -c 'import brotli' >/dev/null 2>&1 || apt_install python3-brotli || true
 /usr/bin/python3 -c 'import zstandard' >/dev/null 2>&1 || apt_install python3-zstandard || true
-# Test tools: bzip2 makes the bzip2 vectors, openssl the certificate of the TLS Redis test.
+# Celery's auth serializer (signed messages) needs cryptography: the @nori/security interop peer.
+/usr/bin/python3 -c 'import cryptography' >/dev/null 2>&1 || apt_install python3-cryptography
+# Test tools: bzip2 makes the bzip2 vectors, openssl the certificates of the TLS Redis and signed-message tests.
 command -v bzip2 >/dev/null || apt_install bzip2
 command -v openssl >/dev/null || apt_install openssl
 echo "services: redis on $REDIS_PORT, rabbitmq on $AMQP_PORT, python kombu $(/usr/bin/python3 -c 'import kombu; print(kombu.__version__)')"

@@ -29,7 +29,8 @@ export type NoriErrorCode =
   | 'ERR_NORI_CONSUMER_CANCELLED'
   | 'ERR_NORI_BROKER_BLOCKED'
   | 'ERR_NORI_BROKER_REFUSED'
-  | 'ERR_NORI_LEASE_LOST';
+  | 'ERR_NORI_LEASE_LOST'
+  | 'ERR_NORI_SIGNATURE';
 
 /** Packages with errors of their own (e.g. @nori/tasks) extend it with their own code union. */
 export abstract class NoriError<Code extends string = NoriErrorCode> extends Error {
@@ -213,4 +214,12 @@ export class BrokerRefusedError extends NoriError {
  */
 export class LeaseLostError extends NoriError {
   readonly code = 'ERR_NORI_LEASE_LOST';
+}
+
+/**
+ * A signed message (Celery's `auth` serializer) whose signature is missing, does not verify, or
+ * comes from a signer not in the certificate store. Consumers refuse it like an undecodable body.
+ */
+export class SignatureError extends NoriError {
+  readonly code = 'ERR_NORI_SIGNATURE';
 }
