@@ -47,4 +47,6 @@ fi
 # Test tools: bzip2 makes the bzip2 vectors, openssl the certificates of the TLS Redis and signed-message tests.
 command -v bzip2 >/dev/null || apt_install bzip2
 command -v openssl >/dev/null || apt_install openssl
+# Headless browser for the dashboard test (@nori/cli), driven by playwright-core.
+command -v chromium >/dev/null || apt_install chromium
 echo "services: redis on $REDIS_PORT, rabbitmq on $AMQP_PORT, python kombu $(/usr/bin/python3 -c 'import kombu; print(kombu.__version__)')"

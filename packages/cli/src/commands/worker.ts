@@ -1,0 +1,96 @@
+/**
+ * `nori worker`: runs the app's worker until SIGTERM/SIGINT (warm shutdown: running tasks finish,
+ * reserved messages go back) and a second signal, or SIGQUIT (cold: running tasks are abandoned,
+ * their late-acked messages given back), as Celery's worker does.
+ */
+import type { Command } from 'commander';
+import type { TaskRequest, WorkerOptions } from '@nori/tasks';
+import { autoscale } from '../autoscale.js';
+import { loadApp, type AppSource } from '../load-app.js';
+import { Log, parseLevel, type Level } from '../log.js';
+import { int, list } from '../parse.js';
+import { UsageError } from '../usage-error.js';
+
+interface Options extends AppSource {
+  queues?: string[];
+  concurrency?: number;
+  loglevel: Level;
+  pool: 'async' | 'threads';
+  autoscale?: [number, number];
+  maxTasksPerChild?: number;
+  events?: boolean;
+  hostname?: string;
+  shutdownTimeout?: number;
+}
+
+function parseAutoscale(value: string): [number, number] {
+  const [max, min = '0'] = value.split(',');
+  const hi = Number(max);
+  const lo = Number(min);
+  if (!Number.isInteger(hi) || !Number.isInteger(lo) || lo < 0 || hi < 1 || lo > hi) throw new UsageError(`--autoscale takes max,min with 1 <= max and 0 <= min <= max, got "${value}"`);
+  return [hi, lo];
+}
+
+function parsePool(value: string): 'async' | 'threads' {
+  if (value !== 'async' && value !== 'threads') throw new UsageError(`--pool must be async or threads, got "${value}"`);
+  return value;
+}
+
+const label = (r: TaskRequest): string => `${r.name}[${r.id}]`;
+
+export function registerWorker(program: Command): void {
+  program
+    .command('worker')
+    .description('run a worker for the app\'s tasks (SIGTERM/SIGINT: warm shutdown, a second signal or SIGQUIT: cold)')
+    .option('-Q, --queues <names>', 'queues to consume, comma-separated (default: the app\'s default queue)', list)
+    .option('-c, --concurrency <n>', 'tasks running at once (default 10)', int('--concurrency', 1))
+    .option('-l, --loglevel <level>', 'debug, info, warning, error, critical', parseLevel, 'warning' as Level)
+    .option('-P, --pool <pool>', 'async (handlers on this thread) or threads (moduleTask handlers in worker threads)', parsePool, 'async')
+    .option('--autoscale <max,min>', 'grow up to max tasks at once while busy, shrink to min while idle', parseAutoscale)
+    .option('--max-tasks-per-child <n>', 'threads pool: replace a thread after this many tasks', int('--max-tasks-per-child', 1))
+    .option('-E, --events', 'send task and worker events (for `nori events` and `nori flower`)')
+    .option('-n, --hostname <name>', 'node name (default celery@<host>)')
+    .option('--shutdown-timeout <ms>', 'how long a warm shutdown waits for running tasks before going cold', int('--shutdown-timeout'))
+    .action(async (_o: unknown, cmd: Command) => {
+      const o = cmd.optsWithGlobals<Options>();
+      if (o.maxTasksPerChild !== undefined && o.pool !== 'threads') throw new UsageError('--max-tasks-per-child needs --pool threads');
+      const log = new Log(o.loglevel);
+      const app = await loadApp(o);
+      const options: WorkerOptions = {
+        pool: o.pool,
+        concurrency: o.autoscale ? Math.max(o.autoscale[1], 1) : (o.concurrency ?? 10),
+        ...(o.queues && { queues: o.queues }),
+        ...(o.maxTasksPerChild !== undefined && { maxTasksPerChild: o.maxTasksPerChild }),
+        ...(o.events && { sendEvents: true }),
+        ...(o.hostname && { hostname: o.hostname }),
+        ...(o.shutdownTimeout !== undefined && { shutdownTimeout: o.shutdownTimeout }),
+      };
+      const worker = app.worker(options);
+      worker.on('worker-ready', (i) => log.info(`${i.hostname} ready, consuming ${i.queues.join(', ')}; tasks: ${[...app.tasks.keys()].join(', ') || '(none)'}`));
+      worker.on('task-received', (r) => log.info(`Task ${label(r)} received`));
+      worker.on('task-succeeded', (r, i) => log.info(`Task ${label(r)} succeeded in ${(i.runtime / 1000).toFixed(3)}s: ${JSON.stringify(i.result) ?? 'undefined'}`));
+      worker.on('task-failed', (r, i) => log.error(`Task ${label(r)} raised: ${i.error instanceof Error ? (i.error.stack ?? i.error.message) : String(i.error)}`));
+      worker.on('task-retried', (r, i) => log.info(`Task ${label(r)} retry at ${i.eta.toISOString()}: ${i.reason?.message ?? ''}`));
+      worker.on('task-revoked', (r) => log.info(`Task ${label(r)} revoked`));
+      worker.on('error', (e) => log.error(e.stack ?? e.message));
+
+      let signals = 0;
+      const stopped = new Promise<void>((resolve) => {
+        const onSignal = (signal: NodeJS.Signals): void => {
+          signals++;
+          const cold = signal === 'SIGQUIT' || signals > 1;
+          log.warn(cold ? `${signal}: cold shutdown (running tasks are abandoned)` : `${signal}: warm shutdown (waiting for ${worker.active} running tasks; again for cold)`);
+          const stopping = worker.stop();
+          if (cold && signals === 1) void worker.stop();
+          if (signals === 1) void stopping.then(resolve, (e: unknown) => { log.error(String(e)); resolve(); });
+        };
+        for (const s of ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const) process.on(s, onSignal);
+      });
+      await worker.start();
+      const stopScaling = o.autoscale ? autoscale(worker, { max: o.autoscale[0], min: o.autoscale[1] }, (n) => log.info(`autoscale: ${n} at once`)) : undefined;
+      await stopped;
+      stopScaling?.();
+      await app.close();
+      log.info('worker stopped');
+    });
+}

@@ -1,0 +1,160 @@
+/**
+ * What the monitoring server knows from events: @nori/tasks' EventState (an LRU of tasks, workers
+ * with heartbeats) plus the fields Flower shows that the state does not keep (event times per
+ * state, eta, expires, exchange, routing key, clock), bounded by the same LRU; Flower's metrics;
+ * and the live listeners of the page.
+ */
+import { EventState, type CeleryEvent, type TaskSnapshot } from '@nori/tasks';
+import { Metrics } from './metrics.js';
+
+/** Celery's task fields, in Celery's order (celery/events/state.py Task._fields). */
+export interface FlowerTask {
+  uuid: string;
+  name: string | null;
+  state: string;
+  received: number | null;
+  sent: number | null;
+  started: number | null;
+  rejected: number | null;
+  succeeded: number | null;
+  failed: number | null;
+  retried: number | null;
+  revoked: number | null;
+  args: string | null;
+  kwargs: string | null;
+  eta: string | null;
+  expires: string | null;
+  retries: number | null;
+  worker: string | null;
+  result: string | null;
+  exception: string | null;
+  timestamp: number | null;
+  runtime: number | null;
+  traceback: string | null;
+  exchange: string | null;
+  routing_key: string | null;
+  clock: number | null;
+  client: string | null;
+  root: string | null;
+  root_id: string | null;
+  parent: string | null;
+  parent_id: string | null;
+  children: string[];
+}
+
+/** The event type → the time field it sets (Celery's). */
+const TIME_FIELD: Readonly<Record<string, keyof Extras>> = {
+  'task-sent': 'sent',
+  'task-received': 'received',
+  'task-started': 'started',
+  'task-succeeded': 'succeeded',
+  'task-failed': 'failed',
+  'task-retried': 'retried',
+  'task-revoked': 'revoked',
+  'task-rejected': 'rejected',
+};
+
+interface Extras {
+  sent?: number;
+  received?: number;
+  started?: number;
+  succeeded?: number;
+  failed?: number;
+  retried?: number;
+  revoked?: number;
+  rejected?: number;
+  timestamp?: number;
+  clock?: number;
+  eta?: string;
+  expires?: string;
+  exchange?: string;
+  routing_key?: string;
+  client?: string;
+  children: Set<string>;
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+export class Monitor {
+  readonly state: EventState;
+  readonly metrics = new Metrics();
+  readonly #extras = new Map<string, Extras>();
+  readonly #listeners = new Set<(e: CeleryEvent) => void>();
+
+  constructor(maxTasks = 10_000) {
+    this.state = new EventState({ maxTasks });
+  }
+
+  event = (e: CeleryEvent): void => {
+    this.state.event(e);
+    let extras: Extras | undefined;
+    if (e.type.startsWith('task-') && typeof e.uuid === 'string') {
+      extras = this.#extras.get(e.uuid);
+      if (!extras) this.#extras.set(e.uuid, (extras = { children: new Set() }));
+      const field = TIME_FIELD[e.type];
+      if (field) (extras as unknown as Record<string, number>)[field] = e.timestamp;
+      extras.timestamp = e.timestamp;
+      extras.clock = e.clock;
+      extras.eta = str(e['eta']) ?? extras.eta;
+      extras.expires = str(e['expires']) ?? extras.expires;
+      extras.exchange = str(e['exchange']) ?? extras.exchange;
+      extras.routing_key = str(e['routing_key']) ?? extras.routing_key;
+      if (e.type === 'task-sent') extras.client = e.hostname;
+      const parent = str(e['parent_id']);
+      if (parent && parent !== e.uuid) this.#extras.get(parent)?.children.add(e.uuid);
+      this.#sweep();
+    }
+    const name = (typeof e.uuid === 'string' ? this.state.task(e.uuid)?.name : undefined) ?? '';
+    this.metrics.event(e, name, extras);
+    for (const listener of this.#listeners) listener(e);
+  };
+
+  /** Extras of tasks the LRU dropped go too (checked in batches, not on every event). */
+  #sweep(): void {
+    if (this.#extras.size <= this.state.maxTasks + 1000) return;
+    for (const id of this.#extras.keys()) if (!this.state.tasks.has(id)) this.#extras.delete(id);
+  }
+
+  listen(fn: (e: CeleryEvent) => void): () => void {
+    this.#listeners.add(fn);
+    return () => this.#listeners.delete(fn);
+  }
+
+  /** Flower's dict of a task (`Task.as_dict()` with the worker as its hostname). */
+  task(t: TaskSnapshot): FlowerTask {
+    const x = this.#extras.get(t.uuid) ?? { children: new Set<string>() };
+    return {
+      uuid: t.uuid,
+      name: t.name ?? null,
+      state: t.state,
+      received: x.received ?? null,
+      sent: x.sent ?? null,
+      started: x.started ?? null,
+      rejected: x.rejected ?? null,
+      succeeded: x.succeeded ?? null,
+      failed: x.failed ?? null,
+      retried: x.retried ?? null,
+      revoked: x.revoked ?? null,
+      args: t.args ?? null,
+      kwargs: t.kwargs ?? null,
+      eta: x.eta ?? null,
+      expires: x.expires ?? null,
+      retries: t.retries ?? null,
+      worker: t.hostname ?? null,
+      result: t.result ?? null,
+      exception: t.exception ?? null,
+      timestamp: x.timestamp ?? null,
+      runtime: t.runtime ?? null,
+      traceback: t.traceback ?? null,
+      exchange: x.exchange ?? null,
+      routing_key: x.routing_key ?? null,
+      clock: x.clock ?? null,
+      client: x.client ?? null,
+      root: t.rootId ?? null,
+      root_id: t.rootId ?? null,
+      parent: t.parentId ?? null,
+      parent_id: t.parentId ?? null,
+      children: [...x.children],
+    };
+  }
+}

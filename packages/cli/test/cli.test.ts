@@ -1,0 +1,118 @@
+/**
+ * The real `nori` bin against Redis: a worker started with `nori worker` serves tasks sent with
+ * `nori call`, `nori inspect`/`status` reach it, SIGTERM lets a running task finish, purge asks
+ * first, and exit codes hold.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Connection } from '@nori/core';
+import { APP, BACKEND, REDIS, killAll, run, start, type Child } from './bin.js';
+
+const queue = `cli-test-${randomUUID().slice(0, 8)}`;
+const idleQueue = `${queue}-idle`;
+const hostname = `cli-${randomUUID().slice(0, 8)}@test`;
+const env = { NORI_TEST_BROKER: REDIS, NORI_TEST_BACKEND: BACKEND, NORI_TEST_QUEUE: queue };
+const nori = (args: string[], input?: string): ReturnType<typeof run> => run(['-A', APP, ...args], env, input);
+const conn = new Connection(REDIS);
+let worker: Child;
+
+beforeAll(async () => {
+  worker = start(['worker', '-A', APP, '-c', '4', '-l', 'info', '-E', '-n', hostname], env);
+  await worker.waitFor(/ready, consuming/);
+});
+
+afterAll(async () => {
+  killAll();
+  for (const q of [queue, idleQueue]) {
+    await conn.deleteQueue(q).catch(() => undefined);
+    await conn.deleteExchange(q).catch(() => undefined);
+  }
+  await conn.close();
+});
+
+describe('nori (the bin)', () => {
+  it('a worker started with `nori worker` serves a task sent with `nori call`', async () => {
+    const call = await nori(['call', 'cli.add', '--args', '[2, 3]', '--wait', '--timeout', '20000']);
+    expect(call.stderr).toBe('');
+    expect(call.code).toBe(0);
+    const [id, result] = call.stdout.trim().split('\n');
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(JSON.parse(result!)).toEqual({ 'task-id': id, state: 'SUCCESS', result: 5 });
+    await worker.waitFor(new RegExp(`cli\\.add\\[${id}\\] succeeded in [0-9.]+s: 5`));
+
+    const read = await nori(['result', id!]);
+    expect(read.code).toBe(0);
+    expect(JSON.parse(read.stdout)).toEqual({ 'task-id': id, state: 'SUCCESS', result: 5 });
+  });
+
+  it('`nori inspect ping` and `nori status` see the worker', async () => {
+    const ping = await nori(['inspect', 'ping', '-d', hostname, '--json', '--timeout', '3000']);
+    expect(ping.code).toBe(0);
+    expect(JSON.parse(ping.stdout)).toEqual({ [hostname]: { ok: 'pong' } });
+
+    const registered = await nori(['inspect', 'registered', '-d', hostname, '--timeout', '3000']);
+    expect(registered.code).toBe(0);
+    expect(registered.stdout).toContain(`-> ${hostname}: OK`);
+    expect(registered.stdout).toContain('cli.sleep');
+
+    const status = await nori(['status', '-d', hostname, '--timeout', '3000']);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toBe(`${hostname}: OK\n\n1 node online.\n`);
+
+    const limit = await nori(['control', 'rate_limit', 'cli.add', '100/s', '-d', hostname, '--json', '--timeout', '3000']);
+    expect(JSON.parse(limit.stdout)).toEqual({ [hostname]: { ok: 'new rate limit set successfully' } });
+  });
+
+  it('exit codes: 2 for bad usage, 69 when no worker replies, 1 when a task fails', async () => {
+    expect((await nori(['no-such-command'])).code).toBe(2);
+    const badArgs = await nori(['call', 'cli.add', '--args', '{"x": 1}']);
+    expect(badArgs.code).toBe(2);
+    expect(badArgs.stderr).toContain('--args must be a JSON array');
+    expect((await run(['status'], {})).code).toBe(2); // no -A, no -b
+    const nobody = await nori(['inspect', 'ping', '-d', 'nobody@nowhere', '--timeout', '300']);
+    expect(nobody.code).toBe(69);
+    expect(nobody.stderr).toContain('No nodes replied');
+    const failed = await nori(['call', 'cli.fail', '--args', '["too big"]', '--wait']);
+    expect(failed.code).toBe(1);
+    expect(JSON.parse(failed.stdout.split('\n')[1]!)).toMatchObject({ state: 'FAILURE', result: 'RangeError: too big' });
+    expect(failed.stderr).toContain('RangeError: too big');
+    expect((await nori(['beat'])).code).toBe(2);
+    expect((await nori(['--help'])).code).toBe(0);
+  });
+
+  it('`nori purge` asks first, deletes nothing on "n", and deletes with -f', async () => {
+    for (let i = 0; i < 3; i++) expect((await nori(['call', 'cli.add', '--args', `[${i}, 1]`, '-Q', idleQueue])).code).toBe(0);
+    const declined = await nori(['purge', '-Q', idleQueue], 'n\n');
+    expect(declined.code).toBe(1);
+    expect(declined.stderr).toContain(`Delete all waiting messages in 1 queue (${idleQueue})?`);
+    expect(await conn.queueSize(idleQueue)).toBe(3);
+    const forced = await nori(['purge', '-Q', idleQueue, '-f']);
+    expect(forced.code).toBe(0);
+    expect(forced.stdout).toContain(`${idleQueue}: 3 messages purged`);
+    expect(await conn.queueSize(idleQueue)).toBe(0);
+  });
+
+  it('`nori events --dump` prints the events of a task', async () => {
+    const events = start(['-A', APP, 'events', '--dump'], env);
+    await events.waitFor(/listening for events/);
+    const call = await nori(['call', 'cli.add', '--args', '[20, 22]', '--wait']);
+    const id = call.stdout.split('\n')[0]!;
+    const line = await events.waitFor(new RegExp(`${hostname} task-succeeded .*"uuid":"${id}".*`));
+    expect(line[0]).toContain('"result":"42"');
+    events.process.kill('SIGTERM');
+    expect(await events.exited).toBe(0);
+  });
+
+  it('SIGTERM is a warm shutdown: the running task finishes and its result is stored', async () => {
+    const call = await nori(['call', 'cli.sleep', '--args', '[1500]']);
+    const id = call.stdout.trim();
+    await worker.waitFor(new RegExp(`cli\\.sleep\\[${id}\\] received`));
+    worker.process.kill('SIGTERM');
+    await worker.waitFor(/SIGTERM: warm shutdown/);
+    expect(await worker.exited).toBe(0);
+    expect(worker.stderr).toMatch(new RegExp(`cli\\.sleep\\[${id}\\] succeeded in [0-9.]+s: "slept"`));
+    expect(worker.stderr).toContain('worker stopped');
+    const read = await nori(['result', id]);
+    expect(JSON.parse(read.stdout)).toEqual({ 'task-id': id, state: 'SUCCESS', result: 'slept' });
+  });
+});
