@@ -18,7 +18,7 @@ th{color:var(--mut);font-weight:600}tr.task{cursor:pointer}tr.task:hover{backgro
 .SUCCESS,.online{background:var(--ok)}.FAILURE,.offline{background:var(--bad)}.STARTED{background:var(--run)}.RECEIVED,.PENDING{background:#7a8596}.RETRY,.REVOKED,.REJECTED{background:var(--warn)}
 .filters{display:flex;gap:8px;margin-bottom:8px}.filters input{flex:1}input,select,button{font:inherit;padding:4px 6px;border:1px solid var(--line);border-radius:4px;background:#fff}
 button{cursor:pointer}#chart{width:100%;height:150px}.wide{grid-column:1/-1}#detail dl{display:grid;grid-template-columns:140px 1fr;gap:4px 12px;margin:0;font-size:13px}
-#detail dt{color:var(--mut)}#detail dd{margin:0;word-break:break-all;white-space:pre-wrap;font-family:ui-monospace,Menlo,monospace;font-size:12px}.mut{color:var(--mut)}
+#detail h2{text-transform:none}#detail dt{color:var(--mut)}#detail dd{margin:0;word-break:break-all;white-space:pre-wrap;font-family:ui-monospace,Menlo,monospace;font-size:12px}.mut{color:var(--mut)}
 `;
 
 const SCRIPT = `
@@ -44,14 +44,14 @@ function onEvent(e){
 function schedule(){if(!scheduled){scheduled=true;requestAnimationFrame(()=>{scheduled=false;render()})}}
 function render(){renderWorkers();renderTasks();renderChart()}
 function renderWorkers(){const body=$('#workers tbody');body.replaceChildren(...[...workers.values()].map((w)=>{const on=alive(w);
-  return h('tr',{class:'worker','data-hostname':w.hostname},h('td',{},w.hostname),h('td',{},h('span',{class:'badge '+(on?'online':'offline')},on?'online':'offline')),h('td',{},w.active??''),h('td',{},w.processed??''),h('td',{},(w.loadavg||[]).join(' ')))}));
+  return h('tr',{class:'worker','data-hostname':w.hostname},h('td',{},w.hostname),h('td',{},h('span',{class:'badge '+(on?'online':'offline')},on?'online':'offline')),h('td',{},w.active??''),h('td',{},w.processed??''),h('td',{},(w.loadavg||[]).map((n)=>n.toFixed(1)).join(' ')))}));
   if(!workers.size)body.append(h('tr',{},h('td',{colspan:5,class:'mut'},'No worker seen yet (start one with -E, or wait for its heartbeat)')));$('#worker-count').textContent=String([...workers.values()].filter(alive).length);}
 function renderTasks(){const st=$('#state-filter').value,nm=$('#name-filter').value,q=$('#search').value.trim().toLowerCase();
   const names=new Set([...tasks.values()].map((t)=>t.name).filter(Boolean));const sel=$('#name-filter');const have=new Set([...sel.options].map((o)=>o.value));
   for(const n of names)if(!have.has(n))sel.append(h('option',{value:n},n));
   const rows=[...tasks.values()].reverse().filter((t)=>(st==='All'||t.state===st)&&(nm==='All'||t.name===nm)&&(!q||t.uuid.toLowerCase().includes(q))).slice(0,200);
   $('#tasks tbody').replaceChildren(...rows.map((t)=>h('tr',{class:'task'+(t.uuid===selected?' sel':''),'data-id':t.uuid,onclick:()=>showDetail(t.uuid)},
-    h('td',{},h('span',{class:'badge '+t.state},t.state)),h('td',{},t.name||''),h('td',{class:'mut'},t.uuid),h('td',{},t.args||''),h('td',{},t.result??t.exception??''),h('td',{},t.worker||''),h('td',{},time(t.received)),h('td',{},t.runtime!=null?t.runtime.toFixed(3)+' s':''))));
+    h('td',{},h('span',{class:'badge '+t.state},t.state)),h('td',{},t.name||''),h('td',{class:'mut'},t.uuid),h('td',{},t.args||''),h('td',{},t.result??t.exception??''),h('td',{},t.worker||''),h('td',{},time(t.received)),h('td',{},t.runtime!=null?(t.runtime<1?(t.runtime*1000).toFixed(1)+' ms':t.runtime.toFixed(2)+' s'):''))));
   $('#task-count').textContent=String(tasks.size);}
 function renderChart(){const now=Math.floor(Date.now()/1000),W=600,H=150,P=28,pts=[];let max=1;
   for(let i=59;i>=0;i--){const v=done.get(now-i)||0;max=Math.max(max,v);pts.push(v)}for(const k of done.keys())if(k<now-120)done.delete(k);
@@ -82,7 +82,7 @@ start();
 export const PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>nori flower</title><link rel="icon" href="data:,"><style>${STYLE}</style></head>
-<body><header><h1>nori flower</h1><span class="sub"><span id="worker-count">0</span> workers online · <span id="task-count">0</span> tasks · <span id="mode"></span></span><span id="live">connecting…</span></header>
+<body><header><h1>nori flower</h1><span class="sub">workers online: <span id="worker-count">0</span> · tasks: <span id="task-count">0</span> · <span id="mode"></span></span><span id="live">connecting…</span></header>
 <main>
 <section><h2>Workers</h2><table id="workers"><thead><tr><th>Worker</th><th>Status</th><th>Active</th><th>Processed</th><th>Load</th></tr></thead><tbody></tbody></table></section>
 <section><h2>Throughput <span id="rate" class="mut"></span></h2><svg id="chart" viewBox="0 0 600 150" preserveAspectRatio="none" role="img" aria-label="tasks finished per second"></svg></section>

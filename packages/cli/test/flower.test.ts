@@ -1,0 +1,217 @@
+/**
+ * `nori flower` (the real bin) watching a `nori worker -E`, both on Redis: Flower's API answers
+ * with Flower's documented shapes (the examples of flower/api/*.py below, compared field by
+ * field), /metrics has Flower's metric names, basic auth and read-only hold, and the page, in
+ * headless Chromium, shows the worker and a task sent during the test with its result.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Connection } from '@nori/core';
+import { APP, BACKEND, REDIS, killAll, run, start } from './bin.js';
+
+const queue = `cli-flower-${randomUUID().slice(0, 8)}`;
+const hostname = `flower-${randomUUID().slice(0, 8)}@test`;
+const env = { NORI_TEST_BROKER: REDIS, NORI_TEST_BACKEND: BACKEND, NORI_TEST_QUEUE: queue };
+const ARTIFACTS = fileURLToPath(new URL('artifacts/', import.meta.url));
+const conn = new Connection(REDIS);
+let base = '';
+let lockedBase = '';
+
+async function flower(extra: string[]): Promise<string> {
+  const f = start(['-A', APP, 'flower', '--port', '0', ...extra], env);
+  return (await f.waitFor(/nori flower on (http:\/\/\S+)/))[1]!;
+}
+
+async function api<T = Record<string, unknown>>(path: string, init?: RequestInit, at = base): Promise<T> {
+  const r = await fetch(at + path, init);
+  if (r.status !== 200) throw new Error(`${path}: ${r.status} ${await r.text()}`);
+  return (await r.json()) as T;
+}
+
+async function until<T>(fn: () => Promise<T | undefined>, timeout = 15_000): Promise<T> {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Every documented key is there, with a value of the same JSON type when both are set. */
+function expectFlowerShape(documented: Record<string, unknown>, ours: Record<string, unknown>): void {
+  const kind = (v: unknown): string => (Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v);
+  for (const [key, value] of Object.entries(documented)) {
+    expect(ours, `field ${key}`).toHaveProperty([key]);
+    if (value !== null && ours[key] !== null) expect(kind(ours[key]), `type of ${key}`).toBe(kind(value));
+  }
+}
+
+// flower/api/tasks.py, TaskInfo.get's example response.
+const DOC_TASK_INFO = {
+  args: '[2, 2]', client: null, clock: 25, eta: null, exception: null, exchange: null, expires: null, failed: null, kwargs: '{}',
+  name: 'tasks.add', received: 1400806241.970742, result: "'4'", retried: null, retries: null, revoked: null, routing_key: null,
+  runtime: 2.0037889280356467, sent: null, started: 1400806241.972624, state: 'SUCCESS', succeeded: 1400806243.975336,
+  'task-id': '91396550-c228-4111-9da4-9d88cfd5ddc6', timestamp: 1400806243.975336, traceback: null, worker: 'celery@worker1',
+};
+// flower/api/tasks.py, ListTasks.get's example response (one of its two tasks).
+const DOC_TASK_LIST_ITEM = {
+  args: '[3, 4]', client: null, clock: 1079, eta: null, exception: null, exchange: null, expires: null, failed: null, kwargs: '{}',
+  name: 'tasks.add', received: 1398505411.107885, result: "'7'", retried: null, retries: 0, revoked: null, routing_key: null,
+  runtime: 0.01610181899741292, sent: null, started: 1398505411.108985, state: 'SUCCESS', succeeded: 1398505411.124802,
+  timestamp: 1398505411.124802, traceback: null, uuid: 'e42ceb2d-8730-47b5-8b4d-8e0d2a1ef7c9', worker: 'celery@worker1',
+};
+// flower/api/workers.py, ListWorkers.get's example (top level of one worker; stats trimmed to the keys nori has too).
+const DOC_WORKER = {
+  active_queues: [{ name: 'celery', exchange: { name: 'celery', type: 'direct' }, routing_key: 'celery' }],
+  conf: {}, registered: ['tasks.add'], stats: { pid: 90494, prefetch_count: 16, pool: { 'max-concurrency': 4 }, total: { 'tasks.add': 1 } },
+  timestamp: 1438049312.073402,
+};
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  [base, lockedBase] = await Promise.all([flower([]), flower(['--read-only', '--basic-auth', 'admin:s3cret'])]);
+  const worker = start(['-A', APP, 'worker', '-E', '-c', '2', '-n', hostname, '-l', 'info'], env);
+  await worker.waitFor(/ready, consuming/);
+  await until(async () => ((await api<Record<string, boolean>>('/api/workers?status=true'))[hostname] ? true : undefined));
+});
+
+afterAll(async () => {
+  killAll();
+  await conn.deleteQueue(queue).catch(() => undefined);
+  await conn.deleteExchange(queue).catch(() => undefined);
+  await conn.close();
+});
+
+describe('nori flower: the API in Flower\'s shapes', () => {
+  it('async-apply, task info, task list with filters, result, types', async () => {
+    const sent = await api('/api/task/async-apply/cli.add', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ args: [2, 2] }) });
+    expectFlowerShape({ state: 'PENDING', 'task-id': 'abc300c7-2922-4069-97b6-a635cc2ac47c' }, sent);
+    expect(sent['state']).toBe('PENDING');
+    const id = sent['task-id'] as string;
+
+    const info = await until(async () => {
+      const i = await api(`/api/task/info/${id}`);
+      return i['state'] === 'SUCCESS' ? i : undefined;
+    });
+    expectFlowerShape(DOC_TASK_INFO, info);
+    expect(info).toMatchObject({ 'task-id': id, name: 'cli.add', args: '(2, 2)', kwargs: '{}', result: '4', worker: hostname, state: 'SUCCESS' });
+    for (const t of ['received', 'started', 'succeeded', 'timestamp', 'runtime', 'clock']) expect(typeof info[t], t).toBe('number');
+    expect(info['succeeded'] as number).toBeGreaterThanOrEqual(info['received'] as number);
+
+    const list = await api<Record<string, Record<string, unknown>>>(`/api/tasks?taskname=cli.add&state=SUCCESS&workername=${encodeURIComponent(hostname)}&limit=5`);
+    expect(list[id]).toBeDefined();
+    expectFlowerShape(DOC_TASK_LIST_ITEM, list[id]!);
+    expect(Object.keys(await api(`/api/tasks?state=FAILURE&workername=${encodeURIComponent(hostname)}`))).not.toContain(id);
+    expect(Object.keys(await api(`/api/tasks?search=${id.slice(0, 13)}`))).toEqual([id]);
+    const second = await api('/api/task/send-task/cli.add', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ args: [1, 1] }) });
+    await until(async () => ((await api(`/api/task/info/${String(second['task-id'])}`))['state'] === 'SUCCESS' ? true : undefined));
+    const page = Object.keys(await api(`/api/tasks?taskname=cli.add&workername=${encodeURIComponent(hostname)}&sort_by=received`));
+    expect(page).toEqual([id, second['task-id']]);
+    expect(Object.keys(await api(`/api/tasks?taskname=cli.add&workername=${encodeURIComponent(hostname)}&sort_by=received&offset=1&limit=1`))).toEqual([second['task-id']]);
+    expect((await fetch(`${base}/api/tasks?sort_by=nope`)).status).toBe(400);
+
+    // flower/api/tasks.py, TaskResult.get's example: {"task-id": ..., "state": "SUCCESS", "result": 3}
+    expect(await api(`/api/task/result/${id}`)).toEqual({ 'task-id': id, state: 'SUCCESS', result: 4 });
+    expect((await api<{ 'task-types': string[] }>('/api/task/types'))['task-types']).toContain('cli.add');
+    expect((await fetch(`${base}/api/task/info/${randomUUID()}`)).status).toBe(404);
+    expect((await fetch(`${base}/api/task/async-apply/cli.nope`, { method: 'POST', body: '{}' })).status).toBe(404);
+  });
+
+  it('workers, queue lengths, revoke, rate limit, time limits', async () => {
+    const workers = await api<Record<string, Record<string, unknown>>>(`/api/workers?workername=${encodeURIComponent(hostname)}&refresh=true`);
+    expectFlowerShape(DOC_WORKER, workers[hostname]!);
+    expect(workers[hostname]!['registered']).toEqual(expect.arrayContaining(['cli.add', 'cli.sleep']));
+    expect((workers[hostname]!['active_queues'] as Array<{ name: string }>).map((q) => q.name)).toContain(queue);
+    expect((await api<Record<string, boolean>>('/api/workers?status=true'))[hostname]).toBe(true);
+    expect((await fetch(`${base}/api/workers?workername=nobody@nowhere`)).status).toBe(404);
+
+    // {"active_queues": [{"name": "celery", "messages": 0}, ...]}
+    const lengths = await api<{ active_queues: Array<{ name: string; messages: number }> }>('/api/queues/length');
+    expect(lengths.active_queues).toContainEqual({ name: queue, messages: 0 });
+
+    const id = randomUUID();
+    expect(await api(`/api/task/revoke/${id}`, { method: 'POST' })).toEqual({ message: `Revoked '${id}'` });
+    const form = { 'Content-Type': 'application/x-www-form-urlencoded' };
+    expect(await api('/api/task/rate-limit/cli.add', { method: 'POST', headers: form, body: `ratelimit=200&workername=${encodeURIComponent(hostname)}` })).toEqual({ message: 'new rate limit set successfully' });
+    expect(await api('/api/task/timeout/cli.sleep', { method: 'POST', headers: form, body: `soft=30&hard=100&workername=${encodeURIComponent(hostname)}` })).toEqual({ message: 'time limits set successfully' });
+    expect((await fetch(`${base}/api/task/rate-limit/cli.add`, { method: 'POST', headers: form, body: 'ratelimit=200&workername=nobody%40nowhere' })).status).toBe(404);
+  });
+
+  it('/metrics has Flower\'s metric names and labels', async () => {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    const w = `worker="${hostname}"`;
+    expect(text).toMatch(new RegExp(`^flower_events_total\\{${w},type="task-succeeded",task="cli.add"\\} [1-9]`, 'm'));
+    expect(text).toContain(`flower_worker_online{${w}} 1`);
+    expect(text).toMatch(new RegExp(`^flower_task_runtime_seconds_bucket\\{${w},task="cli.add",le="\\+Inf"\\} [1-9]`, 'm'));
+    expect(text).toMatch(new RegExp(`^flower_task_prefetch_time_seconds\\{${w},task="cli.add"\\} `, 'm'));
+    expect(text).toContain('# TYPE flower_worker_number_of_currently_executing_tasks gauge');
+    expect(text).toContain('# TYPE flower_worker_prefetched_tasks gauge');
+  });
+
+  it('basic auth and read-only mode', async () => {
+    expect((await fetch(`${lockedBase}/api/workers?status=true`)).status).toBe(401);
+    const auth = { Authorization: `Basic ${Buffer.from('admin:s3cret').toString('base64')}` };
+    expect((await fetch(`${lockedBase}/api/workers?status=true`, { headers: { Authorization: `Basic ${Buffer.from('admin:wrong').toString('base64')}` } })).status).toBe(401);
+    expect((await fetch(`${lockedBase}/api/workers?status=true`, { headers: auth })).status).toBe(200);
+    const post = await fetch(`${lockedBase}/api/task/async-apply/cli.add`, { method: 'POST', headers: auth, body: '{"args": [1, 2]}' });
+    expect(post.status).toBe(403);
+    expect((await fetch(`${lockedBase}/api/task/revoke/${randomUUID()}`, { method: 'POST', headers: auth })).status).toBe(403);
+  });
+});
+
+describe('nori flower: the page in headless Chromium', () => {
+  it('shows the worker, a task sent during the test within 2 s, and its result in the detail view', async () => {
+    const profile = mkdtempSync(join(tmpdir(), 'nori-chromium-'));
+    const browser = await chromium.launchPersistentContext(profile, {
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      viewport: { width: 1280, height: 900 },
+    });
+    try {
+      const page = browser.pages()[0] ?? (await browser.newPage());
+      const problems: string[] = [];
+      page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+      page.on('pageerror', (e) => problems.push(e.message));
+      page.on('request', (r) => !r.url().startsWith(base) && !r.url().startsWith('data:') && problems.push(`request outside the server: ${r.url()}`));
+      await page.goto(base);
+      const row = page.locator(`tr.worker[data-hostname="${hostname}"]`);
+      await row.waitFor({ timeout: 10_000 });
+      await expect.poll(() => row.locator('.badge').textContent(), { timeout: 10_000 }).toBe('online');
+      await page.locator('#live').filter({ hasText: 'live' }).waitFor({ timeout: 10_000 });
+
+      for (let i = 0; i < 5; i++) await run(['-A', APP, 'call', 'cli.add', '--args', `[${i}, 10]`], env);
+      const sentAt = Date.now();
+      const sent = await api('/api/task/async-apply/cli.add', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ args: [40, 2] }) });
+      const id = sent['task-id'] as string;
+      const taskRow = page.locator(`tr.task[data-id="${id}"]`);
+      await taskRow.waitFor({ timeout: 2000 - (Date.now() - sentAt) });
+      expect(Date.now() - sentAt).toBeLessThan(2000);
+      await expect.poll(() => taskRow.locator('.badge').textContent(), { timeout: 2000 }).toBe('SUCCESS');
+
+      // Search by id and filter by state narrow the table to it.
+      await page.fill('#search', id.slice(0, 8));
+      await expect.poll(() => page.locator('tr.task').count()).toBe(1);
+      await page.selectOption('#state-filter', 'FAILURE');
+      await expect.poll(() => page.locator('tr.task').count()).toBe(0);
+      await page.selectOption('#state-filter', 'All');
+      await page.fill('#search', '');
+
+      await taskRow.click();
+      await expect.poll(() => page.locator('#detail dd[data-field="result"]').textContent(), { timeout: 5000 }).toBe('42');
+      await expect.poll(() => page.locator('#detail dd[data-field="stored-result"]').textContent(), { timeout: 5000 }).toBe('42');
+      expect(await page.locator('#detail dd[data-field="worker"]').textContent()).toBe(hostname);
+      await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
+      expect(problems).toEqual([]);
+    } finally {
+      await browser.close();
+      rmSync(profile, { recursive: true, force: true });
+    }
+  });
+});
