@@ -10,7 +10,8 @@ it('a bigint alone (no Date or bytes beside it) is still tagged as a decimal', (
   expect(JSON.parse(enc([1n]))).toEqual([{ __type__: 'decimal', __value__: '1' }]);
 });
 
-it('nulls in a body are written as null', () => {
+it('nulls in a body, or a null body, are written as null', () => {
+  expect(enc(null)).toBe('null');
   expect(enc({ a: null, b: [null, { c: null }] })).toBe('{"a":null,"b":[null,{"c":null}]}');
 });
 
