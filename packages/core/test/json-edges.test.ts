@@ -47,6 +47,7 @@ it('datetime tags: an offset without a colon is an offset; an unreadable one is 
 
 it('nulls beside tags decode as null; an unknown tag names itself', () => {
   expect(dec('{"a": null, "b": [null], "d": {"__type__": "date", "__value__": "2020-01-02"}}')).toEqual({ a: null, b: [null], d: '2020-01-02' });
+  expect(dec('{"s": "ab", "l": [1, 2], "d": {"__type__": "date", "__value__": "2020-01-02"}}')).toEqual({ s: 'ab', l: [1, 2], d: '2020-01-02' });
   expect(() => dec('{"__type__": "pickle", "__value__": "x"}')).toThrow(/^unsupported JSON type tag "pickle"$/);
 });
 
