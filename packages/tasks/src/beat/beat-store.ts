@@ -32,7 +32,24 @@ return 0
 
 type Clients = RedisHandle<'renew' | 'begin' | 'commit' | 'release'>;
 
-export class RedisBeatStore {
+/** Where beat keeps its leader lock and last-run state. */
+export interface BeatStore {
+  /** Take the lock, or keep it if held: true while `me` leads. */
+  lead(me: string, ttl: number): Promise<boolean>;
+  lastRuns(): Promise<Map<string, number>>;
+  pending(): Promise<Map<string, number>>;
+  /** Marks a tick as being sent; false when `me` no longer leads. */
+  begin(me: string, entry: string, due: number): Promise<boolean>;
+  /** The tick is sent: last_run moves forward to it, the mark goes. */
+  commit(entry: string, due: number): Promise<void>;
+  /** Gives the lock up (a clean stop). */
+  resign(me: string): Promise<void>;
+  /** Deletes the lock and state. */
+  clear(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class RedisBeatStore implements BeatStore {
   readonly #url: string;
   readonly #logger: Logger;
   readonly #keys: { lock: string; lastRun: string; pending: string };
@@ -55,12 +72,6 @@ export class RedisBeatStore {
     const lock = c.prefix + this.#keys.lock;
     if (Number(await c.scripts.renew.run(c.client, [lock], [me, ttl])) === 1) return true;
     return (await c.client.set(lock, me, 'PX', ttl, 'NX')) === 'OK';
-  }
-
-  /** Who holds the lock. */
-  async leader(): Promise<string | null> {
-    const c = await this.#connect();
-    return c.client.get(c.prefix + this.#keys.lock);
   }
 
   async lastRuns(): Promise<Map<string, number>> {

@@ -12,7 +12,8 @@ import { Emitter } from '@nori/core';
 import type { App } from '../app.js';
 import type { ApplyOptions } from '../task.js';
 import { TaskConfigError } from '../task-errors.js';
-import { RedisBeatStore } from './beat-store.js';
+import { RedisBeatStore, type BeatStore } from './beat-store.js';
+import { FileBeatStore } from './file-beat-store.js';
 import type { Schedule } from './schedule.js';
 
 export interface BeatEntry {
@@ -29,8 +30,8 @@ export interface BeatEntry {
 export interface BeatOptions {
   /** Entries by name (Celery's beat_schedule). */
   schedule: Readonly<Record<string, BeatEntry>>;
-  /** Redis URL of the lock and the last-run state; default the result backend's, else the broker's, when Redis. */
-  store?: string;
+  /** Redis URL of the lock and the last-run state (default the result backend's, else the broker's, when Redis), or `{ file }` for files on this machine. */
+  store?: string | { file: string };
   /** Beats with the same name share a lock and state. Default 'default'. */
   name?: string;
   /** Leader lock lifetime, ms: a dead leader is replaced within it. Default 5000. */
@@ -69,7 +70,7 @@ export class Beat extends Emitter<BeatEvents> {
   readonly name: string;
   readonly #app: App;
   readonly #entries: ReadonlyArray<[string, BeatEntry]>;
-  readonly #store: RedisBeatStore;
+  readonly #store: BeatStore;
   readonly #lockTtl: number;
   readonly #interval: number;
   #leading = false;
@@ -85,10 +86,14 @@ export class Beat extends Emitter<BeatEvents> {
     this.#lockTtl = options.lockTtl ?? 5000;
     this.#interval = options.interval ?? 200;
     if (this.#interval * 3 > this.#lockTtl) throw new TaskConfigError(`beat: lockTtl (${this.#lockTtl} ms) must be at least 3 × interval (${this.#interval} ms)`);
-    const broker = Array.isArray(app.conf.broker) ? app.conf.broker[0] : (app.conf.broker as string);
-    const url = options.store ?? [app.conf.backend, broker].find((u): u is string => typeof u === 'string' && REDIS.test(u));
-    if (!url || !REDIS.test(url)) throw new TaskConfigError('beat needs Redis for its lock and state: set `store` to a redis:// URL (or use a Redis backend or broker)');
-    this.#store = new RedisBeatStore(url, this.name, app.connection.logger);
+    if (typeof options.store === 'object') {
+      this.#store = new FileBeatStore(options.store.file);
+    } else {
+      const broker = Array.isArray(app.conf.broker) ? app.conf.broker[0] : (app.conf.broker as string);
+      const url = options.store ?? [app.conf.backend, broker].find((u): u is string => typeof u === 'string' && REDIS.test(u));
+      if (!url || !REDIS.test(url)) throw new TaskConfigError('beat needs Redis for its lock and state: set `store` to a redis:// URL, or to { file } for one machine');
+      this.#store = new RedisBeatStore(url, this.name, app.connection.logger);
+    }
   }
 
   get leading(): boolean {
