@@ -5,7 +5,7 @@
  * /usr/bin/python3 has Celery (on smaller counts, --celery-count on Redis and --celery-amqp-count
  * on RabbitMQ: it is far slower). Cases run interleaved. Then the bytes one task puts on the wire
  * (message and stored result) beside Celery's for the same call, with JSON and msgpack+zlib.
- *   npm run bench:tasks [-- --count 20000 --celery-count 1000 --celery-amqp-count 300 --runs 3 --json out.json]
+ *   npm run bench:tasks [-- --count 20000 --celery-count 1000 --celery-amqp-count 300 --runs 3 --transports redis,rabbitmq --json out.json]
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -31,6 +31,7 @@ const REDIS = 'redis://127.0.0.1:6379/0';
 const RESULTS = 'redis://127.0.0.1:6379/1';
 const AMQP = 'amqp://guest:guest@127.0.0.1:5672//';
 const tag = randomUUID().slice(0, 8);
+const TRANSPORTS = (stringArg('transports') ?? 'redis,rabbitmq').split(',');
 
 function celeryVersion(): string | undefined {
   try {
@@ -139,19 +140,21 @@ const bench = new Bench('tasks end to end', {
   celeryPool: 'solo',
 });
 
-const bull = await bullSide();
-const noriRedis = await noriSide(REDIS, RESULTS);
-const noriAmqp = await noriSide(AMQP, 'rpc://');
-const celeryRedis = celery ? await celerySide(REDIS, RESULTS, CELERY_COUNT) : undefined;
-const celeryAmqp = celery ? await celerySide(AMQP, 'rpc://', CELERY_AMQP_COUNT) : undefined;
+const onRedis = TRANSPORTS.includes('redis');
+const onAmqp = TRANSPORTS.includes('rabbitmq');
+const bull = onRedis ? await bullSide() : undefined;
+const noriRedis = onRedis ? await noriSide(REDIS, RESULTS) : undefined;
+const noriAmqp = onAmqp ? await noriSide(AMQP, 'rpc://') : undefined;
+const celeryRedis = celery && onRedis ? await celerySide(REDIS, RESULTS, CELERY_COUNT) : undefined;
+const celeryAmqp = celery && onAmqp ? await celerySide(AMQP, 'rpc://', CELERY_AMQP_COUNT) : undefined;
 
-for (const stored of [false, true]) {
+if (bull && noriRedis) for (const stored of [false, true]) {
   const group = `redis, ${stored ? 'results stored' : 'no results'}`;
   bench.add({ group, name: `BullMQ addBulk + Worker${stored ? ' (returnvalue kept)' : ' (removeOnComplete)'}`, baseline: true, unit: 'tasks/s', run: () => bull(stored) });
   bench.add({ group, name: `nori App + worker${stored ? ', redis backend' : ''}`, unit: 'tasks/s', run: () => noriRedis(stored) });
   if (celeryRedis) bench.add({ group, name: `Celery ${celery} solo worker${stored ? ', redis backend' : ''}`, unit: 'tasks/s', run: () => celeryRedis(stored) });
 }
-for (const stored of [false, true]) {
+if (noriAmqp) for (const stored of [false, true]) {
   const group = `rabbitmq, ${stored ? 'results over rpc://' : 'no results'}`;
   if (celeryAmqp) bench.add({ group, name: `Celery ${celery} solo worker`, baseline: true, unit: 'tasks/s', run: () => celeryAmqp(stored) });
   bench.add({ group, name: 'nori App + worker', unit: 'tasks/s', run: () => noriAmqp(stored) });

@@ -29,4 +29,5 @@ export { topicMatches, headersMatch, route } from './routing.js';
 export { json, jsonPlain, createJsonSerializer, type JsonSerializerOptions } from './json.js';
 export { raw, text } from './raw.js';
 export { virtualTransport, virtualOptions, VirtualTransport, type VirtualTransportOptions } from './virtual/virtual-transport.js';
+export { TickBatcher } from './virtual/tick-batcher.js';
 export { MemoryStore, createMemoryStore } from './memory/memory-store.js';

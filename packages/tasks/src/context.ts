@@ -46,16 +46,37 @@ export interface TaskContext extends Pick<TaskRequest, 'id' | 'name' | 'args' | 
 }
 
 const storage = new AsyncLocalStorage<TaskContext>();
+/** The context of the plain (not `async`) handler being called right now, synchronously. */
+let calling: TaskContext | undefined;
 
 /** The context of the task running in this async call chain; throws OutsideTaskError outside one. */
 export function currentTask(): TaskContext {
-  const context = storage.getStore();
+  const context = calling ?? storage.getStore();
   if (!context) throw new OutsideTaskError('currentTask() called outside a running task');
   return context;
 }
 
-export function runInContext<T>(context: TaskContext, fn: () => T): T {
-  return storage.run(context, fn);
+const AsyncFunction = (async () => undefined).constructor;
+const AsyncGeneratorFunction = async function* () {}.constructor;
+
+/**
+ * Calls a handler in its context. An `async` function runs under AsyncLocalStorage, so the context
+ * follows its awaits. Any other function has no await of its own to follow: it gets the context
+ * for the length of its synchronous call only, without AsyncLocalStorage, because on Node 20 the
+ * first `run` turns on promise hooks for every promise of the process for good, a third of the
+ * cost of a trivial task (measured with benchmarks/tasks). A plain function that returns a promise
+ * reads `currentTask()` before it returns; callbacks it chains run outside the context.
+ */
+export function runInContext(context: TaskContext, handler: (...args: never[]) => unknown, args: readonly unknown[]): unknown {
+  const fn = handler as (...a: readonly unknown[]) => unknown;
+  if (handler instanceof AsyncFunction || handler instanceof AsyncGeneratorFunction) return storage.run(context, fn, ...args);
+  const outer = calling;
+  calling = context;
+  try {
+    return fn(...args);
+  } finally {
+    calling = outer;
+  }
 }
 
 /** Celery's Task.retry decision: throws Retry, or the failure when no retries are left. */

@@ -101,6 +101,10 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 const STOPPING = new Error('worker stopping');
 
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
+}
+
 export class Worker extends Emitter<WorkerEvents> {
   readonly hostname: string;
   #concurrency: number;
@@ -349,11 +353,16 @@ export class Worker extends Emitter<WorkerEvents> {
       this.emit('error', error as Error);
       return;
     }
+    let holding = true;
+    const release = (): void => {
+      if (holding) this.#slots.release();
+      holding = false;
+    };
     try {
       if (this.#cancelled(job)) await this.#revoke(job);
-      else await this.#execute(job);
+      else await this.#execute(job, release);
     } finally {
-      this.#slots.release();
+      release();
     }
   }
 
@@ -428,7 +437,8 @@ export class Worker extends Emitter<WorkerEvents> {
     await message.ack();
   }
 
-  async #execute(job: Job): Promise<void> {
+  /** `release` gives the slot back once the handler is done: storing the result and acking need none. */
+  async #execute(job: Job, release: () => void): Promise<void> {
     const { message, request, policy } = job;
     if (!policy.acksLate) await this.#settle(message, 'ack');
     if (policy.trackStarted) await this.#store(request, 'STARTED', { pid: process.pid, hostname: this.hostname }, { traceback: null });
@@ -444,6 +454,7 @@ export class Worker extends Emitter<WorkerEvents> {
       value = this.#autoretry(job, error);
       outcome = this.#classify(value);
     }
+    release();
     if (job.abandoned) return;
     this.#running.delete(job);
     if (job.controller.signal.reason instanceof TaskRevokedError) return this.#revoke(job, true);
@@ -509,21 +520,23 @@ export class Worker extends Emitter<WorkerEvents> {
     const context = this.#context(job);
     const timers: NodeJS.Timeout[] = [];
     if (soft !== undefined) timers.push(setTimeout(() => controller.abort(new SoftTimeLimitExceeded(soft)), soft));
-    const killed = new Promise<never>((_, reject) => (job.kill = reject));
     const ref = this.#pool && moduleOf(task.handler);
     if (this.#pool && ref) {
       try {
-        return await Promise.race([this.#pool.run(ref, { args: request.args, context: this.#threadContext(job) }, hard), killed]);
+        return await Promise.race([this.#pool.run(ref, { args: request.args, context: this.#threadContext(job) }, hard), this.#killed(job)]);
       } finally {
         for (const t of timers) clearTimeout(t);
       }
     }
     try {
-      const run = new Promise<unknown>((resolve) => resolve(runInContext(context, () => (task.handler as (...a: unknown[]) => unknown)(...request.args))));
-      if (hard === undefined) return await Promise.race([run, killed]);
+      const value = runInContext(context, task.handler, request.args);
+      // A handler that returned synchronously is done: nothing left to race against a limit or a kill.
+      if (!isThenable(value)) return value;
+      const run = Promise.resolve(value);
+      if (hard === undefined) return await Promise.race([run, this.#killed(job)]);
       return await Promise.race([
         run,
-        killed,
+        this.#killed(job),
         new Promise<never>((_, reject) =>
           timers.push(
             setTimeout(() => {
@@ -537,6 +550,11 @@ export class Worker extends Emitter<WorkerEvents> {
     } finally {
       for (const t of timers) clearTimeout(t);
     }
+  }
+
+  /** Rejects when `terminate` ends the job. */
+  #killed(job: Job): Promise<never> {
+    return new Promise<never>((_, reject) => (job.kill = reject));
   }
 
   /** autoretryFor: a matching failure becomes a retry (or the failure itself when none are left). */

@@ -8,7 +8,7 @@ import '@nori/amqp';
 import '@nori/compression';
 import '@nori/msgpack';
 import '@nori/redis';
-import { App, currentTask, MaxRetriesExceededError, type TaskContext } from '@nori/tasks';
+import { App, currentTask, MaxRetriesExceededError, OutsideTaskError, type TaskContext } from '@nori/tasks';
 import { cleanup, testbed } from './testbed.js';
 
 const BROKERS = [
@@ -55,6 +55,22 @@ for (const b of BROKERS) {
       expect(seen?.retries).toBe(0);
       expect(seen?.deliveryInfo.queue).toBe(queue);
       expect(seen?.signal.aborted).toBe(false);
+    });
+
+    it('plain and async handlers running side by side each read their own context, and none leaks out', async () => {
+      const { app, worker } = setup(b);
+      const idOf = (): string => currentTask().id;
+      const plain = app.task('t.plain', () => idOf());
+      const later = app.task('t.later', async () => {
+        const before = idOf();
+        await new Promise((r) => setTimeout(r, 20));
+        return [before, idOf()];
+      });
+      await worker({ concurrency: 20 });
+      const sent = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? plain.delay() : later.delay())));
+      const values = await Promise.all(sent.map((r) => r.get({ timeout: 20_000 })));
+      sent.forEach((r, i) => expect(values[i]).toEqual(i % 2 ? r.id : [r.id, r.id]));
+      expect(() => currentTask()).toThrow(OutsideTaskError);
     });
 
     it('stores a failure and get() rejects with it', async () => {

@@ -113,6 +113,13 @@ for (const c of cases) {
       expect(r.result).toBe(1);
     });
 
+    it.skipIf(!c.keepsSuccess)('writes issued in one tick keep their order: a STARTED then SUCCESS stays SUCCESS, a later FAILURE does not replace it', async () => {
+      const [a, b] = [newId(), newId()];
+      await Promise.all([store(a, 'STARTED', null), store(b, 'SUCCESS', 'b'), store(a, 'SUCCESS', 'a'), store(b, 'FAILURE', new Error('late duplicate')), store(a, 'FAILURE', new Error('late'))]);
+      expect(await backend.getResult(a)).toMatchObject({ state: 'SUCCESS', result: 'a' });
+      expect(await backend.getResult(b)).toMatchObject({ state: 'SUCCESS', result: 'b' });
+    });
+
     it('get() rejects with TimeoutError after its timeout, and with the reason when aborted', async () => {
       const r = new AsyncResult(newId(), backend);
       await expect(r.get({ timeout: 200 })).rejects.toBeInstanceOf(TimeoutError);

@@ -4,7 +4,7 @@
  * the same name, so a waiting `get()` wakes without polling, in Python and in nori alike. The
  * client comes from @nori/redis (same URL, TLS, Sentinel and Cluster handling as the broker).
  */
-import { parseUrl, type BrokerUrl } from '@nori/core';
+import { parseUrl, TickBatcher, type BrokerUrl } from '@nori/core';
 import type { createRedisClient, LuaScript } from '@nori/redis';
 import type { BackendHost, ResultBackend, ResultRequest, StoredResult } from '../backend.js';
 import { ResultCodec } from '../result/result-codec.js';
@@ -14,23 +14,32 @@ import { importOptional } from './optional-package.js';
 import { waitForReady, type WaitOptions } from './wait-ready.js';
 
 /**
- * Store unless the task already has a SUCCESS (Celery reads first and ignores later writes, so a
- * duplicate run never overwrites a success); here the check and the write are one atomic step.
- * A stored value that is not JSON (another result serializer) does not block the write.
+ * Store each result unless its task already has a SUCCESS (Celery reads first and ignores later
+ * writes, so a duplicate run never overwrites a success); here the check and the write are one
+ * atomic step. A stored value that is not JSON (another result serializer) does not block the
+ * write. KEYS: the result keys; ARGV: the expiry in ms (0 = none), then one document per key, so
+ * the results of one tick cost one call (keys in order: a later state of the same task follows).
  */
 const STORE = `
-local current = redis.call('GET', KEYS[1])
-if current then
-  local ok, meta = pcall(cjson.decode, current)
-  if ok and type(meta) == 'table' and meta['status'] == 'SUCCESS' then return 0 end
+local px = tonumber(ARGV[1])
+for i, key in ipairs(KEYS) do
+  local data = ARGV[i + 1]
+  local current = redis.call('GET', key)
+  local succeeded = false
+  if current then
+    local ok, meta = pcall(cjson.decode, current)
+    succeeded = ok and type(meta) == 'table' and meta['status'] == 'SUCCESS'
+  end
+  if not succeeded then
+    if px > 0 then
+      redis.call('SET', key, data, 'PX', px)
+    else
+      redis.call('SET', key, data)
+    end
+    redis.call('PUBLISH', key, data)
+  end
 end
-if tonumber(ARGV[2]) > 0 then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-else
-  redis.call('SET', KEYS[1], ARGV[1])
-end
-redis.call('PUBLISH', KEYS[1], ARGV[1])
-return 1
+return 0
 `;
 
 export const TASK_KEY_PREFIX = 'celery-task-meta-';
@@ -50,6 +59,13 @@ export class RedisBackend implements ResultBackend {
   #subscriber: Client | undefined;
   readonly #watchers = new Map<string, Set<(data: Buffer) => void>>();
   readonly #closing = new AbortController();
+  /** Results stored in one tick, written by one STORE call (one per key on a Cluster: keys of other slots). */
+  readonly #writes = new TickBatcher<{ key: string; data: Buffer }>(async (_, items) => {
+    const { client, store } = await this.#connect();
+    const expires = Math.max(0, Math.round(this.host.resultExpires));
+    const batches = client.isCluster ? items.map((item) => [item]) : [items];
+    await Promise.all(batches.map((batch) => store.run(client, batch.map((w) => w.key), [expires, ...batch.map((w) => w.data as unknown as string)])));
+  });
 
   constructor(
     url: string,
@@ -75,9 +91,9 @@ export class RedisBackend implements ResultBackend {
   }
 
   async storeResult(taskId: string, state: TaskState, result: unknown, options: { traceback?: string | null; request?: ResultRequest } = {}): Promise<void> {
-    const { client, store, prefix } = await this.#connect();
+    const { prefix } = await this.#connect();
     const data = Buffer.from(this.#codec.encode(toTaskMeta(taskId, state, result, options.traceback ?? null)));
-    await store.run(client, [this.#key(prefix, taskId)], [data as unknown as string, Math.max(0, Math.round(this.host.resultExpires))]);
+    await this.#writes.add('', { key: this.#key(prefix, taskId), data });
   }
 
   async getResult(taskId: string): Promise<StoredResult> {
