@@ -1,31 +1,33 @@
-/** N permits, handed out in request order; a waiter whose signal aborts leaves the line. */
+/**
+ * N permits, handed out in request order. When `signal` aborts, every waiter (and every later
+ * request) is rejected with its reason: one abort listener for the semaphore, not one per waiter
+ * (hundreds of prefetched messages wait here at once).
+ */
 export class Semaphore {
   #free: number;
-  readonly #waiters: Array<() => void> = [];
+  readonly #waiters: Array<{ resolve: () => void; reject: (reason: unknown) => void }> = [];
 
-  constructor(permits: number) {
+  constructor(
+    permits: number,
+    private readonly signal: AbortSignal,
+  ) {
     this.#free = permits;
+    signal.addEventListener(
+      'abort',
+      () => {
+        for (const waiter of this.#waiters.splice(0)) waiter.reject(signal.reason);
+      },
+      { once: true },
+    );
   }
 
-  acquire(signal: AbortSignal): Promise<void> {
-    if (signal.aborted) return Promise.reject(signal.reason);
+  acquire(): Promise<void> {
+    if (this.signal.aborted) return Promise.reject(this.signal.reason);
     if (this.#free > 0) {
       this.#free--;
       return Promise.resolve();
     }
-    return new Promise((resolve, reject) => {
-      const grant = (): void => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      };
-      const onAbort = (): void => {
-        const i = this.#waiters.indexOf(grant);
-        if (i !== -1) this.#waiters.splice(i, 1);
-        reject(signal.reason);
-      };
-      this.#waiters.push(grant);
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
+    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
   }
 
   /** More (n > 0) or fewer (n < 0) permits; fewer takes effect as running holders release. */
@@ -36,7 +38,7 @@ export class Semaphore {
 
   release(): void {
     const next = this.#waiters.shift();
-    if (next) next();
+    if (next) next.resolve();
     else this.#free++;
   }
 }

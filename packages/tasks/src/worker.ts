@@ -141,8 +141,8 @@ export class Worker extends Emitter<WorkerEvents> {
     this.hostname = options.hostname ?? `celery@${osHostname()}`;
     this.#queues = (options.queues ?? [host.conf.defaultQueue]).map((q) => (typeof q === 'string' ? host.queue(q) : q));
     this.#connection = new Connection(host.conf.broker, { ...host.conf.connection, ...options.connection });
-    this.#slots = new Semaphore(this.#concurrency);
-    // Every reserved message waits on this signal (slot, rate limit, near ETA): up to prefetch listeners.
+    this.#slots = new Semaphore(this.#concurrency, this.#stopController.signal);
+    // Messages waiting for a rate-limit token or a near ETA each listen on this signal: up to prefetch listeners.
     setMaxListeners(0, this.#stopController.signal);
   }
 
@@ -347,7 +347,7 @@ export class Worker extends Emitter<WorkerEvents> {
         const wait = limiter.reserve();
         if (wait > 0) await sleep(wait, this.#stopController.signal);
       }
-      await this.#slots.acquire(this.#stopController.signal);
+      await this.#slots.acquire();
     } catch (error) {
       if (error === STOPPING) return this.#settle(message, 'release');
       this.emit('error', error as Error);
