@@ -2,6 +2,8 @@
 
   kombu_codecs.py make            -> JSON list of vectors kombu produced:
                                      {serializer, compression, content_type, content_encoding, data (base64)}
+  kombu_codecs.py lzma-bomb       -> base64 of 200 MB of zeros as kombu's lzma: 100 concatenated xz
+                                     streams of 2 MB each (concatenation keeps making it fast)
   kombu_codecs.py read <vectors>  -> for nori-made vectors (JSON list as above, argument is a file),
                                      decode with kombu and print a JSON list of normalised values
 Values are normalised for comparison: datetime -> {"datetime": iso}, bytes -> {"bytes": hex},
@@ -78,6 +80,9 @@ if sys.argv[1] == "make":
             out.append({"serializer": serializer, "compression": mime, "content_type": content_type,
                         "content_encoding": encoding, "data": base64.b64encode(body).decode()})
     print(json.dumps(out))
+elif sys.argv[1] == "lzma-bomb":
+    body, _ = compression.compress(b"\0" * (2 * 1000 * 1000), "lzma")
+    print(base64.b64encode(body * 100).decode())
 else:
     vectors = json.load(open(sys.argv[2]))
     result = []

@@ -8,7 +8,7 @@
  *   brotli   application/x-brotli   node:zlib
  *   zstd     application/zstd       node:zlib on Node ≥ 22.15; older Node decodes with fzstd and refuses to compress
  *   bzip2    application/x-bz2      decoding only, with seek-bzip (optional peer; install it to read bzip2)
- *   lzma     application/x-lzma     not available: a clear error (see below)
+ *   lzma     application/x-lzma     xz, decoding only, with @napi-rs/lzma (optional peer); size read before decoding
  *
  * The default implementation of zlib, gzip and deflate is node:zlib, the faster one in
  * benchmarks/codecs on this machine (see benchmarks/README.md).
@@ -16,7 +16,8 @@
 import { registerCompressor, type Compressor } from '@nori/core';
 import { deflateFflate, gzipFflate, zlibFflate } from './fflate-codecs.js';
 import { bzip2 } from './bzip2-codec.js';
-import { brotliNode, deflateNode, gzipNode, unavailable, zlibNode } from './node-codecs.js';
+import { brotliNode, deflateNode, gzipNode, zlibNode } from './node-codecs.js';
+import { lzma } from './xz-codec.js';
 import { zstd } from './zstd-codec.js';
 
 const named = (codec: Compressor, name: string, aliases: string[] = []): Compressor => ({ ...codec, name, aliases });
@@ -24,12 +25,6 @@ const named = (codec: Compressor, name: string, aliases: string[] = []): Compres
 export const zlibCodec = named(zlibNode, 'zlib');
 export const gzipCodec = named(gzipNode, 'gzip');
 export const deflateCodec = named(deflateNode, 'deflate');
-/**
- * kombu's lzma is Python's `lzma.compress`, the xz format. The maintained decoders on npm are
- * either native without an output cap (@napi-rs/lzma: a bomb could not be stopped) or
- * asynchronous only (xz-decompress), and decoding here is synchronous: so lzma is a clear error.
- */
-export const lzma = unavailable('lzma', 'application/x-lzma', ['xz'], 'lzma (xz) is not supported by @nori/compression: no maintained decoder on npm is both synchronous and able to stop at a size cap; use zlib, brotli or zstd');
 
 /** Register every codec. The explicit implementations go first so each MIME type ends on its default. */
 export function registerCompression(): void {
@@ -39,4 +34,4 @@ export function registerCompression(): void {
 
 registerCompression();
 
-export { zlibNode, gzipNode, deflateNode, brotliNode, zstd, bzip2, zlibFflate, gzipFflate, deflateFflate };
+export { zlibNode, gzipNode, deflateNode, brotliNode, zstd, bzip2, lzma, zlibFflate, gzipFflate, deflateFflate };

@@ -3,7 +3,7 @@
  * zlib instead of allocating its full output.
  */
 import zlib from 'node:zlib';
-import { CompressorNotInstalledError, DecodeError, MessageTooLargeError, type Compressor } from '@nori/core';
+import { DecodeError, MessageTooLargeError, type Compressor } from '@nori/core';
 
 export type Sync = (data: Uint8Array, options?: zlib.ZlibOptions | zlib.BrotliOptions) => Buffer;
 
@@ -36,11 +36,3 @@ export const gzipNode = codec('gzip-node', 'application/gzip', zlib.gzipSync, zl
 /** Raw deflate (RFC 1951), no framing. */
 export const deflateNode = codec('deflate-node', 'application/x-deflate', zlib.deflateRawSync, zlib.inflateRawSync);
 export const brotliNode = codec('brotli', 'application/x-brotli', (d) => zlib.brotliCompressSync(d), zlib.brotliDecompressSync);
-
-/** A codec nori knows by name but cannot run here: using it is a clear error, never a silent no-op. */
-export function unavailable(name: string, contentType: string, aliases: string[], why: string): Compressor {
-  const fail = (): never => {
-    throw new CompressorNotInstalledError(why);
-  };
-  return { name, contentType, aliases, compress: fail, decompress: fail };
-}
