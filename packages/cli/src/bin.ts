@@ -4,6 +4,7 @@
  * 69 no worker replied.
  */
 import { Command, CommanderError } from 'commander';
+import { registerBeat } from './commands/beat.js';
 import { registerBench } from './commands/bench.js';
 import { registerCall } from './commands/call.js';
 import { registerEvents } from './commands/events.js';
@@ -23,12 +24,7 @@ const program = new Command('nori')
   .exitOverride();
 
 registerWorker(program);
-program
-  .command('beat')
-  .description('periodic task scheduler (not available yet: @nori/tasks has no beat)')
-  .action(() => {
-    throw new UsageError('nori beat is not available: @nori/tasks has no beat scheduler yet');
-  });
+registerBeat(program);
 registerEvents(program);
 registerRemote(program);
 registerCall(program);

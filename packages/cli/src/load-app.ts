@@ -26,6 +26,11 @@ function moduleUrl(spec: string): string {
 }
 
 export async function loadApp(source: AppSource): Promise<App> {
+  return (await loadAppModule(source)).app;
+}
+
+/** The App and the module it came from (`nori beat` reads the schedule from it); no module without -A. */
+export async function loadAppModule(source: AppSource): Promise<{ app: App; exports: Record<string, unknown> }> {
   if (source.app) {
     const colon = source.app.lastIndexOf(':');
     // A Windows drive letter ("C:\...") is not an export name.
@@ -35,10 +40,10 @@ export async function loadApp(source: AppSource): Promise<App> {
     if (!isApp(candidate)) {
       throw new UsageError(`${path} exports no App ${name ? `named "${name}"` : 'as its default export or as "app"'}`);
     }
-    return candidate;
+    return { app: candidate, exports: mod };
   }
   const broker = source.broker ?? process.env.NORI_BROKER_URL;
   if (!broker) throw new UsageError('give the app (-A ./app.js) or a broker URL (-b redis://..., or NORI_BROKER_URL)');
   const backend = source.resultBackend ?? process.env.NORI_RESULT_BACKEND;
-  return new App({ broker, ...(backend && { backend }) });
+  return { app: new App({ broker, ...(backend && { backend }) }), exports: {} };
 }

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
 import { Connection } from '@nori/core';
 import { APP, BACKEND, REDIS, killAll, run, start, type Child } from './bin.js';
 
@@ -14,6 +15,7 @@ const hostname = `cli-${randomUUID().slice(0, 8)}@test`;
 const env = { NORI_TEST_BROKER: REDIS, NORI_TEST_BACKEND: BACKEND, NORI_TEST_QUEUE: queue };
 const nori = (args: string[], input?: string): ReturnType<typeof run> => run(['-A', APP, ...args], env, input);
 const conn = new Connection(REDIS);
+const redis = new Redis(REDIS);
 let worker: Child;
 
 beforeAll(async () => {
@@ -28,6 +30,7 @@ afterAll(async () => {
     await conn.deleteExchange(q).catch(() => undefined);
   }
   await conn.close();
+  redis.disconnect();
 });
 
 describe('nori (the bin)', () => {
@@ -76,7 +79,7 @@ describe('nori (the bin)', () => {
     expect(failed.code).toBe(1);
     expect(JSON.parse(failed.stdout.split('\n')[1]!)).toMatchObject({ state: 'FAILURE', result: 'RangeError: too big' });
     expect(failed.stderr).toContain('RangeError: too big');
-    expect((await nori(['beat'])).code).toBe(2);
+    expect((await run(['beat', '-b', REDIS], {})).code).toBe(2); // the schedule lives in the app module
     expect((await nori(['--help'])).code).toBe(0);
   });
 
@@ -101,6 +104,20 @@ describe('nori (the bin)', () => {
     expect(line[0]).toContain('"result":"42"');
     events.process.kill('SIGTERM');
     expect(await events.exited).toBe(0);
+  });
+
+  it('`nori beat` sends the schedule the app module exports, and stops on SIGTERM', async () => {
+    const name = `cli-${randomUUID().slice(0, 8)}`;
+    const beat = start(['-A', APP, 'beat', '--name', name, '--lock-ttl', '2000'], env);
+    try {
+      const [, id] = await beat.waitFor(/Sending due task add-often \(cli\.add\) \[([0-9a-f-]{36})\]/);
+      await worker.waitFor(new RegExp(`cli\\.add\\[${id}\\] succeeded in [0-9.]+s: 101`));
+      beat.process.kill('SIGTERM');
+      expect(await beat.exited).toBe(0);
+      expect(beat.stderr).toContain('beat stopped');
+    } finally {
+      await redis.del(...['lock', 'last_run', 'pending'].map((k) => `nori-beat:${name}:${k}`));
+    }
   });
 
   it('SIGTERM is a warm shutdown: the running task finishes and its result is stored', async () => {
