@@ -7,7 +7,10 @@ const FAULTS = '**/*.fault.test.ts';
 export default defineConfig({
   resolve: {
     // Tests run against the sources, so no build is needed between an edit and a test run.
-    alias: [{ find: /^@nori\/([a-z-]+)$/, replacement: `${root}packages/$1/src/index.ts` }],
+    alias: [
+      { find: /^@nori\/([a-z-]+)$/, replacement: `${root}packages/$1/src/index.ts` },
+      { find: /^@nori\/([a-z-]+)\/([a-z-]+)$/, replacement: `${root}packages/$1/src/$2/index.ts` },
+    ],
   },
   test: {
     testTimeout: 30_000,

@@ -5,7 +5,8 @@
  * closing (amqplib throws): no amqplib error reaches the user from ack/reject/requeue.
  */
 import type { Channel, ConsumeMessage, GetMessage } from 'amqplib';
-import type { Delivery, Logger, MessageProperties } from '@nori/core';
+import type { Logger } from '@nori/core';
+import type { Delivery, MessageProperties } from '@nori/core/spi';
 import { holdWrites } from './write-coalescer.js';
 
 const RESOLVED = Promise.resolve();

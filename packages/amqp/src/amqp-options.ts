@@ -3,7 +3,8 @@
  * the virtual host is the path (`//` is '/', no path is the default '/'), guest/guest by default.
  */
 import type { Options, SocketOptions } from 'amqplib';
-import { InvalidArgumentError, type BrokerUrl, type RetryPolicy, type TransportOptions } from '@nori/core';
+import { InvalidArgumentError, type BrokerUrl, type RetryPolicy } from '@nori/core';
+import { type TransportOptions } from '@nori/core/spi';
 
 export interface AmqpSettings {
   /** Per-publish confirm timeout, ms. */

@@ -17,9 +17,8 @@ import {
   PublishBufferFullError,
   PublishNackedError,
   TimeoutError,
-  type OutgoingMessage,
-  type PublishTarget,
 } from '@nori/core';
+import { type OutgoingMessage, type PublishTarget } from '@nori/core/spi';
 import { amqpError } from './amqp-error.js';
 import { LazyChannel } from './lazy-channel.js';
 import { holdWrites } from './write-coalescer.js';

@@ -13,7 +13,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Channel, ChannelModel } from 'amqplib';
-import { backoffDelay, ConsumerCancelledError, type ConsumeOptions, type Delivery, type Logger, type RetryPolicy, type Subscription } from '@nori/core';
+import { backoffDelay, ConsumerCancelledError, type Logger, type RetryPolicy } from '@nori/core';
+import { type ConsumeOptions, type Delivery, type Subscription } from '@nori/core/spi';
 import { toDelivery, type ChannelSlot } from './amqp-delivery.js';
 import { amqpError } from './amqp-error.js';
 

@@ -15,6 +15,8 @@ import {
   ConnectionError,
   Emitter,
   type BrokerUrl,
+} from '@nori/core';
+import {
   type ConsumeOptions,
   type Delivery,
   type ExchangeSpec,
@@ -27,7 +29,7 @@ import {
   type TransportCapabilities,
   type TransportEvents,
   type TransportOptions,
-} from '@nori/core';
+} from '@nori/core/spi';
 import { toDelivery } from './amqp-delivery.js';
 import { accessRefused, amqpError } from './amqp-error.js';
 import { amqpSettings, connectOptions, type AmqpSettings } from './amqp-options.js';

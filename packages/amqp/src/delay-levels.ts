@@ -10,7 +10,7 @@
  * every delayed publish, which renews its expiry (the level plus 5 minutes): unused levels go
  * away, and none expires while a message it holds is still waiting.
  */
-import type { ExchangeSpec, OutgoingMessage, PublishTarget, QueueSpec } from '@nori/core';
+import type { ExchangeSpec, OutgoingMessage, PublishTarget, QueueSpec } from '@nori/core/spi';
 
 const EXPIRES_AFTER_LEVEL = 300_000;
 

@@ -1,10 +1,10 @@
 /** What `@nori/core` registers on import: the JSON and raw serializers and the memory transport. */
 import { json, jsonPlain } from './json.js';
-import { createMemoryStore } from './memory/memory-store.js';
+import { createMemoryStore } from './spi/memory/memory-store.js';
 import { raw, text } from './raw.js';
 import { registerSerializer } from './serializer.js';
-import { registerTransport } from './transports.js';
-import { virtualTransport } from './virtual/virtual-transport.js';
+import { registerTransport } from './spi/transports.js';
+import { virtualTransport } from './spi/virtual/virtual-transport.js';
 
 registerSerializer(jsonPlain);
 registerSerializer(json); // after json-plain: same content type, and 'json' is what decodes it

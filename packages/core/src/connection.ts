@@ -16,8 +16,8 @@ import { Queue } from './queue.js';
 import { retry, type RetryPolicy } from './retry.js';
 import type { InferOutput, StandardSchemaV1 } from './schema.js';
 import { SimpleQueue, type SimpleQueueOptions } from './simple-queue.js';
-import type { QueueStatus, Transport, TransportCapabilities, TransportEvents } from './transport.js';
-import { knownSchemes, loadTransport } from './transports.js';
+import type { QueueStatus, Transport, TransportCapabilities, TransportEvents } from './spi/transport.js';
+import { knownSchemes, loadTransport } from './spi/transports.js';
 import { parseUrls, type BrokerUrl } from './url.js';
 
 export interface ConnectionOptions {

@@ -18,7 +18,7 @@ import { loadSerializer } from './serializer.js';
 import { Queue } from './queue.js';
 import type { StandardSchemaV1 } from './schema.js';
 import { processChannel, serverOf, traced, type TraceServer } from './tracing.js';
-import type { Delivery, Subscription } from './transport.js';
+import type { Delivery, Subscription } from './spi/transport.js';
 
 export type MessageHandler<T = unknown> = (message: Message<T>) => void | Promise<void>;
 

@@ -7,7 +7,7 @@
  * redelivered) and rejected if it fails again.
  */
 import { InvalidArgumentError } from './errors.js';
-import type { Headers } from './transport.js';
+import type { Headers } from './spi/transport.js';
 
 /** Which attempt a delivery is (1 when absent): set by the retry republish. */
 export const ATTEMPT_HEADER = 'x-nori-attempt';

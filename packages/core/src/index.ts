@@ -1,3 +1,7 @@
+/**
+ * `@nori/core`: the user API. What transport authors need (the Transport and Store contracts, the
+ * virtual transport, envelope, routing, registration) is in `@nori/core/spi`.
+ */
 import './builtins.js';
 
 export { Connection, type ConnectOptions, type ConnectionEvents, type ConnectionInfo, type ConnectionOptions, type EnsureConnectionOptions } from './connection.js';
@@ -12,22 +16,62 @@ export type { InferOutput, StandardSchemaIssue, StandardSchemaResult, StandardSc
 export { publishChannel, processChannel, type ProcessTraceContext, type PublishTraceContext, type TraceServer } from './tracing.js';
 export { SimpleQueue, type GetOptions, type PutOptions as SimpleQueuePutOptions, type SimpleQueueOptions } from './simple-queue.js';
 export { Emitter, type EventMap } from './emitter.js';
-export * from './errors.js';
-export * from './url.js';
-export type * from './topology.js';
-export type * from './transport.js';
-export type * from './store.js';
+export {
+  NoriError,
+  type NoriErrorCode,
+  UrlError,
+  UnknownSchemeError,
+  TransportNotInstalledError,
+  ConnectionError,
+  ConnectionClosedError,
+  TimeoutError,
+  QueueEmptyError,
+  MessageStateError,
+  SerializerNotInstalledError,
+  CompressorNotInstalledError,
+  EncodeError,
+  DecodeError,
+  ContentDisallowedError,
+  MessageTooLargeError,
+  UnsupportedFeatureError,
+  NotFoundError,
+  PublishNackedError,
+  PublishBufferFullError,
+  InvalidArgumentError,
+  SchemaValidationError,
+  AbortError,
+  AuthenticationError,
+  ConsumerCancelledError,
+  BrokerBlockedError,
+  BrokerRefusedError,
+  LeaseLostError,
+} from './errors.js';
+export { maskUrl, parseUrl, parseUrls, type BrokerUrl, type HostPort } from './url.js';
+export type { Arguments, ExchangeType } from './topology.js';
+// Data shapes that appear in the user API's own signatures (message properties, events, status).
+export type { DeliveryInfo, Headers, MessageProperties, OutgoingMessage, QueueStatus, ReturnedMessage, TransportCapabilities } from './spi/transport.js';
 export type { Logger } from './logger.js';
 export { silentLogger } from './logger.js';
-export * from './envelope.js';
-export * from './serializer.js';
-export * from './compressor.js';
-export * from './transports.js';
+export {
+  registerSerializer,
+  unregisterSerializer,
+  getSerializer,
+  loadSerializer,
+  findSerializer,
+  contentTypeOf,
+  registeredSerializers,
+  type Serializer,
+} from './serializer.js';
+export {
+  registerCompressor,
+  findCompressor,
+  getCompressor,
+  loadCompressor,
+  registeredCompressors,
+  DEFAULT_MAX_DECOMPRESSED_BYTES,
+  type Compressor,
+} from './compressor.js';
 export { encodeBody, decodeBody, resolveAccept, type DecodeLimits, type EncodeOptions, type EncodedBody } from './payload.js';
 export { retry, backoffDelay, type RetryPolicy } from './retry.js';
-export { topicMatches, headersMatch, route } from './routing.js';
 export { json, jsonPlain, createJsonSerializer, type JsonSerializerOptions } from './json.js';
 export { raw, text } from './raw.js';
-export { virtualTransport, virtualOptions, VirtualTransport, type VirtualTransportOptions } from './virtual/virtual-transport.js';
-export { TickBatcher } from './virtual/tick-batcher.js';
-export { MemoryStore, createMemoryStore } from './memory/memory-store.js';

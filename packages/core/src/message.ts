@@ -5,7 +5,7 @@
 import { MessageStateError } from './errors.js';
 import { decodeBody, prepareDecode, type DecodeLimits } from './payload.js';
 import { validate, type StandardSchemaV1 } from './schema.js';
-import type { Delivery, DeliveryInfo, Headers, MessageProperties } from './transport.js';
+import type { Delivery, DeliveryInfo, Headers, MessageProperties } from './spi/transport.js';
 
 export type MessageState = 'RECEIVED' | 'ACK' | 'REJECTED' | 'REQUEUED' | 'RELEASED';
 

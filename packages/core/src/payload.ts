@@ -14,7 +14,7 @@ import {
   NoriError,
 } from './errors.js';
 import { contentTypeOf, findSerializer, getSerializer, loadSerializer } from './serializer.js';
-import type { Headers } from './transport.js';
+import type { Headers } from './spi/transport.js';
 import { TextDecoder } from 'node:util';
 
 export interface EncodeOptions {

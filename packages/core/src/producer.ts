@@ -10,7 +10,7 @@ import { encodeBody, prepareEncode, type EncodeOptions } from './payload.js';
 import type { Queue } from './queue.js';
 import { retry, type RetryPolicy } from './retry.js';
 import { publishChannel, serverOf, traced } from './tracing.js';
-import type { Headers, MessageProperties, OutgoingMessage, PublishTarget } from './transport.js';
+import type { Headers, MessageProperties, OutgoingMessage, PublishTarget } from './spi/transport.js';
 
 export interface ProducerOptions {
   /** Default exchange for `publish` (default: the nameless exchange). */

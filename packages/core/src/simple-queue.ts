@@ -13,7 +13,7 @@ import { resolveAccept, type DecodeLimits } from './payload.js';
 import type { PublishOptions } from './producer.js';
 import { Queue, type QueueOptions } from './queue.js';
 import type { StandardSchemaV1 } from './schema.js';
-import type { Delivery, Transport } from './transport.js';
+import type { Delivery, Transport } from './spi/transport.js';
 
 export interface SimpleQueueOptions<T = unknown> {
   /** Checks each body `get` returns; a body that fails is rejected (dead-lettered where configured) and `get` throws `SchemaValidationError`. */

@@ -7,7 +7,7 @@
  */
 import { tracingChannel, type TracingChannel } from 'node:diagnostics_channel';
 import type { Message } from './message.js';
-import type { OutgoingMessage } from './transport.js';
+import type { OutgoingMessage } from './spi/transport.js';
 import type { BrokerUrl } from './url.js';
 
 export interface TraceServer {

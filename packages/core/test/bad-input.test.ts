@@ -40,7 +40,8 @@ describe('bad connection input fails clearly, before any I/O', () => {
   it('a transport package that is not installed names the npm install command', async () => {
     // A real child process with Node's own resolution (no test aliases): the package is absent.
     const script = `
-      import { Connection, registerTransportPackage } from '@nori/core';
+      import { Connection } from '@nori/core';
+import { registerTransportPackage } from '@nori/core/spi';
       registerTransportPackage('nope', '@nori/nope');
       try { await new Connection('nope://localhost').connect(); }
       catch (e) { console.log(JSON.stringify({ name: e.name, code: e.code, message: e.message })); }`;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Connection, ConnectionError, MemoryStore, registerTransport, virtualTransport, type BrokerUrl } from '@nori/core';
+import { Connection, ConnectionError, type BrokerUrl } from '@nori/core';
+import { MemoryStore, registerTransport, virtualTransport } from '@nori/core/spi';
 
 /** memory:// behind a URL whose host says whether it answers: 'down' never does, 'flaky-N' fails N times. */
 const attempts = new Map<string, number>();

@@ -1,6 +1,6 @@
 /** Routing edges the mutation run found unasserted (docs/mutants.md). */
 import { expect, it } from 'vitest';
-import { headersMatch, topicMatches } from '@nori/core';
+import { headersMatch, topicMatches } from '@nori/core/spi';
 
 it('topic: a literal word that differs fails the match, even with the same number of words', () => {
   expect(topicMatches('a.b', 'a.c')).toBe(false);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { headersMatch, route, topicMatches } from '@nori/core';
+import { headersMatch, route, topicMatches } from '@nori/core/spi';
 
 describe('topic matching follows AMQP exactly', () => {
   const cases: Array<[string, string, boolean]> = [

@@ -6,7 +6,8 @@
  * `transportOptions.driverOptions` go to the driver as given.
  */
 import { MongoClient, type MongoClientOptions } from 'mongodb';
-import type { BrokerUrl, TransportOptions } from '@nori/core';
+import type { BrokerUrl } from '@nori/core';
+import type { TransportOptions } from '@nori/core/spi';
 import { readMongoUrl } from './mongo-url.js';
 
 export function createMongoClient(url: BrokerUrl, options: Pick<TransportOptions, 'transportOptions' | 'connectTimeout'>): MongoClient {

@@ -2,7 +2,7 @@
  * @nori/mongodb: `mongodb://` and `mongodb+srv://` for nori over the official driver, with leases
  * instead of delete-on-fetch. Importing it registers the schemes.
  */
-import { registerTransport, virtualTransport } from '@nori/core';
+import { registerTransport, virtualTransport } from '@nori/core/spi';
 import { createMongoStore } from './mongo-store.js';
 
 registerTransport(['mongodb', 'mongodb+srv'], virtualTransport(createMongoStore));

@@ -11,10 +11,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Collection, Db, MongoClient } from 'mongodb';
+import { DecodeError, type BrokerUrl } from '@nori/core';
 import {
-  DecodeError,
   parseEnvelope,
-  type BrokerUrl,
   type Claimed,
   type Envelope,
   type ExchangeSpec,
@@ -26,7 +25,7 @@ import {
   type StoredBinding,
   type TransportOptions,
   type Unreadable,
-} from '@nori/core';
+} from '@nori/core/spi';
 import { createMongoClient } from './client.js';
 import { classifyMongoError } from './mongo-error.js';
 import { IdlePoll } from './idle-poll.js';

@@ -2,7 +2,7 @@
  * @nori/redis: `redis://`, `rediss://`, `redis+socket://`, `redis+cluster://` and `sentinel://` for nori, with kombu's
  * key layout. Importing it registers the schemes.
  */
-import { registerTransport, virtualTransport } from '@nori/core';
+import { registerTransport, virtualTransport } from '@nori/core/spi';
 import { createRedisStore } from './redis-store.js';
 
 registerTransport(['redis', 'rediss', 'redis+socket', 'redis+cluster', 'sentinel'], virtualTransport(createRedisStore));

@@ -3,7 +3,8 @@
  * (snake_case, seconds) are accepted beside nori's (camelCase, milliseconds).
  */
 import type { RedisOptions } from 'ioredis';
-import { InvalidArgumentError, UrlError, type BrokerUrl, type TransportOptions } from '@nori/core';
+import { InvalidArgumentError, UrlError, type BrokerUrl } from '@nori/core';
+import { type TransportOptions } from '@nori/core/spi';
 import { DEFAULT_PRIORITY_STEPS } from './keys.js';
 
 export interface ClusterNode {

@@ -11,8 +11,10 @@ import {
   ConnectionError,
   DecodeError,
   InvalidArgumentError,
-  parseEnvelope,
   type BrokerUrl,
+} from '@nori/core';
+import {
+  parseEnvelope,
   type Claimed,
   type Envelope,
   type ExchangeSpec,
@@ -25,7 +27,7 @@ import {
   type StoredBinding,
   type TransportOptions,
   type Unreadable,
-} from '@nori/core';
+} from '@nori/core/spi';
 import { bindingMember, fromWirePriority, Keys, parseBindingMember, reservedQueueName, SEP, toWirePriority } from './keys.js';
 import { createRedisClient } from './client.js';
 import { LuaScript } from './lua-script.js';

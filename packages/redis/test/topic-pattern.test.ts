@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { topicMatches } from '@nori/core';
+import { topicMatches } from '@nori/core/spi';
 import { topicPattern } from '@nori/redis';
 
 // The regex Python publishers route by must agree with nori's own matcher on every case.

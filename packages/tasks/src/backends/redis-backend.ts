@@ -4,7 +4,8 @@
  * the same name, so a waiting `get()` wakes without polling, in Python and in nori alike. The
  * client comes from @nori/redis (same URL, TLS, Sentinel and Cluster handling as the broker).
  */
-import { parseUrl, TickBatcher, type BrokerUrl } from '@nori/core';
+import { parseUrl, type BrokerUrl } from '@nori/core';
+import { TickBatcher } from '@nori/core/spi';
 import type { createRedisClient, LuaScript } from '@nori/redis';
 import type { BackendHost, ResultBackend, ResultRequest, StoredResult } from '../backend.js';
 import { ResultCodec } from '../result/result-codec.js';

@@ -3,8 +3,8 @@
  * the first URL with a scheme of a known package loads it lazily, and the package registers
  * itself on import. A package that is not installed is an error naming the install command.
  */
-import { TransportNotInstalledError, UnknownSchemeError } from './errors.js';
-import { importPackage } from './load-package.js';
+import { TransportNotInstalledError, UnknownSchemeError } from '../errors.js';
+import { importPackage } from '../load-package.js';
 import type { TransportFactory } from './transport.js';
 
 const factories = new Map<string, TransportFactory>();

@@ -5,7 +5,7 @@
  */
 import type { Envelope } from '../envelope.js';
 import type { Claimed, PutOptions, RestorePosition, Store, StoreCapabilities, StoredBinding } from '../store.js';
-import type { ExchangeSpec, QueueSpec } from '../topology.js';
+import type { ExchangeSpec, QueueSpec } from '../../topology.js';
 
 interface Entry {
   readonly tag: string;

@@ -2,7 +2,7 @@
  * kombu's virtual-transport envelope: how Redis lists and Mongo documents hold a message, so a
  * Python kombu/Celery process reads what nori writes and the other way round.
  */
-import { DecodeError, EncodeError } from './errors.js';
+import { DecodeError, EncodeError } from '../errors.js';
 import type { Headers, MessageProperties, OutgoingMessage } from './transport.js';
 
 export interface EnvelopeDeliveryInfo {

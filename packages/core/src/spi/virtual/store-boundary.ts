@@ -3,10 +3,10 @@
  * through here, and a failure leaves it as one of nori's classes (the store's `classifyError`
  * decides which), never as a raw client error. nori's own errors pass through unchanged.
  */
-import { NoriError } from '../errors.js';
+import { NoriError } from '../../errors.js';
 import type { Envelope } from '../envelope.js';
 import type { FanoutChannel, PutOptions, RestorePosition, Store, StoredBinding } from '../store.js';
-import type { ExchangeSpec, QueueSpec } from '../topology.js';
+import type { ExchangeSpec, QueueSpec } from '../../topology.js';
 
 export class StoreBoundary implements Store {
   readonly capabilities: Store['capabilities'];

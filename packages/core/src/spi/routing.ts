@@ -5,7 +5,7 @@
  * matches word lists instead.
  */
 import type { StoredBinding } from './store.js';
-import type { ExchangeType } from './topology.js';
+import type { ExchangeType } from '../topology.js';
 import type { Headers } from './transport.js';
 
 const MAX_CACHED_PATTERNS = 1024;

@@ -16,9 +16,9 @@
  * users only see nori's classes (see `StoreErrorClass`).
  */
 import type { Envelope } from './envelope.js';
-import type { DecodeError } from './errors.js';
-import type { BrokerUrl } from './url.js';
-import type { Arguments, ExchangeSpec, QueueSpec } from './topology.js';
+import type { DecodeError } from '../errors.js';
+import type { BrokerUrl } from '../url.js';
+import type { Arguments, ExchangeSpec, QueueSpec } from '../topology.js';
 import type { TransportOptions } from './transport.js';
 
 export interface StoreCapabilities {

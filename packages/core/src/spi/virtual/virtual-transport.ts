@@ -4,12 +4,12 @@
  * Redis, MongoDB and memory get all of this by implementing the store contract.
  */
 import { randomUUID } from 'node:crypto';
-import { Emitter } from '../emitter.js';
+import { Emitter } from '../../emitter.js';
 import { assertStorableHeaders, envelopeBody, envelopeProperties, toEnvelope, type Envelope } from '../envelope.js';
-import { ConnectionClosedError, ConnectionError, DecodeError, LeaseLostError, NoriError, NotFoundError, UnsupportedFeatureError } from '../errors.js';
+import { ConnectionClosedError, ConnectionError, DecodeError, LeaseLostError, NoriError, NotFoundError, UnsupportedFeatureError } from '../../errors.js';
 import { route } from '../routing.js';
 import type { Claimed, PutOptions, RestorePosition, StoreFactory, Unreadable } from '../store.js';
-import type { ExchangeSpec, ExchangeType, QueueSpec } from '../topology.js';
+import type { ExchangeSpec, ExchangeType, QueueSpec } from '../../topology.js';
 import type {
   ConsumeOptions,
   Delivery,
@@ -24,7 +24,7 @@ import type {
   TransportFactory,
   TransportOptions,
 } from '../transport.js';
-import type { BrokerUrl } from '../url.js';
+import type { BrokerUrl } from '../../url.js';
 import { StoreBoundary } from './store-boundary.js';
 import { TickBatcher } from './tick-batcher.js';
 import { VirtualSubscription, type SubscriptionHost } from './virtual-subscription.js';

@@ -5,9 +5,9 @@
  * Everything here is bytes and plain data: serialization, compression and the accept list are
  * handled above, in `Producer` and `Message`.
  */
-import type { BrokerUrl } from './url.js';
-import type { ExchangeSpec, ExchangeType, QueueSpec } from './topology.js';
-import type { Logger } from './logger.js';
+import type { BrokerUrl } from '../url.js';
+import type { ExchangeSpec, ExchangeType, QueueSpec } from '../topology.js';
+import type { Logger } from '../logger.js';
 
 export type Headers = Record<string, unknown>;
 

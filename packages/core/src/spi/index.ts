@@ -1,0 +1,54 @@
+/**
+ * `@nori/core/spi`: the transport kit. A transport package imports from here and from the user API
+ * (`@nori/core`) only. AMQP implements `Transport` natively; Redis, MongoDB and memory implement the
+ * smaller `Store` and get a `Transport` from `virtualTransport`.
+ */
+import '../builtins.js';
+
+export type {
+  ConsumeOptions,
+  Delivery,
+  DeliveryInfo,
+  Headers,
+  MessageProperties,
+  OutgoingMessage,
+  PublishTarget,
+  QueueStatus,
+  ReturnedMessage,
+  Subscription,
+  Transport,
+  TransportCapabilities,
+  TransportEventName,
+  TransportEvents,
+  TransportFactory,
+  TransportOptions,
+} from './transport.js';
+export type {
+  Claimed,
+  FanoutChannel,
+  PutOptions,
+  RestorePosition,
+  Store,
+  StoreCapabilities,
+  StoreFactory,
+  StoredBinding,
+  Unreadable,
+} from './store.js';
+export type { Arguments, BindingSpec, ExchangeSpec, ExchangeType, QueueSpec } from '../topology.js';
+export {
+  MAX_HEADER_DEPTH,
+  assertStorableHeaders,
+  envelopeBody,
+  envelopeProperties,
+  parseEnvelope,
+  toEnvelope,
+  type Envelope,
+  type EnvelopeDeliveryInfo,
+  type EnvelopeProperties,
+} from './envelope.js';
+export { registerTransport, registerTransportPackage } from './transports.js';
+export { topicMatches, headersMatch, route } from './routing.js';
+export { virtualTransport, virtualOptions, VirtualTransport, type VirtualTransportOptions } from './virtual/virtual-transport.js';
+// Batches what one event-loop tick produced into one store call (stores and result backends use it).
+export { TickBatcher } from './virtual/tick-batcher.js';
+export { MemoryStore, createMemoryStore } from './memory/memory-store.js';
