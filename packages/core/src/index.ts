@@ -45,6 +45,7 @@ export {
   BrokerBlockedError,
   BrokerRefusedError,
   LeaseLostError,
+  SignatureError,
 } from './errors.js';
 export { maskUrl, parseUrl, parseUrls, type BrokerUrl, type HostPort } from './url.js';
 export type { Arguments, ExchangeType } from './topology.js';
