@@ -17,7 +17,9 @@
  *
  * Each claimed message is filed under its own key `<token>.<n>` (the claim's fencing token), so
  * a consumer whose lease lapsed cannot settle the claim that followed it (redelivery keeps the
- * delivery tag). Promotes due delayed messages first; returns [key, envelope, key, envelope, ...].
+ * delivery tag). Run twice with the same token (ioredis resends a command whose reply a dropped
+ * connection lost), it answers the first run's claims again. Promotes due delayed messages
+ * first; returns [key, envelope, key, envelope, ...].
  *
  * Text only, never cjson: nothing here can fail after a pop (a message nested too deep or not JSON
  * at all would make cjson raise, and Redis does not roll back), and a large envelope costs a copy,
@@ -28,6 +30,20 @@ export const CLAIM = `
 local nbuckets = #KEYS - 3
 local unacked, index, delayed = KEYS[nbuckets + 1], KEYS[nbuckets + 2], KEYS[nbuckets + 3]
 local max, now, score, queue, expires, token = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6]
+if redis.call('HEXISTS', unacked, token .. '.1') == 1 then
+  -- This very call again: a client resends a command whose answer a dropped connection lost.
+  -- Answer with what it claimed then; claiming afresh would file new messages over those keys.
+  local out = {}
+  local n = 1
+  local entry = redis.call('HGET', unacked, token .. '.1')
+  while entry do
+    out[#out + 1] = token .. '.' .. n
+    out[#out + 1] = string.sub(entry, 2, #entry - #queue - 5)
+    n = n + 1
+    entry = redis.call('HGET', unacked, token .. '.' .. n)
+  end
+  return out
+end
 local due = redis.call('ZRANGEBYSCORE', delayed, '-inf', now, 'LIMIT', 0, 1000)
 if #due > 0 then redis.call('ZREM', delayed, unpack(due)) end
 for _, member in ipairs(due) do
