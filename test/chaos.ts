@@ -6,6 +6,7 @@
  * duplicates), so the caller asserts nothing was lost and prints the duplicates.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -44,17 +45,11 @@ export async function killConsumersEvery(options: {
       cwd: root,
       stdio: ['ignore', 'pipe', 'inherit'],
     });
-    let buffer = '';
-    proc.stdout?.on('data', (d: Buffer) => {
-      buffer += d.toString();
-      const lines = buffer.split('\n');
-      buffer = lines.pop() ?? '';
-      for (const line of lines) {
-        if (line === 'ready') ready.add(proc);
-        if (line === '' || line === 'ready') continue;
-        run.deliveries++;
-        run.delivered.add(Number(line.split(' ')[0]));
-      }
+    createInterface({ input: proc.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+      if (line === 'ready') ready.add(proc);
+      if (line === '' || line === 'ready') return;
+      run.deliveries++;
+      run.delivered.add(Number(line.split(' ')[0]));
     });
     alive.add(proc);
     proc.once('exit', () => {
