@@ -36,6 +36,8 @@ export type WorkerEvents = {
   'task-retried': [request: TaskRequest, info: { reason: Error | undefined; eta: Date }];
   'task-rejected': [request: TaskRequest | undefined, info: { requeue: boolean; reason: Error }];
   'task-revoked': [request: TaskRequest, info: { expired: boolean; terminated: boolean }];
+  /** Handed back to the broker to wait for its ETA: no longer this worker's. */
+  'task-parked': [request: TaskRequest, info: { eta: Date }];
   /** Consuming: the worker takes tasks. */
   'worker-ready': [info: { hostname: string; queues: readonly string[] }];
   /** Stopped: nothing runs, prefetched messages are back in their queues. */

@@ -413,6 +413,7 @@ export class Worker extends Emitter<WorkerEvents> {
     }
     try {
       await this.#park(job.message, waitMs);
+      this.emit('task-parked', job.request, { eta: new Date(started + waitMs) });
       return true;
     } catch (error) {
       // Not parked (the broker refused the delayed publish): hold it here instead, unacked.

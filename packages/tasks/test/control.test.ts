@@ -125,6 +125,11 @@ describe('remote control: changes at run time (Redis)', () => {
       const hostname = node();
       const first = await start({ hostname, stateFile });
       const r = await t.applyAsync([], {}, { countdown: 3000 });
+      // Parked in the broker to wait for its ETA: neither reserved nor scheduled here.
+      const seen = new Promise((resolve) => first.once('task-parked', resolve));
+      await seen;
+      const i = app.control.inspect({ destination: [hostname], timeout: 3000 });
+      expect([(await i.reserved())?.[hostname], (await i.scheduled())?.[hostname]]).toEqual([[], []]);
       await r.revoke();
       await waitFor('the revoke to reach the worker', () => first.revoked.has(r.id));
       await first.stop();

@@ -49,7 +49,7 @@ export class RequestTracker {
       this.#requests.set(r.id, { request: r, startedAt: Date.now() });
       this.total.set(r.name, (this.total.get(r.name) ?? 0) + 1);
     });
-    for (const event of ['task-succeeded', 'task-failed', 'task-retried', 'task-rejected', 'task-revoked'] as const) listen(event, done);
+    for (const event of ['task-succeeded', 'task-failed', 'task-retried', 'task-rejected', 'task-revoked', 'task-parked'] as const) listen(event, done);
   }
 
   close(): void {
