@@ -11,10 +11,9 @@
  *   broker requeues what was unacked on the old channel.
  * Both wait with the reconnect backoff, and stop on cancel() or when the connection goes away.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Channel, ChannelModel } from 'amqplib';
 import { backoffDelay, ConsumerCancelledError, type Logger, type RetryPolicy } from '@nori/core';
-import { type ConsumeOptions, type Delivery, type Subscription } from '@nori/core/spi';
+import { delay, type ConsumeOptions, type Delivery, type Subscription } from '@nori/core/spi';
 import { toDelivery, type ChannelSlot } from './amqp-delivery.js';
 import { amqpError } from './amqp-error.js';
 
@@ -151,7 +150,7 @@ export class AmqpSubscription implements Subscription, ChannelSlot {
     const signal = this.#waits.signal;
     for (let n = 1; this.#active && !signal.aborted; n++) {
       try {
-        await sleep(backoffDelay(n, this.host.retry), undefined, { signal });
+        await delay(backoffDelay(n, this.host.retry), signal);
       } catch {
         return; // aborted
       }

@@ -17,6 +17,7 @@ import {
   type BrokerUrl,
 } from '@nori/core';
 import {
+  delay,
   type ConsumeOptions,
   type Delivery,
   type ExchangeSpec,
@@ -67,8 +68,6 @@ function queueArguments(q: QueueSpec): Record<string, unknown> {
   };
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** A declaration kept for replay, and the entities it names (so deleting one forgets it). */
 interface Declaration {
   readonly what: string;
@@ -96,6 +95,7 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
   #timeouts: NodeJS.Timeout | undefined;
   #ready: Promise<void> | undefined;
   #markReady: (() => void) | undefined;
+  readonly #closing = new AbortController();
 
   constructor(
     private readonly urls: readonly BrokerUrl[],
@@ -219,9 +219,10 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
         await this.close(error);
         return;
       }
-      const delay = backoffDelay(attempt, policy);
-      this.emit('reconnecting', attempt, delay);
-      await sleep(delay);
+      const ms = backoffDelay(attempt, policy);
+      this.emit('reconnecting', attempt, ms);
+      // close() aborts the wait: it returns at once and no timer outlives the transport.
+      await delay(ms, this.#closing.signal).catch(() => undefined);
       if (this.#state !== 'reconnecting') return;
       try {
         await this.#open();
@@ -244,6 +245,7 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
     if (this.#state === 'closed') return;
     const wasConnected = this.#state === 'connected';
     this.#state = 'closed';
+    this.#closing.abort();
     clearInterval(this.#timeouts);
     this.#markReady?.();
     // The broker reads nothing from a blocked connection: no channel close or cancel would be answered.

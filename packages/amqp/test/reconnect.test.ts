@@ -194,4 +194,27 @@ describe('AMQP reconnect (only this test\'s own connection is closed)', () => {
       await other.deleteQueue(clash).catch(() => undefined);
     }
   });
+  it('close() in the middle of a reconnect backoff resolves within 100 ms and leaves no timer', async () => {
+    const name = ownConnectionName('close-in-backoff');
+    const conn = new Connection(URL_, { connectionName: name, transportOptions: { reconnectIntervalStart: 60_000, reconnectIntervalMax: 60_000 } });
+    const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const backoffs: number[] = [];
+    conn.on('reconnecting', (_attempt, delayMs) => backoffs.push(delayMs));
+    conn.on('error', () => undefined);
+    try {
+      await conn.connect();
+      // The broker lists a connection a moment after it opens.
+      for (let i = 0; i < 50 && (await closeOwnConnections(name)) === 0; i++) await new Promise((r) => setTimeout(r, 100));
+      await waitFor(() => backoffs.length === 1, 'the first backoff');
+      expect(backoffs[0]).toBeGreaterThanOrEqual(30_000);
+      // The backoff's timer is one of these; close() must clear it, not leave it to fire.
+      const during = timers();
+      const started = performance.now();
+      await conn.close();
+      expect(performance.now() - started).toBeLessThan(100);
+      expect(timers()).toBe(during - 1);
+    } finally {
+      await conn.close();
+    }
+  });
 });

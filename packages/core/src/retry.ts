@@ -4,6 +4,7 @@
  * fleet of clients does not reconnect in lockstep.
  */
 import { TimeoutError } from './errors.js';
+import { delay as wait } from './spi/delay.js';
 
 export interface RetryPolicy {
   /** Retries after the first attempt; undefined = no limit. */
@@ -33,21 +34,6 @@ export interface RetryOptions {
   signal?: AbortSignal;
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 /** Run `fn` until it succeeds, the retries or the time budget run out (last error thrown), or `signal` aborts. */
 export async function retry<T>(fn: (attempt: number) => Promise<T>, policy: RetryPolicy, options: RetryOptions = {}): Promise<T> {
   const deadline = policy.timeout === undefined ? Infinity : Date.now() + policy.timeout;
@@ -63,7 +49,7 @@ export async function retry<T>(fn: (attempt: number) => Promise<T>, policy: Retr
         throw new TimeoutError(`gave up after ${retryNumber} attempt(s) within ${policy.timeout} ms: ${(error as Error).message}`, { cause: error });
       }
       options.onRetry?.(error, retryNumber, delay);
-      await sleep(delay, options.signal);
+      await wait(delay, options.signal);
     }
   }
 }

@@ -46,6 +46,7 @@ export {
   type EnvelopeDeliveryInfo,
   type EnvelopeProperties,
 } from './envelope.js';
+export { delay } from './delay.js';
 export { registerTransport, registerTransportPackage } from './transports.js';
 export { topicMatches, headersMatch, route } from './routing.js';
 export { virtualTransport, virtualOptions, VirtualTransport, type VirtualTransportOptions } from './virtual/virtual-transport.js';
