@@ -1,7 +1,8 @@
 /**
  * One consume() on RabbitMQ: its own channel (publishing never blocks consuming), one prefetch
- * budget across its queues (basic.qos with global = per channel), reopened with the same consumer
- * tags after a reconnect.
+ * budget across its queues (basic.qos with global = per channel when it has several; per consumer
+ * for one, the same budget, and the only kind quorum queues accept), reopened with the same
+ * consumer tags after a reconnect.
  *
  * What the broker does to a consumer on its own is reported and repaired, never swallowed:
  * - basic.cancel (its queue was deleted, ...): a ConsumerCancelledError event, then the consumer
@@ -75,7 +76,7 @@ export class AmqpSubscription implements Subscription, ChannelSlot {
       });
       this.channel = ch;
       this.#unsettled = 0;
-      if (this.options.prefetch > 0) await ch.prefetch(this.options.prefetch, true);
+      if (this.options.prefetch > 0) await ch.prefetch(this.options.prefetch, this.queues.length > 1);
       for (const [i, queue] of this.queues.entries()) await this.#consume(ch, i, queue);
     } catch (error) {
       if (this.channel === ch) this.channel = undefined;

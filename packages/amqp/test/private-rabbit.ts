@@ -15,6 +15,9 @@ const run = promisify(execFile);
 
 export interface PrivateRabbit {
   readonly url: string;
+  /** Its Erlang node name, `nori-<random>@localhost`. */
+  readonly node: string;
+  readonly port: number;
   /** `rabbitmqctl <args>` against this node only. */
   ctl(...args: string[]): Promise<string>;
   stop(): Promise<void>;
@@ -76,5 +79,5 @@ export async function startPrivateRabbit(config: string): Promise<PrivateRabbit>
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  return { url: `amqp://guest:guest@127.0.0.1:${port}//`, ctl, stop };
+  return { url: `amqp://guest:guest@127.0.0.1:${port}//`, node, port, ctl, stop };
 }
