@@ -132,4 +132,27 @@ describe('nori (the bin)', () => {
     const read = await nori(['result', id]);
     expect(JSON.parse(read.stdout)).toEqual({ 'task-id': id, state: 'SUCCESS', result: 'slept' });
   });
+
+  it('a second SIGTERM is a cold shutdown: the process ends at once and the running task goes back to its queue', async () => {
+    const coldQueue = `${queue}-cold`;
+    const cold = start(['worker', '-A', APP, '-Q', coldQueue, '-l', 'info', '-n', `cold-${hostname}`], env);
+    try {
+      await cold.waitFor(/ready, consuming/);
+      const id = (await nori(['call', 'cli.sleep', '--args', '[60000]', '-Q', coldQueue])).stdout.trim();
+      await cold.waitFor(new RegExp(`cli\\.sleep\\[${id}\\] received`));
+      cold.process.kill('SIGTERM');
+      await cold.waitFor(/SIGTERM: warm shutdown/);
+      const second = Date.now();
+      cold.process.kill('SIGTERM');
+      expect(await cold.exited).toBe(0);
+      expect(Date.now() - second).toBeLessThan(15_000);
+      expect(cold.stderr).toContain('SIGTERM: cold shutdown');
+      expect(cold.stderr).not.toContain(`cli.sleep[${id}] succeeded`);
+      // Late ack: the abandoned task's message is back in its queue for another worker.
+      expect(await conn.queueSize(coldQueue)).toBe(1);
+    } finally {
+      await conn.deleteQueue(coldQueue).catch(() => undefined);
+      await conn.deleteExchange(coldQueue).catch(() => undefined);
+    }
+  });
 });

@@ -92,5 +92,7 @@ export function registerWorker(program: Command): void {
       stopScaling?.();
       await app.close();
       log.info('worker stopped');
+      // A task abandoned by a cold stop (or user code's timers) must not keep the process alive.
+      process.exit(process.exitCode ?? 0);
     });
 }
