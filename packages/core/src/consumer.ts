@@ -41,7 +41,7 @@ export interface ConsumerOptions<T = unknown> {
   /** Called instead of the default (reject + `error` event) for a body that cannot be decoded or fails the schema; it must settle the message. */
   onDecodeError?: (message: Message<T>, error: Error) => void | Promise<void>;
   consumerTag?: string;
-  /** Largest body as received, in bytes. */
+  /** Largest body as received, in bytes. Default 128 MiB (`DEFAULT_MAX_BODY_SIZE`). */
   maxBodySize?: number;
   /** Largest body after decompression, in bytes (default 64 MiB). */
   maxDecompressedSize?: number;

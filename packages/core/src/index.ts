@@ -72,7 +72,7 @@ export {
   DEFAULT_MAX_DECOMPRESSED_BYTES,
   type Compressor,
 } from './compressor.js';
-export { encodeBody, decodeBody, resolveAccept, type DecodeLimits, type EncodeOptions, type EncodedBody } from './payload.js';
+export { encodeBody, decodeBody, resolveAccept, DEFAULT_MAX_BODY_SIZE, type DecodeLimits, type EncodeOptions, type EncodedBody } from './payload.js';
 export { retry, backoffDelay, type RetryPolicy } from './retry.js';
 export { json, jsonPlain, createJsonSerializer, type JsonSerializerOptions } from './json.js';
 export { raw, text } from './raw.js';

@@ -90,13 +90,20 @@ export function encodeBody(body: unknown, options: EncodeOptions, defaultSeriali
   return encoded;
 }
 
+/**
+ * The largest body published or decoded unless configured otherwise: RabbitMQ's own default
+ * (`max_message_size`, 128 MiB), so a message one transport takes is taken by the others; kombu
+ * has no limit. Lower it where messages are known to be small.
+ */
+export const DEFAULT_MAX_BODY_SIZE = 128 * 1024 * 1024;
+
 /** Content types decoded whatever the accept list says (kombu's trusted content). */
 const ALWAYS_ACCEPTED = new Set(['application/data', 'application/text']);
 
 export interface DecodeLimits {
   /** Accepted MIME types; undefined accepts everything registered. */
   readonly accept?: ReadonlySet<string>;
-  /** Largest body as received, in bytes. */
+  /** Largest body as received, in bytes (default `DEFAULT_MAX_BODY_SIZE`, 128 MiB). */
   readonly maxBodySize?: number;
   /** Largest body after decompression, in bytes. */
   readonly maxDecompressedSize?: number;
@@ -146,8 +153,9 @@ export function decodeBody(
   headers: Headers,
   limits: DecodeLimits,
 ): unknown {
-  if (limits.maxBodySize !== undefined && raw.byteLength > limits.maxBodySize) {
-    throw new MessageTooLargeError(`body of ${raw.byteLength} bytes is over the limit of ${limits.maxBodySize}`);
+  const maxBodySize = limits.maxBodySize ?? DEFAULT_MAX_BODY_SIZE;
+  if (raw.byteLength > maxBodySize) {
+    throw new MessageTooLargeError(`body of ${raw.byteLength} bytes is over the limit of ${maxBodySize}`);
   }
   const type = contentType || 'application/data';
   if (limits.accept && !limits.accept.has(type) && !ALWAYS_ACCEPTED.has(type)) {

@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { Emitter } from '../../emitter.js';
 import { assertStorableHeaders, envelopeBody, envelopeProperties, toEnvelope, type Envelope } from '../envelope.js';
-import { ConnectionClosedError, ConnectionError, DecodeError, LeaseLostError, NoriError, NotFoundError, UnsupportedFeatureError } from '../../errors.js';
+import { ConnectionClosedError, ConnectionError, DecodeError, LeaseLostError, MessageTooLargeError, NoriError, NotFoundError, UnsupportedFeatureError } from '../../errors.js';
+import { DEFAULT_MAX_BODY_SIZE } from '../../payload.js';
 import { route } from '../routing.js';
 import type { Claimed, PutOptions, RestorePosition, StoreFactory, Unreadable } from '../store.js';
 import type { ExchangeSpec, ExchangeType, QueueSpec } from '../../topology.js';
@@ -36,6 +37,8 @@ export interface VirtualTransportOptions {
   waitMs: number;
   /** How often lapsed leases are swept back to their queues. */
   restoreIntervalMs: number;
+  /** Largest body a publish stores, in bytes (`maxBodySize`; default 128 MiB, as RabbitMQ). */
+  maxBodySize: number;
 }
 
 function numberOption(options: Record<string, unknown>, key: string, fallback: number): number {
@@ -51,6 +54,7 @@ export function virtualOptions(transportOptions: Record<string, unknown>): Virtu
     leaseMs,
     waitMs: numberOption(transportOptions, 'waitMs', 5_000),
     restoreIntervalMs: numberOption(transportOptions, 'restoreIntervalMs', Math.max(250, Math.min(leaseMs / 2, 10_000))),
+    maxBodySize: numberOption(transportOptions, 'maxBodySize', DEFAULT_MAX_BODY_SIZE),
   };
 }
 
@@ -298,6 +302,9 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
         throw new UnsupportedFeatureError('this transport cannot expire messages (no messageTtl capability)');
       }
       assertStorableHeaders(message.headers);
+      if (message.body.byteLength > this.#options.maxBodySize) {
+        throw new MessageTooLargeError(`body of ${message.body.byteLength} bytes is over the limit of ${this.#options.maxBodySize} (transport option maxBodySize)`);
+      }
     } catch (error) {
       return Promise.reject(error);
     }
