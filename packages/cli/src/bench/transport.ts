@@ -20,6 +20,8 @@ export interface TransportBenchOptions {
   size: number;
   window: number;
   prefetch: number;
+  /** Handlers running at once (each acks on return). */
+  concurrency: number;
   serializer: string;
   onProgress?: (phase: 'publish' | 'consume', done: number) => void;
 }
@@ -44,7 +46,7 @@ export async function benchTransport(url: string, o: TransportBenchOptions): Pro
     let done!: () => void;
     const finished = new Promise<void>((resolve) => (done = resolve));
     t = performance.now();
-    const consumer = conn.consumer([queue], { prefetch: o.prefetch }, () => {
+    const consumer = conn.consumer([queue], { prefetch: o.prefetch, concurrency: o.concurrency }, () => {
       if (++received % step === 0) o.onProgress?.('consume', received);
       if (received === o.count) done();
     });

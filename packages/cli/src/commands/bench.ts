@@ -55,10 +55,11 @@ export function registerBench(program: Command): void {
     .option('-n, --count <n>', 'messages', int('--count', 1), 10_000)
     .option('--size <bytes>', 'approximate message body size', int('--size', 1), 256)
     .option('--window <n>', 'publishes in flight at once', int('--window', 1), 100)
-    .option('--prefetch <n>', 'consumer prefetch', int('--prefetch', 1), 100)
+    .option('--prefetch <n>', 'consumer prefetch', int('--prefetch', 1), 1000)
+    .option('--concurrency <n>', 'consumer handlers running at once', int('--concurrency', 1), 100)
     .option('--serializer <name>', 'json, msgpack, yaml', 'json')
     .option('--json', 'print the result as JSON')
-    .action(async (url: string, o: { count: number; size: number; window: number; prefetch: number; serializer: string; json?: boolean }) => {
+    .action(async (url: string, o: { count: number; size: number; window: number; prefetch: number; concurrency: number; serializer: string; json?: boolean }) => {
       await loadCodecPackages();
       const progress = new Progress(40);
       const r = await benchTransport(url, { ...o, onProgress: (phase, done) => progress.tick(`${phase} ${done}/${o.count}`) });
