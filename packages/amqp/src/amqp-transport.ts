@@ -18,6 +18,7 @@ import {
 } from '@nori/core';
 import {
   delay,
+  dial,
   type ConsumeOptions,
   type Delivery,
   type ExchangeSpec,
@@ -134,26 +135,16 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
 
   /** Dial the URLs in turn; set up the channels; replay topology and consumers. */
   async #open(): Promise<void> {
-    const errors: string[] = [];
-    let refused = false;
-    let model: ChannelModel | undefined;
-    let url: BrokerUrl | undefined;
-    for (let i = 0; i < this.urls.length && !model; i++) {
-      url = this.urls[(this.#next + i) % this.urls.length] as BrokerUrl;
+    const { client: model, url, next } = await dial(this.urls, this.#next, async (url) => {
       const { connect, socket } = connectOptions(url, this.options);
       try {
-        model = await amqplib.connect(connect, socket);
-        this.#next = (this.#next + i + 1) % this.urls.length;
+        return await amqplib.connect(connect, socket);
       } catch (error) {
-        refused ||= accessRefused(error);
-        errors.push(`${url.masked}: ${(error as Error).message}`);
+        // Retrying with the same credentials cannot help: not a (retryable) ConnectionError.
+        throw accessRefused(error) ? new AuthenticationError((error as Error).message, { cause: error }) : error;
       }
-    }
-    if (!model || !url) {
-      const message = `cannot connect to ${this.urls.map((u) => u.masked).join(' or ')}: ${errors.join('; ')}`;
-      // Retrying with the same credentials cannot help: not a (retryable) ConnectionError.
-      throw refused ? new AuthenticationError(message) : new ConnectionError(message);
-    }
+    });
+    this.#next = next;
     try {
       model.on('error', (e: Error) => this.emit('error', amqpError(e, 'connection')));
       model.on('close', (e?: Error) => this.#lost(model, e && amqpError(e, 'connection lost')));

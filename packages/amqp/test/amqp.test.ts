@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AuthenticationError, Connection, Exchange, NotFoundError, parseUrl, Queue, QueueEmptyError, silentLogger } from '@nori/core';
+import { AuthenticationError, Connection, ConnectionError, Exchange, NotFoundError, parseUrl, Queue, QueueEmptyError, silentLogger } from '@nori/core';
 import { connectOptions } from '@nori/amqp';
 
 const options = { transportOptions: {}, logger: silentLogger, connectTimeout: 1000 };
@@ -138,6 +138,23 @@ describe('bad credentials', () => {
     try {
       await expect(conn.ensureConnection({ maxRetries: 5, intervalStart: 2000 })).rejects.toThrow(AuthenticationError);
       expect(retries).toBe(0);
+    } finally {
+      await conn.close();
+    }
+  });
+});
+
+describe('a connect error', () => {
+  it('names each masked URL once and the cause, and is a retryable ConnectionError', async () => {
+    const conn = new Connection('amqp://guest:s3cret@127.0.0.1:1//;amqp://guest:s3cret@127.0.0.1:2//');
+    try {
+      const error = (await conn.connect().catch((e: unknown) => e)) as Error;
+      expect(error).toBeInstanceOf(ConnectionError);
+      expect(error.message.split('amqp://guest:**@127.0.0.1:1//').length).toBe(2);
+      expect(error.message.split('amqp://guest:**@127.0.0.1:2//').length).toBe(2);
+      expect(error.message).toMatch(/ECONNREFUSED/);
+      expect(error.message).not.toContain('s3cret');
+      expect((error.cause as Error).message).toMatch(/ECONNREFUSED/);
     } finally {
       await conn.close();
     }

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { Emitter } from '../../emitter.js';
 import { assertStorableHeaders, envelopeBody, envelopeProperties, toEnvelope, type Envelope } from '../envelope.js';
-import { ConnectionClosedError, ConnectionError, DecodeError, LeaseLostError, MessageTooLargeError, NoriError, NotFoundError, UnsupportedFeatureError } from '../../errors.js';
+import { ConnectionClosedError, ConnectionError, DecodeError, LeaseLostError, MessageTooLargeError, NotFoundError, UnsupportedFeatureError } from '../../errors.js';
 import { DEFAULT_MAX_BODY_SIZE } from '../../payload.js';
 import { route } from '../routing.js';
 import type { Claimed, PutOptions, RestorePosition, StoreFactory, Unreadable } from '../store.js';
@@ -26,6 +26,7 @@ import type {
   TransportOptions,
 } from '../transport.js';
 import type { BrokerUrl } from '../../url.js';
+import { dial } from '../dial.js';
 import { StoreBoundary } from './store-boundary.js';
 import { TickBatcher } from './tick-batcher.js';
 import { VirtualSubscription, type SubscriptionHost } from './virtual-subscription.js';
@@ -123,34 +124,22 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
   async connect(): Promise<void> {
     if (this.#closed) throw new ConnectionClosedError('transport is closed');
     if (this.#connected) return;
-    const errors: Error[] = [];
-    for (let i = 0; i < this.urls.length; i++) {
-      const index = (this.#next + i) % this.urls.length;
-      const url = this.urls[index] as BrokerUrl;
-      const store = index === 0 && i === 0 && this.#next === 0 ? this.#store : new StoreBoundary(this.createStore(url, this.transportOptions));
+    const { client, url, next } = await dial(this.urls, this.#next, async (url, index) => {
+      // The store made for the first URL in the constructor serves the first dial.
+      const store = index === 0 && this.#next === 0 ? this.#store : new StoreBoundary(this.createStore(url, this.transportOptions));
       try {
         await store.connect();
       } catch (error) {
-        errors.push(error as Error);
         await store.close().catch(() => undefined);
-        continue;
+        throw error;
       }
-      this.#store = store;
-      this.#next = (index + 1) % this.urls.length;
-      this.#connected = true;
-      this.#startTimers();
-      this.emit('connected', url.masked);
-      return;
-    }
-    // Every URL refused for a reason retrying cannot fix (bad credentials): throw that class, so
-    // ensureConnection stops at once. Otherwise the failure is retryable.
-    const [first] = errors;
-    const message = `cannot connect to ${this.urls.map((u) => u.masked).join(' or ')}: ${errors.map((e) => e.message).join('; ')}`;
-    if (first instanceof NoriError && !(first instanceof ConnectionError) && errors.every((e) => e.constructor === first.constructor)) {
-      const Refused = first.constructor as new (message: string, options: { cause: unknown }) => NoriError;
-      throw new Refused(message, { cause: first });
-    }
-    throw new ConnectionError(message, { cause: first });
+      return store;
+    });
+    this.#store = client;
+    this.#next = next;
+    this.#connected = true;
+    this.#startTimers();
+    this.emit('connected', url.masked);
   }
 
   /** Report settles that found their claim gone (the lease lapsed and the message moved on). */
