@@ -106,6 +106,26 @@ describe('nori (the bin)', () => {
     expect(await events.exited).toBe(0);
   });
 
+  it('`nori worker -E --without-heartbeat` sends worker-online but no worker-heartbeat', async () => {
+    const quietQueue = `${queue}-nobeat`;
+    const quietHost = `nobeat-${hostname}`;
+    const events = start(['-A', APP, 'events', '--dump'], env);
+    await events.waitFor(/listening for events/);
+    const quiet = start(['worker', '-A', APP, '-Q', quietQueue, '-E', '--without-heartbeat', '-n', quietHost], env);
+    try {
+      await events.waitFor(new RegExp(`${quietHost} worker-online`));
+      // The test's other worker (-E, default 2 s heartbeats) beats twice meanwhile; this one never does.
+      await events.waitFor(new RegExp(`Z ${hostname} worker-heartbeat[^]*Z ${hostname} worker-heartbeat`), 15_000);
+      expect(events.stdout).not.toContain(`${quietHost} worker-heartbeat`);
+    } finally {
+      quiet.process.kill('SIGTERM');
+      events.process.kill('SIGTERM');
+      await Promise.all([quiet.exited, events.exited]);
+      await conn.deleteQueue(quietQueue).catch(() => undefined);
+      await conn.deleteExchange(quietQueue).catch(() => undefined);
+    }
+  });
+
   it('`nori beat` sends the schedule the app module exports, and stops on SIGTERM', async () => {
     const name = `cli-${randomUUID().slice(0, 8)}`;
     const beat = start(['-A', APP, 'beat', '--name', name, '--lock-ttl', '2000'], env);

@@ -60,6 +60,8 @@ export interface WorkerOptions {
   connection?: ConnectionOptions;
   /** Send task and worker events (Celery's `-E`); default the app's `sendEvents`. */
   sendEvents?: boolean;
+  /** Send a worker-heartbeat every `heartbeatInterval` while sending events. Default true; false is Celery's `--without-heartbeat`. */
+  heartbeat?: boolean;
   /** JSON file the revoked ids are kept in across restarts (Celery's `--statedb`). */
   stateFile?: string;
 }

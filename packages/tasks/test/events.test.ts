@@ -66,6 +66,24 @@ for (const b of ALL_BROKERS) {
       expect(state.alive(worker.hostname)).toBe(false);
     });
 
+    it('heartbeat: false (Celery\'s --without-heartbeat) sends worker-online and task events but no heartbeat', async () => {
+      const { app } = setup(b.broker, { sendEvents: true });
+      const events: CeleryEvent[] = [];
+      await receive(app, events);
+      const add = app.task('ev.nobeat', (x: number, y: number) => x + y);
+      const worker = app.worker({ heartbeat: false, hostname: `nobeat-${randomUUID().slice(0, 6)}@test` });
+      cleanups.push(() => worker.stop());
+      await worker.start();
+      const r = await add.delay(1, 2);
+      expect(await r.get({ timeout: 10_000 })).toBe(3);
+      await waitFor('task-succeeded', () => events.some((e) => e.uuid === r.id && e.type === 'task-succeeded'));
+      // Five heartbeat intervals (300 ms each in this setup) with none sent.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const mine = events.filter((e) => e.hostname === worker.hostname).map((e) => e.type);
+      expect(mine).toContain('worker-online');
+      expect(mine).not.toContain('worker-heartbeat');
+    });
+
     it('sends nothing by default; task-sent only with sendTaskSentEvent', async () => {
       // Other tests' workers share the broker: only events from this test's nodes count.
       const nodes = [`quiet-${randomUUID().slice(0, 8)}@test`, `quiet-worker-${randomUUID().slice(0, 8)}@test`, `loud-${randomUUID().slice(0, 8)}@test`];

@@ -19,6 +19,7 @@ interface Options extends AppSource {
   autoscale?: [number, number];
   maxTasksPerChild?: number;
   events?: boolean;
+  withoutHeartbeat?: boolean;
   hostname?: string;
   shutdownTimeout?: number;
 }
@@ -49,6 +50,7 @@ export function registerWorker(program: Command): void {
     .option('--autoscale <max,min>', 'grow up to max tasks at once while busy, shrink to min while idle', parseAutoscale)
     .option('--max-tasks-per-child <n>', 'threads pool: replace a thread after this many tasks', int('--max-tasks-per-child', 1))
     .option('-E, --events', 'send task and worker events (for `nori events` and `nori flower`)')
+    .option('--without-heartbeat', 'with -E: send no worker-heartbeat events (monitors then see the worker as offline)')
     .option('-n, --hostname <name>', 'node name (default celery@<host>)')
     .option('--shutdown-timeout <ms>', 'how long a warm shutdown waits for running tasks before going cold', int('--shutdown-timeout'))
     .action(async (_o: unknown, cmd: Command) => {
@@ -62,6 +64,7 @@ export function registerWorker(program: Command): void {
         ...(o.queues && { queues: o.queues }),
         ...(o.maxTasksPerChild !== undefined && { maxTasksPerChild: o.maxTasksPerChild }),
         ...(o.events && { sendEvents: true }),
+        ...(o.withoutHeartbeat && { heartbeat: false }),
         ...(o.hostname && { hostname: o.hostname }),
         ...(o.shutdownTimeout !== undefined && { shutdownTimeout: o.shutdownTimeout }),
       };

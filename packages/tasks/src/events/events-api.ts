@@ -46,7 +46,7 @@ export class EventsApi {
     }
     app.on('worker-created', (worker) => {
       if (!(worker.options.sendEvents ?? this.options.sendEvents)) return;
-      const events = new WorkerEvents(worker, this.options, this.clock, app.conf.broker, { ...app.conf.connection, ...worker.options.connection });
+      const events = new WorkerEvents(worker, worker.options.heartbeat === false ? { ...this.options, heartbeatInterval: 0 } : this.options, this.clock, app.conf.broker, { ...app.conf.connection, ...worker.options.connection });
       this.#workers.set(worker, events);
       worker.use(events);
     });

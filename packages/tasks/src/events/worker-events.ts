@@ -73,8 +73,11 @@ export class WorkerEvents implements WorkerStep {
     listen('task-rejected', (r, i) => r && send('task-rejected', { uuid: r.id, requeue: i.requeue }));
     listen('task-revoked', (r, i) => send('task-revoked', { uuid: r.id, terminated: i.terminated, signum: i.terminated ? 'SIGTERM' : null, expired: i.expired }));
     await this.#sendWorker('worker-online');
-    this.#heartbeat = setInterval(() => void this.heartbeat(), this.#options.heartbeatInterval);
-    this.#heartbeat.unref();
+    // An interval of 0 is a worker started without heartbeats (Celery's --without-heartbeat).
+    if (this.#options.heartbeatInterval > 0) {
+      this.#heartbeat = setInterval(() => void this.heartbeat(), this.#options.heartbeatInterval);
+      this.#heartbeat.unref();
+    }
   }
 
   async stop(): Promise<void> {
