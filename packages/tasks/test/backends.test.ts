@@ -141,10 +141,12 @@ for (const c of cases) {
 
     it('close() rejects a pending get() with ConnectionClosedError instead of leaving it hanging', async () => {
       const own = createBackend(c.backend, { ...host, oid: `results-test-${randomUUID()}` });
-      const waiting = new AsyncResult(randomUUID(), own).get();
+      // The expectation is attached before close(): rpc:// rejects the wait while close() is still
+      // stopping its consumer, and a rejection with no handler yet is an unhandled one.
+      const waiting = expect(new AsyncResult(randomUUID(), own).get()).rejects.toBeInstanceOf(ConnectionClosedError);
       await new Promise((resolve) => setTimeout(resolve, 100));
       await own.close();
-      await expect(waiting).rejects.toBeInstanceOf(ConnectionClosedError);
+      await waiting;
       await expect(own.waitFor(randomUUID())).rejects.toBeInstanceOf(ConnectionClosedError);
     });
 
