@@ -3,7 +3,8 @@
  * them, timed until the last is done; with and without stored results, on Redis beside BullMQ
  * (addBulk + Worker, concurrency 100) and on RabbitMQ; beside Python Celery 5.2's solo worker when
  * /usr/bin/python3 has Celery (on smaller counts, --celery-count on Redis and --celery-amqp-count
- * on RabbitMQ: it is far slower). Cases run interleaved. Then the bytes one task puts on the wire
+ * on RabbitMQ: it is far slower). Cases run interleaved, after an untimed warm-up pass of the nori and
+ * BullMQ cases; the ratio lines under the table divide medians of the same run. Then the bytes one task puts on the wire
  * (message and stored result) beside Celery's for the same call, with JSON and msgpack+zlib.
  *   npm run bench:tasks [-- --count 20000 --celery-count 1000 --celery-amqp-count 300 --runs 3 --transports redis,rabbitmq --json out.json]
  */
@@ -58,8 +59,13 @@ class Countdown {
 
 const closers: Array<() => Promise<unknown>> = [];
 
+/** Untimed first pass of each nori and BullMQ case, so the timed runs do not include JIT warm-up. */
+const WARMUP = Math.min(COUNT, 2_000);
+
+type Side = (stored: boolean, count?: number) => Promise<number>;
+
 /** A nori app + worker (concurrency 100) on a fresh queue; `run(stored)` sends COUNT and waits for the last. */
-async function noriSide(broker: string, backend: string): Promise<(stored: boolean) => Promise<number>> {
+async function noriSide(broker: string, backend: string): Promise<Side> {
   const queue = `bench-tasks-${tag}-${broker.split(':')[0] as string}`;
   const app = new App({ broker, backend, defaultQueue: queue });
   const add = app.task('bench.add', (x: number, y: number) => x + y);
@@ -73,17 +79,21 @@ async function noriSide(broker: string, backend: string): Promise<(stored: boole
     await app.connection.deleteQueue(queue).catch(() => undefined);
     await app.close();
   });
-  return async (stored) => {
-    const finished = countdown.expect(COUNT);
+  return async (stored, count = COUNT) => {
+    const finished = countdown.expect(count);
     const task = stored ? add : quiet;
-    await inWindows(COUNT, WINDOW, (i) => task.delay(i, 1));
+    await inWindows(count, WINDOW, (i) => task.delay(i, 1));
     await finished;
-    return COUNT;
+    return count;
   };
 }
 
-/** BullMQ on the same Redis: addBulk in chunks of WINDOW, a Worker with concurrency 100. */
-async function bullSide(): Promise<(stored: boolean) => Promise<number>> {
+/**
+ * BullMQ on the same Redis: addBulk in chunks of WINDOW, a Worker with concurrency 100. With
+ * results, completed jobs keep their returnvalue (as nori keeps results); `clean` removes them
+ * between runs, untimed.
+ */
+async function bullSide(): Promise<{ run: Side; clean: () => Promise<void> }> {
   const connection = { host: '127.0.0.1', port: 6379 };
   const name = `bench-bull-${tag}`;
   const queue = new BullQueue(name, { connection });
@@ -96,14 +106,18 @@ async function bullSide(): Promise<(stored: boolean) => Promise<number>> {
     await queue.obliterate({ force: true });
     await queue.close();
   });
-  return async (stored) => {
-    const finished = countdown.expect(COUNT);
-    for (let i = 0; i < COUNT; i += WINDOW) {
-      await queue.addBulk(Array.from({ length: Math.min(WINDOW, COUNT - i) }, (_, j) => ({ name: 'add', data: { x: i + j, y: 1 }, opts: { removeOnComplete: !stored } })));
-    }
-    await finished;
-    if (stored) await queue.clean(0, COUNT * 2, 'completed');
-    return COUNT;
+  return {
+    run: async (stored, count = COUNT) => {
+      const finished = countdown.expect(count);
+      for (let i = 0; i < count; i += WINDOW) {
+        await queue.addBulk(Array.from({ length: Math.min(WINDOW, count - i) }, (_, j) => ({ name: 'add', data: { x: i + j, y: 1 }, opts: { removeOnComplete: !stored } })));
+      }
+      await finished;
+      return count;
+    },
+    clean: async () => {
+      await queue.clean(0, COUNT * 2, 'completed');
+    },
   };
 }
 
@@ -112,7 +126,7 @@ async function bullSide(): Promise<(stored: boolean) => Promise<number>> {
  * worker runs its queue in order, so the last task's result marks the end; without stored
  * results every task but that last one is `interop.add_quiet` (ignore_result).
  */
-async function celerySide(broker: string, backend: string, count: number): Promise<(stored: boolean) => Promise<number>> {
+async function celerySide(broker: string, backend: string, count: number): Promise<Side> {
   const queue = `bench-celery-${tag}-${broker.split(':')[0] as string}`;
   const worker: CeleryWorker = await startCeleryWorker({ broker, backend, queue }, ['--prefetch-multiplier', '4']);
   const app = new App({ broker, backend, defaultQueue: queue });
@@ -138,6 +152,8 @@ const bench = new Bench('tasks end to end', {
   bullmq: packageVersion('bullmq'),
   celery: celery ?? 'absent',
   celeryPool: 'solo',
+  warmup: `${WARMUP} tasks per nori and BullMQ case, untimed`,
+  bullmqResults: 'removeOnComplete without results; returnvalue kept with results (completed jobs cleaned between runs, untimed)',
 });
 
 const onRedis = TRANSPORTS.includes('redis');
@@ -148,9 +164,16 @@ const noriAmqp = onAmqp ? await noriSide(AMQP, 'rpc://') : undefined;
 const celeryRedis = celery && onRedis ? await celerySide(REDIS, RESULTS, CELERY_COUNT) : undefined;
 const celeryAmqp = celery && onAmqp ? await celerySide(AMQP, 'rpc://', CELERY_AMQP_COUNT) : undefined;
 
+for (const stored of [false, true]) {
+  if (bull) await bull.run(stored, WARMUP);
+  if (noriRedis) await noriRedis(stored, WARMUP);
+  if (noriAmqp) await noriAmqp(stored, WARMUP);
+}
+await bull?.clean();
+
 if (bull && noriRedis) for (const stored of [false, true]) {
   const group = `redis, ${stored ? 'results stored' : 'no results'}`;
-  bench.add({ group, name: `BullMQ addBulk + Worker${stored ? ' (returnvalue kept)' : ' (removeOnComplete)'}`, baseline: true, unit: 'tasks/s', run: () => bull(stored) });
+  bench.add({ group, name: `BullMQ addBulk + Worker${stored ? ' (returnvalue kept)' : ' (removeOnComplete)'}`, baseline: true, unit: 'tasks/s', setup: bull.clean, run: () => bull.run(stored) });
   bench.add({ group, name: `nori App + worker${stored ? ', redis backend' : ''}`, unit: 'tasks/s', run: () => noriRedis(stored) });
   if (celeryRedis) bench.add({ group, name: `Celery ${celery} solo worker${stored ? ', redis backend' : ''}`, unit: 'tasks/s', run: () => celeryRedis(stored) });
 }
@@ -161,6 +184,16 @@ if (noriAmqp) for (const stored of [false, true]) {
 }
 
 const results = await bench.run();
+
+/** nori's median over another case's, from the same run, against the issue's target. */
+console.log('');
+for (const r of results.filter((x) => x.name.startsWith('nori'))) {
+  for (const other of results.filter((x) => x.group === r.group && !x.name.startsWith('nori'))) {
+    const target = other.name.startsWith('BullMQ') ? 1.5 : 10;
+    const ratio = r.median / other.median;
+    console.log(`ratio ${r.group}: nori / ${other.name.split(' (')[0] as string} = ${ratio.toFixed(2)}x (target >= ${target}x: ${ratio >= target ? 'met' : 'missed'})`);
+  }
+}
 
 // ---- bytes on the wire per task, on Redis: the message as stored in the queue list, the result as stored under its key
 
@@ -218,7 +251,6 @@ for (const w of wire) console.log(`| ${w.codec} | ${w.side} | ${w.message} | ${w
 
 const json = stringArg('json');
 if (json) writeFileSync(json, `${JSON.stringify({ ...(JSON.parse(readFileSync(json, 'utf8')) as object), wireBytes: wire }, null, 2)}\n`);
-void results;
 
 for (const close of closers.reverse()) await close();
 redis.disconnect();
