@@ -21,12 +21,16 @@ export interface ConformanceOptions {
 
 export class SuiteContext {
   readonly #open = new Set<Connection>();
+  /** Every name handed out: deleted as queue and as exchange when the suite ends. */
+  readonly #names = new Set<string>();
 
   constructor(readonly options: ConformanceOptions) {}
 
   /** A unique entity name; transports share brokers with parallel test files. */
   name(what: string): string {
-    return `nori-conf-${this.options.name}-${what}-${randomUUID().slice(0, 8)}`;
+    const name = `nori-conf-${this.options.name}-${what}-${randomUUID().slice(0, 8)}`;
+    this.#names.add(name);
+    return name;
   }
 
   /** `options.transportOptions` are added to the suite's, not put in their place. */
@@ -42,6 +46,24 @@ export class SuiteContext {
     const open = [...this.#open];
     this.#open.clear();
     await Promise.all(open.map((c) => c.close().catch(() => undefined)));
+    await this.#deleteNamed();
+  }
+
+  /** The brokers are shared: leave no queue, exchange or binding of this run behind. */
+  async #deleteNamed(): Promise<void> {
+    const names = [...this.#names];
+    this.#names.clear();
+    if (names.length === 0) return;
+    const conn = new Connection(this.options.url, this.options.connectionOptions);
+    conn.on('error', () => undefined);
+    try {
+      for (const name of names) {
+        await conn.deleteQueue(name).catch(() => undefined);
+        await conn.deleteExchange(name).catch(() => undefined);
+      }
+    } finally {
+      await conn.close().catch(() => undefined);
+    }
   }
 }
 
