@@ -26,6 +26,7 @@ import {
   type TransportOptions,
   type Unreadable,
 } from '@nori/core/spi';
+import { mongoSettings } from './mongo-options.js';
 import { createMongoClient } from './client.js';
 import { classifyMongoError } from './mongo-error.js';
 import { IdlePoll } from './idle-poll.js';
@@ -101,17 +102,17 @@ export class MongoStore implements Store {
     url: BrokerUrl,
     options: TransportOptions,
   ) {
-    const o = options.transportOptions;
+    const settings = mongoSettings(options);
     this.#client = createMongoClient(url, options);
     this.#db = this.#client.db(readMongoUrl(url).database);
-    const prefix = String(o['collectionPrefix'] ?? 'nori');
+    const prefix = settings.collectionPrefix;
     this.#messages = this.#db.collection<MessageDoc>(`${prefix}.messages`);
     this.#bindings = this.#db.collection<BindingDoc>(`${prefix}.bindings`);
     this.#queues = this.#db.collection<QueueDoc>(`${prefix}.queues`);
     this.#exchanges = this.#db.collection<ExchangeDoc>(`${prefix}.exchanges`);
-    this.#poll = new IdlePoll(Number(o['pollMinMs'] ?? 20), Number(o['pollMaxMs'] ?? 1000));
+    this.#poll = new IdlePoll(settings.pollMinMs, settings.pollMaxMs);
     this.#changes = new ChangeWake(() => this.#poll.wake(), options.logger);
-    this.#useChangeStreams = o['changeStreams'] !== false && o['changeStreams'] !== 'false';
+    this.#useChangeStreams = settings.changeStreams;
   }
 
   /** How consumers learn of messages published elsewhere: a change stream, or the poll alone. */
