@@ -71,6 +71,7 @@ export function redeliveryTests(ctx: SuiteContext): void {
     const { held, kill } = await holdInChild(ctx, q.name, 1, 1);
     expect(held).toEqual(['held']);
     for (const id of ['w-1', 'w-2']) await producer.publish({ id }, { routingKey: q.name });
+    await sleep(3500); // the child renews its lease a few times first: a renewed lease must lapse too
     await kill();
     // Wait until the lapsed lease is swept back (AMQP returns it at once), consuming nothing before.
     const deadline = Date.now() + 20_000;
