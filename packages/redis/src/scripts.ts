@@ -121,20 +121,6 @@ end
 return out
 `;
 
-/**
- * Ack. KEYS: unacked, unacked_index. ARGV: the claims' keys. Returns how many were still held.
- * A script, not MULTI: Redis refuses every command queued in a MULTI while over maxmemory, and
- * acks (which free memory) must go through then.
- */
-export const ACK = `
-local held = 0
-for i = 1, #ARGV do
-  held = held + redis.call('HDEL', KEYS[1], ARGV[i])
-  redis.call('ZREM', KEYS[2], ARGV[i])
-end
-return held
-`;
-
 /** Purge. KEYS: the queue's bucket lists, then its delayed set. Returns how many messages were removed. */
 export const PURGE = `
 local n = 0
