@@ -4,6 +4,7 @@
  * (connected, disconnected, reconnecting, error, returned) are re-emitted here.
  */
 import { abortError, raceAbort } from './abort.js';
+import { setHost, type Stoppable } from './connection-host.js';
 import { ConsumeIterator, type ConsumeIteratorOptions } from './consume-iterator.js';
 import { Consumer, type ConsumerOptions, type MessageHandler } from './consumer.js';
 import { asyncDispose } from './dispose.js';
@@ -65,7 +66,7 @@ export class Connection extends Emitter<ConnectionEvents> {
   #declared = new Map<string, string>();
   /** Entity objects already declared on this transport: the per-publish check is a lookup. */
   #declaredObjects = new WeakSet<Exchange | Queue>();
-  readonly #consumers = new Set<{ stop(): Promise<void> }>();
+  readonly #consumers = new Set<Stoppable>();
 
   constructor(
     urls: string | readonly string[],
@@ -79,6 +80,12 @@ export class Connection extends Emitter<ConnectionEvents> {
     for (const url of this.urls) {
       if (!known.includes(url.scheme)) throw new UnknownSchemeError(url.scheme, known);
     }
+    setHost(this, {
+      activeTransport: () => this.#transport,
+      isDeclared: (entity) => this.#isDeclared(entity),
+      track: (consumer) => this.#consumers.add(consumer),
+      untrack: (consumer) => this.#consumers.delete(consumer),
+    });
   }
 
   get connected(): boolean {
@@ -114,13 +121,8 @@ export class Connection extends Emitter<ConnectionEvents> {
     return this;
   }
 
-  /** The transport if connected, else undefined (never connects). */
-  get activeTransport(): Transport | undefined {
-    return this.#transport;
-  }
-
   /** Whether this entity object was declared on the current transport. */
-  isDeclared(entity: Exchange | Queue): boolean {
+  #isDeclared(entity: Exchange | Queue): boolean {
     return (entity instanceof Exchange && entity.name === '') || this.#declaredObjects.has(entity);
   }
 
@@ -182,7 +184,7 @@ export class Connection extends Emitter<ConnectionEvents> {
 
   /** Declare an exchange, or a queue with its exchanges and bindings; cached per connection. */
   async declare(entity: Exchange | Queue): Promise<void> {
-    if (this.isDeclared(entity)) return;
+    if (this.#isDeclared(entity)) return;
     const transport = await this.transport();
     if (entity instanceof Exchange) {
       if (entity.name === '') return;
@@ -273,15 +275,5 @@ export class Connection extends Emitter<ConnectionEvents> {
   simpleBuffer<T = unknown>(queue: Queue | string, options?: SimpleQueueOptions<T>): SimpleQueue<T>;
   simpleBuffer<T>(queue: Queue | string, options: SimpleQueueOptions<T> = {}): SimpleQueue<T> {
     return new SimpleQueue<T>(this, queue, options, true);
-  }
-
-  /** @internal consumers register so close() can stop them. */
-  track(consumer: { stop(): Promise<void> }): void {
-    this.#consumers.add(consumer);
-  }
-
-  /** @internal */
-  untrack(consumer: { stop(): Promise<void> }): void {
-    this.#consumers.delete(consumer);
   }
 }

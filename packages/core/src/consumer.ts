@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Connection } from './connection.js';
+import { hostOf } from './connection-host.js';
 import { asyncDispose } from './dispose.js';
 import { Emitter } from './emitter.js';
 import { InvalidArgumentError } from './errors.js';
@@ -116,7 +117,7 @@ export class Consumer<T = unknown> extends Emitter<ConsumerEvents<T>> {
       { prefetch: this.#prefetch, noAck: this.options.noAck ?? false, consumerTag: this.consumerTag },
       (delivery) => this.#receive(delivery),
     );
-    this.connection.track(this);
+    hostOf(this.connection).track(this);
     this.logger?.debug({ consumerTag: this.consumerTag, queues: this.queues.map((q) => q.name), prefetch: this.#prefetch }, 'nori consumer: started');
   }
 
@@ -141,7 +142,7 @@ export class Consumer<T = unknown> extends Emitter<ConsumerEvents<T>> {
       clearTimeout(timer);
     }
     this.#subscription = undefined;
-    this.connection.untrack(this);
+    hostOf(this.connection).untrack(this);
     this.logger?.debug({ consumerTag: this.consumerTag, released: unstarted.length, stillRunning: this.#running }, 'nori consumer: stopped');
   }
 

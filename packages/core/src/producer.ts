@@ -4,6 +4,7 @@
  */
 import { abortError, raceAbort, throwIfAborted } from './abort.js';
 import type { Connection } from './connection.js';
+import { hostOf } from './connection-host.js';
 import { Exchange } from './exchange.js';
 import { ConnectionError, TimeoutError } from './errors.js';
 import { encodeBody, prepareEncode, type EncodeOptions } from './payload.js';
@@ -110,8 +111,9 @@ export class Producer {
   }
 
   #send(message: OutgoingMessage, target: PublishTarget, toDeclare: ReadonlyArray<Exchange | Queue>, options: PublishOptions): Promise<void> {
-    const transport = this.connection.activeTransport;
-    if (transport && !options.retry && toDeclare.every((e) => this.connection.isDeclared(e))) return transport.publish(message, target);
+    const host = hostOf(this.connection);
+    const transport = host.activeTransport();
+    if (transport && !options.retry && toDeclare.every((e) => host.isDeclared(e))) return transport.publish(message, target);
     const { signal } = options;
     const send = async (): Promise<void> => {
       const t = await raceAbort(this.connection.transport(), signal);

@@ -61,3 +61,12 @@ describe('typed messages', () => {
     void producer.publish<Order>({ id: 1 }, { routingKey: 'orders' }).catch(() => undefined);
   });
 });
+
+describe("Connection's public type", () => {
+  it('has no plumbing of Producer and Consumer on it', () => {
+    expectTypeOf<Connection>().not.toHaveProperty('track');
+    expectTypeOf<Connection>().not.toHaveProperty('untrack');
+    expectTypeOf<Connection>().not.toHaveProperty('activeTransport');
+    expectTypeOf<Connection>().not.toHaveProperty('isDeclared');
+  });
+});
