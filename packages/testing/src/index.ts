@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe } from 'vitest';
 import type { TransportCapabilities } from '@nori/core';
 import { basicTests } from './basic.js';
 import { cancellationTests } from './cancellation.js';
+import { closeOrderTests } from './close-order.js';
 import { consumerPolicyTests } from './consumer-policy.js';
 import { SuiteContext, type ConformanceOptions } from './context.js';
 import { exchangeTests } from './exchanges.js';
@@ -54,6 +55,7 @@ export function runConformance(options: ConformanceOptions): void {
     describe('consumer policy', () => consumerPolicyTests(ctx));
     describe('cancellation and disposal', () => cancellationTests(ctx));
     describe('fenced settles', () => fencingTests(ctx));
+    describe('return on close', () => closeOrderTests(ctx));
     describe('queue names', () => queueNameTests(ctx));
   });
 }

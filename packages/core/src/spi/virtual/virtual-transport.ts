@@ -159,7 +159,7 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
       const byQueue = this.#inFlightByQueue();
       this.#inFlight.clear();
       for (const [queue, tokens] of byQueue) {
-        await this.#settled(queue, tokens.length, this.#store.restore(queue, tokens.reverse(), 'front'), 'return on close').catch((e: unknown) =>
+        await this.#settled(queue, tokens.length, this.#store.restore(queue, tokens, 'front'), 'return on close').catch((e: unknown) =>
           this.emit('error', e as Error),
         );
       }
