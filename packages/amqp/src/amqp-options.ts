@@ -3,8 +3,8 @@
  * the virtual host is the path (`//` is '/', no path is the default '/'), guest/guest by default.
  */
 import type { Options, SocketOptions } from 'amqplib';
-import { InvalidArgumentError, type BrokerUrl, type RetryPolicy } from '@nori/core';
-import { type TransportOptions } from '@nori/core/spi';
+import { type BrokerUrl, type RetryPolicy } from '@nori/core';
+import { numberOption, type TransportOptions } from '@nori/core/spi';
 
 export interface AmqpSettings {
   /** Per-publish confirm timeout, ms. */
@@ -14,12 +14,8 @@ export interface AmqpSettings {
   readonly reconnect: RetryPolicy;
 }
 
-function num(value: unknown, what: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`amqp option ${what} must be a non-negative number, got ${String(value)}`);
-  return n;
-}
+/** One value through the kit's option reader (URL query values and transport options alike). */
+const num = (value: unknown, what: string, fallback: number): number => numberOption({ [what]: value }, what, fallback);
 
 export function connectOptions(url: BrokerUrl, options: TransportOptions): { connect: Options.Connect; socket: SocketOptions } {
   const tls = url.scheme === 'amqps';

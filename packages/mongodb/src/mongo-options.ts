@@ -3,7 +3,7 @@
  * takes is an InvalidArgumentError naming it, never NaN or a silent default.
  */
 import { InvalidArgumentError } from '@nori/core';
-import type { TransportOptions } from '@nori/core/spi';
+import { numberOption, type TransportOptions } from '@nori/core/spi';
 
 export interface MongoStoreSettings {
   /** Collections are `<prefix>.messages`, `.bindings`, `.queues`, `.exchanges`. */
@@ -15,19 +15,12 @@ export interface MongoStoreSettings {
   readonly changeStreams: boolean;
 }
 
-function positive(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number of ms, got ${JSON.stringify(value)}`);
-  return n;
-}
-
 export function mongoSettings(options: TransportOptions): MongoStoreSettings {
   const o = options.transportOptions;
   const prefix = o['collectionPrefix'] ?? 'nori';
   if (typeof prefix !== 'string' || prefix === '') throw new InvalidArgumentError(`collectionPrefix must be a non-empty string, got ${JSON.stringify(prefix)}`);
-  const pollMinMs = positive(o['pollMinMs'], 'pollMinMs', 20);
-  const pollMaxMs = positive(o['pollMaxMs'], 'pollMaxMs', Math.max(1000, pollMinMs));
+  const pollMinMs = numberOption(o, 'pollMinMs', 20, 1);
+  const pollMaxMs = numberOption(o, 'pollMaxMs', Math.max(1000, pollMinMs), 1);
   if (pollMaxMs < pollMinMs) throw new InvalidArgumentError(`pollMaxMs (${pollMaxMs}) is below pollMinMs (${pollMinMs})`);
   return { collectionPrefix: prefix, pollMinMs, pollMaxMs, changeStreams: o['changeStreams'] !== false && o['changeStreams'] !== 'false' };
 }

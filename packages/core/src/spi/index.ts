@@ -48,6 +48,7 @@ export {
 } from './envelope.js';
 export { delay } from './delay.js';
 export { dial, type Dialed } from './dial.js';
+export { numberOption } from './options.js';
 export { registerTransport, registerTransportPackage } from './transports.js';
 export { topicMatches, headersMatch, route } from './routing.js';
 export { virtualTransport, virtualOptions, VirtualTransport, type VirtualTransportOptions } from './virtual/virtual-transport.js';

@@ -27,6 +27,7 @@ import type {
 } from '../transport.js';
 import type { BrokerUrl } from '../../url.js';
 import { dial } from '../dial.js';
+import { numberOption } from '../options.js';
 import { StoreBoundary } from './store-boundary.js';
 import { TickBatcher } from './tick-batcher.js';
 import { VirtualSubscription, type SubscriptionHost } from './virtual-subscription.js';
@@ -42,20 +43,13 @@ export interface VirtualTransportOptions {
   maxBodySize: number;
 }
 
-function numberOption(options: Record<string, unknown>, key: string, fallback: number): number {
-  const value = options[key];
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  return Number.isFinite(n) && n > 0 ? n : fallback;
-}
-
 export function virtualOptions(transportOptions: Record<string, unknown>): VirtualTransportOptions {
-  const leaseMs = numberOption(transportOptions, 'leaseMs', 30_000);
+  const leaseMs = numberOption(transportOptions, 'leaseMs', 30_000, 1);
   return {
     leaseMs,
-    waitMs: numberOption(transportOptions, 'waitMs', 5_000),
-    restoreIntervalMs: numberOption(transportOptions, 'restoreIntervalMs', Math.max(250, Math.min(leaseMs / 2, 10_000))),
-    maxBodySize: numberOption(transportOptions, 'maxBodySize', DEFAULT_MAX_BODY_SIZE),
+    waitMs: numberOption(transportOptions, 'waitMs', 5_000, 1),
+    restoreIntervalMs: numberOption(transportOptions, 'restoreIntervalMs', Math.max(250, Math.min(leaseMs / 2, 10_000)), 1),
+    maxBodySize: numberOption(transportOptions, 'maxBodySize', DEFAULT_MAX_BODY_SIZE, 1),
   };
 }
 
