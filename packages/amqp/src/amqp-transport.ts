@@ -63,6 +63,7 @@ function queueArguments(q: QueueSpec): Record<string, unknown> {
     ...(q.expires !== undefined && { 'x-expires': q.expires }),
     ...(q.messageTtl !== undefined && { 'x-message-ttl': q.messageTtl }),
     ...(q.maxLength !== undefined && { 'x-max-length': q.maxLength }),
+    ...(q.overflow !== undefined && { 'x-overflow': q.overflow }),
     ...(q.maxPriority !== undefined && { 'x-max-priority': q.maxPriority }),
     ...(q.deadLetterExchange !== undefined && { 'x-dead-letter-exchange': q.deadLetterExchange }),
     ...(q.deadLetterRoutingKey !== undefined && { 'x-dead-letter-routing-key': q.deadLetterRoutingKey }),

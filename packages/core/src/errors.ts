@@ -21,6 +21,7 @@ export type NoriErrorCode =
   | 'ERR_NORI_UNSUPPORTED'
   | 'ERR_NORI_NOT_FOUND'
   | 'ERR_NORI_PUBLISH_NACKED'
+  | 'ERR_NORI_QUEUE_FULL'
   | 'ERR_NORI_PUBLISH_BUFFER_FULL'
   | 'ERR_NORI_INVALID_ARGUMENT'
   | 'ERR_NORI_SCHEMA'
@@ -140,6 +141,11 @@ export class NotFoundError extends NoriError {
 /** The broker refused a confirmed publish (basic.nack). */
 export class PublishNackedError extends NoriError {
   readonly code = 'ERR_NORI_PUBLISH_NACKED';
+}
+
+/** A publish to a queue declared `maxLength` with `overflow: 'reject-publish'` that was full: the message was not stored. */
+export class QueueFullError extends NoriError {
+  readonly code = 'ERR_NORI_QUEUE_FULL';
 }
 
 /** A publish during an outage found the bounded buffer full. */

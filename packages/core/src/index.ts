@@ -26,6 +26,7 @@ export {
   ConnectionClosedError,
   TimeoutError,
   QueueEmptyError,
+  QueueFullError,
   MessageStateError,
   SerializerNotInstalledError,
   CompressorNotInstalledError,
@@ -48,7 +49,7 @@ export {
   SignatureError,
 } from './errors.js';
 export { maskUrl, parseUrl, parseUrls, type BrokerUrl, type HostPort } from './url.js';
-export type { Arguments, ExchangeType } from './topology.js';
+export type { Arguments, ExchangeType, QueueOverflow } from './topology.js';
 // Data shapes that appear in the user API's own signatures (message properties, events, status).
 export type { DeliveryInfo, Headers, MessageProperties, OutgoingMessage, QueueStatus, ReturnedMessage, TransportCapabilities } from './spi/transport.js';
 export type { Logger } from './logger.js';

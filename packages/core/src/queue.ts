@@ -1,6 +1,6 @@
 import { Exchange } from './exchange.js';
 import { InvalidArgumentError } from './errors.js';
-import type { Arguments, BindingSpec, QueueSpec } from './topology.js';
+import type { Arguments, BindingSpec, QueueOverflow, QueueSpec } from './topology.js';
 
 /** One binding of a queue to an exchange (kombu's `binding`). */
 export interface Binding {
@@ -25,6 +25,8 @@ export interface QueueOptions {
   /** Per-queue message TTL in ms. */
   messageTtl?: number;
   maxLength?: number;
+  /** What a publish beyond `maxLength` does: 'drop-head' (default) or 'reject-publish' (`QueueFullError`). */
+  overflow?: QueueOverflow;
   /** Highest priority the queue orders by (higher first). */
   maxPriority?: number;
   deadLetterExchange?: string;
@@ -51,6 +53,9 @@ export class Queue {
     positive(name, 'expires', options.expires);
     positive(name, 'messageTtl', options.messageTtl);
     positive(name, 'maxLength', options.maxLength);
+    if (options.overflow !== undefined && options.overflow !== 'drop-head' && options.overflow !== 'reject-publish') {
+      throw new InvalidArgumentError(`queue "${name}": overflow must be 'drop-head' or 'reject-publish', got ${String(options.overflow)}`);
+    }
     const maxPriority = positive(name, 'maxPriority', options.maxPriority);
     if (maxPriority !== undefined && maxPriority > 255) throw new InvalidArgumentError(`queue "${name}": maxPriority must be at most 255`);
     this.options = options;
@@ -80,6 +85,7 @@ export class Queue {
       ...(o.expires !== undefined && { expires: o.expires }),
       ...(o.messageTtl !== undefined && { messageTtl: o.messageTtl }),
       ...(o.maxLength !== undefined && { maxLength: o.maxLength }),
+      ...(o.overflow !== undefined && { overflow: o.overflow }),
       ...(o.maxPriority !== undefined && { maxPriority: o.maxPriority }),
       ...(o.deadLetterExchange !== undefined && { deadLetterExchange: o.deadLetterExchange }),
       ...(o.deadLetterRoutingKey !== undefined && { deadLetterRoutingKey: o.deadLetterRoutingKey }),

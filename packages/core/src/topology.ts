@@ -24,6 +24,9 @@ export interface BindingSpec {
   readonly arguments: Arguments;
 }
 
+/** What a publish to a full queue does: drop the oldest ready message, or refuse the new one (`QueueFullError`). */
+export type QueueOverflow = 'drop-head' | 'reject-publish';
+
 export interface QueueSpec {
   readonly name: string;
   readonly durable: boolean;
@@ -33,8 +36,10 @@ export interface QueueSpec {
   readonly expires?: number;
   /** Messages older than this many ms are discarded (or dead-lettered) (`x-message-ttl`). */
   readonly messageTtl?: number;
-  /** Ready messages beyond this count are dropped from the head (`x-max-length`). */
+  /** At most this many ready messages (`x-max-length`); `overflow` says what a publish beyond it does. */
   readonly maxLength?: number;
+  /** RabbitMQ's `x-overflow`; the default `drop-head` drops (and dead-letters) the oldest. */
+  readonly overflow?: QueueOverflow;
   /** Enables priorities 0..maxPriority, higher first (`x-max-priority`). */
   readonly maxPriority?: number;
   /** Where rejected and expired messages go. */

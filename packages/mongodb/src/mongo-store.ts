@@ -10,14 +10,16 @@
  * Waking up: IdlePoll, cut short by a change stream where the server has them (ChangeWake).
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Collection, Db, MongoClient } from 'mongodb';
-import { DecodeError, type BrokerUrl } from '@nori/core';
+import { DecodeError, type BrokerUrl, type QueueOverflow } from '@nori/core';
 import {
   parseEnvelope,
   type Claimed,
   type Envelope,
   type ExchangeSpec,
   type PutOptions,
+  type PutReport,
   type QueueSpec,
   type RestorePosition,
   type Store,
@@ -60,7 +62,19 @@ interface QueueDoc {
   spec: string;
   expires?: number;
   lastUsed: number;
+  /** Held by the publisher of a queue with a length limit while it counts and inserts (see #withPutLock). */
+  putLock?: { token: string; until: number } | null;
 }
+
+interface QueueLimit {
+  readonly maxLength: number;
+  readonly overflow: QueueOverflow;
+}
+
+type PutItem = { envelope: Envelope; options: PutOptions };
+
+/** A publisher that died holding a queue's put lock holds up the others at most this long. */
+const PUT_LOCK_MS = 10_000;
 
 interface ExchangeDoc {
   name: string;
@@ -72,7 +86,7 @@ const CAPABILITIES: StoreCapabilities = {
   priorities: true,
   messageTtl: true,
   queueExpires: true,
-  maxLength: false,
+  maxLength: true,
   nativeDelay: true,
   redeliversOnCrash: true,
   processLocal: false,
@@ -97,6 +111,8 @@ export class MongoStore implements Store {
   readonly #poll: IdlePoll;
   readonly #changes: ChangeWake;
   readonly #useChangeStreams: boolean;
+  /** Length limits by queue (null: none): read from its declaration on a queue's first put, set by this process's declarations. */
+  readonly #limits = new Map<string, QueueLimit | null>();
 
   constructor(
     url: BrokerUrl,
@@ -164,6 +180,7 @@ export class MongoStore implements Store {
   }
 
   async declareQueue(queue: QueueSpec): Promise<void> {
+    this.#limits.set(queue.name, limitOf(queue));
     await this.#queues.updateOne(
       { name: queue.name },
       { $set: { name: queue.name, spec: JSON.stringify(queue), lastUsed: Date.now(), ...(queue.expires !== undefined && { expires: queue.expires }) }, ...(queue.expires === undefined && { $unset: { expires: '' } }) },
@@ -194,6 +211,7 @@ export class MongoStore implements Store {
     await this.#messages.deleteMany({ queue: name });
     await this.#bindings.deleteMany({ queue: name });
     await this.#queues.deleteMany({ name });
+    this.#limits.delete(name);
   }
 
   async bind(exchange: string, b: StoredBinding): Promise<void> {
@@ -212,7 +230,87 @@ export class MongoStore implements Store {
 
   // ---- messages ----------------------------------------------------------------------------
 
-  async put(queue: string, envelope: Envelope, options: PutOptions): Promise<void> {
+  async put(queue: string, envelope: Envelope, options: PutOptions): Promise<PutReport | void> {
+    return this.putMany(queue, [{ envelope, options }]);
+  }
+
+  /** Queues without a length limit: one insert per message, as they come. */
+  async putMany(queue: string, items: readonly PutItem[]): Promise<PutReport | void> {
+    const limit = this.#limits.get(queue) ?? (await this.#limitOf(queue));
+    if (limit) return this.#putLimited(queue, limit, items);
+    await Promise.all(items.map((i) => this.#insert(queue, i.envelope, i.options)));
+  }
+
+  async #limitOf(queue: string): Promise<QueueLimit | null> {
+    const doc = await this.#queues.findOne({ name: queue });
+    const limit = doc ? limitOf(JSON.parse(doc.spec) as QueueSpec) : null;
+    this.#limits.set(queue, limit);
+    return limit;
+  }
+
+  /**
+   * Count, insert and drop under the queue's put lock, so publishers of every process apply the
+   * limit one after another. Claims run beside it: they only shrink the ready count, and a head
+   * that a claim and a drop both want goes to one of them (both are single-document atomic).
+   * A lapsed lease makes its message ready again without a publish: the next publish counts it.
+   */
+  async #putLimited(queue: string, limit: QueueLimit, items: readonly PutItem[]): Promise<PutReport> {
+    const refused: number[] = [];
+    const dropped: Envelope[] = [];
+    const locked = await this.#withPutLock(queue, async () => {
+      let length = await this.size(queue);
+      for (const [i, { envelope, options }] of items.entries()) {
+        // Delayed messages are not ready: they count once due, as RabbitMQ has none.
+        if (options.readyAt !== undefined && options.readyAt > Date.now()) {
+          await this.#insert(queue, envelope, options);
+          continue;
+        }
+        if (limit.overflow === 'reject-publish' && length >= limit.maxLength) {
+          refused.push(i);
+          continue;
+        }
+        await this.#insert(queue, envelope, options);
+        length++;
+        while (length > limit.maxLength) {
+          const now = Date.now();
+          const head = await this.#messages.findOneAndDelete(
+            { queue, visibleAt: { $lte: now }, $or: [{ leaseUntil: null }, { leaseUntil: { $lt: now } }] },
+            { sort: { rank: 1, seq: 1 } },
+          );
+          if (!head) break;
+          length--;
+          dropped.push(...readable(head.payload));
+        }
+      }
+    });
+    // The queue was deleted since: no limit any more.
+    if (!locked) {
+      this.#limits.delete(queue);
+      return this.putMany(queue, items).then(() => ({ refused: [], dropped: [] }));
+    }
+    return { refused, dropped };
+  }
+
+  /** Run `work` holding the queue's put lock; false (without running it) when the queue is not declared. */
+  async #withPutLock(queue: string, work: () => Promise<void>): Promise<boolean> {
+    const token = randomUUID();
+    for (;;) {
+      const now = Date.now();
+      const free = { $or: [{ putLock: { $exists: false } }, { putLock: null }, { 'putLock.until': { $lt: now } }] };
+      const taken = await this.#queues.updateOne({ name: queue, ...free }, { $set: { putLock: { token, until: now + PUT_LOCK_MS } } });
+      if (taken.modifiedCount === 1) break;
+      if ((await this.#queues.countDocuments({ name: queue }, { limit: 1 })) === 0) return false;
+      await sleep(5 + Math.random() * 10);
+    }
+    try {
+      await work();
+    } finally {
+      await this.#queues.updateOne({ name: queue, 'putLock.token': token }, { $set: { putLock: null } });
+    }
+    return true;
+  }
+
+  async #insert(queue: string, envelope: Envelope, options: PutOptions): Promise<void> {
     await this.#messages.insertOne({
       queue,
       tag: envelope.properties.delivery_tag,
@@ -307,6 +405,19 @@ export class MongoStore implements Store {
   async size(queue: string): Promise<number> {
     const now = Date.now();
     return this.#messages.countDocuments({ queue, visibleAt: { $lte: now }, $or: [{ leaseUntil: null }, { leaseUntil: { $lt: now } }] });
+  }
+}
+
+function limitOf(queue: QueueSpec): QueueLimit | null {
+  return queue.maxLength === undefined ? null : { maxLength: queue.maxLength, overflow: queue.overflow ?? 'drop-head' };
+}
+
+/** A dropped head to dead-letter; one that is not a readable envelope (a foreign peer's) has none. */
+function readable(payload: string): Envelope[] {
+  try {
+    return [parseEnvelope(payload)];
+  } catch {
+    return [];
   }
 }
 

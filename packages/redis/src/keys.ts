@@ -60,6 +60,11 @@ export class Keys {
     return chosen;
   }
 
+  /** The queue's length limit, `<maxLength> <overflow>`: next to its lists (one slot on a cluster). */
+  limit(queue: string): string {
+    return `${this.#queue(queue)}${SEP}limit`;
+  }
+
   delayed(queue: string): string {
     return `${this.#queue(queue)}${SEP}delayed`;
   }

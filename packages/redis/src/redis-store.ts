@@ -12,6 +12,7 @@ import {
   DecodeError,
   InvalidArgumentError,
   type BrokerUrl,
+  type QueueOverflow,
 } from '@nori/core';
 import {
   parseEnvelope,
@@ -20,6 +21,7 @@ import {
   type ExchangeSpec,
   type FanoutChannel,
   type PutOptions,
+  type PutReport,
   type QueueSpec,
   type RestorePosition,
   type Store,
@@ -33,7 +35,7 @@ import { createRedisClient } from './client.js';
 import { LuaScript } from './lua-script.js';
 import { redisSettings, type RedisStoreSettings } from './options.js';
 import { classifyRedisError } from './redis-error.js';
-import { CLAIM, LAPSED, PURGE, READY, RELEASE_MUTEX, RESTORE } from './scripts.js';
+import { CLAIM, LAPSED, PURGE, PUT_LIMITED, READY, RELEASE_MUTEX, RESTORE } from './scripts.js';
 import { topicPattern } from './topic-pattern.js';
 import { splitEntry } from './unacked-entry.js';
 
@@ -43,13 +45,19 @@ const restoreScript = new LuaScript(RESTORE);
 const lapsedScript = new LuaScript(LAPSED);
 const readyScript = new LuaScript(READY);
 const releaseMutexScript = new LuaScript(RELEASE_MUTEX);
+const putLimitedScript = new LuaScript(PUT_LIMITED);
+
+interface QueueLimit {
+  readonly maxLength: number;
+  readonly overflow: QueueOverflow;
+}
 
 const CAPABILITIES: StoreCapabilities = {
   headersExchange: true,
   priorities: true,
   messageTtl: true,
   queueExpires: true,
-  maxLength: false,
+  maxLength: true,
   nativeDelay: true,
   redeliversOnCrash: true,
   processLocal: false,
@@ -99,6 +107,11 @@ export class RedisStore implements Store {
   readonly #patternOf = new Map<string, string>();
   /** Queue expiry (ms) of queues this process declared, applied on put and claim as kombu does. */
   readonly #expires = new Map<string, number>();
+  /**
+   * Length limits by queue (null: none), read from Redis on a queue's first put (another process
+   * may have declared it) and set by this process's declarations.
+   */
+  readonly #limits = new Map<string, QueueLimit | null>();
   /** The bucket a queue's traffic last came from: where an idle wait blocks. */
   readonly #hotBucket = new Map<string, string>();
   #closed = false;
@@ -187,6 +200,14 @@ export class RedisStore implements Store {
     if (queue.expires !== undefined) this.#expires.set(queue.name, queue.expires);
     else this.#expires.delete(queue.name);
     if (!(await this.#client.sismember(this.#keys.queues, queue.name))) await this.#client.sadd(this.#keys.queues, queue.name);
+    if (queue.maxLength !== undefined) {
+      // Stored, so every process's publishes honour it (RabbitMQ keeps it with the queue).
+      const limit = `${queue.maxLength} ${queue.overflow ?? 'drop-head'}`;
+      if ((await this.#client.get(this.#keys.limit(queue.name))) !== limit) await this.#client.set(this.#keys.limit(queue.name), limit);
+      this.#limits.set(queue.name, { maxLength: queue.maxLength, overflow: queue.overflow ?? 'drop-head' });
+    } else {
+      this.#limits.delete(queue.name);
+    }
     if (queue.expires !== undefined) {
       const tx = this.#client.pipeline();
       for (const key of this.#keys.buckets(queue.name)) tx.pexpire(key, queue.expires);
@@ -200,9 +221,10 @@ export class RedisStore implements Store {
   }
 
   async deleteQueue(name: string): Promise<void> {
-    await this.#client.del(...this.#keys.buckets(name), this.#keys.delayed(name));
+    await this.#client.del(...this.#keys.buckets(name), this.#keys.delayed(name), this.#keys.limit(name));
     await this.#client.srem(this.#keys.queues, name);
     this.#expires.delete(name);
+    this.#limits.delete(name);
     const suffix = `${SEP}${name}`;
     for await (const key of this.#scan(this.#keys.bindingPattern)) {
       const stale = (await this.#client.smembers(key)).filter((m) => m.endsWith(suffix));
@@ -283,13 +305,25 @@ export class RedisStore implements Store {
     return this.#keys.bucket(queue, this.#keys.stepFor(priority === undefined ? 0 : toWirePriority(priority)));
   }
 
-  put(queue: string, envelope: Envelope, options: PutOptions): Promise<void> {
+  put(queue: string, envelope: Envelope, options: PutOptions): Promise<PutReport | void> {
     return this.putMany(queue, [{ envelope, options }]);
   }
 
+  async #limitOf(queue: string): Promise<QueueLimit | null> {
+    const known = this.#limits.get(queue);
+    if (known !== undefined) return known;
+    const stored = await this.#client.get(this.#keys.limit(queue));
+    const [max, overflow] = stored?.split(' ') ?? [];
+    const limit = stored ? { maxLength: Number(max), overflow: overflow === 'reject-publish' ? ('reject-publish' as const) : ('drop-head' as const) } : null;
+    this.#limits.set(queue, limit);
+    return limit;
+  }
+
   /** The publishes of one tick for one queue: one LPUSH per bucket, one ZADD for the delayed ones. */
-  async putMany(queue: string, items: ReadonlyArray<{ envelope: Envelope; options: PutOptions }>): Promise<void> {
+  async putMany(queue: string, items: ReadonlyArray<{ envelope: Envelope; options: PutOptions }>): Promise<PutReport | void> {
     assertQueueName(queue);
+    const limit = this.#limits.get(queue) ?? (await this.#limitOf(queue));
+    if (limit) return this.#putLimited(queue, limit, items);
     const now = Date.now();
     const ready = new Map<string, string[]>();
     const delayed: Array<number | string> = [];
@@ -311,6 +345,35 @@ export class RedisStore implements Store {
     const expires = this.#expires.get(queue);
     if (expires !== undefined) for (const key of this.#keys.buckets(queue)) tx.pexpire(key, expires);
     await exec(tx);
+  }
+
+  /** A queue with a length limit: the push, the count and the overflow in one script. */
+  async #putLimited(queue: string, limit: QueueLimit, items: ReadonlyArray<{ envelope: Envelope; options: PutOptions }>): Promise<PutReport> {
+    const now = Date.now();
+    const args: Array<string | number> = [limit.maxLength, limit.overflow, this.#expires.get(queue) ?? 0];
+    for (const { envelope, options } of items) {
+      const { text, wire } = this.#toWire(envelope, options.priority, options.expiresAt);
+      const readyAt = options.readyAt !== undefined && options.readyAt > now ? options.readyAt : 0;
+      args.push(readyAt, this.#keys.steps.indexOf(this.#keys.stepFor(wire)) + 1, text);
+    }
+    const keys = [...this.#keys.buckets(queue), this.#keys.delayed(queue)];
+    const [refused, dropped] = (await putLimitedScript.run(this.#client, keys, args)) as [number[], string[]];
+    return { refused, dropped: dropped.flatMap((text) => this.#dropped(text)) };
+  }
+
+  /**
+   * A dropped head as the transport dead-letters it: nori's priority, without this copy's expiry.
+   * An unreadable one (a foreign peer's) is gone already and has no envelope to dead-letter.
+   */
+  #dropped(text: string): Envelope[] {
+    let envelope: Envelope;
+    try {
+      envelope = this.#fromWire(text);
+    } catch {
+      return [];
+    }
+    delete envelope.properties[EXPIRES_AT];
+    return [envelope];
   }
 
   async claim(queue: string, max: number, leaseMs: number): Promise<Array<Claimed | Unreadable>> {

@@ -121,6 +121,48 @@ end
 return out
 `;
 
+/**
+ * Put into a queue with a length limit (queues without one take a plain LPUSH). KEYS: the bucket
+ * lists (most urgent first), the delayed set. ARGV: maxLength, overflow ('drop-head' |
+ * 'reject-publish'), queue expiry (ms, 0 = none), then per message (readyAt ms or 0 when ready now,
+ * bucket index, envelope text). The length counts every bucket's ready messages (delayed ones count
+ * once due, as they are not ready before). Each message, in order: refused when full and
+ * reject-publish; else pushed, and beyond the limit the head (the next to be claimed: most urgent
+ * bucket first) is popped. Returns {refused positions (0-based), dropped texts}.
+ */
+export const PUT_LIMITED = `
+local nbuckets = #KEYS - 1
+local max, reject, expires = tonumber(ARGV[1]), ARGV[2] == 'reject-publish', tonumber(ARGV[3])
+local length = 0
+for b = 1, nbuckets do length = length + redis.call('LLEN', KEYS[b]) end
+local refused, dropped = {}, {}
+for i = 4, #ARGV, 3 do
+  local readyAt, bucket, text = tonumber(ARGV[i]), ARGV[i + 1], ARGV[i + 2]
+  if readyAt > 0 then
+    redis.call('ZADD', KEYS[nbuckets + 1], readyAt, bucket .. '|' .. text)
+  elseif reject and length >= max then
+    refused[#refused + 1] = (i - 4) / 3
+  else
+    redis.call('LPUSH', KEYS[tonumber(bucket)], text)
+    length = length + 1
+    local b = 1
+    while length > max and b <= nbuckets do
+      local head = redis.call('RPOP', KEYS[b])
+      if head then
+        dropped[#dropped + 1] = head
+        length = length - 1
+      else
+        b = b + 1
+      end
+    end
+  end
+end
+if expires > 0 then
+  for b = 1, nbuckets do redis.call('PEXPIRE', KEYS[b], expires) end
+end
+return {refused, dropped}
+`;
+
 /** Purge. KEYS: the queue's bucket lists, then its delayed set. Returns how many messages were removed. */
 export const PURGE = `
 local n = 0

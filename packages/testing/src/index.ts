@@ -19,6 +19,7 @@ import { failoverTests } from './failover.js';
 import { fencingTests } from './fencing.js';
 import { leaseTests } from './leases.js';
 import { lifecycleTests } from './lifecycle.js';
+import { maxLengthTests } from './max-length.js';
 import { priorityTests } from './priority.js';
 import { queueNameTests } from './queue-names.js';
 import { redeliveryTests } from './redelivery.js';
@@ -50,6 +51,7 @@ export function runConformance(options: ConformanceOptions): void {
     describe('message lifecycle', () => lifecycleTests(ctx));
     describe('leases', () => leaseTests(ctx));
     describe('time to live', () => ttlTests(ctx, () => capabilities().messageTtl));
+    describe('max length', () => maxLengthTests(ctx, () => capabilities().maxLength));
     describe('failover', () => failoverTests(ctx));
     describe('kill and redeliver', () => redeliveryTests(ctx));
     describe('consumer policy', () => consumerPolicyTests(ctx));

@@ -27,6 +27,7 @@ export type {
   Claimed,
   FanoutChannel,
   PutOptions,
+  PutReport,
   RestorePosition,
   Store,
   StoreCapabilities,

@@ -56,6 +56,18 @@ export interface PutOptions {
   readonly expiresAt?: number;
 }
 
+/**
+ * What a put did beyond storing, for queues with `maxLength`: each message either went in,
+ * pushing the oldest ready messages out (drop-head), or was refused (reject-publish). Stores
+ * decide this atomically with the write; a put without a report stored everything and dropped nothing.
+ */
+export interface PutReport {
+  /** Positions in the put's items (0 for `put`) of the messages refused because the queue was full. */
+  readonly refused: readonly number[];
+  /** Ready messages pushed out of the head, oldest first: the transport dead-letters them. */
+  readonly dropped: readonly Envelope[];
+}
+
 export interface Claimed {
   readonly queue: string;
   /** Properties.priority already in nori's meaning; delivery_info.redelivered set when it came back. */
@@ -112,12 +124,13 @@ export interface Store {
   unbind(exchange: string, binding: StoredBinding): Promise<void>;
   bindings(exchange: string): Promise<StoredBinding[]>;
 
-  put(queue: string, envelope: Envelope, options: PutOptions): Promise<void>;
+  /** Store a message; a queue with `maxLength` applies its overflow at once (see `PutReport`). */
+  put(queue: string, envelope: Envelope, options: PutOptions): Promise<PutReport | void>;
   /**
    * Optional: several messages for one queue, in order, in one round trip. When present the
    * transport gathers the publishes of a tick into one call.
    */
-  putMany?(queue: string, items: ReadonlyArray<{ envelope: Envelope; options: PutOptions }>): Promise<void>;
+  putMany?(queue: string, items: ReadonlyArray<{ envelope: Envelope; options: PutOptions }>): Promise<PutReport | void>;
   /**
    * Atomically move up to `max` ready messages (priority first, FIFO within a priority, due
    * delayed messages included) into flight with a lease of `leaseMs`. Never blocks.

@@ -4,7 +4,7 @@
  * max length, delayed messages and in-flight leases.
  */
 import type { Envelope } from '../envelope.js';
-import type { Claimed, PutOptions, RestorePosition, Store, StoreCapabilities, StoredBinding } from '../store.js';
+import type { Claimed, PutOptions, PutReport, RestorePosition, Store, StoreCapabilities, StoredBinding } from '../store.js';
 import type { ExchangeSpec, QueueSpec } from '../../topology.js';
 
 interface Entry {
@@ -52,9 +52,16 @@ class MemoryQueue {
     }
     if (position === 'back') bucket.push(entry);
     else bucket.unshift(entry);
+  }
+
+  /** A publish: refused when full and reject-publish, else pushed, dropping (and returning) the oldest beyond maxLength. */
+  publish(entry: Entry): { refused: boolean; dropped: Envelope[] } {
     const max = this.spec?.maxLength;
-    // RabbitMQ's default overflow: drop from the head.
-    while (max !== undefined && this.size > max) this.shift();
+    if (max !== undefined && this.spec?.overflow === 'reject-publish' && this.size >= max) return { refused: true, dropped: [] };
+    this.push(entry, 'back');
+    const dropped: Envelope[] = [];
+    while (max !== undefined && this.size > max) dropped.push((this.shift() as Entry).envelope);
+    return { refused: false, dropped };
   }
 
   shift(): Entry | undefined {
@@ -182,7 +189,7 @@ export class MemoryStore implements Store {
     return this.#state.bindings.get(exchange) ?? [];
   }
 
-  async put(queue: string, envelope: Envelope, options: PutOptions): Promise<void> {
+  async put(queue: string, envelope: Envelope, options: PutOptions): Promise<PutReport> {
     const q = this.#state.queue(queue);
     const entry: Entry = {
       tag: envelope.properties.delivery_tag,
@@ -192,14 +199,18 @@ export class MemoryStore implements Store {
       ...(options.expiresAt !== undefined && { expiresAt: options.expiresAt }),
       deliveryCount: 0,
     };
+    let report: PutReport = { refused: [], dropped: [] };
+    // Delayed messages are not ready, so they count towards maxLength only once due.
     if (options.readyAt !== undefined && options.readyAt > Date.now()) {
       q.delayed.push(entry);
       q.delayed.sort((a, b) => a.readyAt! - b.readyAt!);
     } else {
-      q.push(entry, 'back');
+      const { refused, dropped } = q.publish(entry);
+      report = { refused: refused ? [0] : [], dropped };
     }
     this.#state.touch(q);
     q.wake();
+    return report;
   }
 
   async claim(queue: string, max: number, leaseMs: number): Promise<Claimed[]> {

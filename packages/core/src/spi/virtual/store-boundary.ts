@@ -5,8 +5,10 @@
  */
 import { NoriError } from '../../errors.js';
 import type { Envelope } from '../envelope.js';
-import type { FanoutChannel, PutOptions, RestorePosition, Store, StoredBinding } from '../store.js';
+import type { FanoutChannel, PutOptions, PutReport, RestorePosition, Store, StoredBinding } from '../store.js';
 import type { ExchangeSpec, QueueSpec } from '../../topology.js';
+
+const NOTHING: PutReport = { refused: [], dropped: [] };
 
 export class StoreBoundary implements Store {
   readonly capabilities: Store['capabilities'];
@@ -72,15 +74,20 @@ export class StoreBoundary implements Store {
   bindings(exchange: string): Promise<StoredBinding[]> {
     return this.#guard('read bindings', () => this.store.bindings(exchange));
   }
-  put(queue: string, envelope: Envelope, options: PutOptions): Promise<void> {
+  put(queue: string, envelope: Envelope, options: PutOptions): Promise<PutReport | void> {
     return this.#guard('publish', () => this.store.put(queue, envelope, options));
   }
-  /** Always present: a store without `putMany` gets one put per item. */
-  putMany(queue: string, items: ReadonlyArray<{ envelope: Envelope; options: PutOptions }>): Promise<void> {
+  /** Always present, and always reports: a store without `putMany` gets one put per item. */
+  putMany(queue: string, items: ReadonlyArray<{ envelope: Envelope; options: PutOptions }>): Promise<PutReport> {
     const store = this.store;
-    return this.#guard('publish', () =>
-      store.putMany ? store.putMany(queue, items) : Promise.all(items.map((i) => store.put(queue, i.envelope, i.options))).then(() => undefined),
-    );
+    return this.#guard('publish', async () => {
+      if (store.putMany) return (await store.putMany(queue, items)) ?? NOTHING;
+      const reports = await Promise.all(items.map((i) => store.put(queue, i.envelope, i.options)));
+      return {
+        refused: reports.flatMap((r, i) => (r && r.refused.length > 0 ? [i] : [])),
+        dropped: reports.flatMap((r) => r?.dropped ?? []),
+      };
+    });
   }
   claim(queue: string, max: number, leaseMs: number): ReturnType<Store['claim']> {
     return this.#guard('claim', () => this.store.claim(queue, max, leaseMs));

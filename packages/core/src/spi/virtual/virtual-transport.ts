@@ -6,10 +6,10 @@
 import { randomUUID } from 'node:crypto';
 import { Emitter } from '../../emitter.js';
 import { assertStorableHeaders, envelopeBody, envelopeProperties, toEnvelope, type Envelope } from '../envelope.js';
-import { ConnectionClosedError, ConnectionError, DecodeError, LeaseLostError, MessageTooLargeError, NotFoundError, UnsupportedFeatureError } from '../../errors.js';
+import { ConnectionClosedError, ConnectionError, DecodeError, LeaseLostError, MessageTooLargeError, NotFoundError, QueueFullError, UnsupportedFeatureError } from '../../errors.js';
 import { DEFAULT_MAX_BODY_SIZE } from '../../payload.js';
 import { route } from '../routing.js';
-import type { Claimed, PutOptions, RestorePosition, StoreFactory, Unreadable } from '../store.js';
+import type { Claimed, PutOptions, PutReport, RestorePosition, StoreFactory, Unreadable } from '../store.js';
 import type { ExchangeSpec, ExchangeType, QueueSpec } from '../../topology.js';
 import type {
   ConsumeOptions,
@@ -112,7 +112,7 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
       processLocal: c.processLocal,
     };
     this.#acks = new TickBatcher((queue, tokens) => this.#settled(queue, tokens.length, this.#store.ack(queue, tokens), 'ack'));
-    this.#puts = new TickBatcher((queue, items) => this.#store.putMany(queue, items));
+    this.#puts = new TickBatcher(async (queue, items) => this.#overflowed(queue, items.length, await this.#store.putMany(queue, items)));
   }
 
   async connect(): Promise<void> {
@@ -134,6 +134,21 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
     this.#connected = true;
     this.#startTimers();
     this.emit('connected', url.masked);
+  }
+
+  /**
+   * A full queue's overflow, after the put: the dropped heads go to the dead-letter exchange
+   * (before the publish resolves, as RabbitMQ's drop-head does at once); the refused publishes fail.
+   */
+  async #overflowed(queue: string, count: number, report: PutReport): Promise<Array<Error | undefined>> {
+    for (const envelope of report.dropped) {
+      await this.#deadLetter(queue, envelope, 'maxlen').catch((error: unknown) => this.emit('error', error as Error));
+    }
+    const refused = new Set(report.refused);
+    const limit = this.#queues.get(queue)?.maxLength;
+    return Array.from({ length: count }, (_, i) =>
+      refused.has(i) ? new QueueFullError(`queue "${queue}" is full (maxLength ${limit ?? 'declared elsewhere'}, overflow reject-publish): the message was not stored`) : undefined,
+    );
   }
 
   /** Report settles that found their claim gone (the lease lapsed and the message moved on). */
@@ -386,7 +401,7 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
           continue;
         }
         if (c.expiresAt !== undefined && c.expiresAt <= now) {
-          await this.#discard(c, undefined, () => this.#deadLetter(c, 'expired'));
+          await this.#discard(c, undefined, () => this.#deadLetter(c.queue, c.envelope, 'expired'));
           continue;
         }
         // Built before the message counts as in flight: one message with a bad property must not
@@ -395,7 +410,7 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
         try {
           delivery = this.#delivery(c, options, onSettled);
         } catch (error) {
-          await this.#discard(c, error as Error, () => this.#deadLetter(c, 'rejected'));
+          await this.#discard(c, error as Error, () => this.#deadLetter(c.queue, c.envelope, 'rejected'));
           continue;
         }
         if (options.noAck) await this.#store.ack(c.queue, [c.token]);
@@ -454,7 +469,7 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
       },
       ack: settle(() => this.#acks.add(queue, token)),
       reject: settle(async () => {
-        await this.#deadLetter(claimed, 'rejected');
+        await this.#deadLetter(queue, envelope, 'rejected');
         await this.#acks.add(queue, token);
       }),
       requeue: settle(restore('back', 'requeue')),
@@ -465,17 +480,16 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
   /** An unreadable stored item goes to the dead-letter exchange as it was found, as raw bytes. */
   async #deadLetterText(item: Unreadable): Promise<void> {
     const message: OutgoingMessage = { body: Buffer.from(item.text, 'utf8'), contentType: 'application/data', contentEncoding: 'binary', headers: {}, properties: {} };
-    await this.#deadLetter({ queue: item.queue, token: item.token, tag: item.token, envelope: toEnvelope(message, '', item.queue, item.token) }, 'rejected');
+    await this.#deadLetter(item.queue, toEnvelope(message, '', item.queue, item.token), 'rejected');
   }
 
   /** Route a copy to the queue's dead-letter exchange, as RabbitMQ does (with an `x-death` entry). */
-  async #deadLetter(claimed: Claimed, reason: 'rejected' | 'expired'): Promise<void> {
-    const spec = this.#queues.get(claimed.queue);
+  async #deadLetter(queue: string, original: Envelope, reason: 'rejected' | 'expired' | 'maxlen'): Promise<void> {
+    const spec = this.#queues.get(queue);
     if (spec?.deadLetterExchange === undefined) return;
-    const original = claimed.envelope;
     const info = original.properties.delivery_info;
     const routingKey = spec.deadLetterRoutingKey ?? info.routing_key;
-    const death = { queue: claimed.queue, reason, exchange: info.exchange, 'routing-keys': [info.routing_key], count: 1, time: Math.floor(Date.now() / 1000) };
+    const death = { queue, reason, exchange: info.exchange, 'routing-keys': [info.routing_key], count: 1, time: Math.floor(Date.now() / 1000) };
     const headers: Headers = { ...original.headers, 'x-death': [death, ...(Array.isArray(original.headers['x-death']) ? original.headers['x-death'] : [])] };
     const { expiration: _expired, ...properties } = original.properties;
     const envelope: Envelope = {
