@@ -3,11 +3,12 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { expect, it } from 'vitest';
+import { redisUrl } from '@nori/testing/brokers';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-it.each(['memory://', 'redis://127.0.0.1:6379/0'])('the consumer example: schema, retry, spans and await using on %s', async (url) => {
+it.each(['memory://', redisUrl()])('the consumer example: schema, retry, spans and await using on %s', async (url) => {
   const { stdout } = await run(process.execPath, ['--conditions=nori-src', '--import', 'tsx', 'examples/consumer.ts', url], { cwd: root, timeout: 60_000 });
   const lines = stdout.trim().split('\n');
   expect(lines.filter((l) => l.startsWith('shipped')).sort()).toEqual(['shipped order 1 (A-1) on attempt 2', 'shipped order 3 (C-3) on attempt 1']);

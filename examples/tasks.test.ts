@@ -10,12 +10,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Connection } from '@nori/core';
 import '@nori/redis';
 import { PYTHON, startCeleryWorker } from '../packages/tasks/test/python/celery.js';
+import { redisUrl } from '@nori/testing/brokers';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const pythonDir = fileURLToPath(new URL('./python/', import.meta.url));
-const BROKER = 'redis://127.0.0.1:6379/0';
-const BACKEND = 'redis://127.0.0.1:6379/1';
+const BROKER = redisUrl();
+const BACKEND = redisUrl(1);
 const node = (script: string, args: string[] = [], env: Record<string, string> = {}): Promise<{ stdout: string }> =>
   run(process.execPath, ['--conditions=nori-src', '--import', 'tsx', script, ...args], { cwd: root, env: { ...process.env, ...env }, timeout: 60_000 });
 

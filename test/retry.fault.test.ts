@@ -14,14 +14,15 @@ import '@nori/redis';
 import { ATTEMPT_HEADER, Connection, Queue } from '@nori/core';
 import { collect } from '@nori/testing';
 import { mongoUrl, startServer, stopServer } from '../packages/mongodb/test/server.js';
+import { AMQP_URL, redisUrl } from '@nori/testing/brokers';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const child = fileURLToPath(new URL('./retry-consumer.ts', import.meta.url));
 const LEASE_MS = 1000;
 
 const brokers = [
-  { name: 'amqp', url: 'amqp://guest:guest@127.0.0.1:5672', imports: ['@nori/amqp'] },
-  { name: 'redis', url: 'redis://127.0.0.1:6379/0', imports: ['@nori/redis'] },
+  { name: 'amqp', url: AMQP_URL, imports: ['@nori/amqp'] },
+  { name: 'redis', url: redisUrl(), imports: ['@nori/redis'] },
   { name: 'mongodb', url: mongoUrl, imports: ['@nori/mongodb'] },
 ] as const;
 

@@ -12,11 +12,12 @@ import { Connection, Queue } from '@nori/core';
 import '@nori/amqp';
 import { Bench } from '../lib/harness.js';
 import { consumeAll, inWindows, numberArg, packageVersion, taskMessage as body } from '../lib/workload.js';
+import { AMQP_URL } from '@nori/testing/brokers';
 
 const COUNT = numberArg('count', 100_000);
 const WINDOW = 1000;
 const PREFETCH = 1000;
-const URL_ = 'amqp://guest:guest@127.0.0.1:5672//';
+const URL_ = AMQP_URL;
 
 const raw = await amqplib.connect(URL_);
 const rawPub = await raw.createConfirmChannel();

@@ -8,13 +8,14 @@ import { Connection, Queue } from '@nori/core';
 import '@nori/redis';
 import { Bench } from '../lib/harness.js';
 import { consumeAll, inWindows, numberArg, packageVersion, taskMessage as body } from '../lib/workload.js';
+import { redisUrl } from '@nori/testing/brokers';
 
 const COUNT = numberArg('count', 100_000);
 const WINDOW = 1000;
 const size = JSON.stringify(body).length;
 
 const redis = new Redis(6379, '127.0.0.1');
-const conn = new Connection('redis://127.0.0.1:6379/0');
+const conn = new Connection(redisUrl());
 const producer = conn.producer();
 const rawQueue = 'bench-raw';
 const rawProcessing = 'bench-raw-processing';

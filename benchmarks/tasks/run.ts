@@ -21,6 +21,7 @@ import { App } from '@nori/tasks';
 import { pythonSend, pythonStore, startCeleryWorker, PYTHON, type CeleryWorker } from '../../packages/tasks/test/python/celery.js';
 import { Bench } from '../lib/harness.js';
 import { inWindows, numberArg, packageVersion, stringArg } from '../lib/workload.js';
+import { AMQP_URL, redisUrl } from '@nori/testing/brokers';
 
 const COUNT = numberArg('count', 20_000);
 const CELERY_COUNT = numberArg('celery-count', 1_000);
@@ -28,9 +29,9 @@ const CELERY_COUNT = numberArg('celery-count', 1_000);
 const CELERY_AMQP_COUNT = numberArg('celery-amqp-count', 300);
 const CONCURRENCY = 100;
 const WINDOW = 1000;
-const REDIS = 'redis://127.0.0.1:6379/0';
-const RESULTS = 'redis://127.0.0.1:6379/1';
-const AMQP = 'amqp://guest:guest@127.0.0.1:5672//';
+const REDIS = redisUrl();
+const RESULTS = redisUrl(1);
+const AMQP = AMQP_URL;
 const tag = randomUUID().slice(0, 8);
 const TRANSPORTS = (stringArg('transports') ?? 'redis,rabbitmq').split(',');
 

@@ -4,12 +4,13 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AuthenticationError, Connection, ConnectionError, Exchange, NotFoundError, parseUrl, Queue, QueueEmptyError, silentLogger } from '@nori/core';
 import { connectOptions } from '@nori/amqp';
+import { AMQP_URL } from '@nori/testing/brokers';
 
 const options = { transportOptions: {}, logger: silentLogger, connectTimeout: 1000 };
 const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
 /** One confirmed JSON message to the queue named by argv[1], with amqplib, from another process. */
 const PUBLISH_ONE = `import amqplib from 'amqplib';
-const c = await amqplib.connect('amqp://guest:guest@127.0.0.1:5672');
+const c = await amqplib.connect(${JSON.stringify(AMQP_URL)});
 const ch = await c.createConfirmChannel();
 ch.sendToQueue(process.argv[1], Buffer.from('"late"'), { contentType: 'application/json', contentEncoding: 'utf-8' });
 await ch.waitForConfirms();
@@ -27,7 +28,7 @@ describe('AMQP URLs follow kombu', () => {
 });
 
 describe('AMQP errors are clear and the transport keeps working', () => {
-  const conn = new Connection('amqp://guest:guest@127.0.0.1:5672//');
+  const conn = new Connection(AMQP_URL);
   afterAll(() => conn.close());
 
   it('publishing to a missing exchange rejects with NotFoundError; the next publish works', async () => {
@@ -116,7 +117,9 @@ describe('AMQP errors are clear and the transport keeps working', () => {
 });
 
 describe('bad credentials', () => {
-  const url = 'amqp://guest:not-the-password@127.0.0.1:5672//';
+  const wrong = new URL(AMQP_URL);
+  wrong.password = 'not-the-password';
+  const url = wrong.toString();
 
   it('connect and publish reject with AuthenticationError, the password masked', async () => {
     const conn = new Connection(url);
@@ -162,8 +165,8 @@ describe('a connect error', () => {
 });
 
 describe('SimpleQueue.get with a timeout', () => {
-  const conn = new Connection('amqp://guest:guest@127.0.0.1:5672//');
-  const other = new Connection('amqp://guest:guest@127.0.0.1:5672//');
+  const conn = new Connection(AMQP_URL);
+  const other = new Connection(AMQP_URL);
   afterAll(() => Promise.all([conn.close(), other.close()]));
 
   it('a message delivered after the timeout fired, before the cancel, goes back to the queue', async () => {
@@ -205,7 +208,7 @@ describe('SimpleQueue.get with a timeout', () => {
 });
 
 describe('coalesced socket writes (the socket is corked per burst)', () => {
-  const conn = new Connection('amqp://guest:guest@127.0.0.1:5672//');
+  const conn = new Connection(AMQP_URL);
   afterAll(() => conn.close());
 
   it('a burst of 5,000 publishes and their acks arrive complete and in order', async () => {
@@ -234,13 +237,13 @@ describe('coalesced socket writes (the socket is corked per burst)', () => {
 
 describe('channels are opened once under concurrency', () => {
   it('20 concurrent get()s on a fresh connection share one channel, and every ack lands', async () => {
-    const conn = new Connection('amqp://guest:guest@127.0.0.1:5672//');
+    const conn = new Connection(AMQP_URL);
     const q = new Queue(`gets-${randomUUID().slice(0, 8)}`);
     try {
       const producer = conn.producer();
       await conn.declare(q);
       await Promise.all(Array.from({ length: 20 }, (_, i) => producer.publish({ i }, { routingKey: q.name })));
-      const other = new Connection('amqp://guest:guest@127.0.0.1:5672//');
+      const other = new Connection(AMQP_URL);
       const messages = await Promise.all(Array.from({ length: 20 }, () => other.simpleQueue(q).getNowait()));
       expect(messages.map((m) => (m.body as { i: number }).i).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i));
       await Promise.all(messages.map((m) => m.ack()));
@@ -254,7 +257,7 @@ describe('channels are opened once under concurrency', () => {
 });
 
 describe('quorum queues', () => {
-  const conn = new Connection('amqp://guest:guest@127.0.0.1:5672//');
+  const conn = new Connection(AMQP_URL);
   afterAll(() => conn.close());
 
   it('declares x-queue-type quorum and exposes the delivery count on redelivery', async () => {

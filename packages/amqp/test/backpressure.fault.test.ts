@@ -9,11 +9,12 @@ import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
 import { Connection, Queue } from '@nori/core';
 import '@nori/amqp';
+import { AMQP_URL } from '@nori/testing/brokers';
 
 const TOTAL = 20_000;
 
 it('publishes held back by a full channel survive a connection loss: all confirmed, all consumed', async () => {
-  const conn = new Connection('amqp://guest:guest@127.0.0.1:5672//', { transportOptions: { reconnectIntervalStart: 200 } });
+  const conn = new Connection(AMQP_URL, { transportOptions: { reconnectIntervalStart: 200 } });
   const queue = new Queue(`fault-burst-${randomUUID().slice(0, 8)}`, { durable: true });
   try {
     await conn.declare(queue);

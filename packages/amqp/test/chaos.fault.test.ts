@@ -10,6 +10,7 @@ import { Connection, Queue, type Message } from '@nori/core';
 import '@nori/amqp';
 import { keepClosingOwnConnections, ownConnectionName } from './own-connections.js';
 import { waitFor } from './wait-for.js';
+import { AMQP_URL } from '@nori/testing/brokers';
 
 const TOTAL = 10_000;
 const IN_FLIGHT = 200;
@@ -17,7 +18,7 @@ const IN_FLIGHT = 200;
 it('connections closed every 0.7 s during a 10,000-message confirmed stream: 0 confirmed messages lost', async () => {
   const started = Date.now();
   const name = ownConnectionName('chaos');
-  const conn = new Connection('amqp://guest:guest@127.0.0.1:5672//', {
+  const conn = new Connection(AMQP_URL, {
     connectionName: name,
     transportOptions: { reconnectIntervalStart: 50, reconnectIntervalStep: 100, reconnectIntervalMax: 500 },
   });

@@ -1,9 +1,10 @@
 import '@nori/amqp';
 import { runConformance } from '@nori/testing';
+import { AMQP_URL } from '@nori/testing/brokers';
 
 runConformance({
   name: 'amqp',
-  url: 'amqp://guest:guest@127.0.0.1:5672//',
+  url: AMQP_URL,
   deadUrl: 'amqp://guest:guest@127.0.0.1:1//',
   childImports: ['@nori/amqp'],
 });

@@ -8,8 +8,9 @@ import { Connection, ConsumerCancelledError, InvalidArgumentError, Queue, type M
 import '@nori/amqp';
 import { closeOwnConsumerChannels, ownConnectionName } from './own-connections.js';
 import { waitFor } from './wait-for.js';
+import { AMQP_URL } from '@nori/testing/brokers';
 
-const URL_ = 'amqp://guest:guest@127.0.0.1:5672//';
+const URL_ = AMQP_URL;
 
 describe('AMQP consumers the broker cancels or cuts off', () => {
   const other = new Connection(URL_);

@@ -8,9 +8,10 @@ import { Connection, Exchange, Queue } from '@nori/core';
 import { collect } from '@nori/testing';
 import '@nori/amqp';
 import { kombuConsume, kombuPublish } from '../../../test/python/kombu.js';
+import { AMQP_URL } from '@nori/testing/brokers';
 
-const NORI_URL = 'amqp://guest:guest@127.0.0.1:5672//';
-const KOMBU_URL = 'pyamqp://guest:guest@127.0.0.1:5672//';
+const NORI_URL = AMQP_URL;
+const KOMBU_URL = AMQP_URL.replace(/^amqp:/, 'pyamqp:');
 const name = (what: string): string => `interop-${what}-${randomUUID().slice(0, 8)}`;
 const conn = new Connection(NORI_URL);
 afterAll(() => conn.close());

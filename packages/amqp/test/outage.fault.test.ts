@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, expect, it } from 'vitest';
 import { Connection, Queue } from '@nori/core';
 import '@nori/amqp';
+import { AMQP_URL } from '@nori/testing/brokers';
 
 const TOTAL = 20_000;
 
@@ -35,7 +36,7 @@ async function startRabbit(): Promise<void> {
 afterAll(startRabbit, 90_000);
 
 it('every confirmed message is consumed through close_all_connections and a broker restart', async () => {
-  const conn = new Connection('amqp://guest:guest@127.0.0.1:5672//', { transportOptions: { reconnectIntervalStart: 200 } });
+  const conn = new Connection(AMQP_URL, { transportOptions: { reconnectIntervalStart: 200 } });
   const events: string[] = [];
   conn.on('disconnected', () => events.push('disconnected'));
   conn.on('connected', () => events.push('connected'));

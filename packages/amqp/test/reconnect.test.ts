@@ -9,8 +9,9 @@ import { Connection, Exchange, NoriError, Queue, type Message } from '@nori/core
 import '@nori/amqp';
 import { closeOwnConnections, ownConnectionName } from './own-connections.js';
 import { waitFor } from './wait-for.js';
+import { AMQP_URL } from '@nori/testing/brokers';
 
-const URL_ = 'amqp://guest:guest@127.0.0.1:5672//';
+const URL_ = AMQP_URL;
 const id = (): string => randomUUID().slice(0, 8);
 const transient = { durable: false, autoDelete: true } as const;
 

@@ -5,12 +5,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { redisUrl } from '@nori/testing/brokers';
 
 export const CLI_DIR = fileURLToPath(new URL('..', import.meta.url));
 export const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 export const APP = fileURLToPath(new URL('fixtures/app.js', import.meta.url));
-export const REDIS = 'redis://127.0.0.1:6379/0';
-export const BACKEND = 'redis://127.0.0.1:6379/1';
+export const REDIS = redisUrl();
+export const BACKEND = redisUrl(1);
 
 if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`tsc -b\` first`);
 

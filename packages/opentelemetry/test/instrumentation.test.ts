@@ -7,6 +7,7 @@ import '@nori/amqp';
 import '@nori/redis';
 import { Connection, Queue, type Message } from '@nori/core';
 import { NoriInstrumentation } from '@nori/opentelemetry';
+import { AMQP_URL, redisUrl } from '@nori/testing/brokers';
 
 const exporter = new InMemorySpanExporter();
 const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
@@ -34,11 +35,11 @@ async function until(predicate: () => boolean, what: string): Promise<void> {
 }
 
 const brokers = [
-  { url: 'amqp://guest:guest@127.0.0.1:5672', system: 'rabbitmq', port: 5672 },
-  { url: 'redis://127.0.0.1:6379/0', system: 'redis', port: 6379 },
+  { url: AMQP_URL, system: 'rabbitmq', host: new URL(AMQP_URL).hostname, port: Number(new URL(AMQP_URL).port || 5672) },
+  { url: redisUrl(), system: 'redis', host: new URL(redisUrl()).hostname, port: Number(new URL(redisUrl()).port || 6379) },
 ] as const;
 
-describe.each(brokers)('OpenTelemetry spans on $system', ({ url, system, port }) => {
+describe.each(brokers)('OpenTelemetry spans on $system', ({ url, system, host, port }) => {
   it('publish on one connection, consume on another: the process span is a child of the publish span, attributes per the conventions', async () => {
     exporter.reset();
     const queue = new Queue(`nori-otel-${system}-${randomUUID().slice(0, 8)}`);
@@ -75,7 +76,7 @@ describe.each(brokers)('OpenTelemetry spans on $system', ({ url, system, port })
         'messaging.message.id': 'm-1',
         'messaging.message.conversation_id': 'c-1',
         'messaging.message.body.size': size,
-        'server.address': '127.0.0.1',
+        'server.address': host,
         'server.port': port,
       });
       expect(process.attributes).toMatchObject({

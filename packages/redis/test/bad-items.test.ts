@@ -9,8 +9,9 @@ import { afterAll, expect, it } from 'vitest';
 import { Connection, DecodeError, EncodeError, Exchange, Queue } from '@nori/core';
 import { collect } from '@nori/testing';
 import '@nori/redis';
+import { redisUrl } from '@nori/testing/brokers';
 
-const URL_ = 'redis://127.0.0.1:6379/0';
+const URL_ = redisUrl();
 const redis = new Redis(6379, '127.0.0.1');
 afterAll(() => redis.quit());
 

@@ -10,8 +10,9 @@ import { expect, it } from 'vitest';
 import { Connection, Queue } from '@nori/core';
 import '@nori/redis';
 import { sleep } from '@nori/testing';
+import { redisUrl } from '@nori/testing/brokers';
 
-const URL_ = 'redis://127.0.0.1:6379/0';
+const URL_ = redisUrl();
 const TOTAL = 10_000;
 const LEASE_MS = 1000;
 

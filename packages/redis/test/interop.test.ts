@@ -8,8 +8,9 @@ import { Connection, Exchange, Queue } from '@nori/core';
 import { collect } from '@nori/testing';
 import '@nori/redis';
 import { kombuConsume, kombuPublish } from '../../../test/python/kombu.js';
+import { redisUrl } from '@nori/testing/brokers';
 
-const BROKER = 'redis://127.0.0.1:6379/0';
+const BROKER = redisUrl();
 const name = (what: string): string => `interop-${what}-${randomUUID().slice(0, 8)}`;
 const pythonPublish = (spec: object): Promise<void> => kombuPublish(BROKER, spec);
 const pythonConsume = (spec: object): ReturnType<typeof kombuConsume> => kombuConsume(BROKER, spec);

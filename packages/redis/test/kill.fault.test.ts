@@ -8,8 +8,9 @@ import { expect, it } from 'vitest';
 import { Connection, Queue } from '@nori/core';
 import '@nori/redis';
 import { killConsumersWhileFlowing } from '../../../test/kill-consumers.js';
+import { redisUrl } from '@nori/testing/brokers';
 
-const URL_ = 'redis://127.0.0.1:6379/0';
+const URL_ = redisUrl();
 const TOTAL = 10_000;
 
 it('SIGKILLed consumers lose nothing: every id arrives, unacked is left empty', async () => {

@@ -7,8 +7,9 @@ import { afterAll, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { Connection, Queue } from '@nori/core';
 import '@nori/redis';
+import { redisUrl } from '@nori/testing/brokers';
 
-const BROKER = 'redis://127.0.0.1:6379/0';
+const BROKER = redisUrl();
 const redis = new Redis({ host: '127.0.0.1', port: 6379, db: 0 });
 afterAll(() => redis.disconnect());
 

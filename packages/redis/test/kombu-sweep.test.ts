@@ -11,8 +11,9 @@ import { Connection, parseUrl, Queue, silentLogger, type Message } from '@nori/c
 import { RedisStore } from '@nori/redis';
 import { sleep } from '@nori/testing';
 import { kombuSweep } from '../../../test/python/kombu.js';
+import { redisUrl } from '@nori/testing/brokers';
 
-const BROKER = 'redis://127.0.0.1:6379/7';
+const BROKER = redisUrl(7);
 const VISIBILITY_TIMEOUT = 2; // seconds, the same on both sides
 const redis = new Redis({ host: '127.0.0.1', port: 6379, db: 7 });
 afterAll(() => redis.disconnect());

@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 import { afterAll, expect, it } from 'vitest';
 import { Connection, ConnectionError, Queue } from '@nori/core';
 import '@nori/redis';
+import { redisUrl } from '@nori/testing/brokers';
 
 const START = ['--daemonize', 'yes', '--bind', '127.0.0.1', '-::1', '--port', '6379', '--save', '', '--appendonly', 'no', '--dir', '/var/lib/redis', '--logfile', '/var/log/redis/ci.log'];
 
@@ -34,7 +35,7 @@ async function startRedis(): Promise<void> {
 afterAll(startRedis);
 
 it('a consumer resumes by itself after redis-server restarts; no publish is silently dropped', async () => {
-  const conn = new Connection('redis://127.0.0.1:6379/0');
+  const conn = new Connection(redisUrl());
   const errors: Error[] = [];
   const queue = new Queue(`fault-restart-${randomUUID().slice(0, 8)}`);
   const received = new Set<number>();

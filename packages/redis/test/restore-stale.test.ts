@@ -10,8 +10,9 @@ import { Redis } from 'ioredis';
 import { Connection, parseUrl, Queue, silentLogger } from '@nori/core';
 import type { Claimed, Envelope, Unreadable } from '@nori/core/spi';
 import { RedisStore } from '@nori/redis';
+import { redisUrl } from '@nori/testing/brokers';
 
-const URL = 'redis://127.0.0.1:6379/0';
+const URL = redisUrl();
 const prefix = `_restore_stale_${randomUUID().slice(0, 8)}_`;
 const transportOptions = { global_keyprefix: prefix };
 const LEASE_MS = 60_000; // nothing lapses during the test

@@ -17,11 +17,12 @@ import { Connection, DecodeError, SignatureError, unregisterSerializer, type Ser
 import '@nori/redis';
 import { App } from '@nori/tasks';
 import { authSerializer, CertStore, registerAuth } from '@nori/security';
+import { redisUrl } from '@nori/testing/brokers';
 
 const run = promisify(execFile);
 const PYTHON = '/usr/bin/python3';
 const script = fileURLToPath(new URL('./python/celery_auth.py', import.meta.url));
-const REDIS = 'redis://127.0.0.1:6379/0';
+const REDIS = redisUrl();
 
 const dir = mkdtempSync(join(tmpdir(), 'nori-auth-'));
 const store = join(dir, 'store');

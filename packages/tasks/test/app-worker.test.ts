@@ -10,11 +10,12 @@ import '@nori/msgpack';
 import '@nori/redis';
 import { App, currentTask, MaxRetriesExceededError, OutsideTaskError, type TaskContext } from '@nori/tasks';
 import { cleanup, testbed } from './testbed.js';
+import { AMQP_URL, redisUrl } from '@nori/testing/brokers';
 
 const BROKERS = [
   { name: 'memory', broker: 'memory://', backend: 'memory://' },
-  { name: 'redis', broker: 'redis://127.0.0.1:6379/0', backend: 'redis://127.0.0.1:6379/1' },
-  { name: 'amqp', broker: 'amqp://guest:guest@127.0.0.1:5672//', backend: 'redis://127.0.0.1:6379/1' },
+  { name: 'redis', broker: redisUrl(), backend: redisUrl(1) },
+  { name: 'amqp', broker: AMQP_URL, backend: redisUrl(1) },
 ];
 
 afterEach(cleanup);

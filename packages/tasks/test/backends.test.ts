@@ -11,6 +11,7 @@ import '@nori/amqp';
 import '@nori/redis';
 import { AsyncResult, BackendNotInstalledError, createBackend, TaskError, UnknownBackendError, type BackendHost, type ResultBackend, type TaskState } from '@nori/tasks';
 import { importOptional } from '../src/backends/optional-package.js';
+import { AMQP_URL, redisUrl } from '@nori/testing/brokers';
 
 interface Case {
   name: string;
@@ -22,9 +23,9 @@ interface Case {
 
 const cases: Case[] = [
   { name: 'memory', backend: 'memory://', broker: 'memory://', keepsSuccess: true },
-  { name: 'redis', backend: 'redis://127.0.0.1:6379/1', broker: 'memory://', keepsSuccess: true },
-  { name: 'rpc over amqp', backend: 'rpc://', broker: 'amqp://guest:guest@127.0.0.1:5672//', keepsSuccess: false },
-  { name: 'rpc over redis', backend: 'rpc://', broker: 'redis://127.0.0.1:6379/0', keepsSuccess: false },
+  { name: 'redis', backend: redisUrl(1), broker: 'memory://', keepsSuccess: true },
+  { name: 'rpc over amqp', backend: 'rpc://', broker: AMQP_URL, keepsSuccess: false },
+  { name: 'rpc over redis', backend: 'rpc://', broker: redisUrl(), keepsSuccess: false },
 ];
 const mongoUri = process.env['MONGODB_URI'];
 if (mongoUri) cases.push({ name: 'mongodb', backend: `${mongoUri.replace(/\/?(\?|$)/, '/nori_results_test$1')}`, broker: 'memory://', keepsSuccess: true });
@@ -160,7 +161,7 @@ for (const c of cases) {
 }
 
 describe('result expiry (resultExpires)', () => {
-  for (const url of ['memory://', 'redis://127.0.0.1:6379/1']) {
+  for (const url of ['memory://', redisUrl(1)]) {
     it(`${url}: a result is gone after resultExpires`, async () => {
       const connection = new Connection('memory://');
       const backend = createBackend(url, { connection, oid: randomUUID(), resultExpires: 300, logger: silentLogger });

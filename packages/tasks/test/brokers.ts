@@ -1,9 +1,10 @@
 /** The real brokers the events / control / canvas tests run on, and a poll-until helper for them. */
 import '@nori/redis';
 import '@nori/amqp';
+import { AMQP_URL, redisUrl } from '@nori/testing/brokers';
 
-export const REDIS = 'redis://127.0.0.1:6379/0';
-export const AMQP = 'amqp://guest:guest@127.0.0.1:5672//';
+export const REDIS = redisUrl();
+export const AMQP = AMQP_URL;
 export const NETWORK_BROKERS = [
   { name: 'redis', broker: REDIS },
   { name: 'amqp', broker: AMQP },

@@ -9,8 +9,9 @@ import { chain, chord, signature } from '@nori/tasks';
 import { NETWORK_BROKERS, waitFor } from './brokers.js';
 import { startPython } from './python/python-process.js';
 import { cleanup, testbed } from './testbed.js';
+import { redisUrl } from '@nori/testing/brokers';
 
-const BACKEND = 'redis://127.0.0.1:6379/1';
+const BACKEND = redisUrl(1);
 const cleanups: Array<() => Promise<void>> = [];
 afterAll(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);

@@ -7,13 +7,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { chain, chord, ChordError, currentTask, group } from '@nori/tasks';
 import { AMQP, REDIS } from './brokers.js';
 import { cleanup, testbed } from './testbed.js';
+import { redisUrl } from '@nori/testing/brokers';
 
 afterEach(cleanup);
 
 const SETUPS = [
   { name: 'memory broker, memory backend (chord_unlock)', broker: 'memory://', backend: 'memory://' },
-  { name: 'Redis broker, Redis backend (counter)', broker: REDIS, backend: 'redis://127.0.0.1:6379/1' },
-  { name: 'RabbitMQ broker, Redis backend (counter)', broker: AMQP, backend: 'redis://127.0.0.1:6379/1' },
+  { name: 'Redis broker, Redis backend (counter)', broker: REDIS, backend: redisUrl(1) },
+  { name: 'RabbitMQ broker, Redis backend (counter)', broker: AMQP, backend: redisUrl(1) },
   { name: 'RabbitMQ broker, rpc backend (chord_unlock)', broker: AMQP, backend: 'rpc://' },
 ];
 

@@ -5,11 +5,12 @@
  */
 import '@nori/redis';
 import { App, currentTask } from '@nori/tasks';
+import { redisUrl } from '@nori/testing/brokers';
 
 const [broker, queue, leaseMs] = process.argv.slice(2) as [string, string, string];
 const app = new App({
   broker,
-  backend: 'redis://127.0.0.1:6379/1',
+  backend: redisUrl(1),
   defaultQueue: queue,
   connection: { transportOptions: { leaseMs: Number(leaseMs) } },
 });

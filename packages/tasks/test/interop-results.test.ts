@@ -10,14 +10,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Connection, silentLogger } from '@nori/core';
 import { AsyncResult, createBackend, TaskError, TaskRevokedError, type ResultBackend } from '@nori/tasks';
 import { pythonGet, pythonSend, pythonStore, startCeleryWorker, type CeleryEnv, type CeleryWorker } from './python/celery.js';
+import { redisUrl } from '@nori/testing/brokers';
 
-const BACKEND = 'redis://127.0.0.1:6379/1';
-const env: CeleryEnv = { broker: 'redis://127.0.0.1:6379/0', backend: BACKEND, queue: `interop-results-${randomUUID().slice(0, 8)}` };
+const BACKEND = redisUrl(1);
+const env: CeleryEnv = { broker: redisUrl(), backend: BACKEND, queue: `interop-results-${randomUUID().slice(0, 8)}` };
 
 describe('results: Python Celery 5.2 ↔ nori on the Redis backend', () => {
   const connection = new Connection('memory://');
   const backend: ResultBackend = createBackend(BACKEND, { connection, oid: randomUUID(), resultExpires: 600_000, logger: silentLogger });
-  const redis = new Redis('redis://127.0.0.1:6379/1');
+  const redis = new Redis(redisUrl(1));
   const ids: string[] = [];
   let worker: CeleryWorker;
   const get = <R>(id: string): Promise<R> => {

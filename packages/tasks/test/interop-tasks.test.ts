@@ -12,10 +12,11 @@ import '@nori/amqp';
 import '@nori/redis';
 import { App, currentTask, TaskError, TaskRevokedError, type Worker } from '@nori/tasks';
 import { pythonCall, pythonSend, startCeleryWorker, type CeleryEnv, type CeleryWorker } from './python/celery.js';
+import { AMQP_URL, redisUrl } from '@nori/testing/brokers';
 
 const BROKERS = [
-  { name: 'Redis (redis result backend)', broker: 'redis://127.0.0.1:6379/0', backend: 'redis://127.0.0.1:6379/1', rpc: false },
-  { name: 'RabbitMQ (rpc:// results)', broker: 'amqp://guest:guest@127.0.0.1:5672//', backend: 'rpc://', rpc: true },
+  { name: 'Redis (redis result backend)', broker: redisUrl(), backend: redisUrl(1), rpc: false },
+  { name: 'RabbitMQ (rpc:// results)', broker: AMQP_URL, backend: 'rpc://', rpc: true },
 ];
 
 

@@ -8,9 +8,10 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { AlreadyQueued, onceKey } from '@nori/tasks';
 import { REDIS, waitFor } from './brokers.js';
 import { cleanup, testbed } from './testbed.js';
+import { redisUrl } from '@nori/testing/brokers';
 
 afterEach(cleanup);
-const BACKEND = 'redis://127.0.0.1:6379/1';
+const BACKEND = redisUrl(1);
 /** Locks live beside the results (the backend's Redis) when onceBackend is not set. */
 const redis = new Redis(BACKEND);
 afterAll(() => void redis.disconnect());

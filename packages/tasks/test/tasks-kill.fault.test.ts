@@ -14,8 +14,9 @@ import { afterEach, expect, it } from 'vitest';
 import { Connection } from '@nori/core';
 import '@nori/redis';
 import { App } from '@nori/tasks';
+import { redisUrl } from '@nori/testing/brokers';
 
-const BROKER = 'redis://127.0.0.1:6379/0';
+const BROKER = redisUrl();
 const LEASE_MS = 1000;
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const child = fileURLToPath(new URL('./fault-worker.ts', import.meta.url));
@@ -66,7 +67,7 @@ async function until(check: () => boolean, timeoutMs: number): Promise<void> {
 
 function setup(): { app: App; queue: string } {
   const queue = `tasks-fault-${randomUUID().slice(0, 8)}`;
-  const app = new App({ broker: BROKER, backend: 'redis://127.0.0.1:6379/1', defaultQueue: queue });
+  const app = new App({ broker: BROKER, backend: redisUrl(1), defaultQueue: queue });
   cleanups.push(async () => {
     const conn = new Connection(BROKER);
     await conn.deleteQueue(queue).catch(() => undefined);

@@ -1,0 +1,15 @@
+/**
+ * The shared brokers tests and benchmarks talk to: REDIS_URL (without a database number) and AMQP_URL
+ * when set, else the local defaults. Python peers get these URLs passed by the TypeScript side.
+ */
+const redisBase = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+
+/** The shared Redis at database `db`. */
+export function redisUrl(db = 0): string {
+  const url = new URL(redisBase);
+  url.pathname = `/${db}`;
+  return url.toString();
+}
+
+/** The shared RabbitMQ, default virtual host. */
+export const AMQP_URL = process.env['AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672//';
