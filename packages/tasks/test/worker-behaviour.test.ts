@@ -191,6 +191,27 @@ it('warm stop finishes running tasks and gives reserved ones back; a second stop
   expect(finished).toBe(1);
 });
 
+it('a cold stop right after a warm one gives back the running task and every task waiting for a slot', async () => {
+  const { app, conn, queue, worker } = setup();
+  const slow = app.task('t.slow-cold', async (ms: number) => {
+    const { signal } = currentTask();
+    await new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      signal.addEventListener('abort', () => (clearTimeout(timer), resolve(undefined)));
+    });
+  });
+  const w = await worker({ concurrency: 1, prefetchMultiplier: 4 });
+  for (let i = 0; i < 4; i++) await slow.delay(60_000);
+  await new Promise((r) => setTimeout(r, 100));
+  expect(w.active).toBe(1);
+  // Settle-by-return acks what a handler leaves unsettled: the three waiting for the slot must be
+  // given back, not acked, when the cold stop ends their handlers.
+  const warm = w.stop();
+  await w.stop();
+  await warm;
+  expect(await conn.queueSize(queue)).toBe(4);
+});
+
 it('stores STARTED with trackStarted, and RETRY (with the reason) between a retry and its next run', async () => {
   const { app, worker } = setup({ trackStarted: true });
   let release!: () => void;
