@@ -14,7 +14,7 @@ import { encodeBody, getCompressor, getSerializer, MessageTooLargeError } from '
 import '@nori/msgpack';
 import '@nori/yaml';
 import '@nori/compression';
-import { PYTHON } from './python/kombu.js';
+import { PYTHON } from '@nori/testing/kombu';
 
 const run = promisify(execFile);
 const script = fileURLToPath(new URL('./python/kombu_codecs.py', import.meta.url));

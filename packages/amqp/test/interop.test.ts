@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Connection, Exchange, Queue } from '@nori/core';
 import { collect } from '@nori/testing';
 import '@nori/amqp';
-import { kombuConsume, kombuPublish } from '../../../test/python/kombu.js';
+import { kombuConsume, kombuPublish } from '@nori/testing/kombu';
 import { AMQP_URL } from '@nori/testing/brokers';
 
 const NORI_URL = AMQP_URL;

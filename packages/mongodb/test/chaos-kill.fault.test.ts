@@ -8,7 +8,7 @@ import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Connection, Queue } from '@nori/core';
 import '@nori/mongodb';
-import { killConsumersEvery } from '../../../test/chaos.js';
+import { killConsumersEvery } from '@nori/testing/faults';
 import { mongoUrl, serverLabel, startServer, stopServer } from './server.js';
 
 /**

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Connection, Queue } from '@nori/core';
 import '@nori/mongodb';
-import { killConsumersWhileFlowing } from '../../../test/kill-consumers.js';
+import { killConsumersWhileFlowing } from '@nori/testing/faults';
 import { mongoUrl, serverLabel, startServer, stopServer } from './server.js';
 
 const TOTAL = 2_000;

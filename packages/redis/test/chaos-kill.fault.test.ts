@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { expect, it } from 'vitest';
 import { Connection, Queue } from '@nori/core';
 import '@nori/redis';
-import { killConsumersEvery } from '../../../test/chaos.js';
+import { killConsumersEvery } from '@nori/testing/faults';
 import { redisUrl } from '@nori/testing/brokers';
 
 const URL_ = redisUrl();

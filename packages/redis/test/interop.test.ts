@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Connection, Exchange, Queue } from '@nori/core';
 import { collect } from '@nori/testing';
 import '@nori/redis';
-import { kombuConsume, kombuPublish } from '../../../test/python/kombu.js';
+import { kombuConsume, kombuPublish } from '@nori/testing/kombu';
 import { redisUrl } from '@nori/testing/brokers';
 
 const BROKER = redisUrl();

@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { expect, it } from 'vitest';
 import { Connection, Queue } from '@nori/core';
 import '@nori/redis';
-import { killConsumersWhileFlowing } from '../../../test/kill-consumers.js';
+import { killConsumersWhileFlowing } from '@nori/testing/faults';
 import { redisUrl } from '@nori/testing/brokers';
 
 const URL_ = redisUrl();

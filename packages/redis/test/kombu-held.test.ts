@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { Connection, Exchange, Queue } from '@nori/core';
 import '@nori/redis';
 import { sleep } from '@nori/testing';
-import { kombuHold } from '../../../test/python/kombu.js';
+import { kombuHold } from '@nori/testing/kombu';
 import { startPrivateRedis, type PrivateRedis } from './private-redis.js';
 
 let server: PrivateRedis;

@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import { Connection, parseUrl, Queue, silentLogger, type Message } from '@nori/core';
 import { RedisStore } from '@nori/redis';
 import { sleep } from '@nori/testing';
-import { kombuSweep } from '../../../test/python/kombu.js';
+import { kombuSweep } from '@nori/testing/kombu';
 import { redisUrl } from '@nori/testing/brokers';
 
 const BROKER = redisUrl(7);

@@ -1,13 +1,13 @@
 /**
  * The kill fault test shared by the store-backed transports: `total` messages flow while consumer
- * processes (test/fault-consumer.ts) are SIGKILLed at random points; then one consumer finishes.
+ * processes (fault-consumer.ts) are SIGKILLed at random points; then one consumer finishes.
  * Returns what the consumers reported, so the caller asserts nothing was lost.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const child = fileURLToPath(new URL('./fault-consumer.ts', import.meta.url));
+// The TypeScript source, run with tsx, from src/ and from dist/ alike.
+const child = fileURLToPath(new URL('../../src/faults/fault-consumer.ts', import.meta.url));
 
 export interface KillRun {
   delivered: Set<number>;
@@ -17,7 +17,6 @@ export interface KillRun {
 
 function startConsumer(url: string, queue: string, leaseMs: number, imports: readonly string[], run: KillRun): { proc: ChildProcess; ready: Promise<void> } {
   const proc = spawn(process.execPath, ['--conditions=nori-src', '--import', 'tsx', child, url, queue, String(leaseMs), JSON.stringify(imports)], {
-    cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let buffer = '';

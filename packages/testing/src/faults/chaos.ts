@@ -1,6 +1,6 @@
 /**
  * The chaos runs of the store-backed transports' fault suite: `total` messages flow through a few
- * consumer processes (test/fault-consumer.ts) while one of them that is consuming is SIGKILLed
+ * consumer processes (fault-consumer.ts) while one of them that is consuming is SIGKILLed
  * every `everyMs` and replaced; then the survivors finish, and keep consuming for `settleMs` (so what the last
  * killed process held comes back after its lease and is taken) before they are stopped. Returns every delivery reported (ids, redelivered flags,
  * duplicates), so the caller asserts nothing was lost and prints the duplicates.
@@ -9,8 +9,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const child = fileURLToPath(new URL('./fault-consumer.ts', import.meta.url));
+// The TypeScript source, run with tsx, from src/ and from dist/ alike.
+const child = fileURLToPath(new URL('../../src/faults/fault-consumer.ts', import.meta.url));
 
 export interface ChaosRun {
   /** Distinct ids delivered. */
@@ -42,7 +42,6 @@ export async function killConsumersEvery(options: {
   const ready = new Set<ChildProcess>();
   const start = (): void => {
     const proc = spawn(process.execPath, ['--conditions=nori-src', '--import', 'tsx', child, options.url, options.queue, String(options.leaseMs), JSON.stringify(options.imports)], {
-      cwd: root,
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     createInterface({ input: proc.stdout as NodeJS.ReadableStream }).on('line', (line) => {

@@ -1,7 +1,7 @@
 /**
  * Child process for the kill test: prints each id it received (with ' redelivered' when it was) (synchronously, before acking it, so
  * a SIGKILL can never swallow a delivery the parent should have heard about), then acks.
- * argv: url, queue, leaseMs, JSON list of transport modules to import (resolved from the repo root).
+ * argv: url, queue, leaseMs, JSON list of transport modules to import (resolved from the working directory: the project under test).
  */
 import { writeSync } from 'node:fs';
 import { createRequire } from 'node:module';

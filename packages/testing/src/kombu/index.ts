@@ -5,7 +5,8 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 export const PYTHON = '/usr/bin/python3';
-const script = (name: string): string => fileURLToPath(new URL(`./${name}`, import.meta.url));
+// The scripts ship in src/, found from src/ and from dist/ alike.
+const script = (name: string): string => fileURLToPath(new URL(`../../src/kombu/${name}`, import.meta.url));
 
 export interface KombuReceived {
   body: unknown;
