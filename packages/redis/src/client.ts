@@ -17,3 +17,11 @@ export function createRedisClient(settings: Pick<RedisStoreSettings, 'client' | 
       })
     : new Redis(client);
 }
+
+/** Another connection to the same server(s), for a blocking command or a subscription. */
+export function duplicateClient(client: Redis | Cluster): Redis | Cluster {
+  // ioredis 6 types the two duplicate() signatures apart, so the union is not callable as one.
+  const copy = client instanceof Cluster ? client.duplicate() : client.duplicate();
+  copy.on('error', () => undefined);
+  return copy;
+}

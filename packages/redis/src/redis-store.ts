@@ -19,7 +19,6 @@ import {
   type Claimed,
   type Envelope,
   type ExchangeSpec,
-  type FanoutChannel,
   type PutOptions,
   type PutReport,
   type QueueSpec,
@@ -30,7 +29,7 @@ import {
   type TransportOptions,
   type Unreadable,
 } from '@nori/core/spi';
-import { bindingMember, fromWirePriority, Keys, parseBindingMember, reservedQueueName, SEP, toWirePriority } from './keys.js';
+import { bindingMember, Keys, parseBindingMember, reservedQueueName, SEP, toWirePriority } from './keys.js';
 import { createRedisClient } from './client.js';
 import { LuaScript } from './lua-script.js';
 import { redisSettings, type RedisStoreSettings } from './options.js';
@@ -38,6 +37,9 @@ import { classifyRedisError } from './redis-error.js';
 import { CLAIM, LAPSED, PURGE, PUT_LIMITED, READY, RELEASE_MUTEX, RESTORE } from './scripts.js';
 import { topicPattern } from './topic-pattern.js';
 import { splitEntry } from './unacked-entry.js';
+import { BlockingPool } from './blocking-pool.js';
+import { RedisFanout } from './redis-fanout.js';
+import { EXPIRES_AT, fromWire, toWire } from './wire-envelope.js';
 
 const claimScript = new LuaScript(CLAIM);
 const purgeScript = new LuaScript(PURGE);
@@ -63,8 +65,6 @@ const CAPABILITIES: StoreCapabilities = {
   processLocal: false,
 };
 
-/** nori's absolute expiry rides in the envelope's properties, which kombu ignores. */
-const EXPIRES_AT = 'nori_expires_at';
 /**
  * How long one sweep may hold kombu's `unacked_mutex`. A sweep takes milliseconds; a process killed
  * while holding it must not stop every sweep for kombu's 300 s.
@@ -91,20 +91,13 @@ function assertQueueName(queue: string): void {
 
 export class RedisStore implements Store {
   readonly capabilities = CAPABILITIES;
-  readonly fanout: FanoutChannel;
+  readonly fanout: RedisFanout;
   readonly #settings: RedisStoreSettings;
   readonly #keys: Keys;
   readonly #client: Redis | Cluster;
-  readonly #idleBlocking: Array<Redis | Cluster> = [];
-  readonly #busyBlocking = new Set<Redis | Cluster>();
-  #subscriber: Redis | Cluster | undefined;
-  /** The cluster master this process PUBLISHes broadcasts through (see #fanoutPublisher). */
-  #fanoutNode: Redis | undefined;
+  readonly #blocking: BlockingPool;
   /** Queues this process claimed from: swept on a cluster even if another process declared them. */
   readonly #claimedFrom = new Set<string>();
-  /** Fanout listeners by PSUBSCRIBE pattern; plain channels map to their exchange's pattern. */
-  readonly #listeners = new Map<string, Set<(envelope: Envelope) => void>>();
-  readonly #patternOf = new Map<string, string>();
   /** Queue expiry (ms) of queues this process declared, applied on put and claim as kombu does. */
   readonly #expires = new Map<string, number>();
   /**
@@ -130,17 +123,8 @@ export class RedisStore implements Store {
     // Connection errors surface through failed commands (and the transport's error events);
     // ioredis would otherwise print unhandled 'error' events itself.
     this.#client.on('error', (error: Error) => (this.#lastError = error));
-    this.fanout = {
-      publish: (exchange, routingKey, envelope) => this.#publishFanout(exchange, routingKey, envelope),
-      subscribe: (exchange, onEnvelope) => this.#subscribe(exchange, onEnvelope),
-    };
-  }
-
-  #duplicate(): Redis | Cluster {
-    // ioredis 6 types the two duplicate() signatures apart, so the union is not callable as one.
-    const client = this.#client instanceof Cluster ? this.#client.duplicate() : this.#client.duplicate();
-    client.on('error', () => undefined);
-    return client;
+    this.fanout = new RedisFanout(this.#client, this.#keys);
+    this.#blocking = new BlockingPool(this.#client);
   }
 
   async connect(): Promise<void> {
@@ -168,8 +152,8 @@ export class RedisStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const c of [...this.#idleBlocking, ...this.#busyBlocking]) c.disconnect();
-    this.#subscriber?.disconnect();
+    this.#blocking.close();
+    this.fanout.close();
     if (this.#client.status === 'ready') await this.#client.quit().catch(() => undefined);
     this.#client.disconnect();
   }
@@ -273,33 +257,6 @@ export class RedisStore implements Store {
 
   // ---- messages ----------------------------------------------------------------------------
 
-  /**
-   * The envelope as kombu stores it: wire priority (none when the message has none: kombu's plain
-   * list), plus nori's expiry. The properties are edited in place and put back before returning
-   * (no await in between): this runs once per message, and copying the envelope twice was a
-   * measurable share of the publish cost.
-   */
-  #toWire(envelope: Envelope, priority: number | undefined, expiresAt: number | undefined): { text: string; wire: number } {
-    const wire = priority === undefined ? 0 : toWirePriority(priority);
-    const properties = envelope.properties;
-    const original = properties.priority;
-    if (priority === undefined) delete properties.priority;
-    else properties.priority = wire;
-    if (expiresAt !== undefined) properties[EXPIRES_AT] = expiresAt;
-    const text = JSON.stringify(envelope);
-    if (original === undefined) delete properties.priority;
-    else properties.priority = original;
-    if (expiresAt !== undefined) delete properties[EXPIRES_AT];
-    return { text, wire };
-  }
-
-  #fromWire(text: string): Envelope {
-    const envelope = parseEnvelope(text);
-    const wire = envelope.properties.priority;
-    if (wire !== undefined) envelope.properties.priority = fromWirePriority(Number(wire) || 0);
-    return envelope;
-  }
-
   /** The bucket a message of this nori priority lives in: the plain list when it has none. */
   #bucketOf(queue: string, priority: number | undefined): string {
     return this.#keys.bucket(queue, this.#keys.stepFor(priority === undefined ? 0 : toWirePriority(priority)));
@@ -328,7 +285,7 @@ export class RedisStore implements Store {
     const ready = new Map<string, string[]>();
     const delayed: Array<number | string> = [];
     for (const { envelope, options } of items) {
-      const { text, wire } = this.#toWire(envelope, options.priority, options.expiresAt);
+      const { text, wire } = toWire(envelope, options.priority, options.expiresAt);
       const step = this.#keys.stepFor(wire);
       if (options.readyAt !== undefined && options.readyAt > now) {
         delayed.push(options.readyAt, `${this.#keys.steps.indexOf(step) + 1}|${text}`);
@@ -352,7 +309,7 @@ export class RedisStore implements Store {
     const now = Date.now();
     const args: Array<string | number> = [limit.maxLength, limit.overflow, this.#expires.get(queue) ?? 0];
     for (const { envelope, options } of items) {
-      const { text, wire } = this.#toWire(envelope, options.priority, options.expiresAt);
+      const { text, wire } = toWire(envelope, options.priority, options.expiresAt);
       const readyAt = options.readyAt !== undefined && options.readyAt > now ? options.readyAt : 0;
       args.push(readyAt, this.#keys.steps.indexOf(this.#keys.stepFor(wire)) + 1, text);
     }
@@ -368,7 +325,7 @@ export class RedisStore implements Store {
   #dropped(text: string): Envelope[] {
     let envelope: Envelope;
     try {
-      envelope = this.#fromWire(text);
+      envelope = fromWire(text);
     } catch {
       return [];
     }
@@ -390,7 +347,7 @@ export class RedisStore implements Store {
       const text = out[i + 1] as string;
       let envelope: Envelope;
       try {
-        envelope = this.#fromWire(text);
+        envelope = fromWire(text);
       } catch (error) {
         claimed.push({ queue, token, text, error: error as DecodeError });
         continue;
@@ -416,20 +373,7 @@ export class RedisStore implements Store {
     const queue = queues[0] as string;
     // Until traffic shows otherwise, expect messages without a priority (kombu's plain list).
     const key = this.#hotBucket.get(queue) ?? this.#bucketOf(queue, undefined);
-    const client = this.#idleBlocking.pop() ?? this.#duplicate();
-    this.#busyBlocking.add(client);
-    const onAbort = (): void => client.disconnect();
-    signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      await client.blmove(key, key, 'RIGHT', 'RIGHT', Math.max(0.01, block / 1000));
-    } catch (error) {
-      if (!signal.aborted && !this.#closed) throw error;
-    } finally {
-      signal.removeEventListener('abort', onAbort);
-      this.#busyBlocking.delete(client);
-      if (signal.aborted || this.#closed) client.disconnect();
-      else this.#idleBlocking.push(client);
-    }
+    await this.#blocking.blockOn(key, Math.max(0.01, block / 1000), signal);
   }
 
   /**
@@ -539,61 +483,6 @@ export class RedisStore implements Store {
     for (const key of this.#keys.buckets(queue)) tx.llen(key);
     const results = await exec(tx);
     return results.reduce((sum: number, n) => sum + Number(n), 0);
-  }
-
-  // ---- fanout over PUBLISH, as kombu does it -----------------------------------------------
-
-  /**
-   * PUBLISH has no key, so a Cluster client sends each one to a random master, and broadcasts
-   * relayed by different masters reach a subscriber in either order: one master (while it stays
-   * one) carries all of this process's broadcasts, so they arrive in publish order.
-   */
-  #fanoutPublisher(): Redis | Cluster {
-    if (!(this.#client instanceof Cluster)) return this.#client;
-    const masters = this.#client.nodes('master');
-    if (this.#fanoutNode === undefined || !masters.includes(this.#fanoutNode)) this.#fanoutNode = masters[0];
-    return this.#fanoutNode ?? this.#client;
-  }
-
-  async #publishFanout(exchange: string, routingKey: string, envelope: Envelope): Promise<void> {
-    const { text } = this.#toWire(envelope, envelope.properties.priority, undefined);
-    await this.#fanoutPublisher().publish(this.#keys.fanoutChannel(exchange, routingKey), text);
-  }
-
-  async #subscribe(exchange: string, onEnvelope: (envelope: Envelope) => void): Promise<() => Promise<void>> {
-    if (!this.#subscriber) {
-      const subscriber = this.#duplicate();
-      const dispatch = (key: string, text: string): void => {
-        let envelope: Envelope;
-        try {
-          envelope = this.#fromWire(text);
-        } catch {
-          return; // kombu drops undecodable broadcasts too; nothing was stored to lose
-        }
-        for (const listener of this.#listeners.get(key) ?? []) listener(envelope);
-      };
-      // kombu publishes on `/{db}.{exchange}/{routing_key}` (fanout_patterns) or, with that
-      // option off, on `/{db}.{exchange}`: listen to both.
-      subscriber.on('pmessage', (pattern: string, _channel: string, text: string) => dispatch(pattern, text));
-      subscriber.on('message', (channel: string, text: string) => dispatch(this.#patternOf.get(channel) ?? channel, text));
-      this.#subscriber = subscriber;
-    }
-    const channel = this.#keys.fanoutChannel(exchange);
-    const pattern = this.#keys.fanoutPattern(exchange);
-    let set = this.#listeners.get(pattern);
-    if (!set) this.#listeners.set(pattern, (set = new Set()));
-    set.add(onEnvelope);
-    this.#patternOf.set(channel, pattern);
-    await this.#subscriber.subscribe(channel);
-    await this.#subscriber.psubscribe(pattern);
-    return async () => {
-      set.delete(onEnvelope);
-      if (set.size === 0 && !this.#closed) {
-        this.#listeners.delete(pattern);
-        await this.#subscriber?.unsubscribe(channel).catch(() => undefined);
-        await this.#subscriber?.punsubscribe(pattern).catch(() => undefined);
-      }
-    };
   }
 }
 
