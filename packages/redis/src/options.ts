@@ -4,7 +4,7 @@
  */
 import type { RedisOptions } from 'ioredis';
 import { InvalidArgumentError, UrlError, type BrokerUrl } from '@nori/core';
-import { type TransportOptions } from '@nori/core/spi';
+import { numberOption, type TransportOptions } from '@nori/core/spi';
 import { DEFAULT_PRIORITY_STEPS } from './keys.js';
 
 export interface ClusterNode {
@@ -29,13 +29,6 @@ export interface RedisStoreSettings {
 function pick(options: Record<string, unknown>, ...names: string[]): unknown {
   for (const name of names) if (options[name] !== undefined) return options[name];
   return undefined;
-}
-
-function number(value: unknown, what: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`redis option ${what} must be a non-negative number, got ${String(value)}`);
-  return n;
 }
 
 /** More cluster seeds: `['host:port', ...]` or `[{ host, port }, ...]`. */
@@ -107,15 +100,16 @@ export function redisSettings(url: BrokerUrl, options: TransportOptions): RedisS
     default:
       throw new UrlError(`redis transport cannot use scheme ${url.scheme}://`);
   }
-  const vtSeconds = number(pick(o, 'visibility_timeout'), 'visibility_timeout');
+  // kombu's visibility_timeout is in seconds; nori's visibilityTimeout (ms) wins when both are set.
+  const vtSeconds = numberOption(o, 'visibility_timeout', 3600);
   const steps = pick(o, 'prioritySteps', 'priority_steps');
   return {
     client,
     ...(clusterNodes && { clusterNodes }),
     db,
     keyPrefix: String(pick(o, 'globalKeyprefix', 'global_keyprefix') ?? ''),
-    visibilityTimeout: number(pick(o, 'visibilityTimeout'), 'visibilityTimeout') ?? (vtSeconds !== undefined ? vtSeconds * 1000 : 3_600_000),
+    visibilityTimeout: numberOption(o, 'visibilityTimeout', vtSeconds * 1000),
     prioritySteps: Array.isArray(steps) ? steps.map(Number).sort((a, b) => a - b) : DEFAULT_PRIORITY_STEPS,
-    bucketPollMs: number(pick(o, 'bucketPollMs'), 'bucketPollMs') ?? 1000,
+    bucketPollMs: numberOption(o, 'bucketPollMs', 1000),
   };
 }

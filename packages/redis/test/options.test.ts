@@ -27,6 +27,10 @@ describe('redis URL and options', () => {
     expect(() => settings('redis://:secret@h/abc')).toThrow(/database "abc" is not a number/);
     expect(() => settings('redis://:secret@h/abc')).not.toThrow(/secret/);
     expect(() => settings('redis://h', { visibility_timeout: -1 })).toThrow(InvalidArgumentError);
+    // Core's one option reader: an empty or non-numeric value is refused, never read as 0 or NaN.
+    expect(() => settings('redis://h', { bucketPollMs: '' })).toThrow(/bucketPollMs/);
+    expect(() => settings('redis://h', { visibilityTimeout: 'soon' })).toThrow(/visibilityTimeout/);
+    expect(settings('redis://h', { visibilityTimeout: '5000', visibility_timeout: 60 }).visibilityTimeout).toBe(5000);
     expect(() => settings('sentinel://h:26379')).toThrow(/masterName/);
   });
 });
