@@ -236,7 +236,8 @@ export class MongoStore implements Store {
 
   /** Queues without a length limit: one insert per message, as they come. */
   async putMany(queue: string, items: readonly PutItem[]): Promise<PutReport | void> {
-    const limit = this.#limits.get(queue) ?? (await this.#limitOf(queue));
+    // `null` is a cached "no limit": only a queue never seen is read.
+    const limit = this.#limits.has(queue) ? this.#limits.get(queue) : await this.#limitOf(queue);
     if (limit) return this.#putLimited(queue, limit, items);
     await Promise.all(items.map((i) => this.#insert(queue, i.envelope, i.options)));
   }

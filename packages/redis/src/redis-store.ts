@@ -267,8 +267,6 @@ export class RedisStore implements Store {
   }
 
   async #limitOf(queue: string): Promise<QueueLimit | null> {
-    const known = this.#limits.get(queue);
-    if (known !== undefined) return known;
     const stored = await this.#client.get(this.#keys.limit(queue));
     const [max, overflow] = stored?.split(' ') ?? [];
     const limit = stored ? { maxLength: Number(max), overflow: overflow === 'reject-publish' ? ('reject-publish' as const) : ('drop-head' as const) } : null;
@@ -279,7 +277,8 @@ export class RedisStore implements Store {
   /** The publishes of one tick for one queue: one LPUSH per bucket, one ZADD for the delayed ones. */
   async putMany(queue: string, items: ReadonlyArray<{ envelope: Envelope; options: PutOptions }>): Promise<PutReport | void> {
     assertQueueName(queue);
-    const limit = this.#limits.get(queue) ?? (await this.#limitOf(queue));
+    // `null` is a cached "no limit": only a queue never seen is read.
+    const limit = this.#limits.has(queue) ? this.#limits.get(queue) : await this.#limitOf(queue);
     if (limit) return this.#putLimited(queue, limit, items);
     const now = Date.now();
     const ready = new Map<string, string[]>();
