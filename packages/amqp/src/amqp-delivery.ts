@@ -6,7 +6,7 @@
  */
 import type { Channel, ConsumeMessage, GetMessage } from 'amqplib';
 import type { Logger } from '@nori/core';
-import type { Delivery, MessageProperties } from '@nori/core/spi';
+import { type Delivery, readProperties } from '@nori/core/spi';
 import { holdWrites } from './write-coalescer.js';
 
 const RESOLVED = Promise.resolve();
@@ -14,21 +14,6 @@ const RESOLVED = Promise.resolve();
 export interface ChannelSlot {
   /** The live channel, or undefined once it closed. */
   readonly channel: Channel | undefined;
-}
-
-function properties(p: ConsumeMessage['properties']): MessageProperties {
-  const out: MessageProperties = {};
-  if (p.deliveryMode === 1 || p.deliveryMode === 2) out.deliveryMode = p.deliveryMode;
-  if (typeof p.priority === 'number') out.priority = p.priority;
-  if (p.correlationId != null) out.correlationId = String(p.correlationId);
-  if (p.replyTo != null) out.replyTo = String(p.replyTo);
-  if (p.expiration != null) out.expiration = Number(p.expiration);
-  if (p.messageId != null) out.messageId = String(p.messageId);
-  if (typeof p.timestamp === 'number') out.timestamp = p.timestamp;
-  if (p.type != null) out.type = String(p.type);
-  if (p.userId != null) out.userId = String(p.userId);
-  if (p.appId != null) out.appId = String(p.appId);
-  return out;
 }
 
 /** false when the channel is closing (amqplib throws): the settle did not reach the broker. */
@@ -71,7 +56,7 @@ export function toDelivery(
     contentType: message.properties.contentType as string | undefined,
     contentEncoding: message.properties.contentEncoding as string | undefined,
     headers,
-    properties: properties(message.properties),
+    properties: readProperties(message.properties, 'amqplib'),
     deliveryInfo: {
       exchange: message.fields.exchange,
       routingKey: message.fields.routingKey,

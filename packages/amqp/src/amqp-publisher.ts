@@ -18,7 +18,7 @@ import {
   PublishNackedError,
   TimeoutError,
 } from '@nori/core';
-import { type OutgoingMessage, type PublishTarget } from '@nori/core/spi';
+import { type OutgoingMessage, type PublishTarget, writeProperties } from '@nori/core/spi';
 import { amqpError } from './amqp-error.js';
 import { LazyChannel } from './lazy-channel.js';
 import { holdWrites } from './write-coalescer.js';
@@ -62,15 +62,7 @@ function publishOptions(message: OutgoingMessage, mandatory: boolean): Options.P
     deliveryMode: p.deliveryMode ?? 2,
     mandatory,
   };
-  if (p.priority !== undefined) o.priority = p.priority;
-  if (p.correlationId !== undefined) o.correlationId = p.correlationId;
-  if (p.replyTo !== undefined) o.replyTo = p.replyTo;
-  if (p.expiration !== undefined) o.expiration = String(p.expiration);
-  if (p.messageId !== undefined) o.messageId = p.messageId;
-  if (p.timestamp !== undefined) o.timestamp = p.timestamp;
-  if (p.type !== undefined) o.type = p.type;
-  if (p.userId !== undefined) o.userId = p.userId;
-  if (p.appId !== undefined) o.appId = p.appId;
+  writeProperties(p, o as Record<string, unknown>, 'amqplib');
   return o;
 }
 

@@ -3,6 +3,7 @@
  * Python kombu/Celery process reads what nori writes and the other way round.
  */
 import { DecodeError, EncodeError } from '../errors.js';
+import { readProperties, writeProperties } from './message-properties.js';
 import type { Headers, MessageProperties, OutgoingMessage } from './transport.js';
 
 export interface EnvelopeDeliveryInfo {
@@ -70,15 +71,7 @@ export function toEnvelope(message: OutgoingMessage, exchange: string, routingKe
     delivery_info: { exchange, routing_key: routingKey },
     delivery_mode: p.deliveryMode ?? 2,
   };
-  if (p.priority !== undefined) properties.priority = p.priority;
-  if (p.correlationId !== undefined) properties.correlation_id = p.correlationId;
-  if (p.replyTo !== undefined) properties.reply_to = p.replyTo;
-  if (p.expiration !== undefined) properties.expiration = String(p.expiration);
-  if (p.messageId !== undefined) properties.message_id = p.messageId;
-  if (p.timestamp !== undefined) properties.timestamp = p.timestamp;
-  if (p.type !== undefined) properties.type = p.type;
-  if (p.userId !== undefined) properties.user_id = p.userId;
-  if (p.appId !== undefined) properties.app_id = p.appId;
+  writeProperties(p, properties, 'kombu');
   return {
     body: Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength).toString('base64'),
     'content-encoding': message.contentEncoding,
@@ -96,27 +89,8 @@ export function envelopeBody(envelope: Envelope): Uint8Array {
     : Buffer.from(envelope.body, 'utf8');
 }
 
-/** A text property as written by any peer: strings as they are, numbers and booleans as text; anything else is refused. */
-function text(value: unknown, name: string): string {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  throw new DecodeError(`envelope property ${name} is not text (${typeof value})`);
-}
-
 export function envelopeProperties(envelope: Envelope): MessageProperties {
-  const p = envelope.properties;
-  const out: MessageProperties = {};
-  if (p.delivery_mode === 1 || p.delivery_mode === 2) out.deliveryMode = p.delivery_mode;
-  if (typeof p.priority === 'number') out.priority = p.priority;
-  if (p.correlation_id != null) out.correlationId = text(p.correlation_id, 'correlation_id');
-  if (p.reply_to != null) out.replyTo = text(p.reply_to, 'reply_to');
-  if (p.expiration != null && p.expiration !== '') out.expiration = Number(p.expiration);
-  if (p.message_id != null) out.messageId = text(p.message_id, 'message_id');
-  if (typeof p.timestamp === 'number') out.timestamp = p.timestamp;
-  if (p.type != null) out.type = text(p.type, 'type');
-  if (p.user_id != null) out.userId = text(p.user_id, 'user_id');
-  if (p.app_id != null) out.appId = text(p.app_id, 'app_id');
-  return out;
+  return readProperties(envelope.properties, 'kombu');
 }
 
 /** Parse a stored JSON envelope, checking the fields nori relies on. */
