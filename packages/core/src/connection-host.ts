@@ -1,33 +1,32 @@
 /**
- * The plumbing Producer and Consumer use on their Connection, kept off `Connection`'s public type:
- * a Connection registers its host here when it is made, and only core's own files look it up.
+ * What Producer, Consumer, SimpleQueue and ConsumeIterator need of their Connection. Connection
+ * builds one host and hands it to them, so they do not import connection.ts (which imports them),
+ * and the plumbing (track, activeTransport, ...) stays off `Connection`'s public type.
  */
 import type { Exchange } from './exchange.js';
+import type { Logger } from './logger.js';
 import type { Queue } from './queue.js';
 import type { Transport } from './spi/transport.js';
+import type { BrokerUrl } from './url.js';
 
 export interface Stoppable {
   stop(): Promise<void>;
 }
 
 export interface ConnectionHost {
+  readonly logger: Logger;
+  readonly urls: readonly BrokerUrl[];
+  /** The transport, connecting first if needed. */
+  transport(): Promise<Transport>;
   /** The transport if connected, else undefined (never connects). */
   activeTransport(): Transport | undefined;
+  /** Declare once per transport (Connection.declare). */
+  declare(entity: Exchange | Queue): Promise<void>;
   /** Whether this entity object was declared on the current transport. */
   isDeclared(entity: Exchange | Queue): boolean;
+  queueSize(queue: Queue): Promise<number>;
+  purge(queue: Queue): Promise<number>;
   /** Consumers register so close() can stop them. */
   track(consumer: Stoppable): void;
   untrack(consumer: Stoppable): void;
-}
-
-const hosts = new WeakMap<object, ConnectionHost>();
-
-export function setHost(connection: object, host: ConnectionHost): void {
-  hosts.set(connection, host);
-}
-
-export function hostOf(connection: object): ConnectionHost {
-  const host = hosts.get(connection);
-  if (!host) throw new TypeError('not a nori Connection');
-  return host;
 }

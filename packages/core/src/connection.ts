@@ -4,7 +4,7 @@
  * (connected, disconnected, reconnecting, error, returned) are re-emitted here.
  */
 import { abortError, raceAbort } from './abort.js';
-import { setHost, type Stoppable } from './connection-host.js';
+import type { ConnectionHost, Stoppable } from './connection-host.js';
 import { ConsumeIterator, type ConsumeIteratorOptions } from './consume-iterator.js';
 import { Consumer, type ConsumerOptions, type MessageHandler } from './consumer.js';
 import { asyncDispose } from './dispose.js';
@@ -67,6 +67,8 @@ export class Connection extends Emitter<ConnectionEvents> {
   /** Entity objects already declared on this transport: the per-publish check is a lookup. */
   #declaredObjects = new WeakSet<Exchange | Queue>();
   readonly #consumers = new Set<Stoppable>();
+  /** Handed to the producers, consumers and queues this connection makes. */
+  readonly #host: ConnectionHost;
 
   constructor(
     urls: string | readonly string[],
@@ -80,12 +82,18 @@ export class Connection extends Emitter<ConnectionEvents> {
     for (const url of this.urls) {
       if (!known.includes(url.scheme)) throw new UnknownSchemeError(url.scheme, known);
     }
-    setHost(this, {
+    this.#host = {
+      logger,
+      urls: this.urls,
+      transport: () => this.transport(),
       activeTransport: () => this.#transport,
+      declare: (entity) => this.declare(entity),
+      queueSize: (queue) => this.queueSize(queue),
+      purge: (queue) => this.purge(queue),
       isDeclared: (entity) => this.#isDeclared(entity),
       track: (consumer) => this.#consumers.add(consumer),
       untrack: (consumer) => this.#consumers.delete(consumer),
-    });
+    };
   }
 
   get connected(): boolean {
@@ -243,7 +251,7 @@ export class Connection extends Emitter<ConnectionEvents> {
   }
 
   producer(options: ProducerOptions = {}): Producer {
-    return new Producer(this, options);
+    return new Producer(this.#host, options);
   }
 
   /**
@@ -254,26 +262,26 @@ export class Connection extends Emitter<ConnectionEvents> {
   consumer<T = unknown>(queues: ReadonlyArray<Queue | string>, options: ConsumerOptions<T>, handler: MessageHandler<T>): Consumer<T>;
   consumer<T = unknown>(queues: ReadonlyArray<Queue | string>, handler: MessageHandler<T>): Consumer<T>;
   consumer<T>(queues: ReadonlyArray<Queue | string>, a: ConsumerOptions<T> | MessageHandler<T>, b?: MessageHandler<T>): Consumer<T> {
-    return typeof a === 'function' ? new Consumer<T>(this, queues, {}, a) : new Consumer<T>(this, queues, a, b as MessageHandler<T>);
+    return typeof a === 'function' ? new Consumer<T>(this.#host, queues, {}, a) : new Consumer<T>(this.#host, queues, a, b as MessageHandler<T>);
   }
 
   /** Async-iterator form: `for await (const m of conn.consume([queue])) { ... }`. */
   consume<S extends StandardSchemaV1>(queues: ReadonlyArray<Queue | string>, options: WithSchema<ConsumeIteratorOptions<InferOutput<S>>, S>): ConsumeIterator<InferOutput<S>>;
   consume<T = unknown>(queues: ReadonlyArray<Queue | string>, options?: ConsumeIteratorOptions<T>): ConsumeIterator<T>;
   consume<T>(queues: ReadonlyArray<Queue | string>, options: ConsumeIteratorOptions<T> = {}): ConsumeIterator<T> {
-    return new ConsumeIterator<T>(this, queues, options);
+    return new ConsumeIterator<T>(this.#host, queues, options);
   }
 
   simpleQueue<S extends StandardSchemaV1>(queue: Queue | string, options: WithSchema<SimpleQueueOptions<InferOutput<S>>, S>): SimpleQueue<InferOutput<S>>;
   simpleQueue<T = unknown>(queue: Queue | string, options?: SimpleQueueOptions<T>): SimpleQueue<T>;
   simpleQueue<T>(queue: Queue | string, options: SimpleQueueOptions<T> = {}): SimpleQueue<T> {
-    return new SimpleQueue<T>(this, queue, options, false);
+    return new SimpleQueue<T>(this.#host, queue, options, false);
   }
 
   /** A transient, auto-deleted queue whose messages are acked on receipt (kombu's SimpleBuffer). */
   simpleBuffer<S extends StandardSchemaV1>(queue: Queue | string, options: WithSchema<SimpleQueueOptions<InferOutput<S>>, S>): SimpleQueue<InferOutput<S>>;
   simpleBuffer<T = unknown>(queue: Queue | string, options?: SimpleQueueOptions<T>): SimpleQueue<T>;
   simpleBuffer<T>(queue: Queue | string, options: SimpleQueueOptions<T> = {}): SimpleQueue<T> {
-    return new SimpleQueue<T>(this, queue, options, true);
+    return new SimpleQueue<T>(this.#host, queue, options, true);
   }
 }

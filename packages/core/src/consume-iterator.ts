@@ -6,8 +6,8 @@
  * message the loop held unsettled is requeued.
  */
 import { abortError } from './abort.js';
-import type { Connection } from './connection.js';
-import type { Consumer, ConsumerOptions } from './consumer.js';
+import type { ConnectionHost } from './connection-host.js';
+import { Consumer, type ConsumerOptions } from './consumer.js';
 import type { Message } from './message.js';
 import type { Queue } from './queue.js';
 
@@ -32,13 +32,13 @@ export class ConsumeIterator<T = unknown> implements AsyncIterableIterator<Messa
   #finishCurrent: (() => void) | undefined;
 
   constructor(
-    private readonly connection: Connection,
+    private readonly host: ConnectionHost,
     queues: ReadonlyArray<Queue | string>,
     options: ConsumeIteratorOptions<T>,
   ) {
     const { signal, ...consumerOptions } = options;
     this.#signal = signal;
-    this.#consumer = connection.consumer<T>(queues, { ...consumerOptions, concurrency: 1 }, (m) => this.#hand(m));
+    this.#consumer = new Consumer<T>(host, queues, { ...consumerOptions, concurrency: 1 }, (m) => this.#hand(m));
     signal?.addEventListener('abort', this.#onAbort, { once: true });
   }
 
@@ -97,7 +97,7 @@ export class ConsumeIterator<T = unknown> implements AsyncIterableIterator<Messa
       if (unseen && !unseen.acknowledged) await unseen.release();
       if (current && !current.acknowledged) await current.requeue();
     } catch (error) {
-      this.connection.logger.warn({ err: error, consumerTag: this.#consumer.consumerTag }, 'nori consume iterator: could not return a message on leaving the loop; the broker redelivers it');
+      this.host.logger.warn({ err: error, consumerTag: this.#consumer.consumerTag }, 'nori consume iterator: could not return a message on leaving the loop; the broker redelivers it');
     }
     this.#finishCurrent?.();
     this.#finishCurrent = undefined;

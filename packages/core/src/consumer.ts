@@ -7,8 +7,7 @@
  * the logger at `warn`; consumption goes on.
  */
 import { randomUUID } from 'node:crypto';
-import type { Connection } from './connection.js';
-import { hostOf } from './connection-host.js';
+import type { ConnectionHost } from './connection-host.js';
 import { asyncDispose } from './dispose.js';
 import { Emitter } from './emitter.js';
 import { InvalidArgumentError } from './errors.js';
@@ -77,12 +76,12 @@ export class Consumer<T = unknown> extends Emitter<ConsumerEvents<T>> {
   #idle: (() => void) | undefined;
 
   constructor(
-    private readonly connection: Connection,
+    private readonly host: ConnectionHost,
     queues: ReadonlyArray<Queue | string>,
     private readonly options: ConsumerOptions<T>,
     private readonly handler: MessageHandler<T>,
   ) {
-    super(connection.logger);
+    super(host.logger);
     if (queues.length === 0) throw new InvalidArgumentError('a consumer needs at least one queue');
     this.queues = queues.map((q) => (typeof q === 'string' ? new Queue(q) : q));
     this.#prefetch = options.prefetch ?? 10;
@@ -97,7 +96,7 @@ export class Consumer<T = unknown> extends Emitter<ConsumerEvents<T>> {
     };
     this.#schema = options.schema;
     this.#policy = new FailurePolicy(options.retry);
-    this.#server = serverOf(connection.urls);
+    this.#server = serverOf(host.urls);
   }
 
   get running(): boolean {
@@ -110,14 +109,14 @@ export class Consumer<T = unknown> extends Emitter<ConsumerEvents<T>> {
     this.#stopping = false;
     // Serializers named in the accept list load now, so a missing package fails start(), not each message.
     for (const name of this.options.accept ?? []) if (!name.includes('/')) await loadSerializer(name);
-    const transport = await this.connection.transport();
-    for (const q of this.queues) await this.connection.declare(q);
+    const transport = await this.host.transport();
+    for (const q of this.queues) await this.host.declare(q);
     this.#subscription = await transport.consume(
       this.queues.map((q) => q.name),
       { prefetch: this.#prefetch, noAck: this.options.noAck ?? false, consumerTag: this.consumerTag },
       (delivery) => this.#receive(delivery),
     );
-    hostOf(this.connection).track(this);
+    this.host.track(this);
     this.logger?.debug({ consumerTag: this.consumerTag, queues: this.queues.map((q) => q.name), prefetch: this.#prefetch }, 'nori consumer: started');
   }
 
@@ -142,7 +141,7 @@ export class Consumer<T = unknown> extends Emitter<ConsumerEvents<T>> {
       clearTimeout(timer);
     }
     this.#subscription = undefined;
-    hostOf(this.connection).untrack(this);
+    this.host.untrack(this);
     this.logger?.debug({ consumerTag: this.consumerTag, released: unstarted.length, stillRunning: this.#running }, 'nori consumer: stopped');
   }
 
@@ -231,7 +230,7 @@ export class Consumer<T = unknown> extends Emitter<ConsumerEvents<T>> {
   /** Republish with the next attempt number and a delay; ack the original only once the copy is confirmed. */
   async #retry(message: Message<T>, attempt: number, delay: number): Promise<void> {
     try {
-      const transport = await this.connection.transport();
+      const transport = await this.host.transport();
       await transport.publish(
         {
           body: message.rawBody,

@@ -3,8 +3,7 @@
  * and resolves once the broker has the message (confirm or acknowledged write).
  */
 import { abortError, raceAbort, throwIfAborted } from './abort.js';
-import type { Connection } from './connection.js';
-import { hostOf } from './connection-host.js';
+import type { ConnectionHost } from './connection-host.js';
 import { Exchange } from './exchange.js';
 import { ConnectionError, TimeoutError } from './errors.js';
 import { encodeBody, prepareEncode, type EncodeOptions } from './payload.js';
@@ -75,7 +74,7 @@ function deliveryMode(mode: PublishOptions['deliveryMode']): 1 | 2 | undefined {
 
 export class Producer {
   constructor(
-    private readonly connection: Connection,
+    private readonly host: ConnectionHost,
     readonly options: ProducerOptions = {},
   ) {}
 
@@ -106,18 +105,18 @@ export class Producer {
     if (this.options.confirms === false) target.confirm = false;
     const toDeclare = exchange instanceof Exchange ? [...(options.declare ?? []), exchange] : (options.declare ?? []);
     if (!traced(publishChannel)) return this.#send(message, target, toDeclare, options);
-    const context = { ...serverOf(this.connection.urls), message, exchange: target.exchange, routingKey: target.routingKey };
+    const context = { ...serverOf(this.host.urls), message, exchange: target.exchange, routingKey: target.routingKey };
     return publishChannel.tracePromise(this.#send, context, this, message, target, toDeclare, options);
   }
 
   #send(message: OutgoingMessage, target: PublishTarget, toDeclare: ReadonlyArray<Exchange | Queue>, options: PublishOptions): Promise<void> {
-    const host = hostOf(this.connection);
+    const host = this.host;
     const transport = host.activeTransport();
     if (transport && !options.retry && toDeclare.every((e) => host.isDeclared(e))) return transport.publish(message, target);
     const { signal } = options;
     const send = async (): Promise<void> => {
-      const t = await raceAbort(this.connection.transport(), signal);
-      for (const entity of toDeclare) await this.connection.declare(entity);
+      const t = await raceAbort(this.host.transport(), signal);
+      for (const entity of toDeclare) await this.host.declare(entity);
       throwIfAborted(signal);
       await t.publish(message, target);
     };

@@ -4,13 +4,13 @@
  * subscription, so nothing is prefetched beyond the message returned.
  */
 import { raceAbort, throwIfAborted } from './abort.js';
-import type { Connection } from './connection.js';
+import type { ConnectionHost } from './connection-host.js';
 import { asyncDispose } from './dispose.js';
 import { QueueEmptyError } from './errors.js';
 import { Exchange, type ExchangeOptions } from './exchange.js';
 import { Message } from './message.js';
 import { resolveAccept, type DecodeLimits } from './payload.js';
-import type { PublishOptions } from './producer.js';
+import { Producer, type PublishOptions } from './producer.js';
 import { Queue, type QueueOptions } from './queue.js';
 import type { StandardSchemaV1 } from './schema.js';
 import type { Delivery, Transport } from './spi/transport.js';
@@ -43,7 +43,7 @@ export class SimpleQueue<T = unknown> {
   readonly #limits: DecodeLimits;
 
   constructor(
-    private readonly connection: Connection,
+    private readonly host: ConnectionHost,
     queue: Queue | string,
     private readonly options: SimpleQueueOptions<T>,
     /** SimpleBuffer: transient messages, auto-deleted queue, acked on receipt. */
@@ -65,7 +65,7 @@ export class SimpleQueue<T = unknown> {
 
   async put(body: T, options: PutOptions = {}): Promise<void> {
     const binding = this.queue.bindings[0];
-    await this.connection.producer({ serializer: this.options.serializer ?? 'json', ...(this.options.compression !== undefined && { compression: this.options.compression }) }).publish(body, {
+    await new Producer(this.host, { serializer: this.options.serializer ?? 'json', ...(this.options.compression !== undefined && { compression: this.options.compression }) }).publish(body, {
       ...(this.buffer && { deliveryMode: 1 as const }),
       ...options,
       exchange: this.exchange,
@@ -82,8 +82,8 @@ export class SimpleQueue<T = unknown> {
 
   async #get(options: GetOptions): Promise<Message<T>> {
     throwIfAborted(options.signal);
-    await this.connection.declare(this.queue);
-    const transport = await this.connection.transport();
+    await this.host.declare(this.queue);
+    const transport = await this.host.transport();
     const noAck = this.buffer;
     let delivery = await transport.get(this.queue.name, { noAck });
     if (!delivery && (options.block ?? true) && options.timeout !== 0 && !options.signal?.aborted) {
@@ -134,17 +134,17 @@ export class SimpleQueue<T = unknown> {
 
   /** A message nobody will get: front of its queue again. */
   #giveBack(message: Message<T>): void {
-    message.release().catch((error: unknown) => this.connection.logger.warn({ err: error, queue: this.queue.name }, 'nori simple queue: could not return an unclaimed message; the broker redelivers it'));
+    message.release().catch((error: unknown) => this.host.logger.warn({ err: error, queue: this.queue.name }, 'nori simple queue: could not return an unclaimed message; the broker redelivers it'));
   }
 
   /** Ready messages in the queue. */
   qsize(): Promise<number> {
-    return this.connection.queueSize(this.queue);
+    return this.host.queueSize(this.queue);
   }
 
   /** Remove every ready message; returns how many. */
   clear(): Promise<number> {
-    return this.connection.purge(this.queue);
+    return this.host.purge(this.queue);
   }
 
   /** Nothing is held between calls; kept for kombu's API shape. */
