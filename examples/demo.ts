@@ -36,8 +36,7 @@ const consumers = queues.map((queue) =>
 for (const consumer of consumers) await consumer.start();
 
 const producer = conn.producer();
-const publish = (exchange: Exchange, routingKey: string, text: string): Promise<void> =>
-  producer.publish({ text }, { exchange, routingKey });
+const publish = (exchange: Exchange, routingKey: string, text: string): Promise<void> => producer.publish({ text }, { exchange, routingKey });
 
 await publish(media, 'video.mp4', 'a video');
 await publish(media, 'video.hd.mkv', 'an HD video'); // '#' matches two words

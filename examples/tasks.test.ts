@@ -58,7 +58,11 @@ describe('task examples', () => {
 
   it('serves a task that Python calls', async () => {
     const q = queue();
-    const server = spawn(process.execPath, ['--conditions=nori-src', '--import', 'tsx', 'examples/tasks-serve-python.ts'], { cwd: root, env: { ...process.env, QUEUE: q }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const server = spawn(process.execPath, ['--conditions=nori-src', '--import', 'tsx', 'examples/tasks-serve-python.ts'], {
+      cwd: root,
+      env: { ...process.env, QUEUE: q },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const exited = new Promise((resolve) => server.once('exit', resolve));
     try {
       await new Promise<void>((resolve, reject) => {

@@ -28,9 +28,13 @@ const logger: Logger = {
   error: noop,
 };
 const conn = new Connection(url, { logger, transportOptions: { leaseMs: Number(leaseMs) } });
-const consumer = conn.consumer([new Queue(queue)], { prefetch: 1, retry: { attempts: 3, backoff: { type: 'fixed', delay: 500, jitter: false } } }, (message) => {
-  writeSync(1, `handled ${(message.body as { id: string }).id}\n`);
-  throw new Error('always fails');
-});
+const consumer = conn.consumer(
+  [new Queue(queue)],
+  { prefetch: 1, retry: { attempts: 3, backoff: { type: 'fixed', delay: 500, jitter: false } } },
+  (message) => {
+    writeSync(1, `handled ${(message.body as { id: string }).id}\n`);
+    throw new Error('always fails');
+  },
+);
 await consumer.start();
 writeSync(1, 'ready\n');

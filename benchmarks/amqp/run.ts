@@ -31,12 +31,19 @@ const noriQueue = new Queue(`bench-nori-${process.pid}`, { durable: true });
 await conn.declare(noriQueue);
 
 const rawPublish = (): Promise<number> =>
-  inWindows(COUNT, WINDOW, (i) =>
-    new Promise<void>((resolve, reject) =>
-      rawPub.publish('', rawQueue, Buffer.from(JSON.stringify({ ...body, id: i })), { contentType: 'application/json', contentEncoding: 'utf-8', deliveryMode: 2, headers: {} }, (err: unknown) =>
-        err ? reject(err as Error) : resolve(),
+  inWindows(
+    COUNT,
+    WINDOW,
+    (i) =>
+      new Promise<void>((resolve, reject) =>
+        rawPub.publish(
+          '',
+          rawQueue,
+          Buffer.from(JSON.stringify({ ...body, id: i })),
+          { contentType: 'application/json', contentEncoding: 'utf-8', deliveryMode: 2, headers: {} },
+          (err: unknown) => (err ? reject(err as Error) : resolve()),
+        ),
       ),
-    ),
   );
 
 const noriPublish = (): Promise<number> => inWindows(COUNT, WINDOW, (i) => producer.publish({ ...body, id: i }, { routingKey: noriQueue.name }));
@@ -49,7 +56,12 @@ async function untilQueued(queue: string): Promise<void> {
 const rawPlain = await raw.createChannel();
 const rawPublishUnconfirmed = async (): Promise<number> => {
   for (let i = 0; i < COUNT; i++) {
-    const ok = rawPlain.publish('', rawQueue, Buffer.from(JSON.stringify({ ...body, id: i })), { contentType: 'application/json', contentEncoding: 'utf-8', deliveryMode: 2, headers: {} });
+    const ok = rawPlain.publish('', rawQueue, Buffer.from(JSON.stringify({ ...body, id: i })), {
+      contentType: 'application/json',
+      contentEncoding: 'utf-8',
+      deliveryMode: 2,
+      headers: {},
+    });
     if (!ok) await once(rawPlain, 'drain');
   }
   await untilQueued(rawQueue);
@@ -72,11 +84,37 @@ const bench = new Bench('amqp transport', {
   amqplib: packageVersion('amqplib'),
 });
 
-bench.add({ group: 'publish (confirmed)', name: 'amqplib confirm channel', baseline: true, unit: 'msg/s', setup: () => rawPub.purgeQueue(rawQueue).then(() => undefined), run: rawPublish });
-bench.add({ group: 'publish (confirmed)', name: 'nori producer.publish', unit: 'msg/s', setup: () => conn.purge(noriQueue).then(() => undefined), run: noriPublish });
+bench.add({
+  group: 'publish (confirmed)',
+  name: 'amqplib confirm channel',
+  baseline: true,
+  unit: 'msg/s',
+  setup: () => rawPub.purgeQueue(rawQueue).then(() => undefined),
+  run: rawPublish,
+});
+bench.add({
+  group: 'publish (confirmed)',
+  name: 'nori producer.publish',
+  unit: 'msg/s',
+  setup: () => conn.purge(noriQueue).then(() => undefined),
+  run: noriPublish,
+});
 
-bench.add({ group: 'publish (confirms: false)', name: 'amqplib channel', baseline: true, unit: 'msg/s', setup: () => rawPub.purgeQueue(rawQueue).then(() => undefined), run: rawPublishUnconfirmed });
-bench.add({ group: 'publish (confirms: false)', name: 'nori producer.publish', unit: 'msg/s', setup: () => conn.purge(noriQueue).then(() => undefined), run: noriPublishUnconfirmed });
+bench.add({
+  group: 'publish (confirms: false)',
+  name: 'amqplib channel',
+  baseline: true,
+  unit: 'msg/s',
+  setup: () => rawPub.purgeQueue(rawQueue).then(() => undefined),
+  run: rawPublishUnconfirmed,
+});
+bench.add({
+  group: 'publish (confirms: false)',
+  name: 'nori producer.publish',
+  unit: 'msg/s',
+  setup: () => conn.purge(noriQueue).then(() => undefined),
+  run: noriPublishUnconfirmed,
+});
 
 bench.add({
   group: 'consume + ack',

@@ -86,13 +86,48 @@ interface RawCodec {
 }
 
 const rawCodecs: RawCodec[] = [
-  { codec: 'zlib', lib: 'node:zlib', calls: 'deflateSync/inflateSync', compress: (d) => zlib.deflateSync(d), decompress: (d) => zlib.inflateSync(d), nori: ['zlib-node', 'zlib-fflate'] },
+  {
+    codec: 'zlib',
+    lib: 'node:zlib',
+    calls: 'deflateSync/inflateSync',
+    compress: (d) => zlib.deflateSync(d),
+    decompress: (d) => zlib.inflateSync(d),
+    nori: ['zlib-node', 'zlib-fflate'],
+  },
   { codec: 'zlib', lib: 'fflate', calls: 'zlibSync/unzlibSync', compress: (d) => zlibSync(d), decompress: (d) => unzlibSync(d), nori: ['zlib-fflate'] },
-  { codec: 'gzip', lib: 'node:zlib', calls: 'gzipSync/gunzipSync', compress: (d) => zlib.gzipSync(d), decompress: (d) => zlib.gunzipSync(d), nori: ['gzip-node', 'gzip-fflate'] },
+  {
+    codec: 'gzip',
+    lib: 'node:zlib',
+    calls: 'gzipSync/gunzipSync',
+    compress: (d) => zlib.gzipSync(d),
+    decompress: (d) => zlib.gunzipSync(d),
+    nori: ['gzip-node', 'gzip-fflate'],
+  },
   { codec: 'gzip', lib: 'fflate', calls: 'gzipSync/gunzipSync', compress: (d) => gzipSync(d), decompress: (d) => gunzipSync(d), nori: ['gzip-fflate'] },
-  { codec: 'deflate', lib: 'node:zlib', calls: 'deflateRawSync/inflateRawSync', compress: (d) => zlib.deflateRawSync(d), decompress: (d) => zlib.inflateRawSync(d), nori: ['deflate-node', 'deflate-fflate'] },
-  { codec: 'deflate', lib: 'fflate', calls: 'deflateSync/inflateSync', compress: (d) => deflateSync(d), decompress: (d) => inflateSync(d), nori: ['deflate-fflate'] },
-  { codec: 'brotli', lib: 'node:zlib', calls: 'brotliCompressSync/brotliDecompressSync', compress: (d) => zlib.brotliCompressSync(d), decompress: (d) => zlib.brotliDecompressSync(d), nori: ['brotli'] },
+  {
+    codec: 'deflate',
+    lib: 'node:zlib',
+    calls: 'deflateRawSync/inflateRawSync',
+    compress: (d) => zlib.deflateRawSync(d),
+    decompress: (d) => zlib.inflateRawSync(d),
+    nori: ['deflate-node', 'deflate-fflate'],
+  },
+  {
+    codec: 'deflate',
+    lib: 'fflate',
+    calls: 'deflateSync/inflateSync',
+    compress: (d) => deflateSync(d),
+    decompress: (d) => inflateSync(d),
+    nori: ['deflate-fflate'],
+  },
+  {
+    codec: 'brotli',
+    lib: 'node:zlib',
+    calls: 'brotliCompressSync/brotliDecompressSync',
+    compress: (d) => zlib.brotliCompressSync(d),
+    decompress: (d) => zlib.brotliDecompressSync(d),
+    nori: ['brotli'],
+  },
   { codec: 'bzip2', lib: 'seek-bzip', calls: 'Bunzip.decode', decompress: (d) => bunzip.decode(d), nori: ['bzip2'] },
 ];
 
@@ -102,7 +137,11 @@ for (const [label, value] of payloads) {
   const rawSerializers: Record<string, { encode: (v: unknown) => Uint8Array; decode: (b: Uint8Array) => unknown; raw: string }> = {
     json: { encode: (v) => Buffer.from(JSON.stringify(v)), decode: (b) => JSON.parse(Buffer.from(b).toString('utf8')), raw: 'JSON.stringify/parse' },
     msgpack: { encode: (v) => packr.pack(v), decode: (b) => packr.unpack(b), raw: 'msgpackr pack/unpack' },
-    yaml: { encode: (v) => Buffer.from(yamlDump(v, { noRefs: true })), decode: (b) => yamlLoad(Buffer.from(b).toString('utf8'), { schema: YAML11_SCHEMA }), raw: 'js-yaml dump/load' },
+    yaml: {
+      encode: (v) => Buffer.from(yamlDump(v, { noRefs: true })),
+      decode: (b) => yamlLoad(Buffer.from(b).toString('utf8'), { schema: YAML11_SCHEMA }),
+      raw: 'js-yaml dump/load',
+    },
   };
   for (const [name, raw] of Object.entries(rawSerializers)) {
     if (name === 'yaml' && size > 100_000) continue; // js-yaml on 1 MB takes seconds per call
@@ -121,13 +160,28 @@ for (const [label, value] of payloads) {
     const loop = (fn: () => void): (() => Promise<number>) => repeated(fn, data.length);
     const ratio = `ratio ${(packed.length / data.length).toFixed(3)}`;
     const compress = raw.compress;
-    if (compress) bench.add({ group: group('compress'), name: `${raw.calls} (${ratio})`, baseline: true, unit: 'MB/s', scale: 1e-6, run: loop(() => compress(data)) });
-    bench.add({ group: group('decompress'), name: `${raw.calls}${compress ? '' : ` (${ratio}, bzip2 -9)`}`, baseline: true, unit: 'MB/s', scale: 1e-6, run: loop(() => raw.decompress(packed)) });
+    if (compress)
+      bench.add({ group: group('compress'), name: `${raw.calls} (${ratio})`, baseline: true, unit: 'MB/s', scale: 1e-6, run: loop(() => compress(data)) });
+    bench.add({
+      group: group('decompress'),
+      name: `${raw.calls}${compress ? '' : ` (${ratio}, bzip2 -9)`}`,
+      baseline: true,
+      unit: 'MB/s',
+      scale: 1e-6,
+      run: loop(() => raw.decompress(packed)),
+    });
     for (const noriName of raw.nori) {
       const c = getCompressor(noriName);
       // What nori decompresses is what it compresses, except for a codec it only reads.
       const mine = compress ? c.compress(data) : packed;
-      if (compress) bench.add({ group: group('compress'), name: `nori ${noriName} (ratio ${(mine.length / data.length).toFixed(3)})`, unit: 'MB/s', scale: 1e-6, run: loop(() => c.compress(data)) });
+      if (compress)
+        bench.add({
+          group: group('compress'),
+          name: `nori ${noriName} (ratio ${(mine.length / data.length).toFixed(3)})`,
+          unit: 'MB/s',
+          scale: 1e-6,
+          run: loop(() => c.compress(data)),
+        });
       bench.add({ group: group('decompress'), name: `nori ${noriName}`, unit: 'MB/s', scale: 1e-6, run: loop(() => c.decompress(mine, 64 * 1024 * 1024)) });
     }
   }

@@ -127,7 +127,12 @@ export class Bench {
   }
 
   #print(results: BenchResult[]): void {
-    const rows = results.map((r) => [r.group, r.name + (r.baseline ? ' (baseline)' : ''), `${format(r.median)} ${r.unit}`, r.ratio === undefined ? '' : `${(r.ratio * 100).toFixed(1)}%`]);
+    const rows = results.map((r) => [
+      r.group,
+      r.name + (r.baseline ? ' (baseline)' : ''),
+      `${format(r.median)} ${r.unit}`,
+      r.ratio === undefined ? '' : `${(r.ratio * 100).toFixed(1)}%`,
+    ]);
     const head = ['group', 'case', `median of ${this.runs}`, 'vs baseline'];
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] as string).length)));
     const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i] as number)).join(' | ')} |`;

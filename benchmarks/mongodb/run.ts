@@ -24,11 +24,25 @@ const producer = conn.producer();
 const queue = new Queue('bench-nori');
 await conn.declare(queue);
 
-const rawPublish = (): Promise<number> => inWindows(COUNT, WINDOW, (i) => raw.insertOne({ queue: 'raw', seq: i, leaseUntil: null, payload: JSON.stringify({ ...body, id: i }) }));
+const rawPublish = (): Promise<number> =>
+  inWindows(COUNT, WINDOW, (i) => raw.insertOne({ queue: 'raw', seq: i, leaseUntil: null, payload: JSON.stringify({ ...body, id: i }) }));
 const noriPublish = (): Promise<number> => inWindows(COUNT, WINDOW, (i) => producer.publish({ ...body, id: i }, { routingKey: queue.name }));
 
-const bench = new Bench('mongodb transport', { server: serverLabel, messageBytes: JSON.stringify(body).length, count: COUNT, concurrency: WINDOW, mongodb: packageVersion('mongodb') });
-bench.add({ group: 'publish', name: 'driver insertOne', baseline: true, unit: 'msg/s', setup: () => raw.deleteMany({}).then(() => undefined), run: rawPublish });
+const bench = new Bench('mongodb transport', {
+  server: serverLabel,
+  messageBytes: JSON.stringify(body).length,
+  count: COUNT,
+  concurrency: WINDOW,
+  mongodb: packageVersion('mongodb'),
+});
+bench.add({
+  group: 'publish',
+  name: 'driver insertOne',
+  baseline: true,
+  unit: 'msg/s',
+  setup: () => raw.deleteMany({}).then(() => undefined),
+  run: rawPublish,
+});
 bench.add({ group: 'publish', name: 'nori producer.publish', unit: 'msg/s', setup: () => conn.purge(queue).then(() => undefined), run: noriPublish });
 bench.add({
   group: 'consume + ack',

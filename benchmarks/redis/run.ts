@@ -45,8 +45,21 @@ const bench = new Bench('redis transport', {
   ioredis: packageVersion('ioredis'),
 });
 
-bench.add({ group: 'publish', name: 'ioredis JSON + LPUSH, pipelined', baseline: true, unit: 'msg/s', setup: () => redis.del(rawQueue).then(() => undefined), run: async () => (await rawLoad(), COUNT) });
-bench.add({ group: 'publish', name: 'nori producer.publish', unit: 'msg/s', setup: () => conn.purge(noriQueue).then(() => undefined), run: async () => (await noriLoad(), COUNT) });
+bench.add({
+  group: 'publish',
+  name: 'ioredis JSON + LPUSH, pipelined',
+  baseline: true,
+  unit: 'msg/s',
+  setup: () => redis.del(rawQueue).then(() => undefined),
+  run: async () => (await rawLoad(), COUNT),
+});
+bench.add({
+  group: 'publish',
+  name: 'nori producer.publish',
+  unit: 'msg/s',
+  setup: () => conn.purge(noriQueue).then(() => undefined),
+  run: async () => (await noriLoad(), COUNT),
+});
 
 bench.add({
   group: 'consume + ack',

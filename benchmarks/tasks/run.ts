@@ -99,7 +99,10 @@ async function bullSide(): Promise<{ run: Side; clean: () => Promise<void> }> {
   const name = `bench-bull-${tag}`;
   const queue = new BullQueue(name, { connection });
   const countdown = new Countdown();
-  const worker = new BullWorker(name, (job) => Promise.resolve((job.data as { x: number; y: number }).x + (job.data as { x: number; y: number }).y), { connection, concurrency: CONCURRENCY });
+  const worker = new BullWorker(name, (job) => Promise.resolve((job.data as { x: number; y: number }).x + (job.data as { x: number; y: number }).y), {
+    connection,
+    concurrency: CONCURRENCY,
+  });
   worker.on('completed', () => countdown.tick());
   await worker.waitUntilReady();
   closers.push(async () => {
@@ -111,7 +114,9 @@ async function bullSide(): Promise<{ run: Side; clean: () => Promise<void> }> {
     run: async (stored, count = COUNT) => {
       const finished = countdown.expect(count);
       for (let i = 0; i < count; i += WINDOW) {
-        await queue.addBulk(Array.from({ length: Math.min(WINDOW, count - i) }, (_, j) => ({ name: 'add', data: { x: i + j, y: 1 }, opts: { removeOnComplete: !stored } })));
+        await queue.addBulk(
+          Array.from({ length: Math.min(WINDOW, count - i) }, (_, j) => ({ name: 'add', data: { x: i + j, y: 1 }, opts: { removeOnComplete: !stored } })),
+        );
       }
       await finished;
       return count;
@@ -172,17 +177,27 @@ for (const stored of [false, true]) {
 }
 await bull?.clean();
 
-if (bull && noriRedis) for (const stored of [false, true]) {
-  const group = `redis, ${stored ? 'results stored' : 'no results'}`;
-  bench.add({ group, name: `BullMQ addBulk + Worker${stored ? ' (returnvalue kept)' : ' (removeOnComplete)'}`, baseline: true, unit: 'tasks/s', setup: bull.clean, run: () => bull.run(stored) });
-  bench.add({ group, name: `nori App + worker${stored ? ', redis backend' : ''}`, unit: 'tasks/s', run: () => noriRedis(stored) });
-  if (celeryRedis) bench.add({ group, name: `Celery ${celery} solo worker${stored ? ', redis backend' : ''}`, unit: 'tasks/s', run: () => celeryRedis(stored) });
-}
-if (noriAmqp) for (const stored of [false, true]) {
-  const group = `rabbitmq, ${stored ? 'results over rpc://' : 'no results'}`;
-  if (celeryAmqp) bench.add({ group, name: `Celery ${celery} solo worker`, baseline: true, unit: 'tasks/s', run: () => celeryAmqp(stored) });
-  bench.add({ group, name: 'nori App + worker', unit: 'tasks/s', run: () => noriAmqp(stored) });
-}
+if (bull && noriRedis)
+  for (const stored of [false, true]) {
+    const group = `redis, ${stored ? 'results stored' : 'no results'}`;
+    bench.add({
+      group,
+      name: `BullMQ addBulk + Worker${stored ? ' (returnvalue kept)' : ' (removeOnComplete)'}`,
+      baseline: true,
+      unit: 'tasks/s',
+      setup: bull.clean,
+      run: () => bull.run(stored),
+    });
+    bench.add({ group, name: `nori App + worker${stored ? ', redis backend' : ''}`, unit: 'tasks/s', run: () => noriRedis(stored) });
+    if (celeryRedis)
+      bench.add({ group, name: `Celery ${celery} solo worker${stored ? ', redis backend' : ''}`, unit: 'tasks/s', run: () => celeryRedis(stored) });
+  }
+if (noriAmqp)
+  for (const stored of [false, true]) {
+    const group = `rabbitmq, ${stored ? 'results over rpc://' : 'no results'}`;
+    if (celeryAmqp) bench.add({ group, name: `Celery ${celery} solo worker`, baseline: true, unit: 'tasks/s', run: () => celeryAmqp(stored) });
+    bench.add({ group, name: 'nori App + worker', unit: 'tasks/s', run: () => noriAmqp(stored) });
+  }
 
 const results = await bench.run();
 
@@ -192,7 +207,9 @@ for (const r of results.filter((x) => x.name.startsWith('nori'))) {
   for (const other of results.filter((x) => x.group === r.group && !x.name.startsWith('nori'))) {
     const target = other.name.startsWith('BullMQ') ? 1.5 : 10;
     const ratio = r.median / other.median;
-    console.log(`ratio ${r.group}: nori / ${other.name.split(' (')[0] as string} = ${ratio.toFixed(2)}x (target >= ${target}x: ${ratio >= target ? 'met' : 'missed'})`);
+    console.log(
+      `ratio ${r.group}: nori / ${other.name.split(' (')[0] as string} = ${ratio.toFixed(2)}x (target >= ${target}x: ${ratio >= target ? 'met' : 'missed'})`,
+    );
   }
 }
 
@@ -241,7 +258,10 @@ async function celeryBytes(serializer: string, compression: string | undefined):
 }
 
 const wire: Array<{ codec: string; side: string; message: number; result: number }> = [];
-for (const [codec, serializer, compression] of [['json', 'json', undefined], ['msgpack+zlib', 'msgpack', 'zlib']] as const) {
+for (const [codec, serializer, compression] of [
+  ['json', 'json', undefined],
+  ['msgpack+zlib', 'msgpack', 'zlib'],
+] as const) {
   wire.push({ codec, side: 'nori', ...(await noriBytes(serializer, compression)) });
   if (celery) wire.push({ codec, side: `Celery ${celery}`, ...(await celeryBytes(serializer, compression)) });
 }

@@ -10,14 +10,7 @@
  * full never drains).
  */
 import type { Channel, ConfirmChannel, Options } from 'amqplib';
-import {
-  BrokerBlockedError,
-  ConnectionClosedError,
-  EncodeError,
-  PublishBufferFullError,
-  PublishNackedError,
-  TimeoutError,
-} from '@nori/core';
+import { BrokerBlockedError, ConnectionClosedError, EncodeError, PublishBufferFullError, PublishNackedError, TimeoutError } from '@nori/core';
 import { type OutgoingMessage, type PublishTarget, writeProperties } from '@nori/core/spi';
 import { amqpError } from './amqp-error.js';
 import { LazyChannel } from './lazy-channel.js';
@@ -197,7 +190,9 @@ export class AmqpPublisher {
     let ok: boolean;
     try {
       holdWrites(ch);
-      ok = ch.publish(target.exchange, target.routingKey, toBuffer(message), publishOptions(message, target.mandatory), (err: unknown) => this.#confirmed(p, ch, err));
+      ok = ch.publish(target.exchange, target.routingKey, toBuffer(message), publishOptions(message, target.mandatory), (err: unknown) =>
+        this.#confirmed(p, ch, err),
+      );
     } catch (error) {
       this.#unconfirmed.delete(p);
       return this.#failedWrite(p, lane, ch, error);

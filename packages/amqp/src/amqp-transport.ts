@@ -8,14 +8,7 @@
  * Publishing with confirms, back-pressure and the disconnected buffer: AmqpPublisher.
  */
 import amqplib, { type Channel, type ChannelModel } from 'amqplib';
-import {
-  AuthenticationError,
-  backoffDelay,
-  ConnectionClosedError,
-  ConnectionError,
-  Emitter,
-  type BrokerUrl,
-} from '@nori/core';
+import { AuthenticationError, backoffDelay, ConnectionClosedError, ConnectionError, Emitter, type BrokerUrl } from '@nori/core';
 import {
   delay,
   dial,
@@ -136,7 +129,11 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
 
   /** Dial the URLs in turn; set up the channels; replay topology and consumers. */
   async #open(): Promise<void> {
-    const { client: model, url, next } = await dial(this.urls, this.#next, async (url) => {
+    const {
+      client: model,
+      url,
+      next,
+    } = await dial(this.urls, this.#next, async (url) => {
       const { connect, socket } = connectOptions(url, this.options);
       try {
         return await amqplib.connect(connect, socket);
@@ -324,10 +321,14 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
   // ---- topology -----------------------------------------------------------------------------
 
   declareExchange(e: ExchangeSpec): Promise<void> {
-    return this.#declare(`declare exchange "${e.name}"`, (ch) => ch.assertExchange(e.name, e.type, { durable: e.durable, autoDelete: e.autoDelete, arguments: e.arguments }), {
-      key: ['exchange', e.name],
-      exchanges: [e.name],
-    });
+    return this.#declare(
+      `declare exchange "${e.name}"`,
+      (ch) => ch.assertExchange(e.name, e.type, { durable: e.durable, autoDelete: e.autoDelete, arguments: e.arguments }),
+      {
+        key: ['exchange', e.name],
+        exchanges: [e.name],
+      },
+    );
   }
 
   async declareQueue(q: QueueSpec): Promise<void> {
@@ -353,11 +354,10 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
   }
 
   bindExchange(destination: string, source: string, routingKey: string, args: Record<string, unknown> = {}): Promise<void> {
-    return this.#declare(
-      `bind exchange "${destination}" to "${source}"`,
-      (ch) => ch.bindExchange(destination, source, routingKey, args),
-      { key: ['xbind', destination, source, routingKey, args], exchanges: [destination, source] },
-    );
+    return this.#declare(`bind exchange "${destination}" to "${source}"`, (ch) => ch.bindExchange(destination, source, routingKey, args), {
+      key: ['xbind', destination, source, routingKey, args],
+      exchanges: [destination, source],
+    });
   }
 
   async deleteQueue(queue: string): Promise<void> {

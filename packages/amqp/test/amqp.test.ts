@@ -20,7 +20,13 @@ describe('AMQP URLs follow kombu', () => {
   it('virtual host from the path: "//" is "/", none is "/", "/prod" is "prod"; guest/guest by default', () => {
     expect(connectOptions(parseUrl('amqp://h//'), options).connect.vhost).toBe('/');
     expect(connectOptions(parseUrl('amqp://h'), options).connect.vhost).toBe('/');
-    expect(connectOptions(parseUrl('pyamqp://u:p%2Fw@h:5673/prod'), options).connect).toMatchObject({ vhost: 'prod', username: 'u', password: 'p/w', port: 5673, protocol: 'amqp' });
+    expect(connectOptions(parseUrl('pyamqp://u:p%2Fw@h:5673/prod'), options).connect).toMatchObject({
+      vhost: 'prod',
+      username: 'u',
+      password: 'p/w',
+      port: 5673,
+      protocol: 'amqp',
+    });
     expect(connectOptions(parseUrl('amqp://h'), options).connect).toMatchObject({ username: 'guest', password: 'guest', port: 5672 });
     expect(connectOptions(parseUrl('amqps://h'), options).connect).toMatchObject({ protocol: 'amqps', port: 5671 });
     expect(connectOptions(parseUrl('amqp://h?heartbeat=15'), options).connect.heartbeat).toBe(15);
@@ -48,7 +54,9 @@ describe('AMQP errors are clear and the transport keeps working', () => {
     await conn.declare(q);
     const missing = `missing-${randomUUID()}`;
     const results = await Promise.allSettled(
-      Array.from({ length: 400 }, (_, i) => (i === 200 ? producer.publish({ i }, { exchange: missing, routingKey: 'x' }) : producer.publish({ i }, { routingKey: q.name }))),
+      Array.from({ length: 400 }, (_, i) =>
+        i === 200 ? producer.publish({ i }, { exchange: missing, routingKey: 'x' }) : producer.publish({ i }, { routingKey: q.name }),
+      ),
     );
     const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [i] : []));
     expect(failed).toEqual([200]);
@@ -173,13 +181,16 @@ describe('SimpleQueue.get with a timeout', () => {
     const q = new Queue(`late-${randomUUID().slice(0, 8)}`, { durable: false });
     await conn.declare(q);
     try {
-      const getting = conn.simpleQueue(q).get({ timeout: 300 }).then(
-        async (m) => {
-          await m.ack();
-          return 'returned';
-        },
-        (e: unknown) => (e instanceof QueueEmptyError ? 'empty' : Promise.reject(e)),
-      );
+      const getting = conn
+        .simpleQueue(q)
+        .get({ timeout: 300 })
+        .then(
+          async (m) => {
+            await m.ack();
+            return 'returned';
+          },
+          (e: unknown) => (e instanceof QueueEmptyError ? 'empty' : Promise.reject(e)),
+        );
       while ((await other.queueStatus(q)).consumerCount === 0) await new Promise((r) => setTimeout(r, 5));
       await new Promise((r) => setTimeout(r, 20));
       // Publish from another process while this event loop is held past the timeout, in the

@@ -36,7 +36,10 @@ it('blocked: events with the reason; publishes wait, then fail with BrokerBlocke
     // A blocked connection closes at once (the broker answers nothing while it blocks).
     const other = new Connection((rabbit as PrivateRabbit).url);
     const blocked = new Promise((resolve) => other.once('blocked', resolve));
-    void other.producer().publish('from the other', { routingKey: queue.name, timeout: 60_000 }).catch(() => undefined);
+    void other
+      .producer()
+      .publish('from the other', { routingKey: queue.name, timeout: 60_000 })
+      .catch(() => undefined);
     await blocked;
     const closing = Date.now();
     await other.close();

@@ -54,8 +54,22 @@ describe('Python kombu 5.2 ↔ nori over RabbitMQ', () => {
     const tq = new Queue(name('tq'), { exchange: topic, routingKey: 'a.*' });
     await conn.declare(dq);
     await conn.declare(tq);
-    await kombuPublish(KOMBU_URL, { exchange: direct.name, type: 'direct', messages: [{ body: 'for k', routing_key: 'k' }, { body: 'nobody', routing_key: 'x' }] });
-    await kombuPublish(KOMBU_URL, { exchange: topic.name, type: 'topic', messages: [{ body: 'a.b', routing_key: 'a.b' }, { body: 'a.b.c', routing_key: 'a.b.c' }] });
+    await kombuPublish(KOMBU_URL, {
+      exchange: direct.name,
+      type: 'direct',
+      messages: [
+        { body: 'for k', routing_key: 'k' },
+        { body: 'nobody', routing_key: 'x' },
+      ],
+    });
+    await kombuPublish(KOMBU_URL, {
+      exchange: topic.name,
+      type: 'topic',
+      messages: [
+        { body: 'a.b', routing_key: 'a.b' },
+        { body: 'a.b.c', routing_key: 'a.b.c' },
+      ],
+    });
     expect((await collect(conn, [dq], 2, { timeoutMs: 1500 })).map((m) => m.body)).toEqual(['for k']);
     expect((await collect(conn, [tq], 2, { timeoutMs: 1500 })).map((m) => m.body)).toEqual(['a.b']);
 

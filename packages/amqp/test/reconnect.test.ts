@@ -33,7 +33,7 @@ async function cut(own: { name: string; connects: () => number }): Promise<void>
   await waitFor(() => own.connects() > before, 'the reconnect');
 }
 
-describe('AMQP reconnect (only this test\'s own connection is closed)', () => {
+describe("AMQP reconnect (only this test's own connection is closed)", () => {
   const other = new Connection(URL_);
   afterAll(() => other.close());
 
@@ -95,10 +95,13 @@ describe('AMQP reconnect (only this test\'s own connection is closed)', () => {
             return;
           }
           const i = issued++;
-          void producer.publish({ i }, { routingKey: queue.name, timeout: 20_000 }).then(
-            () => settled++,
-            (e: unknown) => (settled++, failed.push(e)),
-          ).then(next);
+          void producer
+            .publish({ i }, { routingKey: queue.name, timeout: 20_000 })
+            .then(
+              () => settled++,
+              (e: unknown) => (settled++, failed.push(e)),
+            )
+            .then(next);
         };
         for (let k = 0; k < 300; k++) next();
       });

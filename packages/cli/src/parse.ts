@@ -10,7 +10,10 @@ export function int(name: string, min = 0): (value: string) => number {
 }
 
 export function list(value: string): string[] {
-  return value.split(',').map((s) => s.trim()).filter(Boolean);
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 export function jsonOf<T>(name: string, check: (v: unknown) => v is T, what: string): (value: string) => T {

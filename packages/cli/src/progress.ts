@@ -13,7 +13,11 @@ export class Progress {
     if (!this.#tty) return;
     const width = 30;
     const filled = Math.round((this.#done / this.#total) * width);
-    process.stderr.write(`\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${this.#done}/${this.#total} ${label}`.slice(0, (process.stderr.columns ?? 80) - 1).padEnd((process.stderr.columns ?? 80) - 1));
+    process.stderr.write(
+      `\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${this.#done}/${this.#total} ${label}`
+        .slice(0, (process.stderr.columns ?? 80) - 1)
+        .padEnd((process.stderr.columns ?? 80) - 1),
+    );
   }
 
   end(): void {

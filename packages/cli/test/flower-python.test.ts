@@ -57,13 +57,23 @@ describe('nori flower with a Python Celery worker', () => {
       throw new Error(`${String(e)}: ${JSON.stringify(await api('/api/workers?status=true'))}\n${worker!.output()}`);
     });
     await until(async () => (worker!.output().includes('Events of group {task} enabled by remote') ? true : undefined), 15_000);
-    const sent = await api('/api/task/send-task/interop.add', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ args: [2, 3], queue }) });
+    const sent = await api('/api/task/send-task/interop.add', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ args: [2, 3], queue }),
+    });
     const id = sent['task-id'] as string;
     const info = await until(async () => {
       const i = await api(`/api/task/info/${id}`);
       return i['state'] === 'SUCCESS' ? i : undefined;
     }).catch(async (e: unknown) => {
-      throw new Error(`${String(e)}: ${id} ${JSON.stringify(await fetch(`${base}/api/task/info/${id}`).then((r) => r.text()))}\n${worker!.output().split('\n').filter((l) => !l.includes(' . ')).join('\n')}`);
+      throw new Error(
+        `${String(e)}: ${id} ${JSON.stringify(await fetch(`${base}/api/task/info/${id}`).then((r) => r.text()))}\n${worker!
+          .output()
+          .split('\n')
+          .filter((l) => !l.includes(' . '))
+          .join('\n')}`,
+      );
     });
     expect(info).toMatchObject({ 'task-id': id, name: 'interop.add', args: '(2, 3)', result: '5', worker: node });
     expect(await api(`/api/task/result/${id}`)).toEqual({ 'task-id': id, state: 'SUCCESS', result: 5 });
@@ -73,7 +83,9 @@ describe('nori flower with a Python Celery worker', () => {
     expect((workers[node]!['stats'] as Record<string, unknown>)['pid']).toBe(worker!.process.pid);
 
     const form = { 'Content-Type': 'application/x-www-form-urlencoded' };
-    expect(await api('/api/task/rate-limit/interop.add', { method: 'POST', headers: form, body: `ratelimit=50/m&workername=${encodeURIComponent(node)}` })).toEqual({ message: 'new rate limit set successfully' });
+    expect(
+      await api('/api/task/rate-limit/interop.add', { method: 'POST', headers: form, body: `ratelimit=50/m&workername=${encodeURIComponent(node)}` }),
+    ).toEqual({ message: 'new rate limit set successfully' });
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toContain(`flower_events_total{worker="${node}",type="task-succeeded",task="interop.add"} 1`);
   }, 60_000);

@@ -54,22 +54,66 @@ function expectFlowerShape(documented: Record<string, unknown>, ours: Record<str
 
 // flower/api/tasks.py, TaskInfo.get's example response.
 const DOC_TASK_INFO = {
-  args: '[2, 2]', client: null, clock: 25, eta: null, exception: null, exchange: null, expires: null, failed: null, kwargs: '{}',
-  name: 'tasks.add', received: 1400806241.970742, result: "'4'", retried: null, retries: null, revoked: null, routing_key: null,
-  runtime: 2.0037889280356467, sent: null, started: 1400806241.972624, state: 'SUCCESS', succeeded: 1400806243.975336,
-  'task-id': '91396550-c228-4111-9da4-9d88cfd5ddc6', timestamp: 1400806243.975336, traceback: null, worker: 'celery@worker1',
+  args: '[2, 2]',
+  client: null,
+  clock: 25,
+  eta: null,
+  exception: null,
+  exchange: null,
+  expires: null,
+  failed: null,
+  kwargs: '{}',
+  name: 'tasks.add',
+  received: 1400806241.970742,
+  result: "'4'",
+  retried: null,
+  retries: null,
+  revoked: null,
+  routing_key: null,
+  runtime: 2.0037889280356467,
+  sent: null,
+  started: 1400806241.972624,
+  state: 'SUCCESS',
+  succeeded: 1400806243.975336,
+  'task-id': '91396550-c228-4111-9da4-9d88cfd5ddc6',
+  timestamp: 1400806243.975336,
+  traceback: null,
+  worker: 'celery@worker1',
 };
 // flower/api/tasks.py, ListTasks.get's example response (one of its two tasks).
 const DOC_TASK_LIST_ITEM = {
-  args: '[3, 4]', client: null, clock: 1079, eta: null, exception: null, exchange: null, expires: null, failed: null, kwargs: '{}',
-  name: 'tasks.add', received: 1398505411.107885, result: "'7'", retried: null, retries: 0, revoked: null, routing_key: null,
-  runtime: 0.01610181899741292, sent: null, started: 1398505411.108985, state: 'SUCCESS', succeeded: 1398505411.124802,
-  timestamp: 1398505411.124802, traceback: null, uuid: 'e42ceb2d-8730-47b5-8b4d-8e0d2a1ef7c9', worker: 'celery@worker1',
+  args: '[3, 4]',
+  client: null,
+  clock: 1079,
+  eta: null,
+  exception: null,
+  exchange: null,
+  expires: null,
+  failed: null,
+  kwargs: '{}',
+  name: 'tasks.add',
+  received: 1398505411.107885,
+  result: "'7'",
+  retried: null,
+  retries: 0,
+  revoked: null,
+  routing_key: null,
+  runtime: 0.01610181899741292,
+  sent: null,
+  started: 1398505411.108985,
+  state: 'SUCCESS',
+  succeeded: 1398505411.124802,
+  timestamp: 1398505411.124802,
+  traceback: null,
+  uuid: 'e42ceb2d-8730-47b5-8b4d-8e0d2a1ef7c9',
+  worker: 'celery@worker1',
 };
 // flower/api/workers.py, ListWorkers.get's example (top level of one worker; stats trimmed to the keys nori has too).
 const DOC_WORKER = {
   active_queues: [{ name: 'celery', exchange: { name: 'celery', type: 'direct' }, routing_key: 'celery' }],
-  conf: {}, registered: ['tasks.add'], stats: { pid: 90494, prefetch_count: 16, pool: { 'max-concurrency': 4 }, total: { 'tasks.add': 1 } },
+  conf: {},
+  registered: ['tasks.add'],
+  stats: { pid: 90494, prefetch_count: 16, pool: { 'max-concurrency': 4 }, total: { 'tasks.add': 1 } },
   timestamp: 1438049312.073402,
 };
 
@@ -88,9 +132,13 @@ afterAll(async () => {
   await conn.close();
 });
 
-describe('nori flower: the API in Flower\'s shapes', () => {
+describe("nori flower: the API in Flower's shapes", () => {
   it('async-apply, task info, task list with filters, result, types', async () => {
-    const sent = await api('/api/task/async-apply/cli.add', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ args: [2, 2] }) });
+    const sent = await api('/api/task/async-apply/cli.add', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ args: [2, 2] }),
+    });
     expectFlowerShape({ state: 'PENDING', 'task-id': 'abc300c7-2922-4069-97b6-a635cc2ac47c' }, sent);
     expect(sent['state']).toBe('PENDING');
     const id = sent['task-id'] as string;
@@ -104,16 +152,24 @@ describe('nori flower: the API in Flower\'s shapes', () => {
     for (const t of ['received', 'started', 'succeeded', 'timestamp', 'runtime', 'clock']) expect(typeof info[t], t).toBe('number');
     expect(info['succeeded'] as number).toBeGreaterThanOrEqual(info['received'] as number);
 
-    const list = await api<Record<string, Record<string, unknown>>>(`/api/tasks?taskname=cli.add&state=SUCCESS&workername=${encodeURIComponent(hostname)}&limit=5`);
+    const list = await api<Record<string, Record<string, unknown>>>(
+      `/api/tasks?taskname=cli.add&state=SUCCESS&workername=${encodeURIComponent(hostname)}&limit=5`,
+    );
     expect(list[id]).toBeDefined();
     expectFlowerShape(DOC_TASK_LIST_ITEM, list[id]!);
     expect(Object.keys(await api(`/api/tasks?state=FAILURE&workername=${encodeURIComponent(hostname)}`))).not.toContain(id);
     expect(Object.keys(await api(`/api/tasks?search=${id.slice(0, 13)}`))).toEqual([id]);
-    const second = await api('/api/task/send-task/cli.add', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ args: [1, 1] }) });
+    const second = await api('/api/task/send-task/cli.add', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ args: [1, 1] }),
+    });
     await until(async () => ((await api(`/api/task/info/${String(second['task-id'])}`))['state'] === 'SUCCESS' ? true : undefined));
     const page = Object.keys(await api(`/api/tasks?taskname=cli.add&workername=${encodeURIComponent(hostname)}&sort_by=received`));
     expect(page).toEqual([id, second['task-id']]);
-    expect(Object.keys(await api(`/api/tasks?taskname=cli.add&workername=${encodeURIComponent(hostname)}&sort_by=received&offset=1&limit=1`))).toEqual([second['task-id']]);
+    expect(Object.keys(await api(`/api/tasks?taskname=cli.add&workername=${encodeURIComponent(hostname)}&sort_by=received&offset=1&limit=1`))).toEqual([
+      second['task-id'],
+    ]);
     expect((await fetch(`${base}/api/tasks?sort_by=nope`)).status).toBe(400);
 
     // flower/api/tasks.py, TaskResult.get's example: {"task-id": ..., "state": "SUCCESS", "result": 3}
@@ -138,12 +194,18 @@ describe('nori flower: the API in Flower\'s shapes', () => {
     const id = randomUUID();
     expect(await api(`/api/task/revoke/${id}`, { method: 'POST' })).toEqual({ message: `Revoked '${id}'` });
     const form = { 'Content-Type': 'application/x-www-form-urlencoded' };
-    expect(await api('/api/task/rate-limit/cli.add', { method: 'POST', headers: form, body: `ratelimit=200&workername=${encodeURIComponent(hostname)}` })).toEqual({ message: 'new rate limit set successfully' });
-    expect(await api('/api/task/timeout/cli.sleep', { method: 'POST', headers: form, body: `soft=30&hard=100&workername=${encodeURIComponent(hostname)}` })).toEqual({ message: 'time limits set successfully' });
-    expect((await fetch(`${base}/api/task/rate-limit/cli.add`, { method: 'POST', headers: form, body: 'ratelimit=200&workername=nobody%40nowhere' })).status).toBe(404);
+    expect(
+      await api('/api/task/rate-limit/cli.add', { method: 'POST', headers: form, body: `ratelimit=200&workername=${encodeURIComponent(hostname)}` }),
+    ).toEqual({ message: 'new rate limit set successfully' });
+    expect(
+      await api('/api/task/timeout/cli.sleep', { method: 'POST', headers: form, body: `soft=30&hard=100&workername=${encodeURIComponent(hostname)}` }),
+    ).toEqual({ message: 'time limits set successfully' });
+    expect(
+      (await fetch(`${base}/api/task/rate-limit/cli.add`, { method: 'POST', headers: form, body: 'ratelimit=200&workername=nobody%40nowhere' })).status,
+    ).toBe(404);
   });
 
-  it('/metrics has Flower\'s metric names and labels', async () => {
+  it("/metrics has Flower's metric names and labels", async () => {
     const text = await (await fetch(`${base}/metrics`)).text();
     const w = `worker="${hostname}"`;
     expect(text).toMatch(new RegExp(`^flower_events_total\\{${w},type="task-succeeded",task="cli.add"\\} [1-9]`, 'm'));
@@ -157,7 +219,9 @@ describe('nori flower: the API in Flower\'s shapes', () => {
   it('basic auth and read-only mode', async () => {
     expect((await fetch(`${lockedBase}/api/workers?status=true`)).status).toBe(401);
     const auth = { Authorization: `Basic ${Buffer.from('admin:s3cret').toString('base64')}` };
-    expect((await fetch(`${lockedBase}/api/workers?status=true`, { headers: { Authorization: `Basic ${Buffer.from('admin:wrong').toString('base64')}` } })).status).toBe(401);
+    expect(
+      (await fetch(`${lockedBase}/api/workers?status=true`, { headers: { Authorization: `Basic ${Buffer.from('admin:wrong').toString('base64')}` } })).status,
+    ).toBe(401);
     expect((await fetch(`${lockedBase}/api/workers?status=true`, { headers: auth })).status).toBe(200);
     const post = await fetch(`${lockedBase}/api/task/async-apply/cli.add`, { method: 'POST', headers: auth, body: '{"args": [1, 2]}' });
     expect(post.status).toBe(403);
@@ -171,7 +235,16 @@ describe('nori flower: the page in headless Chromium', () => {
     const browser = await chromium.launchPersistentContext(profile, {
       executablePath: '/usr/bin/chromium',
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
       viewport: { width: 1280, height: 900 },
     });
     try {
@@ -188,7 +261,11 @@ describe('nori flower: the page in headless Chromium', () => {
 
       for (let i = 0; i < 5; i++) await run(['-A', APP, 'call', 'cli.add', '--args', `[${i}, 10]`], env);
       const sentAt = Date.now();
-      const sent = await api('/api/task/async-apply/cli.add', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ args: [40, 2] }) });
+      const sent = await api('/api/task/async-apply/cli.add', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ args: [40, 2] }),
+      });
       const id = sent['task-id'] as string;
       const taskRow = page.locator(`tr.task[data-id="${id}"]`);
       await taskRow.waitFor({ timeout: 2000 - (Date.now() - sentAt) });

@@ -61,7 +61,7 @@ export function checkZstdFrames(data: Uint8Array, max: number): void {
     if (window > Math.max(max, MIN_SUPPORTED_WINDOW)) {
       throw new MessageTooLargeError(`zstd: a frame declares a ${window}-byte window, over the limit of ${Math.max(max, MIN_SUPPORTED_WINDOW)} bytes`);
     }
-    for (let last = 0; !last; ) {
+    for (let last = 0; !last;) {
       const header = readLE(data, at, 3);
       last = header & 1;
       const type = (header >> 1) & 3;
@@ -88,7 +88,9 @@ export const zstd: Compressor = {
   compress: zstdCompress
     ? (data) => zstdCompress(data)
     : () => {
-        throw new CompressorNotInstalledError(`zstd compression needs Node.js 22.15 or newer (node:zlib has no zstd in ${process.version}); this runtime decodes zstd only`);
+        throw new CompressorNotInstalledError(
+          `zstd compression needs Node.js 22.15 or newer (node:zlib has no zstd in ${process.version}); this runtime decodes zstd only`,
+        );
       },
   decompress: zstdDecompress ? (data, max) => nodeDecompress('zstd', zstdDecompress, data, max) : decodeOnOldNode,
 };

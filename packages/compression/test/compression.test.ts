@@ -107,7 +107,11 @@ describe('a consumer meets corrupt or oversized compressed messages', () => {
     const q = new Queue(`codec-${randomUUID().slice(0, 8)}`);
     const producer = conn.producer();
     await producer.publish({ n: 1 }, { routingKey: q.name, declare: [q], compression: 'zlib' });
-    await producer.publish(Buffer.concat([Buffer.from([0x07]), Buffer.alloc(99, 0xa5)]), { routingKey: q.name, contentType: 'application/json', headers: { compression: 'application/x-gzip' } });
+    await producer.publish(Buffer.concat([Buffer.from([0x07]), Buffer.alloc(99, 0xa5)]), {
+      routingKey: q.name,
+      contentType: 'application/json',
+      headers: { compression: 'application/x-gzip' },
+    });
     await producer.publish(new Uint8Array(8 * 1024 * 1024).fill(32), { routingKey: q.name, contentType: 'application/json', compression: 'brotli' });
     await producer.publish({ n: 2 }, { routingKey: q.name, compression: 'brotli' });
     const seen: unknown[] = [];

@@ -258,7 +258,11 @@ export class Connection extends Emitter<ConnectionEvents> {
    * A consumer whose `message.body` is `T`: the schema's output when `schema` is given (checked
    * at run time), else declared by the caller (`conn.consumer<Order>(...)`, taken on trust).
    */
-  consumer<S extends StandardSchemaV1>(queues: ReadonlyArray<Queue | string>, options: WithSchema<ConsumerOptions<InferOutput<S>>, S>, handler: MessageHandler<InferOutput<S>>): Consumer<InferOutput<S>>;
+  consumer<S extends StandardSchemaV1>(
+    queues: ReadonlyArray<Queue | string>,
+    options: WithSchema<ConsumerOptions<InferOutput<S>>, S>,
+    handler: MessageHandler<InferOutput<S>>,
+  ): Consumer<InferOutput<S>>;
   consumer<T = unknown>(queues: ReadonlyArray<Queue | string>, options: ConsumerOptions<T>, handler: MessageHandler<T>): Consumer<T>;
   consumer<T = unknown>(queues: ReadonlyArray<Queue | string>, handler: MessageHandler<T>): Consumer<T>;
   consumer<T>(queues: ReadonlyArray<Queue | string>, a: ConsumerOptions<T> | MessageHandler<T>, b?: MessageHandler<T>): Consumer<T> {
@@ -266,7 +270,10 @@ export class Connection extends Emitter<ConnectionEvents> {
   }
 
   /** Async-iterator form: `for await (const m of conn.consume([queue])) { ... }`. */
-  consume<S extends StandardSchemaV1>(queues: ReadonlyArray<Queue | string>, options: WithSchema<ConsumeIteratorOptions<InferOutput<S>>, S>): ConsumeIterator<InferOutput<S>>;
+  consume<S extends StandardSchemaV1>(
+    queues: ReadonlyArray<Queue | string>,
+    options: WithSchema<ConsumeIteratorOptions<InferOutput<S>>, S>,
+  ): ConsumeIterator<InferOutput<S>>;
   consume<T = unknown>(queues: ReadonlyArray<Queue | string>, options?: ConsumeIteratorOptions<T>): ConsumeIterator<T>;
   consume<T>(queues: ReadonlyArray<Queue | string>, options: ConsumeIteratorOptions<T> = {}): ConsumeIterator<T> {
     return new ConsumeIterator<T>(this.#host, queues, options);

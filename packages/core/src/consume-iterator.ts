@@ -97,7 +97,10 @@ export class ConsumeIterator<T = unknown> implements AsyncIterableIterator<Messa
       if (unseen && !unseen.acknowledged) await unseen.release();
       if (current && !current.acknowledged) await current.requeue();
     } catch (error) {
-      this.host.logger.warn({ err: error, consumerTag: this.#consumer.consumerTag }, 'nori consume iterator: could not return a message on leaving the loop; the broker redelivers it');
+      this.host.logger.warn(
+        { err: error, consumerTag: this.#consumer.consumerTag },
+        'nori consume iterator: could not return a message on leaving the loop; the broker redelivers it',
+      );
     }
     this.#finishCurrent?.();
     this.#finishCurrent = undefined;

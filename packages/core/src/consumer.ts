@@ -87,7 +87,8 @@ export class Consumer<T = unknown> extends Emitter<ConsumerEvents<T>> {
     this.#prefetch = options.prefetch ?? 10;
     this.#concurrency = options.concurrency ?? 1;
     if (!Number.isInteger(this.#prefetch) || this.#prefetch < 0) throw new InvalidArgumentError(`prefetch must be a whole number >= 0, got ${this.#prefetch}`);
-    if (!Number.isInteger(this.#concurrency) || this.#concurrency < 1) throw new InvalidArgumentError(`concurrency must be a whole number >= 1, got ${this.#concurrency}`);
+    if (!Number.isInteger(this.#concurrency) || this.#concurrency < 1)
+      throw new InvalidArgumentError(`concurrency must be a whole number >= 1, got ${this.#concurrency}`);
     this.consumerTag = options.consumerTag ?? `nori-${randomUUID()}`;
     this.#limits = {
       accept: resolveAccept(options.accept ?? ['json']),
@@ -181,7 +182,8 @@ export class Consumer<T = unknown> extends Emitter<ConsumerEvents<T>> {
       return;
     }
     try {
-      if (traced(processChannel)) await processChannel.tracePromise(this.#run, { ...this.#server, message, queue: message.queue, consumerTag: this.consumerTag }, this, message);
+      if (traced(processChannel))
+        await processChannel.tracePromise(this.#run, { ...this.#server, message, queue: message.queue, consumerTag: this.consumerTag }, this, message);
       else await this.handler(message);
     } catch (error) {
       await this.#failed(message, error as Error);
@@ -262,6 +264,9 @@ export class Consumer<T = unknown> extends Emitter<ConsumerEvents<T>> {
       this.emit('error', error, message);
       return;
     }
-    this.logger?.warn({ err: error, queue: message?.queue, deliveryTag: message?.deliveryTag, consumerTag: this.consumerTag, ...extra }, `nori consumer: ${what}`);
+    this.logger?.warn(
+      { err: error, queue: message?.queue, deliveryTag: message?.deliveryTag, consumerTag: this.consumerTag, ...extra },
+      `nori consumer: ${what}`,
+    );
   }
 }

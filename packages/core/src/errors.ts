@@ -165,7 +165,9 @@ export class SchemaValidationError extends NoriError {
     readonly issues: ReadonlyArray<{ readonly message: string; readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined }>,
     queue: string,
   ) {
-    const shown = issues.slice(0, 5).map((i) => (i.path?.length ? `${i.path.map((p) => String(typeof p === 'object' ? p.key : p)).join('.')}: ${i.message}` : i.message));
+    const shown = issues
+      .slice(0, 5)
+      .map((i) => (i.path?.length ? `${i.path.map((p) => String(typeof p === 'object' ? p.key : p)).join('.')}: ${i.message}` : i.message));
     super(`a message on queue "${queue}" failed schema validation: ${shown.join('; ')}${issues.length > 5 ? ` (+${issues.length - 5} more)` : ''}`);
   }
 }

@@ -30,9 +30,7 @@ export interface ConsumerRetryPolicy {
 }
 
 export type FailureAction =
-  | { readonly kind: 'retry'; readonly attempt: number; readonly delay: number }
-  | { readonly kind: 'requeue' }
-  | { readonly kind: 'reject' };
+  { readonly kind: 'retry'; readonly attempt: number; readonly delay: number } | { readonly kind: 'requeue' } | { readonly kind: 'reject' };
 
 export function attemptOf(headers: Headers): number {
   const n = Number(headers[ATTEMPT_HEADER]);
@@ -63,10 +61,12 @@ export class FailurePolicy {
       maxDelay: nonNegative('maxDelay', b.maxDelay ?? 60_000),
       jitter: b.jitter ?? true,
     };
-    if (b.type !== undefined && b.type !== 'exponential' && b.type !== 'fixed') throw new InvalidArgumentError(`retry.backoff.type must be 'exponential' or 'fixed', got ${String(b.type)}`);
+    if (b.type !== undefined && b.type !== 'exponential' && b.type !== 'fixed')
+      throw new InvalidArgumentError(`retry.backoff.type must be 'exponential' or 'fixed', got ${String(b.type)}`);
     if (retry === false) this.#attempts = 1;
     else if (retry) {
-      if (!Number.isInteger(retry.attempts) || retry.attempts < 1) throw new InvalidArgumentError(`retry.attempts must be a whole number >= 1, got ${retry.attempts}`);
+      if (!Number.isInteger(retry.attempts) || retry.attempts < 1)
+        throw new InvalidArgumentError(`retry.attempts must be a whole number >= 1, got ${retry.attempts}`);
       this.#attempts = retry.attempts;
     }
   }

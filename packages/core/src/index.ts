@@ -4,7 +4,14 @@
  */
 import './builtins.js';
 
-export { Connection, type ConnectOptions, type ConnectionEvents, type ConnectionInfo, type ConnectionOptions, type EnsureConnectionOptions } from './connection.js';
+export {
+  Connection,
+  type ConnectOptions,
+  type ConnectionEvents,
+  type ConnectionInfo,
+  type ConnectionOptions,
+  type EnsureConnectionOptions,
+} from './connection.js';
 export { Exchange, type ExchangeOptions } from './exchange.js';
 export { Queue, type Binding, type QueueOptions } from './queue.js';
 export { Producer, DEFAULT_PUBLISH_RETRY, type ProducerOptions, type PublishOptions } from './producer.js';

@@ -107,9 +107,7 @@ export class Message<T = unknown> {
   /** Not async: settling is on every message's path, and the transport's promise is enough. */
   #settle(next: MessageState, action: () => Promise<void>): Promise<void> {
     if (this.#state !== 'RECEIVED') {
-      return Promise.reject(
-        new MessageStateError(`message ${String(this.deliveryTag)} was already settled (${this.#state}); cannot ${next.toLowerCase()} it`),
-      );
+      return Promise.reject(new MessageStateError(`message ${String(this.deliveryTag)} was already settled (${this.#state}); cannot ${next.toLowerCase()} it`));
     }
     this.#state = next;
     return action();

@@ -5,14 +5,7 @@
  * content type is raw bytes, and `application/data` / `application/text` are always accepted.
  */
 import { DEFAULT_MAX_DECOMPRESSED_BYTES, getCompressor, findCompressor, loadCompressor } from './compressor.js';
-import {
-  CompressorNotInstalledError,
-  ContentDisallowedError,
-  DecodeError,
-  EncodeError,
-  MessageTooLargeError,
-  NoriError,
-} from './errors.js';
+import { CompressorNotInstalledError, ContentDisallowedError, DecodeError, EncodeError, MessageTooLargeError, NoriError } from './errors.js';
 import { contentTypeOf, findSerializer, getSerializer, loadSerializer } from './serializer.js';
 import type { Headers } from './spi/transport.js';
 import { TextDecoder } from 'node:util';
@@ -166,7 +159,9 @@ export function decodeBody(
   if (typeof compression === 'string' && compression !== '') {
     const compressor = findCompressor(compression);
     if (!compressor) {
-      throw new CompressorNotInstalledError(`message is compressed with "${compression}", which no registered codec handles (nori's codecs: run \`npm install @nori/compression\`)`);
+      throw new CompressorNotInstalledError(
+        `message is compressed with "${compression}", which no registered codec handles (nori's codecs: run \`npm install @nori/compression\`)`,
+      );
     }
     bytes = compressor.decompress(raw, limits.maxDecompressedSize ?? DEFAULT_MAX_DECOMPRESSED_BYTES);
   }

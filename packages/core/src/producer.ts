@@ -152,5 +152,4 @@ export class Producer {
     if (options.appId !== undefined) properties.appId = options.appId;
     return { body: encoded.body, contentType: encoded.contentType, contentEncoding: encoded.contentEncoding, headers, properties };
   }
-
 }

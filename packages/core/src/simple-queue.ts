@@ -65,7 +65,10 @@ export class SimpleQueue<T = unknown> {
 
   async put(body: T, options: PutOptions = {}): Promise<void> {
     const binding = this.queue.bindings[0];
-    await new Producer(this.host, { serializer: this.options.serializer ?? 'json', ...(this.options.compression !== undefined && { compression: this.options.compression }) }).publish(body, {
+    await new Producer(this.host, {
+      serializer: this.options.serializer ?? 'json',
+      ...(this.options.compression !== undefined && { compression: this.options.compression }),
+    }).publish(body, {
       ...(this.buffer && { deliveryMode: 1 as const }),
       ...options,
       exchange: this.exchange,
@@ -121,7 +124,11 @@ export class SimpleQueue<T = unknown> {
       resolveFirst(delivery);
     };
     const giveUp = (): void => end(undefined);
-    const subscription = await transport.consume([this.queue.name], { prefetch: 1, noAck: this.buffer, consumerTag: `simple-${this.queue.name}-${Date.now()}` }, end);
+    const subscription = await transport.consume(
+      [this.queue.name],
+      { prefetch: 1, noAck: this.buffer, consumerTag: `simple-${this.queue.name}-${Date.now()}` },
+      end,
+    );
     const timer = timeout === undefined ? undefined : setTimeout(giveUp, timeout);
     signal?.addEventListener('abort', giveUp, { once: true });
     if (signal?.aborted) giveUp();
@@ -134,7 +141,11 @@ export class SimpleQueue<T = unknown> {
 
   /** A message nobody will get: front of its queue again. */
   #giveBack(message: Message<T>): void {
-    message.release().catch((error: unknown) => this.host.logger.warn({ err: error, queue: this.queue.name }, 'nori simple queue: could not return an unclaimed message; the broker redelivers it'));
+    message
+      .release()
+      .catch((error: unknown) =>
+        this.host.logger.warn({ err: error, queue: this.queue.name }, 'nori simple queue: could not return an unclaimed message; the broker redelivers it'),
+      );
   }
 
   /** Ready messages in the queue. */

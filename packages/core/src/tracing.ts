@@ -40,7 +40,11 @@ export const processChannel: TracingChannel<unknown, ProcessTraceContext> = trac
 /** `TracingChannel.hasSubscribers` is missing before Node 20.13: ask the five channels. */
 export function traced(channel: TracingChannel<unknown, object>): boolean {
   return (
-    channel.start.hasSubscribers || channel.end.hasSubscribers || channel.asyncStart.hasSubscribers || channel.asyncEnd.hasSubscribers || channel.error.hasSubscribers
+    channel.start.hasSubscribers ||
+    channel.end.hasSubscribers ||
+    channel.asyncStart.hasSubscribers ||
+    channel.asyncEnd.hasSubscribers ||
+    channel.error.hasSubscribers
   );
 }
 

@@ -162,7 +162,10 @@ export function parseUrl(url: string): BrokerUrl {
 
 /** A failover list: `'a;b'`, or an array of URLs (each may itself hold `;`). */
 export function parseUrls(urls: string | readonly string[]): BrokerUrl[] {
-  const list = (typeof urls === 'string' ? [urls] : urls).flatMap((u) => u.split(LIST_SEPARATOR)).map((u) => u.trim()).filter((u) => u !== '');
+  const list = (typeof urls === 'string' ? [urls] : urls)
+    .flatMap((u) => u.split(LIST_SEPARATOR))
+    .map((u) => u.trim())
+    .filter((u) => u !== '');
   if (list.length === 0) throw new UrlError('no broker URL given');
   return list.map(parseUrl);
 }

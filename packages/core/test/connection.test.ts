@@ -16,7 +16,10 @@ class GatedStore extends MemoryStore {
     if (n <= failures) throw new Error(`connection refused by ${host}`);
   }
 }
-registerTransport(['gated'], virtualTransport((url) => new GatedStore(url)));
+registerTransport(
+  ['gated'],
+  virtualTransport((url) => new GatedStore(url)),
+);
 
 describe('Connection', () => {
   it('is lazy: nothing connects until first use', async () => {

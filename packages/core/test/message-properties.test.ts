@@ -25,8 +25,16 @@ describe('message properties table', () => {
     const out: Record<string, unknown> = {};
     writeProperties(all, out, 'kombu');
     expect(out).toEqual({
-      delivery_mode: 1, priority: 7, correlation_id: 'c-1', reply_to: 'r-1', expiration: '1500',
-      message_id: 'm-1', timestamp: 1_700_000_000, type: 't', user_id: 'guest', app_id: 'a',
+      delivery_mode: 1,
+      priority: 7,
+      correlation_id: 'c-1',
+      reply_to: 'r-1',
+      expiration: '1500',
+      message_id: 'm-1',
+      timestamp: 1_700_000_000,
+      type: 't',
+      user_id: 'guest',
+      app_id: 'a',
     });
     expect(readProperties(out, 'kombu')).toEqual(all);
   });

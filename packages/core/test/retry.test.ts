@@ -38,7 +38,9 @@ describe('retry', () => {
     await expect(retry(async () => Promise.reject(new Error(`bad ${++calls}`)), fast, { isRetryable: () => false })).rejects.toThrow('bad 1');
   });
   it('gives up with TimeoutError when the budget is spent', async () => {
-    await expect(retry(async () => Promise.reject(new Error('down')), { intervalStart: 50, intervalStep: 0, timeout: 120, jitter: false })).rejects.toThrow(TimeoutError);
+    await expect(retry(async () => Promise.reject(new Error('down')), { intervalStart: 50, intervalStep: 0, timeout: 120, jitter: false })).rejects.toThrow(
+      TimeoutError,
+    );
   });
   it('aborts while waiting', async () => {
     const controller = new AbortController();

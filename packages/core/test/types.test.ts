@@ -56,7 +56,9 @@ describe('typed messages', () => {
 
   it('publish<T> checks the body against T', () => {
     const producer = conn.producer();
-    expectTypeOf(producer.publish<Order>).parameter(0).toEqualTypeOf<Order>();
+    expectTypeOf(producer.publish<Order>)
+      .parameter(0)
+      .toEqualTypeOf<Order>();
     // @ts-expect-error sku is missing
     void producer.publish<Order>({ id: 1 }, { routingKey: 'orders' }).catch(() => undefined);
   });

@@ -84,7 +84,14 @@ describe('passwords in broker URLs', () => {
   });
 
   it('refuses the ambiguous URLs the review found, naming what to encode', () => {
-    for (const url of ['redis://u:pa#ss@h:6379', 'redis://u:pa?ss@h:6379', 'redis://u:pa/ss@h:6379/0', 'redis://u:p@ss@h', 'redis://:1234/secret@h', 'redis://:1234?secret@h']) {
+    for (const url of [
+      'redis://u:pa#ss@h:6379',
+      'redis://u:pa?ss@h:6379',
+      'redis://u:pa/ss@h:6379/0',
+      'redis://u:p@ss@h',
+      'redis://:1234/secret@h',
+      'redis://:1234?secret@h',
+    ]) {
       expect(() => parseUrl(url), url).toThrow(/percent-encode/);
       expect(maskUrl(url), url).not.toMatch(/ss|secret/);
     }

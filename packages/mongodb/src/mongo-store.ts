@@ -99,7 +99,6 @@ function nextSeq(): number {
   return lastSeq;
 }
 
-
 export class MongoStore implements Store {
   readonly capabilities = CAPABILITIES;
   readonly #client: MongoClient;
@@ -114,10 +113,7 @@ export class MongoStore implements Store {
   /** Length limits by queue (null: none): read from its declaration on a queue's first put, set by this process's declarations. */
   readonly #limits = new Map<string, QueueLimit | null>();
 
-  constructor(
-    url: BrokerUrl,
-    options: TransportOptions,
-  ) {
+  constructor(url: BrokerUrl, options: TransportOptions) {
     const settings = mongoSettings(options);
     this.#client = createMongoClient(url, options);
     this.#db = this.#client.db(readMongoUrl(url).database);
@@ -183,7 +179,10 @@ export class MongoStore implements Store {
     this.#limits.set(queue.name, limitOf(queue));
     await this.#queues.updateOne(
       { name: queue.name },
-      { $set: { name: queue.name, spec: JSON.stringify(queue), lastUsed: Date.now(), ...(queue.expires !== undefined && { expires: queue.expires }) }, ...(queue.expires === undefined && { $unset: { expires: '' } }) },
+      {
+        $set: { name: queue.name, spec: JSON.stringify(queue), lastUsed: Date.now(), ...(queue.expires !== undefined && { expires: queue.expires }) },
+        ...(queue.expires === undefined && { $unset: { expires: '' } }),
+      },
       { upsert: true },
     );
   }

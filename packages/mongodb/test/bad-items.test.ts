@@ -24,11 +24,27 @@ it('unreadable documents are dropped alone with an error; the batch is delivered
     await conn.declare(q);
     const producer = conn.producer();
     const raw = client.db('nori_test').collection('nori.messages');
-    const bad = (payload: string, seq: number) => ({ queue: q.name, tag: randomUUID(), rank: 0, seq, visibleAt: 0, leaseUntil: null, deliveryCount: 0, redelivered: false, payload });
+    const bad = (payload: string, seq: number) => ({
+      queue: q.name,
+      tag: randomUUID(),
+      rank: 0,
+      seq,
+      visibleAt: 0,
+      leaseUntil: null,
+      deliveryCount: 0,
+      redelivered: false,
+      payload,
+    });
     await producer.publish({ n: 1 }, { routingKey: q.name });
     await raw.insertOne(bad('this is not json', Date.now() * 1000 + 1));
     await producer.publish({ n: 2 }, { routingKey: q.name });
-    const envelope = { body: Buffer.from('{"n":"bad"}').toString('base64'), 'content-encoding': 'utf-8', 'content-type': 'application/json', headers: {}, properties: { body_encoding: 'base64', delivery_tag: 't', delivery_info: { exchange: '', routing_key: q.name }, correlation_id: { toString: 1 } } };
+    const envelope = {
+      body: Buffer.from('{"n":"bad"}').toString('base64'),
+      'content-encoding': 'utf-8',
+      'content-type': 'application/json',
+      headers: {},
+      properties: { body_encoding: 'base64', delivery_tag: 't', delivery_info: { exchange: '', routing_key: q.name }, correlation_id: { toString: 1 } },
+    };
     await raw.insertOne(bad(JSON.stringify(envelope), Date.now() * 1000 + 2));
     await producer.publish({ n: 3 }, { routingKey: q.name });
 

@@ -27,10 +27,23 @@ it(`SIGKILL a consumer every 0.5 s: ${TOTAL} messages, none lost, nothing left i
   try {
     const producer = conn.producer();
     await conn.declare(queue);
-    for (let i = 0; i < TOTAL; i += 250) await Promise.all(Array.from({ length: Math.min(250, TOTAL - i) }, (_, j) => producer.publish({ id: i + j }, { routingKey: queue.name })));
+    for (let i = 0; i < TOTAL; i += 250)
+      await Promise.all(Array.from({ length: Math.min(250, TOTAL - i) }, (_, j) => producer.publish({ id: i + j }, { routingKey: queue.name })));
 
-    const run = await killConsumersEvery({ url: mongoUrl, queue: queue.name, imports: ['@nori/mongodb'], total: TOTAL, leaseMs: LEASE_MS, consumers: 3, everyMs: 500, deadlineMs: 50_000, settleMs: 3 * LEASE_MS });
-    console.log(`mongodb chaos (SIGKILL every 0.5 s): ${run.delivered.size}/${TOTAL} delivered in ${run.elapsedMs} ms, ${run.kills} kills, ${run.deliveries - run.delivered.size} duplicates`);
+    const run = await killConsumersEvery({
+      url: mongoUrl,
+      queue: queue.name,
+      imports: ['@nori/mongodb'],
+      total: TOTAL,
+      leaseMs: LEASE_MS,
+      consumers: 3,
+      everyMs: 500,
+      deadlineMs: 50_000,
+      settleMs: 3 * LEASE_MS,
+    });
+    console.log(
+      `mongodb chaos (SIGKILL every 0.5 s): ${run.delivered.size}/${TOTAL} delivered in ${run.elapsedMs} ms, ${run.kills} kills, ${run.deliveries - run.delivered.size} duplicates`,
+    );
 
     expect(run.delivered.size).toBe(TOTAL);
     expect(run.kills).toBeGreaterThanOrEqual(3);

@@ -22,7 +22,15 @@ it(`SIGKILLed consumers lose nothing (${serverLabel})`, async () => {
     await Promise.all(Array.from({ length: 200 }, (_, j) => producer.publish({ id: i + j }, { routingKey: queue.name })));
   }
 
-  const run = await killConsumersWhileFlowing({ url: mongoUrl, queue: queue.name, imports: ['@nori/mongodb'], total: TOTAL, leaseMs: 1000, maxKills: 4, killWithinMs: 400 });
+  const run = await killConsumersWhileFlowing({
+    url: mongoUrl,
+    queue: queue.name,
+    imports: ['@nori/mongodb'],
+    total: TOTAL,
+    leaseMs: 1000,
+    maxKills: 4,
+    killWithinMs: 400,
+  });
 
   expect(run.kills).toBeGreaterThanOrEqual(2);
   expect(run.delivered.size).toBe(TOTAL);

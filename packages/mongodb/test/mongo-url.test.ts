@@ -12,7 +12,8 @@ const options = { transportOptions: {}, connectTimeout: 4321 };
 
 describe('mongodb URLs', () => {
   it('a replica-set seed list reaches the driver unchanged', () => {
-    const href = 'mongodb://app:p%40ss@h1.example:27017,h2.example:27018,h3.example/jobs?replicaSet=rs0&authSource=admin&readPreference=secondaryPreferred&w=majority&appName=billing';
+    const href =
+      'mongodb://app:p%40ss@h1.example:27017,h2.example:27018,h3.example/jobs?replicaSet=rs0&authSource=admin&readPreference=secondaryPreferred&w=majority&appName=billing';
     const url = parseUrl(href);
     expect(url.hosts).toEqual([
       { hostname: 'h1.example', port: 27017 },
@@ -53,7 +54,9 @@ describe('mongodb URLs', () => {
   });
 
   it('secrets kept in options are masked in info() too', () => {
-    const conn = new Connection('mongodb://h1,h2/app?authMechanism=MONGODB-AWS&authMechanismProperties=AWS_SESSION_TOKEN:tok3n&tlsCertificateKeyFilePassword=k3y&w=1');
+    const conn = new Connection(
+      'mongodb://h1,h2/app?authMechanism=MONGODB-AWS&authMechanismProperties=AWS_SESSION_TOKEN:tok3n&tlsCertificateKeyFilePassword=k3y&w=1',
+    );
     expect(conn.info().url).toBe('mongodb://h1,h2/app?authMechanism=MONGODB-AWS&authMechanismProperties=**&tlsCertificateKeyFilePassword=**&w=1');
   });
 

@@ -35,7 +35,11 @@ function create(name: string, contentType: string, packr: Packr): Serializer {
   };
 }
 
-export const msgpack: Serializer = create('msgpack', 'application/x-msgpack', new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false, int64AsType: 'number' }));
+export const msgpack: Serializer = create(
+  'msgpack',
+  'application/x-msgpack',
+  new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false, int64AsType: 'number' }),
+);
 
 /** nori-only: msgpackr's record extension. Python cannot read it. */
 export const msgpackRecords: Serializer = create('msgpack-records', 'application/x-nori-msgpack-records', new Packr({ useRecords: true, mapsAsObjects: true }));

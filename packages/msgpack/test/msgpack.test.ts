@@ -20,7 +20,10 @@ describe('msgpack', () => {
   });
 
   it('writes standard MessagePack: no record extension by default, records only in msgpack-records', () => {
-    const rows = [{ a: 1, b: 2 }, { a: 3, b: 4 }];
+    const rows = [
+      { a: 1, b: 2 },
+      { a: 3, b: 4 },
+    ];
     const standard = Buffer.from(msgpack.encode(rows));
     expect(standard[0]).toBe(0x92); // fixarray of 2
     expect(standard[1]).toBe(0xde); // map16: a plain map, not msgpackr's record extension

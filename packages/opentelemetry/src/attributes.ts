@@ -24,7 +24,13 @@ export function messagingSystem(transport: string): string {
   return SYSTEMS[transport] ?? transport;
 }
 
-function common(server: TraceServer, operation: 'publish' | 'process', bodySize: number, messageId: string | undefined, correlationId: string | undefined): Attributes {
+function common(
+  server: TraceServer,
+  operation: 'publish' | 'process',
+  bodySize: number,
+  messageId: string | undefined,
+  correlationId: string | undefined,
+): Attributes {
   return {
     'messaging.system': messagingSystem(server.transport),
     'messaging.operation.type': operation,

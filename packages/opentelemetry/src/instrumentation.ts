@@ -61,7 +61,11 @@ export class NoriInstrumentation {
 
   #startPublish(ctx: PublishTraceContext): Context {
     const parent = context.active();
-    const span = this.#tracer.startSpan(`publish ${publishDestination(ctx) || ctx.routingKey}`, { kind: SpanKind.PRODUCER, attributes: publishAttributes(ctx) }, parent);
+    const span = this.#tracer.startSpan(
+      `publish ${publishDestination(ctx) || ctx.routingKey}`,
+      { kind: SpanKind.PRODUCER, attributes: publishAttributes(ctx) },
+      parent,
+    );
     injectTraceContext(span.spanContext(), ctx.message.headers);
     this.#spans.set(ctx, span);
     return trace.setSpan(parent, span);

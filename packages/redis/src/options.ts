@@ -44,7 +44,8 @@ function parseNodes(value: unknown, url: BrokerUrl): ClusterNode[] {
       return { host: node.slice(0, at), port };
     }
     const { host, port } = node as Partial<ClusterNode>;
-    if (typeof host !== 'string' || !Number.isInteger(port)) throw new InvalidArgumentError(`redis URL ${url.masked}: cluster node ${JSON.stringify(node)} needs host and port`);
+    if (typeof host !== 'string' || !Number.isInteger(port))
+      throw new InvalidArgumentError(`redis URL ${url.masked}: cluster node ${JSON.stringify(node)} needs host and port`);
     return { host, port: port as number };
   });
 }

@@ -7,13 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Cluster, Redis, type ChainableCommander } from 'ioredis';
-import {
-  ConnectionError,
-  DecodeError,
-  InvalidArgumentError,
-  type BrokerUrl,
-  type QueueOverflow,
-} from '@nori/core';
+import { ConnectionError, DecodeError, InvalidArgumentError, type BrokerUrl, type QueueOverflow } from '@nori/core';
 import {
   parseEnvelope,
   type Claimed,
@@ -112,10 +106,7 @@ export class RedisStore implements Store {
   /** The client's last 'error' event: why a connect failed (ioredis rejects with "Connection is closed"). */
   #lastError: Error | undefined;
 
-  constructor(
-    url: BrokerUrl,
-    options: TransportOptions,
-  ) {
+  constructor(url: BrokerUrl, options: TransportOptions) {
     this.#settings = redisSettings(url, options);
     this.#connectTimeout = options.connectTimeout;
     this.#keys = new Keys(this.#settings.keyPrefix, this.#settings.db, this.#settings.prioritySteps, this.#settings.clusterNodes !== undefined);
@@ -231,8 +222,7 @@ export class RedisStore implements Store {
 
   async #member(exchange: string, binding: StoredBinding): Promise<string> {
     const type = (await this.getExchange(exchange))?.type;
-    const pattern =
-      type === 'topic' ? topicPattern(binding.routingKey) : Object.keys(binding.arguments).length > 0 ? JSON.stringify(binding.arguments) : '';
+    const pattern = type === 'topic' ? topicPattern(binding.routingKey) : Object.keys(binding.arguments).length > 0 ? JSON.stringify(binding.arguments) : '';
     return bindingMember(binding.routingKey, pattern, binding.queue);
   }
 
@@ -410,7 +400,12 @@ export class RedisStore implements Store {
   async restore(queue: string, tokens: readonly string[], position: RestorePosition): Promise<number> {
     if (tokens.length === 0) return 0;
     const entries = await this.#client.hmget(this.#keys.unacked(queue), ...tokens);
-    return this.#restoreEntries(queue, tokens.map((token, i) => [token, entries[i] ?? null] as const), position, undefined);
+    return this.#restoreEntries(
+      queue,
+      tokens.map((token, i) => [token, entries[i] ?? null] as const),
+      position,
+      undefined,
+    );
   }
 
   /**
@@ -419,7 +414,12 @@ export class RedisStore implements Store {
    * The envelope is re-encoded only when it gains the redelivered mark (an unreadable one goes
    * back as it was, and is dead-lettered at its next claim).
    */
-  async #restoreEntries(queue: string, entries: ReadonlyArray<readonly [string, string | null]>, position: RestorePosition, cutoff: number | undefined): Promise<number> {
+  async #restoreEntries(
+    queue: string,
+    entries: ReadonlyArray<readonly [string, string | null]>,
+    position: RestorePosition,
+    cutoff: number | undefined,
+  ): Promise<number> {
     // RPUSH of several leaves the last one first in line: push 'front' entries in reverse.
     const ordered = position === 'front' ? [...entries].reverse() : entries;
     const args: Array<string | number> = [position, cutoff ?? ''];

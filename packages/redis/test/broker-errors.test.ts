@@ -23,7 +23,10 @@ describe('server refusals', () => {
     await redis.admin.set('wrongtype-q', 'a string');
     const conn = new Connection(url);
     try {
-      const error: unknown = await conn.producer().publish({ n: 1 }, { routingKey: 'wrongtype-q' }).catch((e: unknown) => e);
+      const error: unknown = await conn
+        .producer()
+        .publish({ n: 1 }, { routingKey: 'wrongtype-q' })
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(BrokerRefusedError);
       expect((error as Error).message).toMatch(/WRONGTYPE/);
       expect(await redis.admin.get('wrongtype-q')).toBe('a string');

@@ -55,13 +55,22 @@ it('CLIENT KILL of the test’s connections every 300 ms: 10,000 messages, none 
     const started = Date.now();
     const producer = publisher.producer();
     for (let i = 0; i < TOTAL; i += 500) {
-      await Promise.all(Array.from({ length: 500 }, (_, j) => producer.publish({ id: i + j }, { routingKey: queue.name, retry: true, retryPolicy: { maxRetries: 20, intervalStart: 50, intervalStep: 50, intervalMax: 200 } })));
+      await Promise.all(
+        Array.from({ length: 500 }, (_, j) =>
+          producer.publish(
+            { id: i + j },
+            { routingKey: queue.name, retry: true, retryPolicy: { maxRetries: 20, intervalStart: 50, intervalStep: 50, intervalMax: 200 } },
+          ),
+        ),
+      );
     }
     while (got.size < TOTAL && Date.now() - started < 50_000) await sleep(100);
     killing = false;
     await killer;
     const deliveries = [...got.values()].reduce((a, b) => a + b, 0);
-    console.log(`redis chaos (CLIENT KILL every 300 ms): ${got.size}/${TOTAL} delivered in ${Date.now() - started} ms, ${killed} connections killed, ${deliveries - got.size} duplicates`);
+    console.log(
+      `redis chaos (CLIENT KILL every 300 ms): ${got.size}/${TOTAL} delivered in ${Date.now() - started} ms, ${killed} connections killed, ${deliveries - got.size} duplicates`,
+    );
     expect(got.size).toBe(TOTAL);
     expect(killed).toBeGreaterThanOrEqual(5);
     // A lease and a sweep after the last kill: whatever was cut off mid-ack is back and taken again.

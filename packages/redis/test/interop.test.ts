@@ -60,7 +60,10 @@ describe('Python kombu 5.2 ↔ nori over Redis', () => {
       await producer.publish({ n: 'node-1' }, { routingKey: q.name });
       await pythonPublish({ exchange: '', messages: [{ body: { n: 'py-2' }, routing_key: q.name }] });
       await producer.publish({ n: 'node-2' }, { routingKey: q.name });
-      const got = consumer === 'nori' ? (await collect(conn, [q], 4)).map((m) => m.body) : (await pythonConsume({ queue: q.name, exchange: '', count: 4 }).result).map((m) => m.body);
+      const got =
+        consumer === 'nori'
+          ? (await collect(conn, [q], 4)).map((m) => m.body)
+          : (await pythonConsume({ queue: q.name, exchange: '', count: 4 }).result).map((m) => m.body);
       expect(got, consumer).toEqual([{ n: 'py-1' }, { n: 'node-1' }, { n: 'py-2' }, { n: 'node-2' }]);
       await conn.deleteQueue(q);
     }
@@ -70,7 +73,14 @@ describe('Python kombu 5.2 ↔ nori over Redis', () => {
     const ex = new Exchange(name('direct'), { type: 'direct' });
     const q = new Queue(name('dq'), { exchange: ex, routingKey: 'k' });
     await conn.declare(q);
-    await pythonPublish({ exchange: ex.name, type: 'direct', messages: [{ body: 'for k', routing_key: 'k' }, { body: 'for nobody', routing_key: 'x' }] });
+    await pythonPublish({
+      exchange: ex.name,
+      type: 'direct',
+      messages: [
+        { body: 'for k', routing_key: 'k' },
+        { body: 'for nobody', routing_key: 'x' },
+      ],
+    });
     expect((await collect(conn, [q], 2, { timeoutMs: 1500 })).map((m) => m.body)).toEqual(['for k']);
 
     const pq = name('pyq');
@@ -87,7 +97,11 @@ describe('Python kombu 5.2 ↔ nori over Redis', () => {
     await pythonPublish({
       exchange: ex.name,
       type: 'topic',
-      messages: [{ body: 'a.b', routing_key: 'a.b' }, { body: 'a.b.c', routing_key: 'a.b.c' }, { body: 'a', routing_key: 'a' }],
+      messages: [
+        { body: 'a.b', routing_key: 'a.b' },
+        { body: 'a.b.c', routing_key: 'a.b.c' },
+        { body: 'a', routing_key: 'a' },
+      ],
     });
     expect((await collect(conn, [q], 3, { timeoutMs: 1500 })).map((m) => m.body)).toEqual(['a.b']);
 

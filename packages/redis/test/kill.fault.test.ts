@@ -23,7 +23,15 @@ it('SIGKILLed consumers lose nothing: every id arrives, unacked is left empty', 
   }
 
   // Consumers take thousands of messages a second: kill them within ~130 ms of starting.
-  const run = await killConsumersWhileFlowing({ url: URL_, queue: queue.name, imports: ['@nori/redis'], total: TOTAL, leaseMs: 1000, maxKills: 8, killWithinMs: 120 });
+  const run = await killConsumersWhileFlowing({
+    url: URL_,
+    queue: queue.name,
+    imports: ['@nori/redis'],
+    total: TOTAL,
+    leaseMs: 1000,
+    maxKills: 8,
+    killWithinMs: 120,
+  });
 
   expect(run.kills).toBeGreaterThanOrEqual(4);
   expect(run.delivered.size).toBe(TOTAL);

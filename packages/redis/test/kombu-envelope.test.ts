@@ -32,7 +32,10 @@ it('a body without body_encoding (absent or null) is the serialized text, not ba
   const q = new Queue(`plain-body-${randomUUID().slice(0, 8)}`);
   const conn = new Connection(BROKER);
   try {
-    const sent = [{ text: 'héllo ✓', n: 1 }, { text: 'plain', n: 2 }];
+    const sent = [
+      { text: 'héllo ✓', n: 1 },
+      { text: 'plain', n: 2 },
+    ];
     // kombu's list is LPUSHed and popped from the right: the first pushed is the first consumed.
     await redis.lpush(q.name, rawEnvelope(q.name, JSON.stringify(sent[0]), undefined));
     await redis.lpush(q.name, rawEnvelope(q.name, JSON.stringify(sent[1]), null));

@@ -22,9 +22,18 @@ export async function startPrivateRedis(args: readonly string[] = [], password?:
   const port = 30_000 + Math.floor(Math.random() * 2_000);
   const dir = mkdtempSync(join(tmpdir(), 'nori-private-redis-'));
   const auth = password === undefined ? [] : ['--requirepass', password];
-  const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...auth, ...args], { stdio: 'ignore' });
+  const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...auth, ...args], {
+    stdio: 'ignore',
+  });
   const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
-  const admin = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => 100, maxRetriesPerRequest: null, ...(password !== undefined && { password }) });
+  const admin = new Redis({
+    port,
+    host: '127.0.0.1',
+    lazyConnect: true,
+    retryStrategy: () => 100,
+    maxRetriesPerRequest: null,
+    ...(password !== undefined && { password }),
+  });
   admin.on('error', () => undefined); // refused until the server listens
   try {
     await Promise.race([admin.ping(), exited.then(() => Promise.reject(new Error(`redis-server on ${port} exited`)))]);

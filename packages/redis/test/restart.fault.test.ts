@@ -12,7 +12,23 @@ import { Connection, ConnectionError, Queue } from '@nori/core';
 import '@nori/redis';
 import { redisUrl } from '@nori/testing/brokers';
 
-const START = ['--daemonize', 'yes', '--bind', '127.0.0.1', '-::1', '--port', '6379', '--save', '', '--appendonly', 'no', '--dir', '/var/lib/redis', '--logfile', '/var/log/redis/ci.log'];
+const START = [
+  '--daemonize',
+  'yes',
+  '--bind',
+  '127.0.0.1',
+  '-::1',
+  '--port',
+  '6379',
+  '--save',
+  '',
+  '--appendonly',
+  'no',
+  '--dir',
+  '/var/lib/redis',
+  '--logfile',
+  '/var/log/redis/ci.log',
+];
 
 async function redisUp(): Promise<boolean> {
   const probe = new Redis({ port: 6379, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
@@ -47,7 +63,10 @@ it('a consumer resumes by itself after redis-server restarts; no publish is sile
   await consumer.start();
   const producer = conn.producer();
   const publish = (id: number): Promise<void> =>
-    producer.publish({ id }, { routingKey: queue.name, retry: true, retryPolicy: { maxRetries: 30, intervalStart: 200, intervalStep: 200, intervalMax: 1000 } });
+    producer.publish(
+      { id },
+      { routingKey: queue.name, retry: true, retryPolicy: { maxRetries: 30, intervalStart: 200, intervalStep: 200, intervalMax: 1000 } },
+    );
 
   for (let id = 0; id < 500; id++) await publish(id);
   for (let i = 0; i < 100 && received.size < 500; i++) await new Promise((r) => setTimeout(r, 50));

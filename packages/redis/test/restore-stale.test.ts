@@ -49,7 +49,8 @@ function readable(items: Array<Claimed | Unreadable>): Claimed[] {
   });
 }
 
-const body = (envelope: Envelope): unknown => JSON.parse(Buffer.from(envelope.body, envelope.properties.body_encoding === 'base64' ? 'base64' : 'utf8').toString());
+const body = (envelope: Envelope): unknown =>
+  JSON.parse(Buffer.from(envelope.body, envelope.properties.body_encoding === 'base64' ? 'base64' : 'utf8').toString());
 
 it('restoring an acked claim, or one restored and claimed again, restores nothing', async () => {
   const acked = await queueWith(1);

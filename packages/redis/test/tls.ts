@@ -17,13 +17,37 @@ let server: ChildProcess | undefined;
 export async function startTlsRedis(): Promise<string> {
   dir = mkdtempSync(join(tmpdir(), 'nori-tls-'));
   const [key, cert] = [join(dir, 'key.pem'), join(dir, 'cert.pem')];
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
   const args = ['--port', '0', '--tls-port', String(port), '--bind', '127.0.0.1', '--tls-cert-file', cert, '--tls-key-file', key];
-  server = spawn('redis-server', [...args, '--tls-ca-cert-file', cert, '--tls-auth-clients', 'no', '--requirepass', 'tls-secret', '--save', '', '--dir', dir], { stdio: 'ignore' });
+  server = spawn('redis-server', [...args, '--tls-ca-cert-file', cert, '--tls-auth-clients', 'no', '--requirepass', 'tls-secret', '--save', '', '--dir', dir], {
+    stdio: 'ignore',
+  });
   const deadline = Date.now() + 10_000;
   for (;;) {
     try {
-      const pong = execFileSync('redis-cli', ['-p', String(port), '--tls', '--cacert', cert, '-a', 'tls-secret', '--no-auth-warning', 'ping'], { encoding: 'utf8' });
+      const pong = execFileSync('redis-cli', ['-p', String(port), '--tls', '--cacert', cert, '-a', 'tls-secret', '--no-auth-warning', 'ping'], {
+        encoding: 'utf8',
+      });
       if (pong.includes('PONG')) break;
     } catch {
       // not up yet

@@ -16,7 +16,11 @@ export class CertStore {
 
   /** Every file of a directory, or one PEM file (Celery also takes a glob; here list the files yourself). */
   static fromPath(path: string): CertStore {
-    const files = statSync(path).isDirectory() ? readdirSync(path).sort().map((name) => join(path, name)) : [path];
+    const files = statSync(path).isDirectory()
+      ? readdirSync(path)
+          .sort()
+          .map((name) => join(path, name))
+      : [path];
     return new CertStore(files.map((file) => readFileSync(file)));
   }
 

@@ -39,7 +39,9 @@ export class Certificate {
     this.id = `${issuerValues(this.x509.issuer)} ${BigInt(`0x${this.x509.serialNumber}`).toString()}`;
     const key = this.x509.publicKey;
     if (key.asymmetricKeyType !== 'rsa') {
-      throw new InvalidArgumentError(`certificate "${this.id}" holds a ${key.asymmetricKeyType ?? 'non-RSA'} key; Celery's auth serializer signs with RSA only`);
+      throw new InvalidArgumentError(
+        `certificate "${this.id}" holds a ${key.asymmetricKeyType ?? 'non-RSA'} key; Celery's auth serializer signs with RSA only`,
+      );
     }
     this.signatureLength = (key.asymmetricKeyDetails?.modulusLength ?? 0) >> 3;
     this.validTo = new Date(this.x509.validTo);
@@ -51,7 +53,12 @@ export class Certificate {
 
   /** Throws `SignatureError` unless `signature` is this certificate's key's signature of `data`. */
   verify(data: Uint8Array, signature: Uint8Array, digest: string): void {
-    const ok = verify(digest, data, { key: this.x509.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_AUTO }, signature);
+    const ok = verify(
+      digest,
+      data,
+      { key: this.x509.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_AUTO },
+      signature,
+    );
     if (!ok) throw new SignatureError(`bad signature: the body does not match the signature of "${this.id}"`);
   }
 }

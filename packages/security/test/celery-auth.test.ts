@@ -30,7 +30,21 @@ const file = (name: string): string => join(dir, name);
 
 /** A self-signed RSA certificate; the issuer has a comma to check the signer id matches Celery's. */
 async function identity(name: string, bits: number, subject: string): Promise<void> {
-  await run('openssl', ['req', '-x509', '-newkey', `rsa:${bits}`, '-nodes', '-keyout', file(`${name}.key`), '-out', file(`${name}.crt`), '-days', '2', '-subj', subject]);
+  await run('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    `rsa:${bits}`,
+    '-nodes',
+    '-keyout',
+    file(`${name}.key`),
+    '-out',
+    file(`${name}.crt`),
+    '-days',
+    '2',
+    '-subj',
+    subject,
+  ]);
 }
 
 async function python(args: string[]): Promise<unknown> {
@@ -97,7 +111,11 @@ describe('Celery auth serializer vectors', () => {
   });
 
   it('a signer outside the store is refused on both sides; a payload without a signature is undecodable', async () => {
-    const stranger = authSerializer({ key: readFileSync(file('stranger.key')), certificate: readFileSync(file('stranger.crt')), certStore: CertStore.fromPath(store) });
+    const stranger = authSerializer({
+      key: readFileSync(file('stranger.key')),
+      certificate: readFileSync(file('stranger.crt')),
+      certStore: CertStore.fromPath(store),
+    });
     const signed = Buffer.from(stranger.encode({ n: 1 })).toString();
     expect(() => nori.decode(Buffer.from(signed))).toThrow(/unknown signer: no certificate "stranger \d+"/);
     const verdicts = (await python(['verify', ...pyKeys(), json('stranger.json', [signed])])) as object[];
@@ -106,7 +124,9 @@ describe('Celery auth serializer vectors', () => {
   });
 
   it('names the signer as Celery does: issuer values, then the decimal serial', () => {
-    const ids = CertStore.fromPath(store).certificates().map((c) => c.id);
+    const ids = CertStore.fromPath(store)
+      .certificates()
+      .map((c) => c.id);
     expect(ids.find((id) => id.startsWith('NL '))).toMatch(/^NL Acme, Inc\. celery peer \d+$/);
   });
 });
@@ -134,7 +154,11 @@ describe('signed tasks over Redis', () => {
       // Refused first, so the good task arriving after them shows the worker kept going.
       const signed = (await python(['sign', ...pyKeys(), json('task.json', [[[7], {}, {}]])])) as string[];
       const producer = conn.producer();
-      await producer.publish(Buffer.from(tamper(signed[0] as string)), { serializer: 'raw', routingKey: toNori, headers: { task: 'auth.echo', id: randomUUID() } });
+      await producer.publish(Buffer.from(tamper(signed[0] as string)), {
+        serializer: 'raw',
+        routingKey: toNori,
+        headers: { task: 'auth.echo', id: randomUUID() },
+      });
       await producer.publish([[8], {}, {}], { serializer: 'json', routingKey: toNori, headers: { task: 'auth.echo', id: randomUUID() } });
       const taskId = String(await python(['send', REDIS, toNori, ...pyKeys(), JSON.stringify(['from celery', 42])]));
       expect(taskId).toMatch(/^[0-9a-f-]{36}$/);

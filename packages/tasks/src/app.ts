@@ -4,16 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname as osHostname } from 'node:os';
-import {
-  Connection,
-  ConnectionError,
-  Emitter,
-  Exchange,
-  Queue,
-  TimeoutError,
-  type Producer,
-  type PublishOptions,
-} from '@nori/core';
+import { Connection, ConnectionError, Emitter, Exchange, Queue, TimeoutError, type Producer, type PublishOptions } from '@nori/core';
 import type { BackendHost, ResultBackend } from './backend.js';
 import { resolveConfig, resolvePolicy, type AppOptions, type ResolvedConfig } from './config.js';
 import { TaskConfigError } from './task-errors.js';
@@ -99,7 +90,12 @@ export class App extends Emitter<AppEvents> implements TaskSender {
   /** The result backend (created on first use; a disabled one when no `backend` URL was given). */
   get backend(): ResultBackend {
     if (!this.#backend) {
-      const host: BackendHost = { connection: this.connection, oid: this.oid, resultExpires: this.conf.resultExpires, logger: this.logger ?? this.connection.logger };
+      const host: BackendHost = {
+        connection: this.connection,
+        oid: this.oid,
+        resultExpires: this.conf.resultExpires,
+        logger: this.logger ?? this.connection.logger,
+      };
       this.#backend = this.conf.backend === undefined ? new DisabledBackend() : createBackend(this.conf.backend, host);
     }
     return this.#backend;
@@ -111,7 +107,12 @@ export class App extends Emitter<AppEvents> implements TaskSender {
   }
 
   /** Send a task by name (one that may live elsewhere, e.g. in Python). */
-  sendTask<N extends string>(name: N, args: SendArgs<N>, kwargs?: Readonly<Record<string, unknown>>, options?: ApplyOptions): Promise<AsyncResult<SendResult<N>>> {
+  sendTask<N extends string>(
+    name: N,
+    args: SendArgs<N>,
+    kwargs?: Readonly<Record<string, unknown>>,
+    options?: ApplyOptions,
+  ): Promise<AsyncResult<SendResult<N>>> {
     return this.send<SendResult<N>>(name, args as readonly unknown[], kwargs, options, this.#tasks.get(name));
   }
 
@@ -176,7 +177,12 @@ export class App extends Emitter<AppEvents> implements TaskSender {
       name,
       args,
       kwargs: kwargs ?? {},
-      embed: { callbacks: asList(options.link), errbacks: asList(options.linkError), chain: options.chain ? [...options.chain] : null, chord: options.chord ?? null },
+      embed: {
+        callbacks: asList(options.link),
+        errbacks: asList(options.linkError),
+        chain: options.chain ? [...options.chain] : null,
+        chord: options.chord ?? null,
+      },
       retries: options.retries ?? 0,
       ...(eta && { eta }),
       ...(expires && { expires }),
@@ -227,7 +233,21 @@ export class App extends Emitter<AppEvents> implements TaskSender {
       if (locked) await this.onceLocks.release(task, id, args, kwargs ?? {}).catch(() => undefined);
       throw error;
     }
-    if (this.listenerCount('task-sent') > 0) this.emit('task-sent', { id, name, args, kwargs: kwargs ?? {}, eta, expires, queue: route.queue?.name, exchange: route.exchange, routingKey: route.routingKey, retries: call.retries ?? 0, rootId: headers['root_id'] as string, parentId: call.parentId ?? null });
+    if (this.listenerCount('task-sent') > 0)
+      this.emit('task-sent', {
+        id,
+        name,
+        args,
+        kwargs: kwargs ?? {},
+        eta,
+        expires,
+        queue: route.queue?.name,
+        exchange: route.exchange,
+        routingKey: route.routingKey,
+        retries: call.retries ?? 0,
+        rootId: headers['root_id'] as string,
+        parentId: call.parentId ?? null,
+      });
     return new AsyncResult<R>(id, backend, this.control);
   }
 
@@ -250,8 +270,18 @@ export class App extends Emitter<AppEvents> implements TaskSender {
     task: Task<TaskHandler> | undefined,
   ): { queue: Queue | undefined; exchange: string; routingKey: string; priority: number | undefined } {
     const explicit = options.queue !== undefined || options.exchange !== undefined || options.routingKey !== undefined;
-    const own: Route = { ...(task?.options.queue !== undefined && { queue: task.options.queue }), ...(task?.options.exchange !== undefined && { exchange: task.options.exchange }), ...(task?.options.routingKey !== undefined && { routingKey: task.options.routingKey }) };
-    const route: Route = explicit ? { ...(options.queue !== undefined && { queue: options.queue }), ...(options.exchange !== undefined && { exchange: options.exchange }), ...(options.routingKey !== undefined && { routingKey: options.routingKey }) } : (this.#route(name, args, kwargs) ?? own);
+    const own: Route = {
+      ...(task?.options.queue !== undefined && { queue: task.options.queue }),
+      ...(task?.options.exchange !== undefined && { exchange: task.options.exchange }),
+      ...(task?.options.routingKey !== undefined && { routingKey: task.options.routingKey }),
+    };
+    const route: Route = explicit
+      ? {
+          ...(options.queue !== undefined && { queue: options.queue }),
+          ...(options.exchange !== undefined && { exchange: options.exchange }),
+          ...(options.routingKey !== undefined && { routingKey: options.routingKey }),
+        }
+      : (this.#route(name, args, kwargs) ?? own);
     const queueName = route.queue ?? (route.exchange === undefined ? this.conf.defaultQueue : undefined);
     const queue = queueName === undefined ? undefined : this.queue(queueName);
     const binding = queue?.bindings[0];

@@ -23,12 +23,7 @@ export interface ResultBackend {
   /** Called by the App before a task message is published (rpc:// declares its reply queue here). */
   onTaskCall?(taskId: string): Promise<void>;
   /** Stores a state; on FAILURE `result` is the Error the task failed with. */
-  storeResult(
-    taskId: string,
-    state: TaskState,
-    result: unknown,
-    options?: { traceback?: string | null; request?: ResultRequest },
-  ): Promise<void>;
+  storeResult(taskId: string, state: TaskState, result: unknown, options?: { traceback?: string | null; request?: ResultRequest }): Promise<void>;
   /** The current result; PENDING with a null result when the id is unknown. */
   getResult(taskId: string): Promise<StoredResult>;
   /** Resolves once the result is in a ready state; rejects with TimeoutError / AbortError. */

@@ -10,7 +10,11 @@ export async function startBroadcastConsumer(
   options: { accept: readonly string[]; concurrency?: number; onError: (error: Error) => void },
   handler: (message: Message) => void | Promise<void>,
 ): Promise<Consumer> {
-  const consumer = connection.consumer([queue], { noAck: true, prefetch: 0, accept: options.accept, ...(options.concurrency !== undefined && { concurrency: options.concurrency }) }, handler);
+  const consumer = connection.consumer(
+    [queue],
+    { noAck: true, prefetch: 0, accept: options.accept, ...(options.concurrency !== undefined && { concurrency: options.concurrency }) },
+    handler,
+  );
   consumer.on('error', (error) => options.onError(error));
   await consumer.start();
   return consumer;

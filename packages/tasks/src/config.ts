@@ -110,7 +110,8 @@ function duration(name: string, value: number | undefined): number | undefined {
 /** A task's effective policy: its own settings over the app's over Celery's defaults. */
 export function resolvePolicy(own: TaskPolicy, base?: ResolvedPolicy): ResolvedPolicy {
   const maxRetries = own.maxRetries === undefined ? (base?.maxRetries ?? 3) : own.maxRetries;
-  if (maxRetries !== null && (!Number.isInteger(maxRetries) || maxRetries < 0)) throw new TaskConfigError(`maxRetries must be a whole number >= 0 or null, got ${maxRetries}`);
+  if (maxRetries !== null && (!Number.isInteger(maxRetries) || maxRetries < 0))
+    throw new TaskConfigError(`maxRetries must be a whole number >= 0 or null, got ${maxRetries}`);
   return {
     acksLate: own.acksLate ?? base?.acksLate ?? true,
     acksOnFailureOrTimeout: own.acksOnFailureOrTimeout ?? base?.acksOnFailureOrTimeout ?? true,
@@ -153,7 +154,8 @@ export interface ResolvedConfig {
 export function resolveConfig(o: AppOptions): ResolvedConfig {
   const defaultQueue = o.defaultQueue ?? 'celery';
   const prefetchMultiplier = o.prefetchMultiplier ?? 4;
-  if (!Number.isInteger(prefetchMultiplier) || prefetchMultiplier < 0) throw new TaskConfigError(`prefetchMultiplier must be a whole number >= 0, got ${prefetchMultiplier}`);
+  if (!Number.isInteger(prefetchMultiplier) || prefetchMultiplier < 0)
+    throw new TaskConfigError(`prefetchMultiplier must be a whole number >= 0, got ${prefetchMultiplier}`);
   const timezone = o.timezone ?? 'UTC';
   checkTimezone(timezone);
   return {

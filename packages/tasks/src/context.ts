@@ -32,7 +32,10 @@ export interface RetryOptions {
 }
 
 /** The request's fields (see TaskRequest), plus what the worker adds. */
-export interface TaskContext extends Pick<TaskRequest, 'id' | 'name' | 'args' | 'kwargs' | 'retries' | 'eta' | 'expires' | 'rootId' | 'parentId' | 'group' | 'origin' | 'replyTo' | 'embed'> {
+export interface TaskContext extends Pick<
+  TaskRequest,
+  'id' | 'name' | 'args' | 'kwargs' | 'retries' | 'eta' | 'expires' | 'rootId' | 'parentId' | 'group' | 'origin' | 'replyTo' | 'embed'
+> {
   /** The worker's node name. */
   readonly hostname: string;
   readonly deliveryInfo: DeliveryDetails;

@@ -18,7 +18,11 @@ export interface RedisHandle<S extends string = never> {
   scripts: Record<S, LuaScript>;
 }
 
-export function connectRedis<S extends string = never>(url: string, logger: Logger, scripts: Readonly<Record<S, string>> = {} as Record<S, string>): Promise<RedisHandle<S>> {
+export function connectRedis<S extends string = never>(
+  url: string,
+  logger: Logger,
+  scripts: Readonly<Record<S, string>> = {} as Record<S, string>,
+): Promise<RedisHandle<S>> {
   const parsed = parseUrl(url);
   return importOptional(parsed.scheme, '@nori/redis', () => import('@nori/redis')).then(({ redisSettings, createRedisClient, LuaScript }) => {
     const settings = redisSettings(parsed, { transportOptions: { ...parsed.query }, logger, connectTimeout: 4000 });

@@ -6,7 +6,11 @@
 import type { TaskOptions } from './task.js';
 
 /** The countdown (ms) of autoretry number `retries + 1`; undefined without retryBackoff (the task's defaultRetryDelay applies). */
-export function retryCountdown(options: Pick<TaskOptions, 'retryBackoff' | 'retryBackoffMax' | 'retryJitter'>, retries: number, random: () => number = Math.random): number | undefined {
+export function retryCountdown(
+  options: Pick<TaskOptions, 'retryBackoff' | 'retryBackoffMax' | 'retryJitter'>,
+  retries: number,
+  random: () => number = Math.random,
+): number | undefined {
   const backoff = options.retryBackoff;
   if (backoff === undefined || backoff === false) return undefined;
   const factorSeconds = Math.max(1, Math.trunc((backoff === true ? 1000 : backoff) / 1000));

@@ -17,7 +17,10 @@ export type TaskRoutes = Readonly<Record<string, Route | string>> | Router | Rea
 
 /** fnmatch as Celery uses it for route globs: `*` any run of characters, `?` one. */
 function globToRegExp(glob: string): RegExp {
-  const source = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const source = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${source}$`);
 }
 

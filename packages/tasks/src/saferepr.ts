@@ -22,7 +22,9 @@ function repr(value: unknown, seen: Set<object>): string {
   seen.add(value);
   const out = Array.isArray(value)
     ? `[${value.map((v) => repr(v, seen)).join(', ')}]`
-    : `{${Object.entries(value).map(([k, v]) => `${str(k)}: ${repr(v, seen)}`).join(', ')}}`;
+    : `{${Object.entries(value)
+        .map(([k, v]) => `${str(k)}: ${repr(v, seen)}`)
+        .join(', ')}}`;
   seen.delete(value);
   return out;
 }

@@ -79,7 +79,13 @@ export interface ApplyOptions {
 
 /** What a Task needs from its App. */
 export interface TaskSender {
-  send<R>(name: string, args: readonly unknown[], kwargs: Readonly<Record<string, unknown>> | undefined, options: ApplyOptions | undefined, task: Task<TaskHandler> | undefined): Promise<AsyncResult<R>>;
+  send<R>(
+    name: string,
+    args: readonly unknown[],
+    kwargs: Readonly<Record<string, unknown>> | undefined,
+    options: ApplyOptions | undefined,
+    task: Task<TaskHandler> | undefined,
+  ): Promise<AsyncResult<R>>;
 }
 
 export class Task<F extends TaskHandler> {

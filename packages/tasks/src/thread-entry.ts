@@ -46,7 +46,8 @@ export default async function runThreadCall(call: ThreadCall): Promise<ThreadOut
     deliveryInfo: c.deliveryInfo,
     embed: { callbacks: null, errbacks: null, chain: null, chord: null },
     signal: controller.signal,
-    retry: (options = {}) => retryDecision({ id: c.id, name: c.name, retries: c.retries }, { maxRetries: c.maxRetries, defaultRetryDelay: c.defaultRetryDelay }, options),
+    retry: (options = {}) =>
+      retryDecision({ id: c.id, name: c.name, retries: c.retries }, { maxRetries: c.maxRetries, defaultRetryDelay: c.defaultRetryDelay }, options),
   };
   try {
     const mod = (await import(call.url)) as Record<string, unknown>;

@@ -25,7 +25,9 @@ export interface ThreadPoolOptions {
  * parent's module hooks (`--import tsx` in its execArgv is not applied either), so when this file
  * runs from sources (tests) the threads load dist/ — built by `tsc -b` before the tests run.
  */
-const ENTRY = (extname(fileURLToPath(import.meta.url)) === '.ts' ? new URL('../dist/thread-entry.js', import.meta.url) : new URL('./thread-entry.js', import.meta.url)).href;
+const ENTRY = (
+  extname(fileURLToPath(import.meta.url)) === '.ts' ? new URL('../dist/thread-entry.js', import.meta.url) : new URL('./thread-entry.js', import.meta.url)
+).href;
 
 function rebuild(flat: ThreadError): Error {
   if (flat.retryAt !== undefined) {
@@ -63,7 +65,9 @@ export class ThreadPool {
     const timer = hardLimitMs === undefined ? undefined : setTimeout(() => controller.abort(), hardLimitMs);
     let outcome: ThreadOutcome;
     try {
-      outcome = (await this.#pool.run({ ...call, url: ref.url, exportName: ref.exportName } satisfies ThreadCall, { signal: controller.signal })) as ThreadOutcome;
+      outcome = (await this.#pool.run({ ...call, url: ref.url, exportName: ref.exportName } satisfies ThreadCall, {
+        signal: controller.signal,
+      })) as ThreadOutcome;
     } catch (error) {
       if (controller.signal.aborted && hardLimitMs !== undefined) throw new TimeLimitExceeded(hardLimitMs);
       throw new WorkerLostError(`the thread running ${call.context.name}[${call.context.id}] died: ${(error as Error).message}`, { cause: error });

@@ -38,7 +38,11 @@ export function checkTimezone(timezone: string): void {
 export function toWireTime(date: Date, timezone = 'UTC'): string {
   const micros = `${String(date.getUTCMilliseconds()).padStart(3, '0')}000`;
   if (timezone === 'UTC') return `${date.toISOString().slice(0, 19)}.${micros}+00:00`;
-  const parts = Object.fromEntries(formatFor(timezone).formatToParts(date).map((p) => [p.type, p.value]));
+  const parts = Object.fromEntries(
+    formatFor(timezone)
+      .formatToParts(date)
+      .map((p) => [p.type, p.value]),
+  );
   const offset = (parts['timeZoneName'] ?? 'GMT').replace('GMT', '') || '+00:00';
   return `${parts['year']}-${parts['month']}-${parts['day']}T${parts['hour']}:${parts['minute']}:${parts['second']}.${micros}${offset}`;
 }

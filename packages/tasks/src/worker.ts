@@ -34,7 +34,13 @@ export interface WorkerHost {
   readonly tasks: ReadonlyMap<string, Task<TaskHandler>>;
   readonly backend: ResultBackend;
   queue(name: string): Queue;
-  send(name: string, args: readonly unknown[], kwargs: Readonly<Record<string, unknown>> | undefined, options: ApplyOptions | undefined, task: Task<TaskHandler> | undefined): Promise<unknown>;
+  send(
+    name: string,
+    args: readonly unknown[],
+    kwargs: Readonly<Record<string, unknown>> | undefined,
+    options: ApplyOptions | undefined,
+    task: Task<TaskHandler> | undefined,
+  ): Promise<unknown>;
 }
 
 export interface WorkerOptions {
@@ -137,7 +143,8 @@ export class Worker extends Emitter<WorkerEvents> {
     this.#host = host;
     this.#options = options;
     this.#concurrency = options.concurrency ?? 10;
-    if (!Number.isInteger(this.#concurrency) || this.#concurrency < 1) throw new TaskConfigError(`concurrency must be a whole number >= 1, got ${this.#concurrency}`);
+    if (!Number.isInteger(this.#concurrency) || this.#concurrency < 1)
+      throw new TaskConfigError(`concurrency must be a whole number >= 1, got ${this.#concurrency}`);
     const multiplier = options.prefetchMultiplier ?? host.conf.prefetchMultiplier;
     this.prefetch = multiplier * this.#concurrency;
     this.hostname = options.hostname ?? `celery@${osHostname()}`;
@@ -628,27 +635,33 @@ export class Worker extends Emitter<WorkerEvents> {
 
   async #publishRetry(job: Job, retry: Retry): Promise<void> {
     const { request, message } = job;
-    await this.#host.send(request.name, request.args, request.kwargs, {
-      taskId: request.id,
-      ...(request.replyTo !== undefined && { replyTo: request.replyTo }),
-      retries: request.retries + 1,
-      eta: retry.when,
-      ...(request.expires && { expires: request.expires }),
-      queue: retry.overrides.queue ?? message.queue,
-      ...((retry.overrides.priority ?? message.properties.priority) !== undefined && { priority: retry.overrides.priority ?? message.properties.priority }),
-      ...(request.timeLimit !== undefined && { timeLimit: request.timeLimit }),
-      ...(request.softTimeLimit !== undefined && { softTimeLimit: request.softTimeLimit }),
-      rootId: request.rootId,
-      ...(request.parentId !== null && { parentId: request.parentId }),
-      ...(request.group !== null && { group: request.group }),
-      ...(request.groupIndex !== null && { groupIndex: request.groupIndex }),
-      ...(request.embed.callbacks && { link: request.embed.callbacks }),
-      ...(request.embed.errbacks && { linkError: request.embed.errbacks }),
-      ...(request.embed.chain && { chain: request.embed.chain }),
-      ignoreResult: request.ignoreResult,
-      argsrepr: request.argsrepr,
-      kwargsrepr: request.kwargsrepr,
-    }, job.task);
+    await this.#host.send(
+      request.name,
+      request.args,
+      request.kwargs,
+      {
+        taskId: request.id,
+        ...(request.replyTo !== undefined && { replyTo: request.replyTo }),
+        retries: request.retries + 1,
+        eta: retry.when,
+        ...(request.expires && { expires: request.expires }),
+        queue: retry.overrides.queue ?? message.queue,
+        ...((retry.overrides.priority ?? message.properties.priority) !== undefined && { priority: retry.overrides.priority ?? message.properties.priority }),
+        ...(request.timeLimit !== undefined && { timeLimit: request.timeLimit }),
+        ...(request.softTimeLimit !== undefined && { softTimeLimit: request.softTimeLimit }),
+        rootId: request.rootId,
+        ...(request.parentId !== null && { parentId: request.parentId }),
+        ...(request.group !== null && { group: request.group }),
+        ...(request.groupIndex !== null && { groupIndex: request.groupIndex }),
+        ...(request.embed.callbacks && { link: request.embed.callbacks }),
+        ...(request.embed.errbacks && { linkError: request.embed.errbacks }),
+        ...(request.embed.chain && { chain: request.embed.chain }),
+        ignoreResult: request.ignoreResult,
+        argsrepr: request.argsrepr,
+        kwargsrepr: request.kwargsrepr,
+      },
+      job.task,
+    );
   }
 
   /** link callbacks and the next step of a chain get the result prepended (unless immutable). */
@@ -657,12 +670,18 @@ export class Worker extends Emitter<WorkerEvents> {
     const chain = request.embed.chain ? [...request.embed.chain] : [];
     const next = chain.pop();
     const sends = [...(request.embed.callbacks ?? []), ...(next ? [next] : [])].map((sig) =>
-      this.#host.send(sig.task, sig.immutable ? (sig.args ?? []) : [result, ...(sig.args ?? [])], sig.kwargs, {
-        ...signatureOptions(sig),
-        parentId: request.id,
-        rootId: request.rootId,
-        ...(sig === next && chain.length > 0 && { chain }),
-      }, this.#host.tasks.get(sig.task)),
+      this.#host.send(
+        sig.task,
+        sig.immutable ? (sig.args ?? []) : [result, ...(sig.args ?? [])],
+        sig.kwargs,
+        {
+          ...signatureOptions(sig),
+          parentId: request.id,
+          rootId: request.rootId,
+          ...(sig === next && chain.length > 0 && { chain }),
+        },
+        this.#host.tasks.get(sig.task),
+      ),
     );
     await this.#settleAll(sends);
   }
@@ -671,7 +690,13 @@ export class Worker extends Emitter<WorkerEvents> {
   async #sendErrbacks(request: TaskRequest): Promise<void> {
     if (!request.embed.errbacks) return;
     const sends = (request.embed.errbacks ?? []).map((sig) =>
-      this.#host.send(sig.task, sig.immutable ? (sig.args ?? []) : [request.id, ...(sig.args ?? [])], sig.kwargs, { ...signatureOptions(sig), parentId: request.id, rootId: request.rootId }, this.#host.tasks.get(sig.task)),
+      this.#host.send(
+        sig.task,
+        sig.immutable ? (sig.args ?? []) : [request.id, ...(sig.args ?? [])],
+        sig.kwargs,
+        { ...signatureOptions(sig), parentId: request.id, rootId: request.rootId },
+        this.#host.tasks.get(sig.task),
+      ),
     );
     await this.#settleAll(sends);
   }
@@ -680,11 +705,20 @@ export class Worker extends Emitter<WorkerEvents> {
     for (const r of await Promise.allSettled(promises)) if (r.status === 'rejected') this.emit('error', r.reason as Error);
   }
 
-  async #store(request: TaskRequest, state: 'SUCCESS' | 'FAILURE' | 'RETRY' | 'REVOKED' | 'STARTED', result: unknown, options: { traceback: string | null }): Promise<void> {
+  async #store(
+    request: TaskRequest,
+    state: 'SUCCESS' | 'FAILURE' | 'RETRY' | 'REVOKED' | 'STARTED',
+    result: unknown,
+    options: { traceback: string | null },
+  ): Promise<void> {
     try {
       await this.#host.backend.storeResult(request.id, state, result, {
         traceback: options.traceback,
-        request: { taskName: request.name, ...(request.replyTo !== undefined && { replyTo: request.replyTo }), ...(request.correlationId !== undefined && { correlationId: request.correlationId }) },
+        request: {
+          taskName: request.name,
+          ...(request.replyTo !== undefined && { replyTo: request.replyTo }),
+          ...(request.correlationId !== undefined && { correlationId: request.correlationId }),
+        },
       });
     } catch (error) {
       this.emit('error', error as Error);

@@ -15,21 +15,41 @@ it('settles late-acked messages as Celery does', () => {
   const outcomes: Outcome[] = ['success', 'retry', 'failure', 'time-limit', 'worker-lost', 'reject', 'reject-requeue', 'ignore', 'revoked'];
   const table = (policy: Parameters<typeof settlementFor>[1]) => Object.fromEntries(outcomes.map((o) => [o, settlementFor(o, policy)]));
   expect(table({ acksLate: true, acksOnFailureOrTimeout: true, rejectOnWorkerLost: false })).toEqual({
-    success: 'ack', retry: 'ack', failure: 'ack', 'time-limit': 'ack', 'worker-lost': 'ack', reject: 'reject', 'reject-requeue': 'requeue', ignore: 'ack', revoked: 'ack',
+    success: 'ack',
+    retry: 'ack',
+    failure: 'ack',
+    'time-limit': 'ack',
+    'worker-lost': 'ack',
+    reject: 'reject',
+    'reject-requeue': 'requeue',
+    ignore: 'ack',
+    revoked: 'ack',
   });
   expect(table({ acksLate: true, acksOnFailureOrTimeout: false, rejectOnWorkerLost: true })).toEqual({
-    success: 'ack', retry: 'ack', failure: 'reject', 'time-limit': 'requeue', 'worker-lost': 'requeue', reject: 'reject', 'reject-requeue': 'requeue', ignore: 'ack', revoked: 'ack',
+    success: 'ack',
+    retry: 'ack',
+    failure: 'reject',
+    'time-limit': 'requeue',
+    'worker-lost': 'requeue',
+    reject: 'reject',
+    'reject-requeue': 'requeue',
+    ignore: 'ack',
+    revoked: 'ack',
   });
 });
 
 it('acksOnFailureOrTimeout: false requeues a timed-out task (it runs again) and rejects a failed one', async () => {
   const { app, conn, queue, worker } = testbed('memory://', { backend: 'memory://', acksOnFailureOrTimeout: false });
   let runs = 0;
-  const slowOnce = app.task('t.slowOnce', async () => {
-    runs++;
-    if (runs === 1) await new Promise((r) => setTimeout(r, 5000));
-    return runs;
-  }, { timeLimit: 200 });
+  const slowOnce = app.task(
+    't.slowOnce',
+    async () => {
+      runs++;
+      if (runs === 1) await new Promise((r) => setTimeout(r, 5000));
+      return runs;
+    },
+    { timeLimit: 200 },
+  );
   let failures = 0;
   const failing = app.task('t.failing', () => {
     failures++;

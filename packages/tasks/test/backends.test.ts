@@ -9,7 +9,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Connection, ConnectionClosedError, silentLogger, TimeoutError } from '@nori/core';
 import '@nori/amqp';
 import '@nori/redis';
-import { AsyncResult, BackendNotInstalledError, createBackend, TaskError, UnknownBackendError, type BackendHost, type ResultBackend, type TaskState } from '@nori/tasks';
+import {
+  AsyncResult,
+  BackendNotInstalledError,
+  createBackend,
+  TaskError,
+  UnknownBackendError,
+  type BackendHost,
+  type ResultBackend,
+  type TaskState,
+} from '@nori/tasks';
 import { importOptional } from '../src/backends/optional-package.js';
 import { AMQP_URL, redisUrl } from '@nori/testing/brokers';
 
@@ -114,12 +123,21 @@ for (const c of cases) {
       expect(r.result).toBe(1);
     });
 
-    it.skipIf(!c.keepsSuccess)('writes issued in one tick keep their order: a STARTED then SUCCESS stays SUCCESS, a later FAILURE does not replace it', async () => {
-      const [a, b] = [newId(), newId()];
-      await Promise.all([store(a, 'STARTED', null), store(b, 'SUCCESS', 'b'), store(a, 'SUCCESS', 'a'), store(b, 'FAILURE', new Error('late duplicate')), store(a, 'FAILURE', new Error('late'))]);
-      expect(await backend.getResult(a)).toMatchObject({ state: 'SUCCESS', result: 'a' });
-      expect(await backend.getResult(b)).toMatchObject({ state: 'SUCCESS', result: 'b' });
-    });
+    it.skipIf(!c.keepsSuccess)(
+      'writes issued in one tick keep their order: a STARTED then SUCCESS stays SUCCESS, a later FAILURE does not replace it',
+      async () => {
+        const [a, b] = [newId(), newId()];
+        await Promise.all([
+          store(a, 'STARTED', null),
+          store(b, 'SUCCESS', 'b'),
+          store(a, 'SUCCESS', 'a'),
+          store(b, 'FAILURE', new Error('late duplicate')),
+          store(a, 'FAILURE', new Error('late')),
+        ]);
+        expect(await backend.getResult(a)).toMatchObject({ state: 'SUCCESS', result: 'a' });
+        expect(await backend.getResult(b)).toMatchObject({ state: 'SUCCESS', result: 'b' });
+      },
+    );
 
     it('get() rejects with TimeoutError after its timeout, and with the reason when aborted', async () => {
       const r = new AsyncResult(newId(), backend);

@@ -10,7 +10,13 @@ import { App, every } from '@nori/tasks';
 const [broker, name, queue, lockTtl, file] = process.argv.slice(2) as [string, string, string, string, string | undefined];
 const app = new App({ broker, defaultQueue: queue });
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
-const beat = app.beat({ name, lockTtl: Number(lockTtl), interval: 100, ...(file && { store: { file } }), schedule: { tick: { task: 'beat.tick', schedule: every(1000), missed: 'all' } } });
+const beat = app.beat({
+  name,
+  lockTtl: Number(lockTtl),
+  interval: 100,
+  ...(file && { store: { file } }),
+  schedule: { tick: { task: 'beat.tick', schedule: every(1000), missed: 'all' } },
+});
 beat.on('leader', (leading) => say(`leader ${leading}`));
 beat.on('tick-sent', (t) => say(`tick ${t.taskId} ${t.due.getTime()}`));
 beat.on('error', (e) => say(`error ${e.message}`));

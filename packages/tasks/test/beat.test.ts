@@ -53,7 +53,10 @@ async function failover(store: 'redis' | 'file', lockTtl: number, before: number
   const root = fileURLToPath(new URL('../../..', import.meta.url));
   const logs = new Map<ChildProcess, string>();
   const start = (): ChildProcess => {
-    const child = spawn(process.execPath, ['--conditions=nori-src', '--import', 'tsx', script, REDIS, name, queue, String(lockTtl), ...file], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--conditions=nori-src', '--import', 'tsx', script, REDIS, name, queue, String(lockTtl), ...file], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     children.push(child);
     logs.set(child, '');
     child.stdout?.on('data', (d: Buffer) => logs.set(child, (logs.get(child) ?? '') + d.toString()));
@@ -63,7 +66,14 @@ async function failover(store: 'redis' | 'file', lockTtl: number, before: number
   try {
     await waitFor('both beats', () => [a, b].every((c) => /^ready$/m.test(logs.get(c) ?? '')), 30_000);
     await new Promise((r) => setTimeout(r, before));
-    const leader = [a, b].find((c) => (logs.get(c) ?? '').trim().split('\n').filter((l) => l.startsWith('leader')).at(-1) === 'leader true') as ChildProcess;
+    const leader = [a, b].find(
+      (c) =>
+        (logs.get(c) ?? '')
+          .trim()
+          .split('\n')
+          .filter((l) => l.startsWith('leader'))
+          .at(-1) === 'leader true',
+    ) as ChildProcess;
     const other = leader === a ? b : a;
     const killedAt = Date.now();
     leader.kill('SIGKILL');
@@ -75,12 +85,20 @@ async function failover(store: 'redis' | 'file', lockTtl: number, before: number
 
     // What reached the queue, one message per tick: a process killed just after sending may not
     // have printed its last tick, so the queue is the truth; tick ids are fixed by due time.
-    const sent = [a, b].flatMap((c) => (logs.get(c) ?? '').split('\n').filter((l) => l.startsWith('tick ')).map((l) => l.split(' ')));
+    const sent = [a, b].flatMap((c) =>
+      (logs.get(c) ?? '')
+        .split('\n')
+        .filter((l) => l.startsWith('tick '))
+        .map((l) => l.split(' ')),
+    );
     const firstDue = Math.min(...sent.map(([, , due]) => Number(due)));
     const dueOf = new Map(Array.from({ length: 120 }, (_, k) => [tickId(name, 'tick', firstDue + k * 1000), firstDue + k * 1000]));
     const ids: string[] = [];
     for (;;) {
-      const m = await conn.simpleQueue(queue).get({ timeout: 500 }).catch(() => undefined);
+      const m = await conn
+        .simpleQueue(queue)
+        .get({ timeout: 500 })
+        .catch(() => undefined);
       if (!m) break;
       ids.push(m.headers['id'] as string);
       await m.ack();
@@ -107,7 +125,10 @@ describe('beat on Redis', () => {
     const startedAt = Date.now();
     const down = startedAt - 5500;
     await redis.hset(`nori-beat:${name}:last_run`, 'once', String(down), 'all', String(down));
-    const beat = app.beat({ name, schedule: { once: { task: 'b.once', schedule: every(1000) }, all: { task: 'b.all', schedule: every(1000), missed: 'all' } } });
+    const beat = app.beat({
+      name,
+      schedule: { once: { task: 'b.once', schedule: every(1000) }, all: { task: 'b.all', schedule: every(1000), missed: 'all' } },
+    });
     const ticks: TickInfo[] = [];
     beat.on('tick-sent', (t) => ticks.push(t));
     beat.start();
@@ -126,7 +147,11 @@ describe('beat on Redis', () => {
     }
   });
 
-  it('two beat processes send each 1 s tick once; SIGKILL the leader and the other takes over with no tick lost or doubled', () => failover('redis', 3000, 12_000, 10_000, 20), 60_000);
+  it(
+    'two beat processes send each 1 s tick once; SIGKILL the leader and the other takes over with no tick lost or doubled',
+    () => failover('redis', 3000, 12_000, 10_000, 20),
+    60_000,
+  );
 
   it('the same with the state in a file on this machine', () => failover('file', 1500, 5000, 5000, 9), 40_000);
 });

@@ -24,7 +24,24 @@ for (const b of NETWORK_BROKERS) {
       const { app, queue, worker } = testbed(b.broker, { backend: BACKEND });
       const pyQueue = `${queue}-py`;
       const python = await startPython(
-        ['-m', 'celery', '-A', 'interop_app', 'worker', '--pool', 'solo', '-Q', pyQueue, '-n', `${pyQueue}@python`, '--without-gossip', '--without-mingle', '--without-heartbeat', '-l', 'INFO'],
+        [
+          '-m',
+          'celery',
+          '-A',
+          'interop_app',
+          'worker',
+          '--pool',
+          'solo',
+          '-Q',
+          pyQueue,
+          '-n',
+          `${pyQueue}@python`,
+          '--without-gossip',
+          '--without-mingle',
+          '--without-heartbeat',
+          '-l',
+          'INFO',
+        ],
         { NORI_BROKER: b.broker, NORI_BACKEND: BACKEND, NORI_QUEUE: pyQueue },
         /ready\./,
       );

@@ -42,7 +42,10 @@ for (const s of SETUPS) {
       const g = await group(...Array.from({ length: 10 }, (_, i) => mul.s([i, i]))).applyAsync<number>(app);
       expect(await g.get({ timeout: 15_000 })).toEqual(Array.from({ length: 10 }, (_, i) => i * i));
 
-      const ch = await chord(Array.from({ length: 50 }, (_, i) => add.s([i, 1])), sum.s()).applyAsync<number>(app);
+      const ch = await chord(
+        Array.from({ length: 50 }, (_, i) => add.s([i, 1])),
+        sum.s(),
+      ).applyAsync<number>(app);
       expect(await ch.get({ timeout: 30_000 })).toBe(Array.from({ length: 50 }, (_, i) => i + 1).reduce((a, b) => a + b, 0));
     });
 

@@ -50,7 +50,9 @@ for (const b of NETWORK_BROKERS) {
       const active = (await celery(b.broker, ['inspect', 'active', '-d', hostname, '-t', '5'])) as Record<string, Array<Record<string, unknown>>>;
       expect(active[hostname]).toEqual([expect.objectContaining({ id: running.id, name: 'ctli.block', args: ['first'], hostname })]);
       // `celery control --json` prints the list of replies.
-      expect(await celery(b.broker, ['control', 'revoke', queued.id, '-d', hostname, '-t', '5'])).toEqual([{ [hostname]: { ok: `tasks ${queued.id} flagged as revoked` } }]);
+      expect(await celery(b.broker, ['control', 'revoke', queued.id, '-d', hostname, '-t', '5'])).toEqual([
+        { [hostname]: { ok: `tasks ${queued.id} flagged as revoked` } },
+      ]);
 
       release();
       expect(await running.get({ timeout: 10_000 })).toBe('first');
@@ -63,7 +65,26 @@ for (const b of NETWORK_BROKERS) {
       const node = `${queue}@python`;
       const worker = await startPython(
         // Threads, not solo: a solo worker cannot answer while a task runs.
-        ['-m', 'celery', '-A', 'interop_app', 'worker', '--pool', 'threads', '-c', '2', '-Q', queue, '-n', node, '--without-gossip', '--without-mingle', '--without-heartbeat', '-l', 'INFO'],
+        [
+          '-m',
+          'celery',
+          '-A',
+          'interop_app',
+          'worker',
+          '--pool',
+          'threads',
+          '-c',
+          '2',
+          '-Q',
+          queue,
+          '-n',
+          node,
+          '--without-gossip',
+          '--without-mingle',
+          '--without-heartbeat',
+          '-l',
+          'INFO',
+        ],
         { NORI_BROKER: b.broker, NORI_BACKEND: '', NORI_QUEUE: queue },
         /ready\./,
       );

@@ -45,16 +45,24 @@ for (const b of ALL_BROKERS) {
       const running = await slow.delay(60_000);
       const queued = await slow.delay(10);
       await waitFor('the first task to start', () => started.length === 1);
-      await waitFor('the second to be reserved', async () => ((await app.control.inspect({ destination: [hostname] }).reserved())?.[hostname]?.length ?? 0) === 1);
+      await waitFor(
+        'the second to be reserved',
+        async () => ((await app.control.inspect({ destination: [hostname] }).reserved())?.[hostname]?.length ?? 0) === 1,
+      );
       const i = app.control.inspect({ destination: [hostname], timeout: 5000 });
       const active = (await i.active())?.[hostname] as Array<Record<string, unknown>>;
-      expect(active).toEqual([expect.objectContaining({ id: running.id, name: 'ctl.slow', args: [60_000], hostname, worker_pid: process.pid, time_start: expect.any(Number) })]);
+      expect(active).toEqual([
+        expect.objectContaining({ id: running.id, name: 'ctl.slow', args: [60_000], hostname, worker_pid: process.pid, time_start: expect.any(Number) }),
+      ]);
       expect((await i.reserved())?.[hostname]).toEqual([expect.objectContaining({ id: queued.id, time_start: null })]);
       expect((await i.registered())?.[hostname]).toEqual(['ctl.other [rate_limit=10/s]', 'ctl.slow']);
       expect((await i.activeQueues())?.[hostname]).toEqual([expect.objectContaining({ name: queue, durable: true })]);
       expect((await i.stats())?.[hostname]).toMatchObject({ pid: process.pid, total: { 'ctl.slow': 1 }, pool: { 'max-concurrency': 1 }, prefetch_count: 4 });
       expect((await i.conf())?.[hostname]).toMatchObject({ task_default_queue: queue, accept_content: ['json'] });
-      expect((await i.queryTask(running.id, queued.id))?.[hostname]).toEqual({ [running.id]: ['active', expect.any(Object)], [queued.id]: ['reserved', expect.any(Object)] });
+      expect((await i.queryTask(running.id, queued.id))?.[hostname]).toEqual({
+        [running.id]: ['active', expect.any(Object)],
+        [queued.id]: ['reserved', expect.any(Object)],
+      });
 
       // Revoked while reserved: never runs, stored REVOKED.
       expect(await app.control.revoke(queued.id, { destination: [hostname] })).toEqual({ [hostname]: { ok: `tasks ${queued.id} flagged as revoked` } });

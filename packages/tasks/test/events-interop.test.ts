@@ -25,7 +25,11 @@ for (const b of NETWORK_BROKERS) {
       const dump: PythonProcess = await startPython([`${PYTHON_DIR}event_dump.py`, b.broker, '40'], {}, /^ready$/m);
       cleanups.push(() => dump.stop());
       // And `celery events --dump` itself, Celery's CLI.
-      const cli = await startPython(['-m', 'celery', '-A', 'interop_app', 'events', '--dump'], { NORI_BROKER: b.broker, NORI_BACKEND: '', NORI_QUEUE: 'celery' }, /starting capture/);
+      const cli = await startPython(
+        ['-m', 'celery', '-A', 'interop_app', 'events', '--dump'],
+        { NORI_BROKER: b.broker, NORI_BACKEND: '', NORI_QUEUE: 'celery' },
+        /starting capture/,
+      );
       cleanups.push(() => cli.stop());
       const add = app.task('evi.add', (x: number, y: number) => x + y);
       const worker = app.worker({ hostname: `nori-${randomUUID().slice(0, 8)}@interop` });
@@ -35,7 +39,10 @@ for (const b of NETWORK_BROKERS) {
       const r = await add.delay(20, 22);
       expect(await r.get({ timeout: 10_000 })).toBe(42);
       const mine = (): Array<Record<string, unknown>> => dump.json().filter((e) => e['hostname'] === worker.hostname);
-      await waitFor('a heartbeat and the task events in Python', () => mine().some((e) => e['type'] === 'worker-heartbeat') && mine().some((e) => e['type'] === 'task-succeeded'));
+      await waitFor(
+        'a heartbeat and the task events in Python',
+        () => mine().some((e) => e['type'] === 'worker-heartbeat') && mine().some((e) => e['type'] === 'task-succeeded'),
+      );
       await worker.stop();
       await waitFor('worker-offline in Python', () => mine().some((e) => e['type'] === 'worker-offline'));
       const types = mine().map((e) => e['type']);
@@ -46,7 +53,12 @@ for (const b of NETWORK_BROKERS) {
       // Celery's receiver adds local_received and adjusts the timestamp by utcoffset: both numbers.
       expect(received).toMatchObject({ local_received: expect.any(Number), timestamp: expect.any(Number) });
       expect(mine().find((e) => e['type'] === 'task-succeeded')).toMatchObject({ uuid: r.id, result: '42' });
-      expect(mine().find((e) => e['type'] === 'worker-heartbeat')).toMatchObject({ freq: 2, sw_ident: 'nori', active: expect.any(Number), processed: expect.any(Number) });
+      expect(mine().find((e) => e['type'] === 'worker-heartbeat')).toMatchObject({
+        freq: 2,
+        sw_ident: 'nori',
+        active: expect.any(Number),
+        processed: expect.any(Number),
+      });
       await waitFor('the CLI to show the task', () => cli.output().includes(`task succeeded: evi.add(${r.id}) args=(20, 22)`));
       expect(cli.output()).toMatch(new RegExp(`${worker.hostname} \\[[^\\]]+\\] heartbeat: .*sw_ident=nori`));
     });

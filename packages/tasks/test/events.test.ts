@@ -16,7 +16,8 @@ afterEach(async () => {
   await cleanup();
 });
 
-const setup = (broker: string, options: AppOptions = {}): { app: App; queue: string } => testbed(broker, { backend: 'memory://', heartbeatInterval: 300, ...options });
+const setup = (broker: string, options: AppOptions = {}): { app: App; queue: string } =>
+  testbed(broker, { backend: 'memory://', heartbeatInterval: 300, ...options });
 
 async function receive(app: App, events: CeleryEvent[]): Promise<EventReceiver> {
   const receiver = await app.events.receive({ '*': (e) => events.push(e) });
@@ -49,14 +50,30 @@ for (const b of ALL_BROKERS) {
       expect(of(ok.id)).toEqual(['task-received', 'task-started', 'task-succeeded']);
       expect(of(bad.id)).toEqual(['task-received', 'task-started', 'task-failed']);
       const received = events.find((e) => e.uuid === ok.id && e.type === 'task-received') as CeleryEvent;
-      expect(received).toMatchObject({ hostname: worker.hostname, name: 'ev.add', args: '(2, 3)', kwargs: '{}', retries: 0, root_id: ok.id, parent_id: null, eta: null, pid: process.pid });
+      expect(received).toMatchObject({
+        hostname: worker.hostname,
+        name: 'ev.add',
+        args: '(2, 3)',
+        kwargs: '{}',
+        retries: 0,
+        root_id: ok.id,
+        parent_id: null,
+        eta: null,
+        pid: process.pid,
+      });
       expect(typeof received.clock).toBe('number');
       expect(Math.abs(received.timestamp - Date.now() / 1000)).toBeLessThan(60);
       expect(events.find((e) => e.uuid === ok.id && e.type === 'task-succeeded')).toMatchObject({ result: '5', runtime: expect.any(Number) });
-      expect(events.find((e) => e.uuid === bad.id && e.type === 'task-failed')).toMatchObject({ exception: "RangeError('too big')", traceback: expect.stringContaining('too big') });
+      expect(events.find((e) => e.uuid === bad.id && e.type === 'task-failed')).toMatchObject({
+        exception: "RangeError('too big')",
+        traceback: expect.stringContaining('too big'),
+      });
       const online = events.find((e) => e.type === 'worker-online' && e.hostname === worker.hostname) as CeleryEvent;
       expect(online).toMatchObject({ freq: 0.3, sw_ident: 'nori', active: 0, processed: 0 });
-      expect(events.filter((e) => e.type === 'worker-heartbeat' && e.hostname === worker.hostname).at(-1)).toMatchObject({ processed: 2, loadavg: expect.any(Array) });
+      expect(events.filter((e) => e.type === 'worker-heartbeat' && e.hostname === worker.hostname).at(-1)).toMatchObject({
+        processed: 2,
+        loadavg: expect.any(Array),
+      });
 
       expect(state.alive(worker.hostname)).toBe(true);
       expect(state.task(ok.id)).toMatchObject({ name: 'ev.add', hostname: worker.hostname, result: '5', args: '(2, 3)' });
@@ -66,7 +83,7 @@ for (const b of ALL_BROKERS) {
       expect(state.alive(worker.hostname)).toBe(false);
     });
 
-    it('heartbeat: false (Celery\'s --without-heartbeat) sends worker-online and task events but no heartbeat', async () => {
+    it("heartbeat: false (Celery's --without-heartbeat) sends worker-online and task events but no heartbeat", async () => {
       const { app } = setup(b.broker, { sendEvents: true });
       const events: CeleryEvent[] = [];
       await receive(app, events);
@@ -101,7 +118,16 @@ for (const b of ALL_BROKERS) {
       await waitFor('task-sent', () => ours().some((e) => e.type === 'task-sent'));
       await new Promise((r) => setTimeout(r, 500));
       expect(ours().map((e) => e.type)).toEqual(['task-sent']);
-      expect(ours()[0]).toMatchObject({ uuid: sent.id, name: 'ev.sent', args: "(1, 'a')", kwargs: "{'k': True}", queue: loud.queue, routing_key: loud.queue, exchange: '', hostname: loud.app.hostname });
+      expect(ours()[0]).toMatchObject({
+        uuid: sent.id,
+        name: 'ev.sent',
+        args: "(1, 'a')",
+        kwargs: "{'k': True}",
+        queue: loud.queue,
+        routing_key: loud.queue,
+        exchange: '',
+        hostname: loud.app.hostname,
+      });
     });
   });
 }
@@ -130,7 +156,16 @@ describe('events on Redis are never stored', () => {
 describe('EventState', () => {
   it('keeps the most recently updated tasks up to maxTasks, and a late event does not undo a ready state', () => {
     const state = new EventState({ maxTasks: 3 });
-    const e = (type: string, uuid: string, extra: Record<string, unknown> = {}): CeleryEvent => ({ type, uuid, hostname: 'w@h', timestamp: Date.now() / 1000, utcoffset: 0, pid: 1, clock: 1, ...extra });
+    const e = (type: string, uuid: string, extra: Record<string, unknown> = {}): CeleryEvent => ({
+      type,
+      uuid,
+      hostname: 'w@h',
+      timestamp: Date.now() / 1000,
+      utcoffset: 0,
+      pid: 1,
+      clock: 1,
+      ...extra,
+    });
     for (const id of ['a', 'b', 'c', 'd']) state.event(e('task-received', id, { name: `t.${id}` }));
     state.event(e('task-succeeded', 'b', { result: '1' }));
     state.event(e('task-received', 'e'));

@@ -63,7 +63,12 @@ describe('results: Python Celery 5.2 ↔ nori on the Redis backend', () => {
     ids.push(id);
     await pythonStore(env, { id, state: 'FAILURE', exception: { message: 'stored by python' }, traceback: 'Traceback (most recent call last): ...' });
     const error = await new AsyncResult(id, backend).get({ timeout: 5000 }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ excType: 'InteropError', excModule: 'interop_app', excMessage: ['stored by python'], traceback: 'Traceback (most recent call last): ...' });
+    expect(error).toMatchObject({
+      excType: 'InteropError',
+      excModule: 'interop_app',
+      excMessage: ['stored by python'],
+      traceback: 'Traceback (most recent call last): ...',
+    });
   });
 
   it("nori stores with Celery's layout; Python's AsyncResult.get(), already waiting, wakes on the PUBLISH", async () => {
@@ -73,7 +78,9 @@ describe('results: Python Celery 5.2 ↔ nori on the Redis backend', () => {
     // Give Python time to subscribe first: it only learns of these results from the PUBLISH.
     await new Promise((resolve) => setTimeout(resolve, 2500));
     await backend.storeResult(ok, 'SUCCESS', { sum: 5, list: [1, 'a'] }, { request: { taskName: 'interop.add' } });
-    await backend.storeResult(failed, 'FAILURE', new TypeError('cannot read x of undefined'), { traceback: 'TypeError: cannot read x\n    at run (task.js:3:7)' });
+    await backend.storeResult(failed, 'FAILURE', new TypeError('cannot read x of undefined'), {
+      traceback: 'TypeError: cannot read x\n    at run (task.js:3:7)',
+    });
     await backend.storeResult(revoked, 'REVOKED', new TaskRevokedError('expired'));
     const [a, b, c] = await reading;
     expect(a).toMatchObject({ id: ok, state: 'SUCCESS', value: { sum: 5, list: [1, 'a'] } });

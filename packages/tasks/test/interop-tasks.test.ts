@@ -19,7 +19,6 @@ const BROKERS = [
   { name: 'RabbitMQ (rpc:// results)', broker: AMQP_URL, backend: 'rpc://', rpc: true },
 ];
 
-
 interface When {
   label: string;
   ran: number;
@@ -77,7 +76,7 @@ for (const b of BROKERS) {
         expect(await add.successful()).toBe(true);
       });
 
-      it("a Python exception arrives with its type, module and message", async () => {
+      it('a Python exception arrives with its type, module and message', async () => {
         const r = await client.sendTask('interop.fail', ['boom from nori']);
         const error = await r.get({ timeout: 20_000 }).catch((e: unknown) => e);
         expect(error).toBeInstanceOf(TaskError);
@@ -112,7 +111,11 @@ for (const b of BROKERS) {
         const prioClient = new App({ broker: b.broker, backend: b.backend, defaultQueue: pq, queueMaxPriority: 10 });
         try {
           const sent = [];
-          for (const [label, priority] of [['low', 1], ['urgent', 9], ['middle', 5]] as const) {
+          for (const [label, priority] of [
+            ['low', 1],
+            ['urgent', 9],
+            ['middle', 5],
+          ] as const) {
             sent.push(await prioClient.sendTask('interop.when', [label], {}, { priority }));
           }
           workers.push(await startCeleryWorker({ ...pyEnv, queue: pq, maxPriority: 10 }));

@@ -23,11 +23,15 @@ describe('once-locks on Redis', () => {
     const { app, worker } = testbed(REDIS, { backend: BACKEND });
     let runs = 0;
     const name = unique();
-    const t = app.task(name, async (x: number, opts: { a: number; b: number }) => {
-      runs++;
-      await new Promise((r) => setTimeout(r, 300));
-      return x + opts.a;
-    }, { once: { timeout: 60_000 } });
+    const t = app.task(
+      name,
+      async (x: number, opts: { a: number; b: number }) => {
+        runs++;
+        await new Promise((r) => setTimeout(r, 300));
+        return x + opts.a;
+      },
+      { once: { timeout: 60_000 } },
+    );
     const outcomes = await Promise.allSettled(Array.from({ length: 100 }, (_, i) => t.delay(1, i % 2 === 0 ? { a: 1, b: 2 } : { b: 2, a: 1 })));
     const sent = outcomes.filter((o) => o.status === 'fulfilled');
     const refused = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
@@ -66,11 +70,15 @@ describe('once-locks on Redis', () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     let started = 0;
-    const t = app.task(unique(), async () => {
-      started++;
-      await gate;
-      return 'ok';
-    }, { once: { unlockBefore: true } });
+    const t = app.task(
+      unique(),
+      async () => {
+        started++;
+        await gate;
+        return 'ok';
+      },
+      { once: { unlockBefore: true } },
+    );
     await worker({ concurrency: 2 });
     const first = await t.delay();
     await waitFor('the task to start', () => started === 1);

@@ -12,10 +12,19 @@ it('sends protocol v2: headers, properties, [args, kwargs, embed] and the defaul
   const app = new App({ broker: 'memory://', defaultQueue: queue, hostname: 'gen1@host' });
   const add = app.task('proj.add', (x: number, y: number) => x + y);
   const eta = new Date(Date.UTC(2030, 0, 2, 3, 4, 5, 678));
-  const r = await add.applyAsync([2, 3], { debug: true }, { eta, expires: new Date(Date.UTC(2030, 0, 3)), timeLimit: 30_000, softTimeLimit: 10_500, priority: 3, headers: { tenant: 'x' } });
+  const r = await add.applyAsync(
+    [2, 3],
+    { debug: true },
+    { eta, expires: new Date(Date.UTC(2030, 0, 3)), timeLimit: 30_000, softTimeLimit: 10_500, priority: 3, headers: { tenant: 'x' } },
+  );
   const conn = new Connection('memory://');
   const withEta = await conn.simpleQueue(queue).get({ timeout: 2000 });
-  expect(withEta.headers).toMatchObject({ eta: '2030-01-02T03:04:05.678000+00:00', expires: '2030-01-03T00:00:00.000000+00:00', timelimit: [30, 10.5], tenant: 'x' });
+  expect(withEta.headers).toMatchObject({
+    eta: '2030-01-02T03:04:05.678000+00:00',
+    expires: '2030-01-03T00:00:00.000000+00:00',
+    timelimit: [30, 10.5],
+    tenant: 'x',
+  });
   await withEta.ack();
   // @ts-expect-error -- args are typed from the handler's parameters
   const mistyped = (): unknown => add.delay('2', 3);
@@ -86,10 +95,38 @@ it('writes eta/expires as Python isoformat in the app timezone and limits in sec
 it('reads a protocol v1 body as Celery 5 does', () => {
   const request = parseTaskMessage(
     {},
-    { task: 'proj.add', id: 'abc', args: [1, 2], kwargs: { z: 1 }, retries: 2, eta: '2030-01-01T00:00:00', expires: null, utc: true, callbacks: null, errbacks: null, timelimit: [10, 5], taskset: 'g1', chord: null },
+    {
+      task: 'proj.add',
+      id: 'abc',
+      args: [1, 2],
+      kwargs: { z: 1 },
+      retries: 2,
+      eta: '2030-01-01T00:00:00',
+      expires: null,
+      utc: true,
+      callbacks: null,
+      errbacks: null,
+      timelimit: [10, 5],
+      taskset: 'g1',
+      chord: null,
+    },
     { replyTo: 'r', correlationId: 'abc' },
   );
-  expect(request).toMatchObject({ protocol: 1, id: 'abc', name: 'proj.add', args: [1, 2], kwargs: { z: 1 }, retries: 2, group: 'g1', rootId: 'abc', timeLimit: 10_000, softTimeLimit: 5000, replyTo: 'r', argsrepr: '(1, 2)', kwargsrepr: "{'z': 1}" });
+  expect(request).toMatchObject({
+    protocol: 1,
+    id: 'abc',
+    name: 'proj.add',
+    args: [1, 2],
+    kwargs: { z: 1 },
+    retries: 2,
+    group: 'g1',
+    rootId: 'abc',
+    timeLimit: 10_000,
+    softTimeLimit: 5000,
+    replyTo: 'r',
+    argsrepr: '(1, 2)',
+    kwargsrepr: "{'z': 1}",
+  });
   // A naive eta is UTC.
   expect(request.eta?.toISOString()).toBe('2030-01-01T00:00:00.000Z');
 });

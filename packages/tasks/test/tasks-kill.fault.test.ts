@@ -37,7 +37,10 @@ afterEach(async () => {
 });
 
 function startWorker(queue: string): Child {
-  const proc = spawn(process.execPath, ['--conditions=nori-src', '--import', 'tsx', child, BROKER, queue, String(LEASE_MS)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, ['--conditions=nori-src', '--import', 'tsx', child, BROKER, queue, String(LEASE_MS)], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const c: Child = { proc, ready: Promise.resolve(), started: [], done: [] };
   let markReady!: () => void;
   c.ready = new Promise((resolve) => (markReady = resolve));

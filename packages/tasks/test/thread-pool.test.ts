@@ -25,7 +25,10 @@ it('runs module tasks in worker threads; results, failures and retries come back
   expect(await (await whoami.delay()).get({ timeout: 20_000 })).not.toBe(threadId);
   expect(await (await inline.delay()).get({ timeout: 20_000 })).toBe(threadId);
   expect(await (await retry.delay()).get({ timeout: 20_000 })).toMatch(/^retried 1 in thread \d+$/);
-  await expect((await fail.delay()).get({ timeout: 20_000 })).rejects.toMatchObject({ excType: 'RangeError', message: expect.stringContaining('out of range in a thread') });
+  await expect((await fail.delay()).get({ timeout: 20_000 })).rejects.toMatchObject({
+    excType: 'RangeError',
+    message: expect.stringContaining('out of range in a thread'),
+  });
 });
 
 it('maxTasksPerChild: 1 runs every task in a fresh thread', async () => {

@@ -16,7 +16,6 @@ function withDeadLetter(ctx: SuiteContext, what: string): { work: Queue; dead: Q
   return { work, dead };
 }
 
-
 interface Line {
   level: 'debug' | 'info' | 'warn' | 'error';
   obj: object | string;

@@ -18,7 +18,10 @@ const script = (name: string): string => fileURLToPath(new URL(`./${name}${extna
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 
 /** A child process and the lines it printed; `line(predicate)` waits for one. */
-function child(name: string, args: readonly string[]): { proc: ChildProcessWithoutNullStreams; lines: string[]; line: (want: string, ms: number) => Promise<void> } {
+function child(
+  name: string,
+  args: readonly string[],
+): { proc: ChildProcessWithoutNullStreams; lines: string[]; line: (want: string, ms: number) => Promise<void> } {
   const proc = spawn(process.execPath, ['--conditions=nori-src', '--import', 'tsx', script(name), ...args], { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] });
   const lines: string[] = [];
   let stderr = '';
@@ -36,7 +39,10 @@ function child(name: string, args: readonly string[]): { proc: ChildProcessWitho
         waiters.delete(check);
         resolve();
       };
-      const timer = setTimeout(() => reject(new Error(`${name} did not print "${want}" within ${ms} ms; printed ${JSON.stringify(lines)}; stderr: ${stderr}`)), ms);
+      const timer = setTimeout(
+        () => reject(new Error(`${name} did not print "${want}" within ${ms} ms; printed ${JSON.stringify(lines)}; stderr: ${stderr}`)),
+        ms,
+      );
       waiters.add(check);
       check();
     });

@@ -19,7 +19,11 @@ export function maxLengthTests(ctx: SuiteContext, supported: () => boolean): voi
     const producer = conn.producer();
     // Sequential and concurrent publishes: a batched publish applies the limit message by message.
     for (const body of ids(2)) await producer.publish(body, { routingKey: work.name, declare: [work] });
-    await Promise.all(ids(5).slice(2).map((body) => producer.publish(body, { routingKey: work.name })));
+    await Promise.all(
+      ids(5)
+        .slice(2)
+        .map((body) => producer.publish(body, { routingKey: work.name })),
+    );
     expect(await conn.queueSize(work)).toBe(3);
     expect(bodies(await collect(conn, [work], 3))).toEqual([{ id: 3 }, { id: 4 }, { id: 5 }]);
     const dropped = await collect(conn, [dead], 2);
@@ -36,13 +40,20 @@ export function maxLengthTests(ctx: SuiteContext, supported: () => boolean): voi
     const producer = conn.producer();
     await producer.publish({ id: 1 }, { routingKey: work.name, declare: [work] });
     // The 2nd to 5th in one batch: two fit, two are refused on their own.
-    const settled = await Promise.allSettled(ids(5).slice(1).map((body) => producer.publish(body, { routingKey: work.name })));
+    const settled = await Promise.allSettled(
+      ids(5)
+        .slice(1)
+        .map((body) => producer.publish(body, { routingKey: work.name })),
+    );
     expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'rejected']);
     // RabbitMQ nacks a refused publish without a reason, so over AMQP it is a PublishNackedError.
-    for (const s of settled.slice(2)) expect((s as PromiseRejectedResult).reason).toBeInstanceOf(ctx.options.name.startsWith('amqp') ? PublishNackedError : QueueFullError);
+    for (const s of settled.slice(2))
+      expect((s as PromiseRejectedResult).reason).toBeInstanceOf(ctx.options.name.startsWith('amqp') ? PublishNackedError : QueueFullError);
     // The limit is the queue's, not the declaring connection's: another one that never declared it is refused too.
     const other = ctx.connection();
-    await expect(other.producer().publish({ id: 6 }, { routingKey: work.name })).rejects.toThrow(ctx.options.name.startsWith('amqp') ? PublishNackedError : QueueFullError);
+    await expect(other.producer().publish({ id: 6 }, { routingKey: work.name })).rejects.toThrow(
+      ctx.options.name.startsWith('amqp') ? PublishNackedError : QueueFullError,
+    );
     expect(bodies(await collect(conn, [work], 3))).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }]);
     // Room again: publishes go through.
     await producer.publish({ id: 7 }, { routingKey: work.name });

@@ -47,27 +47,34 @@ export function queueNameTests(ctx: SuiteContext): void {
     }
   }, 30_000);
 
-  it.skipIf(!ctx.options.childImports)('a message of an oddly named queue held by a SIGKILLed consumer comes back', async () => {
-    const conn = ctx.connection();
-    const q = new Queue(`${ctx.name('odd-kill')} ${oddNames(ctx.options.url).at(-1) as string}`);
-    await conn.producer().publish({ id: 'held' }, { routingKey: q.name, declare: [q] });
-    const args = [ctx.options.url, q.name, '-', JSON.stringify(ctx.options.connectionOptions ?? {}), JSON.stringify(ctx.options.childImports)];
-    const child = spawn(process.execPath, ['--conditions=nori-src', '--import', 'tsx', holder, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the holding child printed ${JSON.stringify(out)}`)), 20_000);
-      child.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (out.includes('got held')) {
-          clearTimeout(timer);
-          resolve();
-        }
+  it.skipIf(!ctx.options.childImports)(
+    'a message of an oddly named queue held by a SIGKILLed consumer comes back',
+    async () => {
+      const conn = ctx.connection();
+      const q = new Queue(`${ctx.name('odd-kill')} ${oddNames(ctx.options.url).at(-1) as string}`);
+      await conn.producer().publish({ id: 'held' }, { routingKey: q.name, declare: [q] });
+      const args = [ctx.options.url, q.name, '-', JSON.stringify(ctx.options.connectionOptions ?? {}), JSON.stringify(ctx.options.childImports)];
+      const child = spawn(process.execPath, ['--conditions=nori-src', '--import', 'tsx', holder, ...args], {
+        cwd: repoRoot,
+        stdio: ['ignore', 'pipe', 'pipe'],
       });
-    });
-    child.kill('SIGKILL');
-    await new Promise((resolve) => child.once('exit', resolve));
-    const [back] = await collect(conn, [q], 1, { timeoutMs: 20_000 });
-    expect([back?.body, back?.redelivered]).toEqual([{ id: 'held' }, true]);
-    await conn.deleteQueue(q);
-  }, 45_000);
+      let out = '';
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`the holding child printed ${JSON.stringify(out)}`)), 20_000);
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.includes('got held')) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+      });
+      child.kill('SIGKILL');
+      await new Promise((resolve) => child.once('exit', resolve));
+      const [back] = await collect(conn, [q], 1, { timeoutMs: 20_000 });
+      expect([back?.body, back?.redelivered]).toEqual([{ id: 'held' }, true]);
+      await conn.deleteQueue(q);
+    },
+    45_000,
+  );
 }

@@ -17,7 +17,17 @@ const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 async function holdInChild(ctx: SuiteContext, queue: string, prefetch: number, count: number): Promise<{ held: string[]; kill: () => Promise<void> }> {
   const child = spawn(
     process.execPath,
-    ['--conditions=nori-src', '--import', 'tsx', childScript, ctx.options.url, queue, String(prefetch), JSON.stringify(ctx.options.connectionOptions ?? {}), JSON.stringify(ctx.options.childImports)],
+    [
+      '--conditions=nori-src',
+      '--import',
+      'tsx',
+      childScript,
+      ctx.options.url,
+      queue,
+      String(prefetch),
+      JSON.stringify(ctx.options.connectionOptions ?? {}),
+      JSON.stringify(ctx.options.childImports),
+    ],
     { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stderr = '';
@@ -45,40 +55,48 @@ async function holdInChild(ctx: SuiteContext, queue: string, prefetch: number, c
 const ids = (messages: readonly Message[]): string[] => messages.map((m) => (m.body as { id: string }).id);
 
 export function redeliveryTests(ctx: SuiteContext): void {
-  it.skipIf(!ctx.options.childImports)('messages held by a SIGKILLed consumer are delivered again', async () => {
-    const conn = ctx.connection();
-    const q = new Queue(ctx.name('kill'));
-    const all = Array.from({ length: 20 }, (_, i) => `m-${i}`);
-    const producer = conn.producer();
-    for (const id of all) await producer.publish({ id }, { routingKey: q.name, declare: [q] });
+  it.skipIf(!ctx.options.childImports)(
+    'messages held by a SIGKILLed consumer are delivered again',
+    async () => {
+      const conn = ctx.connection();
+      const q = new Queue(ctx.name('kill'));
+      const all = Array.from({ length: 20 }, (_, i) => `m-${i}`);
+      const producer = conn.producer();
+      for (const id of all) await producer.publish({ id }, { routingKey: q.name, declare: [q] });
 
-    const { held, kill } = await holdInChild(ctx, q.name, 5, 5);
-    await kill();
-    expect(held).toEqual(all.slice(0, 5));
+      const { held, kill } = await holdInChild(ctx, q.name, 5, 5);
+      await kill();
+      expect(held).toEqual(all.slice(0, 5));
 
-    const got: Message[] = await collect(conn, [q], all.length, { timeoutMs: 25_000 });
-    const byId = new Map(got.map((m) => [(m.body as { id: string }).id, m]));
-    expect([...byId.keys()].sort()).toEqual([...all].sort());
-    for (const id of held) expect(byId.get(id)?.redelivered, id).toBe(true);
-    expect(await conn.queueSize(q)).toBe(0);
-  }, 60_000);
+      const got: Message[] = await collect(conn, [q], all.length, { timeoutMs: 25_000 });
+      const byId = new Map(got.map((m) => [(m.body as { id: string }).id, m]));
+      expect([...byId.keys()].sort()).toEqual([...all].sort());
+      for (const id of held) expect(byId.get(id)?.redelivered, id).toBe(true);
+      expect(await conn.queueSize(q)).toBe(0);
+    },
+    60_000,
+  );
 
-  it.skipIf(!ctx.options.childImports)('a message whose consumer died comes back ahead of the messages waiting behind it', async () => {
-    const conn = ctx.connection();
-    const q = new Queue(ctx.name('kill-order'));
-    const producer = conn.producer();
-    await producer.publish({ id: 'held' }, { routingKey: q.name, declare: [q] });
-    const { held, kill } = await holdInChild(ctx, q.name, 1, 1);
-    expect(held).toEqual(['held']);
-    for (const id of ['w-1', 'w-2']) await producer.publish({ id }, { routingKey: q.name });
-    await sleep(3500); // the child renews its lease a few times first: a renewed lease must lapse too
-    await kill();
-    // Wait until the lapsed lease is swept back (AMQP returns it at once), consuming nothing before.
-    const deadline = Date.now() + 20_000;
-    while ((await conn.queueSize(q)) < 3 && Date.now() < deadline) await sleep(200);
-    const got = await collect(conn, [q], 3, { timeoutMs: 5000 });
-    expect(ids(got)).toEqual(['held', 'w-1', 'w-2']);
-    expect(got.map((m) => m.redelivered)).toEqual([true, false, false]);
-    await conn.deleteQueue(q);
-  }, 60_000);
+  it.skipIf(!ctx.options.childImports)(
+    'a message whose consumer died comes back ahead of the messages waiting behind it',
+    async () => {
+      const conn = ctx.connection();
+      const q = new Queue(ctx.name('kill-order'));
+      const producer = conn.producer();
+      await producer.publish({ id: 'held' }, { routingKey: q.name, declare: [q] });
+      const { held, kill } = await holdInChild(ctx, q.name, 1, 1);
+      expect(held).toEqual(['held']);
+      for (const id of ['w-1', 'w-2']) await producer.publish({ id }, { routingKey: q.name });
+      await sleep(3500); // the child renews its lease a few times first: a renewed lease must lapse too
+      await kill();
+      // Wait until the lapsed lease is swept back (AMQP returns it at once), consuming nothing before.
+      const deadline = Date.now() + 20_000;
+      while ((await conn.queueSize(q)) < 3 && Date.now() < deadline) await sleep(200);
+      const got = await collect(conn, [q], 3, { timeoutMs: 5000 });
+      expect(ids(got)).toEqual(['held', 'w-1', 'w-2']);
+      expect(got.map((m) => m.redelivered)).toEqual([true, false, false]);
+      await conn.deleteQueue(q);
+    },
+    60_000,
+  );
 }

@@ -90,7 +90,14 @@ export function codecCases(payloads: ReadonlyArray<[string, unknown]>): { cases:
           const encoded = s.encode(value);
           const enc = perSecond(() => s.encode(value), ms);
           const dec = perSecond(() => s.decode(encoded), ms);
-          return { payload, codec: s.name, bytes: encoded.length, encodeMBps: mb(encoded.length, enc), decodeMBps: mb(encoded.length, dec), encodeOpsPerSec: enc };
+          return {
+            payload,
+            codec: s.name,
+            bytes: encoded.length,
+            encodeMBps: mb(encoded.length, enc),
+            decodeMBps: mb(encoded.length, dec),
+            encodeOpsPerSec: enc,
+          };
         },
       });
     }
@@ -104,7 +111,14 @@ export function codecCases(payloads: ReadonlyArray<[string, unknown]>): { cases:
           // Throughput of compression is counted on the bytes it is given (the JSON), as zlib tools do.
           const enc = perSecond(() => c.compress(json), ms);
           const dec = perSecond(() => c.decompress(packed, json.length * 2), ms);
-          return { payload, codec: `json+${c.name}`, bytes: packed.length, encodeMBps: mb(json.length, enc), decodeMBps: mb(json.length, dec), encodeOpsPerSec: enc };
+          return {
+            payload,
+            codec: `json+${c.name}`,
+            bytes: packed.length,
+            encodeMBps: mb(json.length, enc),
+            decodeMBps: mb(json.length, dec),
+            encodeOpsPerSec: enc,
+          };
         },
       });
     }

@@ -22,11 +22,11 @@ interface BeatCliOptions extends AppSource {
 export function registerBeat(program: Command): void {
   program
     .command('beat')
-    .description('send the app\'s periodic tasks (the schedule exported by the -A module; any number may run, one leads)')
+    .description("send the app's periodic tasks (the schedule exported by the -A module; any number may run, one leads)")
     .option('-S, --schedule <export>', 'name of the module export holding the schedule', 'beatSchedule')
     .option('--name <name>', 'beats with the same name share a lock and state (default "default")')
     .option('--lock-ttl <ms>', 'leader lock lifetime: a dead leader is replaced within it', int('--lock-ttl', 1))
-    .option('--store <url>', 'Redis URL of the lock and state (default: the result backend\'s, else the broker\'s)')
+    .option('--store <url>', "Redis URL of the lock and state (default: the result backend's, else the broker's)")
     .option('-l, --loglevel <level>', 'debug, info, warning, error, critical', parseLevel, 'info' as Level)
     .action(async (_o: unknown, cmd: Command) => {
       const o = cmd.optsWithGlobals<BeatCliOptions>();

@@ -45,8 +45,14 @@ export function registerBench(program: Command): void {
         rows.push(c.run(o.time));
       }
       progress.end();
-      if (o.json) return void process.stdout.write(`${JSON.stringify({ node: process.version, results: rows, skipped: Object.fromEntries(skipped) }, null, 2)}\n`);
-      process.stdout.write(`${table(['payload', 'codec', 'bytes', 'encode MB/s', 'decode MB/s', 'encodes/s'], rows.map((r) => [r.payload, r.codec, r.bytes, r.encodeMBps, r.decodeMBps, r.encodeOpsPerSec]))}\n`);
+      if (o.json)
+        return void process.stdout.write(`${JSON.stringify({ node: process.version, results: rows, skipped: Object.fromEntries(skipped) }, null, 2)}\n`);
+      process.stdout.write(
+        `${table(
+          ['payload', 'codec', 'bytes', 'encode MB/s', 'decode MB/s', 'encodes/s'],
+          rows.map((r) => [r.payload, r.codec, r.bytes, r.encodeMBps, r.decodeMBps, r.encodeOpsPerSec]),
+        )}\n`,
+      );
     });
 
   bench
@@ -59,12 +65,16 @@ export function registerBench(program: Command): void {
     .option('--concurrency <n>', 'consumer handlers running at once', int('--concurrency', 1), 100)
     .option('--serializer <name>', 'json, msgpack, yaml', 'json')
     .option('--json', 'print the result as JSON')
-    .action(async (url: string, o: { count: number; size: number; window: number; prefetch: number; concurrency: number; serializer: string; json?: boolean }) => {
-      await loadCodecPackages();
-      const progress = new Progress(40);
-      const r = await benchTransport(url, { ...o, onProgress: (phase, done) => progress.tick(`${phase} ${done}/${o.count}`) });
-      progress.end();
-      if (o.json) return void process.stdout.write(`${JSON.stringify(r)}\n`);
-      process.stdout.write(`${table(['broker', 'messages', 'bytes', 'publish msg/s', 'consume msg/s'], [[r.url, r.count, r.size, r.publishPerSec, r.consumePerSec]])}\n`);
-    });
+    .action(
+      async (url: string, o: { count: number; size: number; window: number; prefetch: number; concurrency: number; serializer: string; json?: boolean }) => {
+        await loadCodecPackages();
+        const progress = new Progress(40);
+        const r = await benchTransport(url, { ...o, onProgress: (phase, done) => progress.tick(`${phase} ${done}/${o.count}`) });
+        progress.end();
+        if (o.json) return void process.stdout.write(`${JSON.stringify(r)}\n`);
+        process.stdout.write(
+          `${table(['broker', 'messages', 'bytes', 'publish msg/s', 'consume msg/s'], [[r.url, r.count, r.size, r.publishPerSec, r.consumePerSec]])}\n`,
+        );
+      },
+    );
 }

@@ -32,7 +32,7 @@ export function registerCall(program: Command): void {
     .option('--countdown <ms>', 'run no earlier than this many ms from now', int('--countdown'))
     .option('--eta <iso-date>', 'run no earlier than this time')
     .option('--expires <ms>', 'discard unless started within this many ms', int('--expires'))
-    .option('-Q, --queue <name>', 'queue to send to (default: the app\'s routing)')
+    .option('-Q, --queue <name>', "queue to send to (default: the app's routing)")
     .option('--priority <n>', 'message priority', int('--priority'))
     .option('-w, --wait', 'wait for the result and print it (exit 1 if the task failed)')
     .option('-t, --timeout <ms>', 'with --wait: give up after this many ms', int('--timeout'), 30_000)
@@ -54,7 +54,7 @@ export function registerCall(program: Command): void {
 
   program
     .command('result <id>')
-    .description('print a task\'s state and result as JSON (exit 1 if it failed)')
+    .description("print a task's state and result as JSON (exit 1 if it failed)")
     .option('-w, --wait', 'wait until the task is ready')
     .option('-t, --timeout <ms>', 'with --wait: give up after this many ms', int('--timeout'), 30_000)
     .action(async (id: string, _o: unknown, cmd: Command) => {

@@ -25,7 +25,9 @@ function view(state: EventState, rows: number): string {
   const now = Date.now();
   const lines = [`nori events — ${new Date(now).toISOString()}`, '', 'WORKERS'];
   for (const w of state.workers.values()) {
-    lines.push(`  ${state.alive(w.hostname, now) ? 'online ' : 'offline'}  ${w.hostname}  active=${w.active ?? '-'} processed=${w.processed ?? '-'} load=${w.loadavg?.join(' ') ?? '-'}`);
+    lines.push(
+      `  ${state.alive(w.hostname, now) ? 'online ' : 'offline'}  ${w.hostname}  active=${w.active ?? '-'} processed=${w.processed ?? '-'} load=${w.loadavg?.join(' ') ?? '-'}`,
+    );
   }
   if (state.workers.size === 0) lines.push('  (none seen yet)');
   lines.push('', `TASKS (latest ${rows})`);

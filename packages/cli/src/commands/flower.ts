@@ -17,7 +17,7 @@ interface FlowerCliOptions extends AppSource {
 export function registerFlower(program: Command): void {
   program
     .command('flower')
-    .description('monitoring server: Flower\'s HTTP API, Prometheus /metrics and a live web page')
+    .description("monitoring server: Flower's HTTP API, Prometheus /metrics and a live web page")
     .option('-p, --port <port>', 'port (0: any free port)', int('--port'), 5555)
     .option('--address <host>', 'address to listen on', '127.0.0.1')
     .option('--basic-auth <user:password,...>', 'require HTTP basic auth with one of these pairs', list)
@@ -27,7 +27,14 @@ export function registerFlower(program: Command): void {
     .action(async (_o: unknown, cmd: Command) => {
       const o = cmd.optsWithGlobals<FlowerCliOptions>();
       await withApp(o, async (app) => {
-        const server = await startFlower(app, { port: o.port, host: o.address, basicAuth: o.basicAuth, readOnly: o.readOnly, inspectTimeout: o.inspectTimeout, maxTasks: o.maxTasks });
+        const server = await startFlower(app, {
+          port: o.port,
+          host: o.address,
+          basicAuth: o.basicAuth,
+          readOnly: o.readOnly,
+          inspectTimeout: o.inspectTimeout,
+          maxTasks: o.maxTasks,
+        });
         process.stderr.write(`nori flower on ${server.url}${o.readOnly ? ' (read-only)' : ''}\n`);
         await new Promise<void>((resolve) => {
           process.once('SIGINT', resolve);

@@ -27,13 +27,18 @@ export function registerPurge(program: Command): void {
   program
     .command('purge')
     .description('delete all waiting tasks in the queues (asks for confirmation; exit 1 if declined)')
-    .option('-Q, --queues <names>', 'queues to purge, comma-separated (default: the app\'s queues)', list)
+    .option('-Q, --queues <names>', "queues to purge, comma-separated (default: the app's queues)", list)
     .option('-f, --force', 'do not ask')
     .action(async (_o: unknown, cmd: Command) => {
       const o = cmd.optsWithGlobals<PurgeOptions>();
       await withApp(o, async (app) => {
         const queues = o.queues ?? [...new Set([app.conf.defaultQueue, ...app.conf.queues.map((q) => q.name)])];
-        if (!o.force && !(await confirm(`Delete all waiting messages in ${queues.length} queue${queues.length === 1 ? '' : 's'} (${queues.join(', ')})? This cannot be undone. [y/N] `))) {
+        if (
+          !o.force &&
+          !(await confirm(
+            `Delete all waiting messages in ${queues.length} queue${queues.length === 1 ? '' : 's'} (${queues.join(', ')})? This cannot be undone. [y/N] `,
+          ))
+        ) {
           process.stderr.write('Nothing purged.\n');
           process.exitCode = EXIT.FAILURE;
           return;

@@ -89,16 +89,14 @@ function inspectOptions(o: RemoteOptions): InspectOptions {
 }
 
 export function registerRemote(program: Command): void {
-  remoteOptions(
-    program
-      .command('inspect <method> [args...]')
-      .description(`ask workers: ${Object.keys(INSPECT).join(', ')}`),
-  ).action(async (method: string, args: string[], _o: unknown, cmd: Command) => {
-    const run = INSPECT[method];
-    if (!run) throw new UsageError(`unknown inspect method "${method}"; one of ${Object.keys(INSPECT).join(', ')}`);
-    const o = cmd.optsWithGlobals<RemoteOptions>();
-    await withApp(o, async (app) => print(await run(app.control.inspect(inspectOptions(o)), args), o.json));
-  });
+  remoteOptions(program.command('inspect <method> [args...]').description(`ask workers: ${Object.keys(INSPECT).join(', ')}`)).action(
+    async (method: string, args: string[], _o: unknown, cmd: Command) => {
+      const run = INSPECT[method];
+      if (!run) throw new UsageError(`unknown inspect method "${method}"; one of ${Object.keys(INSPECT).join(', ')}`);
+      const o = cmd.optsWithGlobals<RemoteOptions>();
+      await withApp(o, async (app) => print(await run(app.control.inspect(inspectOptions(o)), args), o.json));
+    },
+  );
 
   remoteOptions(
     program

@@ -28,7 +28,8 @@ function parseAutoscale(value: string): [number, number] {
   const [max, min = '0'] = value.split(',');
   const hi = Number(max);
   const lo = Number(min);
-  if (!Number.isInteger(hi) || !Number.isInteger(lo) || lo < 0 || hi < 1 || lo > hi) throw new UsageError(`--autoscale takes max,min with 1 <= max and 0 <= min <= max, got "${value}"`);
+  if (!Number.isInteger(hi) || !Number.isInteger(lo) || lo < 0 || hi < 1 || lo > hi)
+    throw new UsageError(`--autoscale takes max,min with 1 <= max and 0 <= min <= max, got "${value}"`);
   return [hi, lo];
 }
 
@@ -42,8 +43,8 @@ const label = (r: TaskRequest): string => `${r.name}[${r.id}]`;
 export function registerWorker(program: Command): void {
   program
     .command('worker')
-    .description('run a worker for the app\'s tasks (SIGTERM/SIGINT: warm shutdown, a second signal or SIGQUIT: cold)')
-    .option('-Q, --queues <names>', 'queues to consume, comma-separated (default: the app\'s default queue)', list)
+    .description("run a worker for the app's tasks (SIGTERM/SIGINT: warm shutdown, a second signal or SIGQUIT: cold)")
+    .option('-Q, --queues <names>', "queues to consume, comma-separated (default: the app's default queue)", list)
     .option('-c, --concurrency <n>', 'tasks running at once (default 10)', int('--concurrency', 1))
     .option('-l, --loglevel <level>', 'debug, info, warning, error, critical', parseLevel, 'warning' as Level)
     .option('-P, --pool <pool>', 'async (handlers on this thread) or threads (moduleTask handlers in worker threads)', parsePool, 'async')
@@ -69,10 +70,16 @@ export function registerWorker(program: Command): void {
         ...(o.shutdownTimeout !== undefined && { shutdownTimeout: o.shutdownTimeout }),
       };
       const worker = app.worker(options);
-      worker.on('worker-ready', (i) => log.info(`${i.hostname} ready, consuming ${i.queues.join(', ')}; tasks: ${[...app.tasks.keys()].join(', ') || '(none)'}`));
+      worker.on('worker-ready', (i) =>
+        log.info(`${i.hostname} ready, consuming ${i.queues.join(', ')}; tasks: ${[...app.tasks.keys()].join(', ') || '(none)'}`),
+      );
       worker.on('task-received', (r) => log.info(`Task ${label(r)} received`));
-      worker.on('task-succeeded', (r, i) => log.info(`Task ${label(r)} succeeded in ${(i.runtime / 1000).toFixed(3)}s: ${JSON.stringify(i.result) ?? 'undefined'}`));
-      worker.on('task-failed', (r, i) => log.error(`Task ${label(r)} raised: ${i.error instanceof Error ? (i.error.stack ?? i.error.message) : String(i.error)}`));
+      worker.on('task-succeeded', (r, i) =>
+        log.info(`Task ${label(r)} succeeded in ${(i.runtime / 1000).toFixed(3)}s: ${JSON.stringify(i.result) ?? 'undefined'}`),
+      );
+      worker.on('task-failed', (r, i) =>
+        log.error(`Task ${label(r)} raised: ${i.error instanceof Error ? (i.error.stack ?? i.error.message) : String(i.error)}`),
+      );
       worker.on('task-retried', (r, i) => log.info(`Task ${label(r)} retry at ${i.eta.toISOString()}: ${i.reason?.message ?? ''}`));
       worker.on('task-revoked', (r) => log.info(`Task ${label(r)} revoked`));
       worker.on('error', (e) => log.error(e.stack ?? e.message));
@@ -82,10 +89,18 @@ export function registerWorker(program: Command): void {
         const onSignal = (signal: NodeJS.Signals): void => {
           signals++;
           const cold = signal === 'SIGQUIT' || signals > 1;
-          log.warn(cold ? `${signal}: cold shutdown (running tasks are abandoned)` : `${signal}: warm shutdown (waiting for ${worker.active} running tasks; again for cold)`);
+          log.warn(
+            cold
+              ? `${signal}: cold shutdown (running tasks are abandoned)`
+              : `${signal}: warm shutdown (waiting for ${worker.active} running tasks; again for cold)`,
+          );
           const stopping = worker.stop();
           if (cold && signals === 1) void worker.stop();
-          if (signals === 1) void stopping.then(resolve, (e: unknown) => { log.error(String(e)); resolve(); });
+          if (signals === 1)
+            void stopping.then(resolve, (e: unknown) => {
+              log.error(String(e));
+              resolve();
+            });
         };
         for (const s of ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const) process.on(s, onSignal);
       });

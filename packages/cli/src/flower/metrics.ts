@@ -85,9 +85,18 @@ export class Metrics {
     for (const [k, h] of this.#runtime) {
       BUCKETS.forEach((b, i) => out.push(`flower_task_runtime_seconds_bucket${labels(['worker', 'task'], k, `le="${b}"`)} ${h.counts[i]}`));
       out.push(`flower_task_runtime_seconds_bucket${labels(['worker', 'task'], k, 'le="+Inf"')} ${h.count}`);
-      out.push(`flower_task_runtime_seconds_count${labels(['worker', 'task'], k)} ${h.count}`, `flower_task_runtime_seconds_sum${labels(['worker', 'task'], k)} ${h.sum}`);
+      out.push(
+        `flower_task_runtime_seconds_count${labels(['worker', 'task'], k)} ${h.count}`,
+        `flower_task_runtime_seconds_sum${labels(['worker', 'task'], k)} ${h.sum}`,
+      );
     }
-    family('flower_task_prefetch_time_seconds', 'The time the task spent waiting at the celery worker to be executed.', 'gauge', ['worker', 'task'], this.#prefetchTime);
+    family(
+      'flower_task_prefetch_time_seconds',
+      'The time the task spent waiting at the celery worker to be executed.',
+      'gauge',
+      ['worker', 'task'],
+      this.#prefetchTime,
+    );
     family('flower_worker_prefetched_tasks', 'Number of tasks of given type prefetched at a worker', 'gauge', ['worker', 'task'], this.#prefetched);
     family('flower_worker_online', 'Worker online status', 'gauge', ['worker'], this.#online);
     family('flower_worker_number_of_currently_executing_tasks', 'Number of tasks currently executing at a worker', 'gauge', ['worker'], this.#executing);

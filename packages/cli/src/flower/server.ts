@@ -131,7 +131,11 @@ export async function startFlower(app: App, options: FlowerOptions = {}): Promis
   const knownTask = async (name: string): Promise<void> => {
     if (app.tasks.has(name)) return;
     const info = await workers.get();
-    if (!Object.values(info).some((w) => Array.isArray(w['registered']) && (w['registered'] as unknown[]).some((r) => typeof r === 'string' && r.split(' ')[0] === name))) {
+    if (
+      !Object.values(info).some(
+        (w) => Array.isArray(w['registered']) && (w['registered'] as unknown[]).some((r) => typeof r === 'string' && r.split(' ')[0] === name),
+      )
+    ) {
       throw new HttpError(404, `Unknown task '${name}'`);
     }
   };
@@ -195,7 +199,15 @@ export async function startFlower(app: App, options: FlowerOptions = {}): Promis
     ],
     [
       /^\/dashboard\/workers$/,
-      () => [...monitor.state.workers.values()].map((w) => ({ hostname: w.hostname, alive: monitor.state.alive(w.hostname), active: w.active ?? null, processed: w.processed ?? null, loadavg: w.loadavg ?? null, sw_ident: w.swIdent ?? null })),
+      () =>
+        [...monitor.state.workers.values()].map((w) => ({
+          hostname: w.hostname,
+          alive: monitor.state.alive(w.hostname),
+          active: w.active ?? null,
+          processed: w.processed ?? null,
+          loadavg: w.loadavg ?? null,
+          sw_ident: w.swIdent ?? null,
+        })),
     ],
     [/^\/dashboard\/config$/, () => ({ readOnly: options.readOnly === true, backend: hasBackend() })],
   ];
@@ -246,7 +258,11 @@ export async function startFlower(app: App, options: FlowerOptions = {}): Promis
         };
         await knownTask(m[1]!);
         checkWorker(worker);
-        return okMessage(await app.control.timeLimit(m[1]!, { soft: secs('soft'), hard: secs('hard') }, { reply: true, ...(worker && { destination: [worker] }) }), worker, 'set timeouts');
+        return okMessage(
+          await app.control.timeLimit(m[1]!, { soft: secs('soft'), hard: secs('hard') }, { reply: true, ...(worker && { destination: [worker] }) }),
+          worker,
+          'set timeouts',
+        );
       },
     ],
   ];

@@ -41,7 +41,8 @@ export function parseTaskQuery(q: URLSearchParams): TaskQuery {
     return n;
   };
   const sortBy = q.get('sort_by') ?? undefined;
-  if (sortBy !== undefined && !SORT_KEYS.has(sortBy.replace(/^-/, ''))) throw new QueryError(`sort_by must be one of ${[...SORT_KEYS].join(', ')} (with - for descending)`);
+  if (sortBy !== undefined && !SORT_KEYS.has(sortBy.replace(/^-/, '')))
+    throw new QueryError(`sort_by must be one of ${[...SORT_KEYS].join(', ')} (with - for descending)`);
   return {
     limit: int('limit'),
     offset: Math.max(int('offset') ?? 0, 0),

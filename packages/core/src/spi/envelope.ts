@@ -60,7 +60,8 @@ function deeper(value: unknown, levels: number): boolean {
 
 /** Throws `EncodeError` for headers nested deeper than `MAX_HEADER_DEPTH`. */
 export function assertStorableHeaders(headers: Headers): void {
-  if (deeper(headers, MAX_HEADER_DEPTH)) throw new EncodeError(`headers nest deeper than ${MAX_HEADER_DEPTH} levels: brokers' other readers (kombu, Lua) could not parse the message`);
+  if (deeper(headers, MAX_HEADER_DEPTH))
+    throw new EncodeError(`headers nest deeper than ${MAX_HEADER_DEPTH} levels: brokers' other readers (kombu, Lua) could not parse the message`);
 }
 
 export function toEnvelope(message: OutgoingMessage, exchange: string, routingKey: string, deliveryTag: string): Envelope {
@@ -84,9 +85,7 @@ export function toEnvelope(message: OutgoingMessage, exchange: string, routingKe
 /** The body bytes of an envelope (kombu writes base64; a missing body_encoding means utf-8 text). */
 export function envelopeBody(envelope: Envelope): Uint8Array {
   if (typeof envelope.body !== 'string') throw new DecodeError('envelope body is not a string');
-  return envelope.properties.body_encoding === 'base64'
-    ? Buffer.from(envelope.body, 'base64')
-    : Buffer.from(envelope.body, 'utf8');
+  return envelope.properties.body_encoding === 'base64' ? Buffer.from(envelope.body, 'base64') : Buffer.from(envelope.body, 'utf8');
 }
 
 export function envelopeProperties(envelope: Envelope): MessageProperties {

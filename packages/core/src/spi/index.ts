@@ -50,7 +50,14 @@ export {
 export { delay } from './delay.js';
 export { dial, type Dialed } from './dial.js';
 export { numberOption } from './options.js';
-export { MESSAGE_PROPERTIES, readProperties, writeProperties, type MessagePropertyName, type PropertyDialect, type PropertyKind } from './message-properties.js';
+export {
+  MESSAGE_PROPERTIES,
+  readProperties,
+  writeProperties,
+  type MessagePropertyName,
+  type PropertyDialect,
+  type PropertyKind,
+} from './message-properties.js';
 export { registerTransport, registerTransportPackage } from './transports.js';
 export { topicMatches, headersMatch, route } from './routing.js';
 export { virtualTransport, virtualOptions, VirtualTransport, type VirtualTransportOptions } from './virtual/virtual-transport.js';

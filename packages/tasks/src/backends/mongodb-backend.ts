@@ -97,9 +97,10 @@ export class MongoBackend implements ResultBackend {
               onUpdate(() => result);
               poll(Math.min(delay * 2, POLL_MAX_MS));
             },
-            (error: unknown) => onUpdate(() => {
-              throw error;
-            }),
+            (error: unknown) =>
+              onUpdate(() => {
+                throw error;
+              }),
           );
         }, delay);
       };

@@ -65,7 +65,15 @@ export class RedisBackend implements ResultBackend {
     const { client, store } = await this.#connect();
     const expires = Math.max(0, Math.round(this.host.resultExpires));
     const batches = client.isCluster ? items.map((item) => [item]) : [items];
-    await Promise.all(batches.map((batch) => store.run(client, batch.map((w) => w.key), [expires, ...batch.map((w) => w.data as unknown as string)])));
+    await Promise.all(
+      batches.map((batch) =>
+        store.run(
+          client,
+          batch.map((w) => w.key),
+          [expires, ...batch.map((w) => w.data as unknown as string)],
+        ),
+      ),
+    );
   });
 
   constructor(

@@ -24,7 +24,13 @@ export type Watch = (onUpdate: (read: () => StoredResult) => void) => Promise<()
 const closedError = (taskId: string): ConnectionClosedError => new ConnectionClosedError(`the result backend was closed while waiting for task ${taskId}`);
 
 /** `closed` is the backend's: aborted by its close(). */
-export function waitForReady(taskId: string, options: WaitOptions, closed: AbortSignal, watch: Watch, fetch: () => Promise<StoredResult>): Promise<StoredResult> {
+export function waitForReady(
+  taskId: string,
+  options: WaitOptions,
+  closed: AbortSignal,
+  watch: Watch,
+  fetch: () => Promise<StoredResult>,
+): Promise<StoredResult> {
   const { timeout, signal } = options;
   if (signal?.aborted) return Promise.reject(signal.reason as Error);
   if (closed.aborted) return Promise.reject(closedError(taskId));

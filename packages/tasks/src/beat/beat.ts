@@ -85,13 +85,15 @@ export class Beat extends Emitter<BeatEvents> {
     this.#entries = Object.entries(options.schedule);
     this.#lockTtl = options.lockTtl ?? 5000;
     this.#interval = options.interval ?? 200;
-    if (this.#interval * 3 > this.#lockTtl) throw new TaskConfigError(`beat: lockTtl (${this.#lockTtl} ms) must be at least 3 × interval (${this.#interval} ms)`);
+    if (this.#interval * 3 > this.#lockTtl)
+      throw new TaskConfigError(`beat: lockTtl (${this.#lockTtl} ms) must be at least 3 × interval (${this.#interval} ms)`);
     if (typeof options.store === 'object') {
       this.#store = new FileBeatStore(options.store.file);
     } else {
       const broker = Array.isArray(app.conf.broker) ? app.conf.broker[0] : (app.conf.broker as string);
       const url = options.store ?? [app.conf.backend, broker].find((u): u is string => typeof u === 'string' && REDIS.test(u));
-      if (!url || !REDIS.test(url)) throw new TaskConfigError('beat needs Redis for its lock and state: set `store` to a redis:// URL, or to { file } for one machine');
+      if (!url || !REDIS.test(url))
+        throw new TaskConfigError('beat needs Redis for its lock and state: set `store` to a redis:// URL, or to { file } for one machine');
       this.#store = new RedisBeatStore(url, this.name, app.connection.logger);
     }
   }

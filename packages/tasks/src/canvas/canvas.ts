@@ -96,7 +96,11 @@ export class Chord {
       return app.result<R>(bodyId);
     }
     const header = new Group(this.header.tasks.map(frozen));
-    await app.canvas.prepare(groupId, header.tasks.map((t) => frozenId(t) as string), body);
+    await app.canvas.prepare(
+      groupId,
+      header.tasks.map((t) => frozenId(t) as string),
+      body,
+    );
     await header.applyAsync(app, { ...options, groupId, chord: body });
     return app.result<R>(bodyId);
   }

@@ -35,7 +35,12 @@ export class Chords {
   /** Before the header is sent: Redis gets the chord size, other backends a chord_unlock task. */
   async prepare(groupId: string, headerIds: readonly string[], body: Signature): Promise<void> {
     if (this.store) return this.store.setSize(groupId, headerIds.length);
-    await this.#app.sendTask(CHORD_UNLOCK, [groupId, body], { interval: 1, max_retries: null, result: headerIds.map((id) => [[id, null], null]) }, { countdown: 1000, ...(typeof body.options?.['queue'] === 'string' && { queue: body.options['queue'] }) });
+    await this.#app.sendTask(
+      CHORD_UNLOCK,
+      [groupId, body],
+      { interval: 1, max_retries: null, result: headerIds.map((id) => [[id, null], null]) },
+      { countdown: 1000, ...(typeof body.options?.['queue'] === 'string' && { queue: body.options['queue'] }) },
+    );
   }
 
   async close(): Promise<void> {

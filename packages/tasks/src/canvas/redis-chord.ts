@@ -51,7 +51,12 @@ export class RedisChordStore {
     const key = (suffix: string): string => `${prefix}${GROUP_KEY_PREFIX}${groupId}${suffix}`;
     const [j, t, s] = [key('.j'), key('.t'), key('.s')];
     const result = part.state === 'SUCCESS' ? part.result : encodeException(part.result);
-    const tx = client.multi().zadd(j, groupIndex === null ? '+inf' : String(groupIndex), JSON.stringify([1, part.taskId, part.state, result])).zcount(j, '-inf', '+inf').get(t).get(s);
+    const tx = client
+      .multi()
+      .zadd(j, groupIndex === null ? '+inf' : String(groupIndex), JSON.stringify([1, part.taskId, part.state, result]))
+      .zcount(j, '-inf', '+inf')
+      .get(t)
+      .get(s);
     if (this.#expires > 0) tx.pexpire(j, this.#expires).pexpire(t, this.#expires).pexpire(s, this.#expires);
     const replies = (await tx.exec()) ?? [];
     const [ready, diff, size] = [Number(replies[1]?.[1]), Number(replies[2]?.[1] ?? 0), replies[3]?.[1]];

@@ -8,11 +8,17 @@ import type { AsyncResult } from '../result/async-result.js';
 import type { ApplyOptions, Task, TaskHandler } from '../task.js';
 
 /** Celery's `signature(name, args, kwargs, options)`: a call to any task by name (Python's too). */
-export function signature(task: string, args: readonly unknown[] = [], kwargs: Readonly<Record<string, unknown>> = {}, options: Readonly<Record<string, unknown>> = {}): Signature {
+export function signature(
+  task: string,
+  args: readonly unknown[] = [],
+  kwargs: Readonly<Record<string, unknown>> = {},
+  options: Readonly<Record<string, unknown>> = {},
+): Signature {
   return { task, args: [...args], kwargs: { ...kwargs }, options: { ...options }, subtask_type: null, immutable: false, chord_size: null };
 }
 
-const asSignatures = (v: unknown): Signature[] | undefined => (Array.isArray(v) ? (v as Signature[]) : v && typeof v === 'object' ? [v as Signature] : undefined);
+const asSignatures = (v: unknown): Signature[] | undefined =>
+  Array.isArray(v) ? (v as Signature[]) : v && typeof v === 'object' ? [v as Signature] : undefined;
 
 /** A signature's options (Celery's names and units) as ApplyOptions. */
 export function signatureOptions(sig: Signature): ApplyOptions {
@@ -37,11 +43,22 @@ export function signatureOptions(sig: Signature): ApplyOptions {
 /** What sending a signature needs: the App's send. */
 export interface SignatureSender {
   readonly tasks: ReadonlyMap<string, Task<TaskHandler>>;
-  send<R>(name: string, args: readonly unknown[], kwargs: Readonly<Record<string, unknown>> | undefined, options: ApplyOptions | undefined, task: Task<TaskHandler> | undefined): Promise<AsyncResult<R>>;
+  send<R>(
+    name: string,
+    args: readonly unknown[],
+    kwargs: Readonly<Record<string, unknown>> | undefined,
+    options: ApplyOptions | undefined,
+    task: Task<TaskHandler> | undefined,
+  ): Promise<AsyncResult<R>>;
 }
 
 /** Send a signature: `partial` (a parent's result) goes before its args unless it is immutable; `extra` over its options. */
-export function applySignature<R = unknown>(sender: SignatureSender, sig: Signature, partial: readonly unknown[] = [], extra: ApplyOptions = {}): Promise<AsyncResult<R>> {
+export function applySignature<R = unknown>(
+  sender: SignatureSender,
+  sig: Signature,
+  partial: readonly unknown[] = [],
+  extra: ApplyOptions = {},
+): Promise<AsyncResult<R>> {
   const args = sig.immutable ? (sig.args ?? []) : [...partial, ...(sig.args ?? [])];
   return sender.send<R>(sig.task, args, sig.kwargs, { ...signatureOptions(sig), ...extra }, sender.tasks.get(sig.task));
 }

@@ -75,7 +75,12 @@ export class Control {
       body.ticket = ticket;
       body.reply_to = { exchange: h.mailbox.replyExchange.name, routing_key: h.oid };
       collected = new Promise((resolve) => {
-        const collector: Collector = { replies: [], limit: options.limit ?? (options.destination?.length || undefined), callback: options.callback, done: () => undefined };
+        const collector: Collector = {
+          replies: [],
+          limit: options.limit ?? (options.destination?.length || undefined),
+          callback: options.callback,
+          done: () => undefined,
+        };
         const timer = setTimeout(() => collector.done(), timeout);
         collector.done = () => {
           clearTimeout(timer);
@@ -106,7 +111,11 @@ export class Control {
 
   /** Never run these ids; with `terminate`, also end them where they run. */
   revoke(ids: string | readonly string[], options: InspectOptions & { terminate?: boolean; signal?: string; reply?: boolean } = {}): Promise<Replies> {
-    return this.#command('revoke', { task_id: typeof ids === 'string' ? ids : [...ids], terminate: options.terminate ?? false, signal: options.signal ?? 'SIGTERM' }, options);
+    return this.#command(
+      'revoke',
+      { task_id: typeof ids === 'string' ? ids : [...ids], terminate: options.terminate ?? false, signal: options.signal ?? 'SIGTERM' },
+      options,
+    );
   }
 
   /** '10/s', '100/m', '1000/h', or a number per second; null or 0 = no limit. */
@@ -116,11 +125,22 @@ export class Control {
 
   /** Time limits in ms (sent as Celery's seconds). */
   timeLimit(taskName: string, limits: { soft?: number; hard?: number }, options: InspectOptions & { reply?: boolean } = {}): Promise<Replies> {
-    return this.#command('time_limit', { task_name: taskName, soft: limits.soft === undefined ? null : limits.soft / 1000, hard: limits.hard === undefined ? null : limits.hard / 1000 }, options);
+    return this.#command(
+      'time_limit',
+      { task_name: taskName, soft: limits.soft === undefined ? null : limits.soft / 1000, hard: limits.hard === undefined ? null : limits.hard / 1000 },
+      options,
+    );
   }
 
-  addConsumer(queue: string, options: InspectOptions & { reply?: boolean; exchange?: string; exchangeType?: string; routingKey?: string } = {}): Promise<Replies> {
-    return this.#command('add_consumer', { queue, exchange: options.exchange ?? null, exchange_type: options.exchangeType ?? 'direct', routing_key: options.routingKey ?? null }, options);
+  addConsumer(
+    queue: string,
+    options: InspectOptions & { reply?: boolean; exchange?: string; exchangeType?: string; routingKey?: string } = {},
+  ): Promise<Replies> {
+    return this.#command(
+      'add_consumer',
+      { queue, exchange: options.exchange ?? null, exchange_type: options.exchangeType ?? 'direct', routing_key: options.routingKey ?? null },
+      options,
+    );
   }
 
   cancelConsumer(queue: string, options: InspectOptions & { reply?: boolean } = {}): Promise<Replies> {
@@ -181,16 +201,21 @@ export class Control {
       const h = this.#host;
       const transport = await h.connection.transport();
       const queue = h.mailbox.replyQueue(h.oid, transport.capabilities);
-      return startBroadcastConsumer(h.connection, queue, { accept: h.accept, onError: (error) => h.connection.logger.error({ err: error }, 'control reply not read') }, (message) => {
-        const ticket = message.headers['ticket'];
-        const collector = typeof ticket === 'string' ? this.#collectors.get(ticket) : undefined;
-        const reply = message.body;
-        if (!collector || typeof reply !== 'object' || reply === null) return;
-        h.clock.adjust(message.headers['clock']);
-        collector.replies.push(reply as Record<string, unknown>);
-        collector.callback?.(reply as Record<string, unknown>);
-        if (collector.limit !== undefined && collector.replies.length >= collector.limit) collector.done();
-      });
+      return startBroadcastConsumer(
+        h.connection,
+        queue,
+        { accept: h.accept, onError: (error) => h.connection.logger.error({ err: error }, 'control reply not read') },
+        (message) => {
+          const ticket = message.headers['ticket'];
+          const collector = typeof ticket === 'string' ? this.#collectors.get(ticket) : undefined;
+          const reply = message.body;
+          if (!collector || typeof reply !== 'object' || reply === null) return;
+          h.clock.adjust(message.headers['clock']);
+          collector.replies.push(reply as Record<string, unknown>);
+          collector.callback?.(reply as Record<string, unknown>);
+          if (collector.limit !== undefined && collector.replies.length >= collector.limit) collector.done();
+        },
+      );
     })();
     return this.#consumer;
   }

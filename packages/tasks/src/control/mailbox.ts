@@ -67,6 +67,10 @@ export class Mailbox {
 export function matches(hostname: string, pattern: string, matcher: string): boolean {
   if (matcher === 'pcre') return new RegExp(pattern).exec(hostname)?.index === 0;
   // glob (fnmatch): * ? [seq]
-  const regex = pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.').replace(/\[!/g, '[^');
+  const regex = pattern
+    .replace(/[.+^${}()|\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.')
+    .replace(/\[!/g, '[^');
   return new RegExp(`^${regex}$`).test(hostname);
 }

@@ -37,7 +37,9 @@ export class ControlNode implements WorkerStep {
     const transport = await this.#connection.transport();
     const queue = this.#mailbox.nodeQueue(this.#ctx.worker.hostname, transport.capabilities);
     this.#producer = this.#connection.producer();
-    this.#consumer = await startBroadcastConsumer(this.#connection, queue, { accept: this.#accept, concurrency: 8, onError: report }, (message) => this.#handle(message));
+    this.#consumer = await startBroadcastConsumer(this.#connection, queue, { accept: this.#accept, concurrency: 8, onError: report }, (message) =>
+      this.#handle(message),
+    );
   }
 
   /** Stops reading and deletes the node queue (on Redis its binding would otherwise stay behind). */
@@ -75,7 +77,12 @@ export class ControlNode implements WorkerStep {
     try {
       await this.#producer.publish(
         { [hostname]: reply ?? null },
-        { exchange: this.#mailbox.replyExchange, routingKey: body.reply_to.routing_key, headers: { ticket: body.ticket ?? null, clock: this.#clock.forward() }, deliveryMode: 'transient' },
+        {
+          exchange: this.#mailbox.replyExchange,
+          routingKey: body.reply_to.routing_key,
+          headers: { ticket: body.ticket ?? null, clock: this.#clock.forward() },
+          deliveryMode: 'transient',
+        },
       );
     } catch (error) {
       this.#report(error as Error);

@@ -69,10 +69,31 @@ function stats(ctx: PanelContext): Record<string, unknown> {
     pid: process.pid,
     clock: String(ctx.clock.value),
     uptime: Math.round((Date.now() - ctx.startedAt) / 1000),
-    pool: { 'max-concurrency': w.concurrency, processes: [process.pid], 'max-tasks-per-child': 'N/A', 'put-guarded-by-semaphore': false, timeouts: [0, 0], implementation: 'nori:async' },
-    broker: { hostname: ctx.broker.hostname ?? null, userid: ctx.broker.userid ?? null, virtual_host: ctx.broker.virtualHost ?? null, port: ctx.broker.port ?? null, transport: ctx.broker.transport },
+    pool: {
+      'max-concurrency': w.concurrency,
+      processes: [process.pid],
+      'max-tasks-per-child': 'N/A',
+      'put-guarded-by-semaphore': false,
+      timeouts: [0, 0],
+      implementation: 'nori:async',
+    },
+    broker: {
+      hostname: ctx.broker.hostname ?? null,
+      userid: ctx.broker.userid ?? null,
+      virtual_host: ctx.broker.virtualHost ?? null,
+      port: ctx.broker.port ?? null,
+      transport: ctx.broker.transport,
+    },
     prefetch_count: w.prefetch,
-    rusage: { utime: usage.userCPUTime / 1e6, stime: usage.systemCPUTime / 1e6, maxrss: usage.maxRSS, minflt: usage.minorPageFault, majflt: usage.majorPageFault, nvcsw: usage.voluntaryContextSwitches, nivcsw: usage.involuntaryContextSwitches },
+    rusage: {
+      utime: usage.userCPUTime / 1e6,
+      stime: usage.systemCPUTime / 1e6,
+      maxrss: usage.maxRSS,
+      minflt: usage.minorPageFault,
+      majflt: usage.majorPageFault,
+      nvcsw: usage.voluntaryContextSwitches,
+      nivcsw: usage.involuntaryContextSwitches,
+    },
     sw_ident: 'nori',
   };
 }
@@ -84,7 +105,18 @@ function queueInfo(worker: Worker): Array<Record<string, unknown>> {
     const b = q.bindings[0];
     return {
       name: q.name,
-      exchange: b ? { name: b.exchange.name, type: b.exchange.type, durable: b.exchange.durable, auto_delete: b.exchange.autoDelete, arguments: b.exchange.arguments, delivery_mode: null, no_declare: false, passive: false } : null,
+      exchange: b
+        ? {
+            name: b.exchange.name,
+            type: b.exchange.type,
+            durable: b.exchange.durable,
+            auto_delete: b.exchange.autoDelete,
+            arguments: b.exchange.arguments,
+            delivery_mode: null,
+            no_declare: false,
+            passive: false,
+          }
+        : null,
       routing_key: b?.routingKey ?? q.name,
       queue_arguments: o.queueArguments ?? null,
       binding_arguments: b?.arguments ?? null,
@@ -130,7 +162,9 @@ export const PANEL: Readonly<Record<string, Command>> = {
           ['exchange', t.options.exchange],
           ['routing_key', t.options.routingKey],
           ['rate_limit', t.policy.rateLimit === undefined ? undefined : `${t.policy.rateLimit}/s`],
-          ...items.filter((i) => !['exchange', 'routing_key', 'rate_limit'].includes(i)).map((i): [string, unknown] => [i, (t.options as Record<string, unknown>)[i]]),
+          ...items
+            .filter((i) => !['exchange', 'routing_key', 'rate_limit'].includes(i))
+            .map((i): [string, unknown] => [i, (t.options as Record<string, unknown>)[i]]),
         ];
         const shown = fields.filter(([, v]) => v !== undefined && v !== null).map(([k, v]) => `${k}=${String(v)}`);
         return shown.length > 0 ? `${t.name} [${shown.join(' ')}]` : t.name;

@@ -63,7 +63,9 @@ export class RequestTracker {
   /** Received, not started, not waiting for an ETA. */
   reserved(): RequestInfo[] {
     const now = Date.now();
-    return [...this.#requests.values()].filter((t) => t.startedAt === null && !(t.request.eta && t.request.eta.getTime() > now)).map((t) => this.#info(t, false));
+    return [...this.#requests.values()]
+      .filter((t) => t.startedAt === null && !(t.request.eta && t.request.eta.getTime() > now))
+      .map((t) => this.#info(t, false));
   }
 
   /** Waiting for their ETA (Celery's timer entries). */

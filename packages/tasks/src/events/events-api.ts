@@ -46,7 +46,13 @@ export class EventsApi {
     }
     app.on('worker-created', (worker) => {
       if (!(worker.options.sendEvents ?? this.options.sendEvents)) return;
-      const events = new WorkerEvents(worker, worker.options.heartbeat === false ? { ...this.options, heartbeatInterval: 0 } : this.options, this.clock, app.conf.broker, { ...app.conf.connection, ...worker.options.connection });
+      const events = new WorkerEvents(
+        worker,
+        worker.options.heartbeat === false ? { ...this.options, heartbeatInterval: 0 } : this.options,
+        this.clock,
+        app.conf.broker,
+        { ...app.conf.connection, ...worker.options.connection },
+      );
       this.#workers.set(worker, events);
       worker.use(events);
     });
@@ -59,7 +65,12 @@ export class EventsApi {
 
   /** Sends events on the app's connection (hostname = the app's). */
   get dispatcher(): EventDispatcher {
-    this.#dispatcher ??= new EventDispatcher(this.#app.connection, { hostname: this.#app.hostname, clock: this.clock, exchange: this.options.eventExchange, serializer: this.options.eventSerializer });
+    this.#dispatcher ??= new EventDispatcher(this.#app.connection, {
+      hostname: this.#app.hostname,
+      clock: this.clock,
+      exchange: this.options.eventExchange,
+      serializer: this.options.eventSerializer,
+    });
     return this.#dispatcher;
   }
 

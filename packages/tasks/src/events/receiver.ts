@@ -73,7 +73,12 @@ export class EventReceiver extends Emitter<ReceiverEvents> {
   /** Declares the queue and consumes it. */
   async start(): Promise<void> {
     if (this.#consumer) return;
-    this.#consumer = await startBroadcastConsumer(this.connection, this.queue, { accept: this.#host.accept, onError: (error) => this.emit('error', error) }, (message) => this.#receive(message));
+    this.#consumer = await startBroadcastConsumer(
+      this.connection,
+      this.queue,
+      { accept: this.#host.accept, onError: (error) => this.emit('error', error) },
+      (message) => this.#receive(message),
+    );
   }
 
   /** Stops consuming, deletes the queue, closes the connection. */

@@ -111,7 +111,19 @@ export class EventState {
   #onWorker(e: CeleryEvent): void {
     let w = this.#workers.get(e.hostname);
     if (!w) {
-      w = { hostname: e.hostname, freq: 2000, lastHeartbeat: undefined, online: false, active: undefined, processed: undefined, loadavg: undefined, pid: undefined, swIdent: undefined, swVer: undefined, swSys: undefined };
+      w = {
+        hostname: e.hostname,
+        freq: 2000,
+        lastHeartbeat: undefined,
+        online: false,
+        active: undefined,
+        processed: undefined,
+        loadavg: undefined,
+        pid: undefined,
+        swIdent: undefined,
+        swVer: undefined,
+        swSys: undefined,
+      };
       this.#workers.set(e.hostname, w);
       if (this.#workers.size > this.maxWorkers) this.#workers.delete(this.#workers.keys().next().value as string);
     }
@@ -137,7 +149,22 @@ export class EventState {
     if (t) {
       this.#tasks.delete(uuid); // re-inserted below: most recently updated last
     } else {
-      t = { uuid, name: undefined, state: 'PENDING', hostname: undefined, args: undefined, kwargs: undefined, result: undefined, exception: undefined, traceback: undefined, runtime: undefined, rootId: undefined, parentId: undefined, retries: undefined, history: [] };
+      t = {
+        uuid,
+        name: undefined,
+        state: 'PENDING',
+        hostname: undefined,
+        args: undefined,
+        kwargs: undefined,
+        result: undefined,
+        exception: undefined,
+        traceback: undefined,
+        runtime: undefined,
+        rootId: undefined,
+        parentId: undefined,
+        retries: undefined,
+        history: [],
+      };
     }
     this.#tasks.set(uuid, t);
     if (this.#tasks.size > this.maxTasks) this.#tasks.delete(this.#tasks.keys().next().value as string);

@@ -55,23 +55,44 @@ export class WorkerEvents implements WorkerStep {
   async start(report: (error: Error) => void): Promise<void> {
     this.#report = report;
     const connection = this.#connection as Connection;
-    this.#dispatcher = new EventDispatcher(connection, { hostname: this.#worker.hostname, clock: this.#clock, exchange: this.#options.eventExchange, serializer: this.#options.eventSerializer });
+    this.#dispatcher = new EventDispatcher(connection, {
+      hostname: this.#worker.hostname,
+      clock: this.#clock,
+      exchange: this.#options.eventExchange,
+      serializer: this.#options.eventSerializer,
+    });
     const w = this.#worker;
     const listen = <E extends keyof WorkerHooks>(event: E, fn: (...args: WorkerHooks[E]) => void): void => {
       w.on(event, fn);
       this.#off.push(() => w.off(event, fn));
     };
     const send = (type: string, fields: Record<string, unknown>): void => void (this.taskEvents && this.send(type, fields));
-    listen('task-received', (r) => send('task-received', { uuid: r.id, name: r.name, args: r.argsrepr, kwargs: r.kwargsrepr, root_id: r.rootId, parent_id: r.parentId, retries: r.retries, eta: iso(r.eta), expires: iso(r.expires) }));
+    listen('task-received', (r) =>
+      send('task-received', {
+        uuid: r.id,
+        name: r.name,
+        args: r.argsrepr,
+        kwargs: r.kwargsrepr,
+        root_id: r.rootId,
+        parent_id: r.parentId,
+        retries: r.retries,
+        eta: iso(r.eta),
+        expires: iso(r.expires),
+      }),
+    );
     listen('task-started', (r) => {
       this.#processed++;
       send('task-started', { uuid: r.id });
     });
     listen('task-succeeded', (r, i) => send('task-succeeded', { uuid: r.id, result: safeRepr(i.result), runtime: i.runtime / 1000 }));
-    listen('task-failed', (r, i) => send('task-failed', { uuid: r.id, exception: exceptionRepr(i.error), traceback: i.error instanceof Error ? (i.error.stack ?? null) : null }));
+    listen('task-failed', (r, i) =>
+      send('task-failed', { uuid: r.id, exception: exceptionRepr(i.error), traceback: i.error instanceof Error ? (i.error.stack ?? null) : null }),
+    );
     listen('task-retried', (r, i) => send('task-retried', { uuid: r.id, exception: exceptionRepr(i.reason), traceback: i.reason?.stack ?? null }));
     listen('task-rejected', (r, i) => r && send('task-rejected', { uuid: r.id, requeue: i.requeue }));
-    listen('task-revoked', (r, i) => send('task-revoked', { uuid: r.id, terminated: i.terminated, signum: i.terminated ? 'SIGTERM' : null, expired: i.expired }));
+    listen('task-revoked', (r, i) =>
+      send('task-revoked', { uuid: r.id, terminated: i.terminated, signum: i.terminated ? 'SIGTERM' : null, expired: i.expired }),
+    );
     await this.#sendWorker('worker-online');
     // An interval of 0 is a worker started without heartbeats (Celery's --without-heartbeat).
     if (this.#options.heartbeatInterval > 0) {
@@ -104,6 +125,12 @@ export class WorkerEvents implements WorkerStep {
   }
 
   #sendWorker(type: string): Promise<void> {
-    return this.send(type, { freq: this.#options.heartbeatInterval / 1000, active: this.#worker.active, processed: this.#processed, loadavg: loadavg().map((n) => Math.round(n * 100) / 100), ...SOFTWARE });
+    return this.send(type, {
+      freq: this.#options.heartbeatInterval / 1000,
+      active: this.#worker.active,
+      processed: this.#processed,
+      loadavg: loadavg().map((n) => Math.round(n * 100) / 100),
+      ...SOFTWARE,
+    });
   }
 }

@@ -48,7 +48,12 @@ function stable(value: unknown): string {
 /** celery_once's `qo_<task>_<arg>-<value>_...`: positional arguments by index, keyword arguments sorted. */
 export function onceKey(name: string, args: readonly unknown[], kwargs: Readonly<Record<string, unknown>>, key?: OnceOptions['key']): string {
   if (key) return `qo_${name}_${stable(key(args, kwargs))}`;
-  const parts = [...args.map((v, i) => `${i}-${stable(v)}`), ...Object.keys(kwargs).sort().map((k) => `${k}-${stable(kwargs[k])}`)];
+  const parts = [
+    ...args.map((v, i) => `${i}-${stable(v)}`),
+    ...Object.keys(kwargs)
+      .sort()
+      .map((k) => `${k}-${stable(kwargs[k])}`),
+  ];
   return ['qo', name, ...parts].join('_');
 }
 
@@ -69,7 +74,8 @@ export class OnceLocks {
   }
 
   #store(): RedisOnceLock {
-    if (!this.#url || !REDIS.test(this.#url)) throw new TaskConfigError('once-locks need Redis: set onceBackend to a redis:// URL (or use a Redis backend or broker)');
+    if (!this.#url || !REDIS.test(this.#url))
+      throw new TaskConfigError('once-locks need Redis: set onceBackend to a redis:// URL (or use a Redis backend or broker)');
     this.#lock ??= new RedisOnceLock(this.#url, this.#app.connection.logger);
     return this.#lock;
   }
@@ -78,7 +84,12 @@ export class OnceLocks {
    * Before a task with `once` is sent: takes the lock for `taskId`. Undefined when taken (send it);
    * the holder's result when `graceful`; otherwise throws AlreadyQueued.
    */
-  async acquire<R>(task: Task<TaskHandler>, taskId: string, args: readonly unknown[], kwargs: Readonly<Record<string, unknown>>): Promise<AsyncResult<R> | undefined> {
+  async acquire<R>(
+    task: Task<TaskHandler>,
+    taskId: string,
+    args: readonly unknown[],
+    kwargs: Readonly<Record<string, unknown>>,
+  ): Promise<AsyncResult<R> | undefined> {
     const once = task.options.once as OnceOptions;
     const key = onceKey(task.name, args, kwargs, once.key);
     const attempt = await this.#store().acquire(key, taskId, once.timeout ?? this.#timeout);
@@ -101,9 +112,12 @@ export class OnceLocks {
       const task = request && this.#app.tasks.get(request.name);
       const once = task?.options.once;
       if (!task || !once || (once.unlockBefore ? 'start' : 'end') !== when) return;
-      this.release(task, request.id, request.args, request.kwargs).catch((error: unknown) => this.#app.connection.logger.error({ err: error, task: request.id }, 'once-lock not released'));
+      this.release(task, request.id, request.args, request.kwargs).catch((error: unknown) =>
+        this.#app.connection.logger.error({ err: error, task: request.id }, 'once-lock not released'),
+      );
     };
     worker.on('task-started', (r) => release(r, 'start'));
-    for (const event of ['task-succeeded', 'task-failed', 'task-revoked', 'task-rejected'] as const) worker.on(event, (...[r]: [TaskRequest | undefined, ...unknown[]]) => release(r, 'end'));
+    for (const event of ['task-succeeded', 'task-failed', 'task-revoked', 'task-rejected'] as const)
+      worker.on(event, (...[r]: [TaskRequest | undefined, ...unknown[]]) => release(r, 'end'));
   }
 }

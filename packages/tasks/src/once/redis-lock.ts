@@ -30,7 +30,11 @@ export class RedisOnceLock {
   async acquire(key: string, taskId: string, timeout: number): Promise<LockAttempt> {
     const { client, prefix } = await this.#connect();
     if ((await client.set(prefix + key, taskId, 'PX', timeout, 'NX')) === 'OK') return { acquired: true };
-    const [[, holder], [, remaining]] = ((await client.multi().get(prefix + key).pttl(prefix + key).exec()) ?? []) as [[unknown, string | null], [unknown, number]];
+    const [[, holder], [, remaining]] = ((await client
+      .multi()
+      .get(prefix + key)
+      .pttl(prefix + key)
+      .exec()) ?? []) as [[unknown, string | null], [unknown, number]];
     return { acquired: false, holder, remaining: Math.max(0, Number(remaining)) };
   }
 

@@ -20,10 +20,29 @@ export interface ExceptionInfo {
  * function, which Celery refuses as a security error.)
  */
 const PYTHON_BUILTINS: ReadonlySet<string> = new Set([
-  'ArithmeticError', 'AssertionError', 'AttributeError', 'BufferError', 'EOFError', 'Exception',
-  'FileExistsError', 'FileNotFoundError', 'IndexError', 'KeyError', 'LookupError', 'MemoryError',
-  'NotImplementedError', 'OSError', 'OverflowError', 'PermissionError', 'RecursionError',
-  'ReferenceError', 'RuntimeError', 'SyntaxError', 'TimeoutError', 'TypeError', 'ValueError',
+  'ArithmeticError',
+  'AssertionError',
+  'AttributeError',
+  'BufferError',
+  'EOFError',
+  'Exception',
+  'FileExistsError',
+  'FileNotFoundError',
+  'IndexError',
+  'KeyError',
+  'LookupError',
+  'MemoryError',
+  'NotImplementedError',
+  'OSError',
+  'OverflowError',
+  'PermissionError',
+  'RecursionError',
+  'ReferenceError',
+  'RuntimeError',
+  'SyntaxError',
+  'TimeoutError',
+  'TypeError',
+  'ValueError',
   'ZeroDivisionError',
 ]);
 

@@ -22,7 +22,15 @@ export interface CeleryEnv {
 }
 
 function env(e: CeleryEnv): NodeJS.ProcessEnv {
-  return { ...process.env, PYTHONPATH: e.app?.dir ?? here, NORI_BROKER: e.broker, NORI_BACKEND: e.backend ?? '', NORI_QUEUE: e.queue, NORI_MAX_PRIORITY: e.maxPriority === undefined ? '' : String(e.maxPriority), PYTHONDONTWRITEBYTECODE: '1' };
+  return {
+    ...process.env,
+    PYTHONPATH: e.app?.dir ?? here,
+    NORI_BROKER: e.broker,
+    NORI_BACKEND: e.backend ?? '',
+    NORI_QUEUE: e.queue,
+    NORI_MAX_PRIORITY: e.maxPriority === undefined ? '' : String(e.maxPriority),
+    PYTHONDONTWRITEBYTECODE: '1',
+  };
 }
 
 export interface PythonResult {
@@ -58,8 +66,10 @@ export const pythonCall = (e: CeleryEnv, tasks: PythonTaskCall[], timeout = 30):
 /** Python's `AsyncResult(id).get(propagate=False)` of each id. */
 export const pythonGet = (e: CeleryEnv, ids: string[], timeout = 30): Promise<PythonResult[]> => client(e, { op: 'get', ids, timeout }, (timeout + 30) * 1000);
 /** Store a state with Celery's own backend code (`exception` raises interop_app.InteropError(message)). */
-export const pythonStore = (e: CeleryEnv, spec: { id: string; state: string; result?: unknown; exception?: { message: string }; traceback?: string }): Promise<void> =>
-  client(e, { op: 'store', ...spec });
+export const pythonStore = (
+  e: CeleryEnv,
+  spec: { id: string; state: string; result?: unknown; exception?: { message: string }; traceback?: string },
+): Promise<void> => client(e, { op: 'store', ...spec });
 
 export interface CeleryWorker {
   readonly process: ChildProcess;
@@ -74,7 +84,25 @@ export interface CeleryWorker {
 export async function startCeleryWorker(e: CeleryEnv, extraArgs: string[] = []): Promise<CeleryWorker> {
   const child = spawn(
     PYTHON,
-    ['-m', 'celery', '-A', e.app?.module ?? 'interop_app', 'worker', '--pool', 'solo', '-Q', e.queue, '-n', `${e.queue}@%h`, '--without-gossip', '--without-mingle', '--without-heartbeat', '-l', 'INFO', ...extraArgs],
+    [
+      '-m',
+      'celery',
+      '-A',
+      e.app?.module ?? 'interop_app',
+      'worker',
+      '--pool',
+      'solo',
+      '-Q',
+      e.queue,
+      '-n',
+      `${e.queue}@%h`,
+      '--without-gossip',
+      '--without-mingle',
+      '--without-heartbeat',
+      '-l',
+      'INFO',
+      ...extraArgs,
+    ],
     { env: env(e), stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let log = '';

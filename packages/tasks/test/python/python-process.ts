@@ -20,7 +20,10 @@ export interface PythonProcess {
 
 /** Spawns `/usr/bin/python3 <args>` with this directory on PYTHONPATH; resolves when `ready` matches the output. */
 export async function startPython(args: string[], env: Record<string, string>, ready: RegExp, timeoutMs = 60_000): Promise<PythonProcess> {
-  const child = spawn(PYTHON, args, { env: { ...process.env, PYTHONPATH: PYTHON_DIR, PYTHONDONTWRITEBYTECODE: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(PYTHON, args, {
+    env: { ...process.env, PYTHONPATH: PYTHON_DIR, PYTHONDONTWRITEBYTECODE: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let log = '';
   let stdout = '';
   child.stdout.on('data', (d: Buffer) => {

@@ -41,9 +41,13 @@ export async function killConsumersEvery(options: {
   /** Consumers that are taking messages: the ones a kill hits. */
   const ready = new Set<ChildProcess>();
   const start = (): void => {
-    const proc = spawn(process.execPath, ['--conditions=nori-src', '--import', 'tsx', child, options.url, options.queue, String(options.leaseMs), JSON.stringify(options.imports)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const proc = spawn(
+      process.execPath,
+      ['--conditions=nori-src', '--import', 'tsx', child, options.url, options.queue, String(options.leaseMs), JSON.stringify(options.imports)],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     createInterface({ input: proc.stdout as NodeJS.ReadableStream }).on('line', (line) => {
       if (line === 'ready') ready.add(proc);
       if (line === '' || line === 'ready') return;

@@ -101,7 +101,11 @@ class MemoryState {
     const q = this.queues.get(name);
     if (q) clearTimeout(q.expiryTimer);
     this.queues.delete(name);
-    for (const [exchange, list] of this.bindings) this.bindings.set(exchange, list.filter((b) => b.queue !== name));
+    for (const [exchange, list] of this.bindings)
+      this.bindings.set(
+        exchange,
+        list.filter((b) => b.queue !== name),
+      );
   }
 
   /** Queue expiry: deleted once unused (no waiting consumer, no traffic) for `expires` ms. */
@@ -183,7 +187,10 @@ export class MemoryStore implements Store {
   }
   async unbind(exchange: string, binding: StoredBinding): Promise<void> {
     const list = this.#state.bindings.get(exchange) ?? [];
-    this.#state.bindings.set(exchange, list.filter((b) => !(b.queue === binding.queue && b.routingKey === binding.routingKey)));
+    this.#state.bindings.set(
+      exchange,
+      list.filter((b) => !(b.queue === binding.queue && b.routingKey === binding.routingKey)),
+    );
   }
   async bindings(exchange: string): Promise<StoredBinding[]> {
     return this.#state.bindings.get(exchange) ?? [];

@@ -6,7 +6,16 @@
 import { randomUUID } from 'node:crypto';
 import { Emitter } from '../../emitter.js';
 import { assertStorableHeaders, envelopeBody, envelopeProperties, toEnvelope, type Envelope } from '../envelope.js';
-import { ConnectionClosedError, ConnectionError, DecodeError, LeaseLostError, MessageTooLargeError, NotFoundError, QueueFullError, UnsupportedFeatureError } from '../../errors.js';
+import {
+  ConnectionClosedError,
+  ConnectionError,
+  DecodeError,
+  LeaseLostError,
+  MessageTooLargeError,
+  NotFoundError,
+  QueueFullError,
+  UnsupportedFeatureError,
+} from '../../errors.js';
 import { DEFAULT_MAX_BODY_SIZE } from '../../payload.js';
 import { route } from '../routing.js';
 import type { Claimed, PutOptions, PutReport, RestorePosition, StoreFactory, Unreadable } from '../store.js';
@@ -147,7 +156,9 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
     const refused = new Set(report.refused);
     const limit = this.#queues.get(queue)?.maxLength;
     return Array.from({ length: count }, (_, i) =>
-      refused.has(i) ? new QueueFullError(`queue "${queue}" is full (maxLength ${limit ?? 'declared elsewhere'}, overflow reject-publish): the message was not stored`) : undefined,
+      refused.has(i)
+        ? new QueueFullError(`queue "${queue}" is full (maxLength ${limit ?? 'declared elsewhere'}, overflow reject-publish): the message was not stored`)
+        : undefined,
     );
   }
 
@@ -223,7 +234,9 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
   async declareExchange(exchange: ExchangeSpec): Promise<void> {
     this.#assertOpen();
     if (!this.capabilities.exchangeTypes.includes(exchange.type)) {
-      throw new UnsupportedFeatureError(`exchange "${exchange.name}": this transport has no ${exchange.type} exchanges (it has ${this.capabilities.exchangeTypes.join(', ')})`);
+      throw new UnsupportedFeatureError(
+        `exchange "${exchange.name}": this transport has no ${exchange.type} exchanges (it has ${this.capabilities.exchangeTypes.join(', ')})`,
+      );
     }
     this.#exchanges.set(exchange.name, exchange);
     await this.#store.declareExchange(exchange);
@@ -301,7 +314,9 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
       }
       assertStorableHeaders(message.headers);
       if (message.body.byteLength > this.#options.maxBodySize) {
-        throw new MessageTooLargeError(`body of ${message.body.byteLength} bytes is over the limit of ${this.#options.maxBodySize} (transport option maxBodySize)`);
+        throw new MessageTooLargeError(
+          `body of ${message.body.byteLength} bytes is over the limit of ${this.#options.maxBodySize} (transport option maxBodySize)`,
+        );
       }
     } catch (error) {
       return Promise.reject(error);
@@ -479,7 +494,13 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
 
   /** An unreadable stored item goes to the dead-letter exchange as it was found, as raw bytes. */
   async #deadLetterText(item: Unreadable): Promise<void> {
-    const message: OutgoingMessage = { body: Buffer.from(item.text, 'utf8'), contentType: 'application/data', contentEncoding: 'binary', headers: {}, properties: {} };
+    const message: OutgoingMessage = {
+      body: Buffer.from(item.text, 'utf8'),
+      contentType: 'application/data',
+      contentEncoding: 'binary',
+      headers: {},
+      properties: {},
+    };
     await this.#deadLetter(item.queue, toEnvelope(message, '', item.queue, item.token), 'rejected');
   }
 
