@@ -39,7 +39,10 @@ for tarball in "$TARBALLS"/*.tgz; do
   "$BIN/publint" run "$tarball" --strict
   # attw bundles TypeScript 5.6, which predates require(esm): with engines >=20.19 a require() of
   # these ESM packages works (checked below by running one), so that one rule is not a problem here.
-  "$BIN/attw" "$tarball" --ignore-rules cjs-resolves-to-esm --format ascii --no-emoji
+  # The node16 profile leaves out TypeScript's legacy node10 resolution, which reads no `exports`
+  # and so cannot see subpaths such as @nori/core/spi; the consumers checked below use node16,
+  # node20 and bundler resolution.
+  "$BIN/attw" "$tarball" --profile node16 --ignore-rules cjs-resolves-to-esm --format ascii --no-emoji
 done
 tgz() { ls "$TARBALLS"/nori-"$1"-*.tgz; }
 
