@@ -34,6 +34,8 @@ export async function killConsumersEvery(options: {
   deadlineMs: number;
   /** How long the survivors keep consuming once every id arrived: more than a lease. */
   settleMs: number;
+  /** ms each delivery's handler takes (default 0): spreads a fast broker's stream over several kills. */
+  handleMs?: number;
 }): Promise<ChaosRun> {
   const started = Date.now();
   const run = { delivered: new Set<number>(), deliveries: 0, kills: 0 };
@@ -43,7 +45,17 @@ export async function killConsumersEvery(options: {
   const start = (): void => {
     const proc = spawn(
       process.execPath,
-      ['--conditions=nori-src', '--import', 'tsx', child, options.url, options.queue, String(options.leaseMs), JSON.stringify(options.imports)],
+      [
+        '--conditions=nori-src',
+        '--import',
+        'tsx',
+        child,
+        options.url,
+        options.queue,
+        String(options.leaseMs),
+        JSON.stringify(options.imports),
+        String(options.handleMs ?? 0),
+      ],
       {
         stdio: ['ignore', 'pipe', 'inherit'],
       },

@@ -1,7 +1,8 @@
 /**
  * Child process for the kill test: prints each id it received (with ' redelivered' when it was) (synchronously, before acking it, so
  * a SIGKILL can never swallow a delivery the parent should have heard about), then acks.
- * argv: url, queue, leaseMs, JSON list of transport modules to import (resolved from the working directory: the project under test).
+ * argv: url, queue, leaseMs, JSON list of transport modules to import (resolved from the working directory: the project under test),
+ * and optionally ms each handler takes (so a fast broker's stream lasts long enough to be cut).
  */
 import { writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -9,7 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Connection, Queue } from '@nori/core';
 
-const [url = '', queue = '', leaseMs = '1000', imports = '[]'] = process.argv.slice(2);
+const [url = '', queue = '', leaseMs = '1000', imports = '[]', handleMs = '0'] = process.argv.slice(2);
 const require = createRequire(join(process.cwd(), 'package.json'));
 for (const name of JSON.parse(imports) as string[]) await import(pathToFileURL(require.resolve(name)).href);
 const conn = new Connection(url, { transportOptions: { leaseMs: Number(leaseMs) } });
@@ -32,6 +33,7 @@ function reported(line: string): Promise<void> {
 
 const consumer = conn.consumer([new Queue(queue)], { prefetch: 100, concurrency: 20 }, async (message) => {
   const id = (message.body as { id: number }).id;
+  if (handleMs !== '0') await new Promise((resolve) => setTimeout(resolve, Number(handleMs)));
   await reported(message.redelivered ? `${id} redelivered` : String(id));
   await message.ack();
 });
