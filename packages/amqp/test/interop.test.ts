@@ -2,19 +2,22 @@
  * Python kombu 5.2 over py-amqp (Debian's /usr/bin/python3) and nori on the same RabbitMQ: both
  * directions through the default, direct and topic exchanges, with priorities and headers.
  */
-import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Connection, Exchange, Queue } from '@nori/core';
-import { collect } from '@nori/testing';
+import { collect, TestNames } from '@nori/testing';
 import '@nori/amqp';
 import { kombuConsume, kombuPublish } from '@nori/testing/kombu';
 import { AMQP_URL } from '@nori/testing/brokers';
 
 const NORI_URL = AMQP_URL;
 const KOMBU_URL = AMQP_URL.replace(/^amqp:/, 'pyamqp:');
-const name = (what: string): string => `interop-${what}-${randomUUID().slice(0, 8)}`;
+const names = new TestNames('interop');
+const name = (what: string): string => names.name(what);
 const conn = new Connection(NORI_URL);
-afterAll(() => conn.close());
+afterAll(async () => {
+  await names.deleteAll(conn);
+  await conn.close();
+});
 
 describe('Python kombu 5.2 ↔ nori over RabbitMQ', () => {
   it('Python → nori: priorities order the queue, headers and properties arrive intact', async () => {

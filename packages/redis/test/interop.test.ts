@@ -2,21 +2,24 @@
  * Python kombu 5.2 (Debian's /usr/bin/python3) and nori on the same Redis: messages go both ways
  * through the default, direct, topic and fanout exchanges, and priorities keep their order.
  */
-import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Connection, Exchange, Queue } from '@nori/core';
-import { collect } from '@nori/testing';
+import { collect, TestNames } from '@nori/testing';
 import '@nori/redis';
 import { kombuConsume, kombuPublish } from '@nori/testing/kombu';
 import { redisUrl } from '@nori/testing/brokers';
 
 const BROKER = redisUrl();
-const name = (what: string): string => `interop-${what}-${randomUUID().slice(0, 8)}`;
+const names = new TestNames('interop');
+const name = (what: string): string => names.name(what);
 const pythonPublish = (spec: object): Promise<void> => kombuPublish(BROKER, spec);
 const pythonConsume = (spec: object): ReturnType<typeof kombuConsume> => kombuConsume(BROKER, spec);
 
 const conn = new Connection(BROKER);
-afterAll(() => conn.close());
+afterAll(async () => {
+  await names.deleteAll(conn);
+  await conn.close();
+});
 
 describe('Python kombu 5.2 ↔ nori over Redis', () => {
   it('default exchange, Python → nori: kombu priorities arrive in the same order, mapped to nori meaning', async () => {

@@ -1,6 +1,6 @@
 /** What every conformance test gets: the options, connections that are closed afterwards, unique names. */
-import { randomUUID } from 'node:crypto';
 import { Connection, type ConnectionOptions, type Message } from '@nori/core';
+import { TestNames } from './names.js';
 
 export interface ConformanceOptions {
   /** Used in describe() titles and as the prefix of every queue and exchange name. */
@@ -22,15 +22,15 @@ export interface ConformanceOptions {
 export class SuiteContext {
   readonly #open = new Set<Connection>();
   /** Every name handed out: deleted as queue and as exchange when the suite ends. */
-  readonly #names = new Set<string>();
+  readonly #names: TestNames;
 
-  constructor(readonly options: ConformanceOptions) {}
+  constructor(readonly options: ConformanceOptions) {
+    this.#names = new TestNames(`nori-conf-${options.name}`);
+  }
 
   /** A unique entity name; transports share brokers with parallel test files. */
   name(what: string): string {
-    const name = `nori-conf-${this.options.name}-${what}-${randomUUID().slice(0, 8)}`;
-    this.#names.add(name);
-    return name;
+    return this.#names.name(what);
   }
 
   /** `options.transportOptions` are added to the suite's, not put in their place. */
@@ -51,16 +51,10 @@ export class SuiteContext {
 
   /** The brokers are shared: leave no queue, exchange or binding of this run behind. */
   async #deleteNamed(): Promise<void> {
-    const names = [...this.#names];
-    this.#names.clear();
-    if (names.length === 0) return;
     const conn = new Connection(this.options.url, this.options.connectionOptions);
     conn.on('error', () => undefined);
     try {
-      for (const name of names) {
-        await conn.deleteQueue(name).catch(() => undefined);
-        await conn.deleteExchange(name).catch(() => undefined);
-      }
+      await this.#names.deleteAll(conn);
     } finally {
       await conn.close().catch(() => undefined);
     }

@@ -27,6 +27,7 @@ import { ttlTests } from './ttl.js';
 
 export type { ConformanceOptions } from './context.js';
 export { SuiteContext, collect, sleep, until, bodies } from './context.js';
+export { TestNames } from './names.js';
 
 export function runConformance(options: ConformanceOptions): void {
   const ctx = new SuiteContext(options);
