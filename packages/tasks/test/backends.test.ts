@@ -1,8 +1,8 @@
 /**
  * The result-backend contract, run against every backend on its real store: memory, Redis,
- * rpc:// over RabbitMQ and over Redis (and MongoDB when MONGODB_URI names a real server: the
- * embedded emulator cannot store Celery's string `_id`s). What each backend writes is checked
- * against Celery's layout in the backend's own tests and in interop-results.test.ts.
+ * rpc:// over RabbitMQ and over Redis, and MongoDB (MONGODB_URI when set, else the embedded
+ * CongoDB the @nori/mongodb tests start). What each backend writes is checked against Celery's
+ * layout in the backend's own tests and in interop-results*.test.ts.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +21,7 @@ import {
 } from '@nori/tasks';
 import { importOptional } from '../src/backends/optional-package.js';
 import { AMQP_URL, redisUrl } from '@nori/testing/brokers';
+import { mongoUrl, startServer, stopServer } from '../../mongodb/test/server.js';
 
 interface Case {
   name: string;
@@ -28,6 +29,8 @@ interface Case {
   broker: string;
   /** Whether a stored SUCCESS survives later writes (not on rpc://, whose results are messages). */
   keepsSuccess: boolean;
+  /** Starts and stops the store when the test process owns it (the embedded MongoDB). */
+  server?: { start(): Promise<void>; stop(): Promise<void> };
 }
 
 const cases: Case[] = [
@@ -35,9 +38,8 @@ const cases: Case[] = [
   { name: 'redis', backend: redisUrl(1), broker: 'memory://', keepsSuccess: true },
   { name: 'rpc over amqp', backend: 'rpc://', broker: AMQP_URL, keepsSuccess: false },
   { name: 'rpc over redis', backend: 'rpc://', broker: redisUrl(), keepsSuccess: false },
+  { name: 'mongodb', backend: mongoUrl, broker: 'memory://', keepsSuccess: true, server: { start: startServer, stop: stopServer } },
 ];
-const mongoUri = process.env['MONGODB_URI'];
-if (mongoUri) cases.push({ name: 'mongodb', backend: `${mongoUri.replace(/\/?(\?|$)/, '/nori_results_test$1')}`, broker: 'memory://', keepsSuccess: true });
 
 for (const c of cases) {
   describe(`result backend: ${c.name}`, () => {
@@ -54,6 +56,7 @@ for (const c of cases) {
       backend.storeResult(id, state, result, { traceback, request: { replyTo: host.oid, correlationId: id, taskName: 'test.task' } });
 
     beforeAll(async () => {
+      await c.server?.start();
       connection = new Connection(c.broker);
       host = { connection, oid: `results-test-${randomUUID()}`, resultExpires: 60_000, logger: silentLogger };
       backend = createBackend(c.backend, host);
@@ -63,6 +66,7 @@ for (const c of cases) {
       for (const id of ids) await backend.forget(id);
       await backend.close();
       await connection.close();
+      await c.server?.stop();
     });
 
     it('an unknown id is PENDING with a null result', async () => {
