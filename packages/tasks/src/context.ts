@@ -48,15 +48,20 @@ export interface TaskContext extends Pick<
   retry(options?: RetryOptions): never;
 }
 
-const storage = new AsyncLocalStorage<TaskContext>();
+/** Where a running task's context comes from: built when first asked for (most handlers never do), then the same object. */
+export interface ContextSource {
+  context(): TaskContext;
+}
+
+const storage = new AsyncLocalStorage<ContextSource>();
 /** The context of the plain (not `async`) handler being called right now, synchronously. */
-let calling: TaskContext | undefined;
+let calling: ContextSource | undefined;
 
 /** The context of the task running in this async call chain; throws OutsideTaskError outside one. */
 export function currentTask(): TaskContext {
-  const context = calling ?? storage.getStore();
-  if (!context) throw new OutsideTaskError('currentTask() called outside a running task');
-  return context;
+  const source = calling ?? storage.getStore();
+  if (!source) throw new OutsideTaskError('currentTask() called outside a running task');
+  return source.context();
 }
 
 const AsyncFunction = (async () => undefined).constructor;
@@ -70,11 +75,11 @@ const AsyncGeneratorFunction = async function* () {}.constructor;
  * cost of a trivial task (measured with benchmarks/tasks). A plain function that returns a promise
  * reads `currentTask()` before it returns; callbacks it chains run outside the context.
  */
-export function runInContext(context: TaskContext, handler: (...args: never[]) => unknown, args: readonly unknown[]): unknown {
+export function runInContext(source: ContextSource, handler: (...args: never[]) => unknown, args: readonly unknown[]): unknown {
   const fn = handler as (...a: readonly unknown[]) => unknown;
-  if (handler instanceof AsyncFunction || handler instanceof AsyncGeneratorFunction) return storage.run(context, fn, ...args);
+  if (handler instanceof AsyncFunction || handler instanceof AsyncGeneratorFunction) return storage.run(source, fn, ...args);
   const outer = calling;
-  calling = context;
+  calling = source;
   try {
     return fn(...args);
   } finally {

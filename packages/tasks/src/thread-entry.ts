@@ -53,7 +53,7 @@ export default async function runThreadCall(call: ThreadCall): Promise<ThreadOut
     const mod = (await import(call.url)) as Record<string, unknown>;
     const fn = mod[call.exportName];
     if (typeof fn !== 'function') throw new TypeError(`${call.url} has no function export "${call.exportName}"`);
-    const value = await runInContext(context, fn as (...a: never[]) => unknown, call.args);
+    const value = await runInContext({ context: () => context }, fn as (...a: never[]) => unknown, call.args);
     return { ok: true, value, tasksRun };
   } catch (error) {
     return { ok: false, error: flatten(error), tasksRun };

@@ -11,9 +11,10 @@ import { hostname as osHostname } from 'node:os';
 import { Connection, Emitter, Queue, type ConnectionOptions, type Consumer, type Message, type OutgoingMessage } from '@nori/core';
 import { settlementFor, type Outcome } from './ack-policy.js';
 import type { ResultBackend } from './backend.js';
-import type { ResolvedConfig, ResolvedPolicy } from './config.js';
-import { retryDecision, runInContext, type DeliveryDetails, type TaskContext } from './context.js';
+import type { ResolvedConfig } from './config.js';
+import { retryDecision, runInContext } from './context.js';
 import type { WorkerEvents } from './events.js';
+import { Job } from './job.js';
 import { parkDelay } from './park-delay.js';
 import { parseTaskMessage, type TaskRequest } from './protocol.js';
 import { RateLimiter } from './rate-limit.js';
@@ -77,18 +78,6 @@ export interface WorkerStep {
   /** `report` sends an error to the worker's `error` event. */
   start(report: (error: Error) => void): Promise<void>;
   stop(): Promise<void>;
-}
-
-interface Job {
-  readonly message: Message;
-  readonly request: TaskRequest;
-  readonly task: Task<TaskHandler>;
-  readonly policy: ResolvedPolicy;
-  readonly controller: AbortController;
-  /** Settled by a cold stop: whatever the task does later settles and stores nothing. */
-  abandoned: boolean;
-  /** Set by `terminate`: ends the run at once, as revoked. */
-  kill?: (reason: Error) => void;
 }
 
 /** Rejects when `signal` aborts (warm stop): the caller gives the message back. */
@@ -347,7 +336,7 @@ export class Worker extends Emitter<WorkerEvents> {
       return;
     }
     this.emit('task-received', request);
-    const job: Job = { message, request, task, policy: task.policy, controller: new AbortController(), abandoned: false };
+    const job = new Job(message, request, task, this.hostname);
     try {
       if (this.#cancelled(job)) return await this.#revoke(job);
       if (request.eta && (await this.#waitForEta(job, request.eta.getTime() - Date.now()))) return;
@@ -362,17 +351,19 @@ export class Worker extends Emitter<WorkerEvents> {
       this.emit('error', error as Error);
       return;
     }
-    let holding = true;
-    const release = (): void => {
-      if (holding) this.#slots.release();
-      holding = false;
-    };
+    job.holding = true;
     try {
       if (this.#cancelled(job)) await this.#revoke(job);
-      else await this.#execute(job, release);
+      else await this.#execute(job);
     } finally {
-      release();
+      this.#release(job);
     }
+  }
+
+  /** Gives the job's slot back (once). */
+  #release(job: Job): void {
+    if (job.holding) this.#slots.release();
+    job.holding = false;
   }
 
   #limiter(task: Task<TaskHandler>): RateLimiter | null {
@@ -447,8 +438,8 @@ export class Worker extends Emitter<WorkerEvents> {
     await message.ack();
   }
 
-  /** `release` gives the slot back once the handler is done: storing the result and acking need none. */
-  async #execute(job: Job, release: () => void): Promise<void> {
+  /** The slot goes back once the handler is done: storing the result and acking need none. */
+  async #execute(job: Job): Promise<void> {
     const { message, request, policy } = job;
     if (!policy.acksLate) await this.#settle(message, 'ack');
     if (policy.trackStarted) await this.#store(request, 'STARTED', { pid: process.pid, hostname: this.hostname }, { traceback: null });
@@ -464,44 +455,11 @@ export class Worker extends Emitter<WorkerEvents> {
       value = this.#autoretry(job, error);
       outcome = this.#classify(value);
     }
-    release();
+    this.#release(job);
     if (job.abandoned) return;
     this.#running.delete(job);
-    if (job.controller.signal.reason instanceof TaskRevokedError) return this.#revoke(job, true);
+    if (job.abortReason instanceof TaskRevokedError) return this.#revoke(job, true);
     await this.#finish(job, outcome, value, performance.now() - started);
-  }
-
-  #deliveryDetails(message: Message): DeliveryDetails {
-    return {
-      queue: message.queue,
-      exchange: message.deliveryInfo.exchange,
-      routingKey: message.deliveryInfo.routingKey,
-      priority: message.properties.priority,
-      redelivered: message.redelivered,
-    };
-  }
-
-  #context(job: Job): TaskContext {
-    const { request, message, policy, controller } = job;
-    return {
-      id: request.id,
-      name: request.name,
-      args: request.args,
-      kwargs: request.kwargs,
-      retries: request.retries,
-      eta: request.eta,
-      expires: request.expires,
-      rootId: request.rootId,
-      parentId: request.parentId,
-      group: request.group,
-      origin: request.origin,
-      hostname: this.hostname,
-      replyTo: request.replyTo,
-      deliveryInfo: this.#deliveryDetails(message),
-      embed: request.embed,
-      signal: controller.signal,
-      retry: (options = {}) => retryDecision(request, policy, options),
-    };
   }
 
   #threadContext(job: Job): ThreadCall['context'] {
@@ -516,7 +474,7 @@ export class Worker extends Emitter<WorkerEvents> {
       group: request.group,
       origin: request.origin,
       hostname: this.hostname,
-      deliveryInfo: this.#deliveryDetails(job.message),
+      deliveryInfo: job.deliveryDetails(),
       maxRetries: policy.maxRetries,
       defaultRetryDelay: policy.defaultRetryDelay,
     };
@@ -524,12 +482,11 @@ export class Worker extends Emitter<WorkerEvents> {
 
   /** Runs the handler under the time limits; rejects with TimeLimitExceeded at the hard one. */
   async #run(job: Job): Promise<unknown> {
-    const { request, policy, controller, task } = job;
+    const { request, policy, task } = job;
     const hard = request.timeLimit ?? policy.timeLimit;
     const soft = request.softTimeLimit ?? policy.softTimeLimit;
-    const context = this.#context(job);
     const timers: NodeJS.Timeout[] = [];
-    if (soft !== undefined) timers.push(setTimeout(() => controller.abort(new SoftTimeLimitExceeded(soft)), soft));
+    if (soft !== undefined) timers.push(setTimeout(() => job.controller.abort(new SoftTimeLimitExceeded(soft)), soft));
     const ref = this.#pool && moduleOf(task.handler);
     if (this.#pool && ref) {
       try {
@@ -539,7 +496,7 @@ export class Worker extends Emitter<WorkerEvents> {
       }
     }
     try {
-      const value = runInContext(context, task.handler, request.args);
+      const value = runInContext(job, task.handler, request.args);
       // A handler that returned synchronously is done: nothing left to race against a limit or a kill.
       if (!isThenable(value)) return value;
       const run = Promise.resolve(value);
@@ -551,7 +508,7 @@ export class Worker extends Emitter<WorkerEvents> {
           timers.push(
             setTimeout(() => {
               const error = new TimeLimitExceeded(hard);
-              controller.abort(error);
+              job.controller.abort(error);
               reject(error);
             }, hard),
           ),

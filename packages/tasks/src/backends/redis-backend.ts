@@ -57,12 +57,14 @@ export class RedisBackend implements ResultBackend {
   readonly #url: BrokerUrl;
   readonly #codec: ResultCodec;
   #clients: Promise<Clients> | undefined;
+  /** The clients once connected: a store per task need not wait on the promise above. */
+  #ready: Clients | undefined;
   #subscriber: Client | undefined;
   readonly #watchers = new Map<string, Set<(data: Buffer) => void>>();
   readonly #closing = new AbortController();
   /** Results stored in one tick, written by one STORE call (one per key on a Cluster: keys of other slots). */
   readonly #writes = new TickBatcher<{ key: string; data: Buffer }>(async (_, items) => {
-    const { client, store } = await this.#connect();
+    const { client, store } = this.#ready ?? (await this.#connect());
     const expires = Math.max(0, Math.round(this.host.resultExpires));
     const batches = client.isCluster ? items.map((item) => [item]) : [items];
     await Promise.all(
@@ -85,14 +87,19 @@ export class RedisBackend implements ResultBackend {
   }
 
   #connect(): Promise<Clients> {
-    this.#clients ??= importOptional(this.#url.scheme, '@nori/redis', () => import('@nori/redis')).then(({ redisSettings, createRedisClient, LuaScript }) => {
+    if (this.#clients) return this.#clients;
+    const clients = importOptional(this.#url.scheme, '@nori/redis', () => import('@nori/redis')).then(({ redisSettings, createRedisClient, LuaScript }) => {
       const settings = redisSettings(this.#url, { transportOptions: { ...this.#url.query }, logger: this.host.logger, connectTimeout: 4000 });
       const client = createRedisClient(settings);
       // Failures surface through the commands; ioredis would print unhandled 'error' events.
       client.on('error', () => undefined);
-      return { client, store: new LuaScript(STORE), prefix: settings.keyPrefix };
+      const ready = { client, store: new LuaScript(STORE), prefix: settings.keyPrefix };
+      // Not when close() came first: the next store connects afresh, as it did before.
+      if (this.#clients === clients) this.#ready = ready;
+      return ready;
     });
-    return this.#clients;
+    this.#clients = clients;
+    return clients;
   }
 
   #key(prefix: string, taskId: string): string {
@@ -100,8 +107,10 @@ export class RedisBackend implements ResultBackend {
   }
 
   async storeResult(taskId: string, state: TaskState, result: unknown, options: { traceback?: string | null; request?: ResultRequest } = {}): Promise<void> {
-    const { prefix } = await this.#connect();
-    const data = Buffer.from(this.#codec.encode(toTaskMeta(taskId, state, result, options.traceback ?? null)));
+    const { prefix } = this.#ready ?? (await this.#connect());
+    const encoded = this.#codec.encode(toTaskMeta(taskId, state, result, options.traceback ?? null));
+    // ioredis sends a Buffer as it is (any other Uint8Array it would stringify): a view, not a copy.
+    const data = Buffer.isBuffer(encoded) ? encoded : Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength);
     await this.#writes.add('', { key: this.#key(prefix, taskId), data });
   }
 
@@ -159,6 +168,7 @@ export class RedisBackend implements ResultBackend {
     this.#closing.abort();
     const clients = this.#clients;
     this.#clients = undefined;
+    this.#ready = undefined;
     this.#subscriber?.disconnect();
     this.#subscriber = undefined;
     if (clients) (await clients).client.disconnect();
