@@ -5,7 +5,7 @@
  */
 import type { Signature } from '../protocol.js';
 import type { AsyncResult } from '../result/async-result.js';
-import type { ApplyOptions, Task, TaskHandler } from '../task.js';
+import type { ApplyOptions, Task, TaskHandler, TaskSender } from '../task.js';
 
 /** Celery's `signature(name, args, kwargs, options)`: a call to any task by name (Python's too). */
 export function signature(
@@ -40,16 +40,9 @@ export function signatureOptions(sig: Signature): ApplyOptions {
   };
 }
 
-/** What sending a signature needs: the App's send. */
-export interface SignatureSender {
+/** What sending a signature needs: the App's send, and its tasks to find the one named. */
+export interface SignatureSender extends TaskSender {
   readonly tasks: ReadonlyMap<string, Task<TaskHandler>>;
-  send<R>(
-    name: string,
-    args: readonly unknown[],
-    kwargs: Readonly<Record<string, unknown>> | undefined,
-    options: ApplyOptions | undefined,
-    task: Task<TaskHandler> | undefined,
-  ): Promise<AsyncResult<R>>;
 }
 
 /** Send a signature: `partial` (a parent's result) goes before its args unless it is immutable; `extra` over its options. */
