@@ -129,21 +129,25 @@ function reviver(_key: string, value: unknown): unknown {
 export function createJsonSerializer(options: JsonSerializerOptions = {}): Serializer {
   const typeTags = options.typeTags ?? true;
   const replace = replacer(typeTags);
+  function encodeText(body: unknown): string {
+    let text: string | undefined;
+    try {
+      text = unsafe(body, -1) ? JSON.stringify(body, replace) : JSON.stringify(body);
+    } catch (error) {
+      if (error instanceof EncodeError) throw error;
+      throw new EncodeError(`cannot serialize body as JSON: ${(error as Error).message}`, { cause: error });
+    }
+    if (text === undefined) throw new EncodeError(`cannot serialize ${typeof body} as JSON`);
+    return text;
+  }
   return {
     name: typeTags ? 'json' : 'json-plain',
     contentType: 'application/json',
     contentEncoding: 'utf-8',
     encode(body) {
-      let text: string | undefined;
-      try {
-        text = unsafe(body, -1) ? JSON.stringify(body, replace) : JSON.stringify(body);
-      } catch (error) {
-        if (error instanceof EncodeError) throw error;
-        throw new EncodeError(`cannot serialize body as JSON: ${(error as Error).message}`, { cause: error });
-      }
-      if (text === undefined) throw new EncodeError(`cannot serialize ${typeof body} as JSON`);
-      return Buffer.from(text, 'utf8');
+      return Buffer.from(encodeText(body), 'utf8');
     },
+    encodeText,
     decode(data) {
       let text: string;
       try {

@@ -16,6 +16,8 @@ export interface Serializer {
   readonly contentEncoding: string;
   /** Throws `EncodeError` naming what could not be encoded. */
   encode(body: unknown): Uint8Array;
+  /** Text formats: the same encoding as a string, for a writer that takes text (a Redis command) and would otherwise copy the bytes again. */
+  encodeText?(body: unknown): string;
   /** Throws `DecodeError` on malformed input. */
   decode(data: Uint8Array): unknown;
 }

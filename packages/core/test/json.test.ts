@@ -15,6 +15,14 @@ describe('kombu JSON type tags', () => {
     });
   });
 
+  it('encodeText is encode as a string, tags and errors included (with and without tags)', () => {
+    const body = { when: new Date('2024-05-01T10:30:00.250Z'), bin: new Uint8Array([0xff, 0x00]), n: 7n, text: 'héllo \ud83d\ude00' };
+    for (const s of [json, jsonPlain]) {
+      expect(s.encodeText?.(body)).toBe(enc(s, body));
+      expect(() => s.encodeText?.({ f: () => 1 })).toThrow(EncodeError);
+    }
+  });
+
   it('reads what kombu 5.3 writes', () => {
     const text = JSON.stringify({
       dt: { __type__: 'datetime', __value__: '2024-05-01T10:30:00.123456' },

@@ -63,7 +63,7 @@ export class RedisBackend implements ResultBackend {
   readonly #watchers = new Map<string, Set<(data: Buffer) => void>>();
   readonly #closing = new AbortController();
   /** Results stored in one tick, written by one STORE call (one per key on a Cluster: keys of other slots). */
-  readonly #writes = new TickBatcher<{ key: string; data: Buffer }>(async (_, items) => {
+  readonly #writes = new TickBatcher<{ key: string; data: string | Buffer }>(async (_, items) => {
     const { client, store } = this.#ready ?? (await this.#connect());
     const expires = Math.max(0, Math.round(this.host.resultExpires));
     const batches = client.isCluster ? items.map((item) => [item]) : [items];
@@ -108,9 +108,7 @@ export class RedisBackend implements ResultBackend {
 
   async storeResult(taskId: string, state: TaskState, result: unknown, options: { traceback?: string | null; request?: ResultRequest } = {}): Promise<void> {
     const { prefix } = this.#ready ?? (await this.#connect());
-    const encoded = this.#codec.encode(toTaskMeta(taskId, state, result, options.traceback ?? null));
-    // ioredis sends a Buffer as it is (any other Uint8Array it would stringify): a view, not a copy.
-    const data = Buffer.isBuffer(encoded) ? encoded : Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength);
+    const data = this.#codec.encodeArgument(toTaskMeta(taskId, state, result, options.traceback ?? null));
     await this.#writes.add('', { key: this.#key(prefix, taskId), data });
   }
 

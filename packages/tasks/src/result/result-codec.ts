@@ -17,6 +17,17 @@ export class ResultCodec {
     return this.serializer.encode(meta);
   }
 
+  /**
+   * As a Redis command argument: a text serializer's string (ioredis writes a command of strings
+   * in one piece; one Buffer argument makes it assemble and copy every part), else a Buffer over
+   * the bytes (any other Uint8Array ioredis would stringify).
+   */
+  encodeArgument(meta: TaskMeta): string | Buffer {
+    if (this.serializer.encodeText) return this.serializer.encodeText(meta);
+    const bytes = this.serializer.encode(meta);
+    return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
   decode(data: Uint8Array, taskId: string): StoredResult {
     return fromTaskMeta(this.serializer.decode(data), taskId);
   }

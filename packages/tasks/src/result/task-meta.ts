@@ -20,9 +20,17 @@ export interface TaskMeta {
 /** States whose result is an exception (Celery's EXCEPTION_STATES). */
 const EXCEPTION_STATES: ReadonlySet<string> = new Set(['FAILURE', 'RETRY', 'REVOKED']);
 
+/** The last date formatted: the results of one burst mostly share their millisecond. */
+let lastMs = NaN;
+let lastText = '';
+
 /** ISO 8601 in UTC with an explicit offset, as Celery 5.3+ writes it (5.2 parses it too). */
-export function formatDateDone(date: Date): string {
-  return date.toISOString().replace('Z', '+00:00');
+export function formatDateDone(ms: number): string {
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastText = new Date(ms).toISOString().replace('Z', '+00:00');
+  }
+  return lastText;
 }
 
 /** Celery 5.2 writes naive UTC (`datetime.utcnow().isoformat()`): no offset means UTC. */
@@ -41,7 +49,7 @@ export function toTaskMeta(
   result: unknown,
   traceback: string | null = null,
   children: unknown[] = [],
-  now: Date = new Date(),
+  now: number = Date.now(),
 ): TaskMeta {
   return {
     status: state,
