@@ -29,8 +29,12 @@ interface TaskDoc {
 const POLL_FIRST_MS = 25;
 const POLL_MAX_MS = 500;
 
+/** nori's URL option naming the collection (Celery's mongodb_backend_settings key of the same name). */
+const COLLECTION_OPTION = 'taskmeta_collection';
+
 export class MongoBackend implements ResultBackend {
   readonly #url: BrokerUrl;
+  readonly #collectionName: string;
   readonly #codec: ResultCodec;
   #client: Promise<Client> | undefined;
   readonly #closing = new AbortController();
@@ -39,7 +43,13 @@ export class MongoBackend implements ResultBackend {
     url: string,
     private readonly host: BackendHost,
   ) {
-    this.#url = parseUrl(url);
+    // Taken out of the URL the driver gets: it refuses options it does not know.
+    const queryAt = url.indexOf('?');
+    const params = new URLSearchParams(queryAt < 0 ? '' : url.slice(queryAt + 1));
+    const collection = params.get(COLLECTION_OPTION);
+    params.delete(COLLECTION_OPTION);
+    this.#collectionName = collection ?? 'celery_taskmeta';
+    this.#url = parseUrl(collection === null ? url : `${url.slice(0, queryAt)}${params.size > 0 ? `?${params}` : ''}`);
     this.#codec = new ResultCodec(host.resultSerializer);
   }
 
@@ -52,8 +62,7 @@ export class MongoBackend implements ResultBackend {
 
   async #collection() {
     const client = await this.#connect();
-    const name = this.#url.query['taskmeta_collection'] ?? 'celery_taskmeta';
-    return client.db(this.#url.virtualHost ?? 'celery').collection<TaskDoc>(name);
+    return client.db(this.#url.virtualHost ?? 'celery').collection<TaskDoc>(this.#collectionName);
   }
 
   async storeResult(taskId: string, state: TaskState, result: unknown, options: { traceback?: string | null; request?: ResultRequest } = {}): Promise<void> {
