@@ -38,8 +38,10 @@ wait_for rabbitmq "rabbitmq-diagnostics -q check_port_connectivity"
 
 # Python peers for the interop tests live in Debian's interpreter, not whichever python3 is first on PATH.
 if ! /usr/bin/python3 -c 'import kombu, celery, msgpack, yaml' >/dev/null 2>&1; then
-  apt_install python3 python3-kombu python3-celery python3-msgpack python3-yaml python3-redis python3-amqp python3-pymongo
+  apt_install python3 python3-kombu python3-celery python3-msgpack python3-yaml python3-redis python3-amqp
 fi
+# Celery's MongoDB result backend (the mongodb interop peer) needs pymongo.
+/usr/bin/python3 -c 'import pymongo' >/dev/null 2>&1 || apt_install python3-pymongo
 /usr/bin/python3 -c 'import brotli' >/dev/null 2>&1 || apt_install python3-brotli || true
 /usr/bin/python3 -c 'import zstandard' >/dev/null 2>&1 || apt_install python3-zstandard || true
 # Celery's auth serializer (signed messages) needs cryptography: the @nori/security interop peer.

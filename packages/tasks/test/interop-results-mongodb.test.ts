@@ -1,0 +1,143 @@
+/**
+ * Results between Python Celery 5.2 (its MongoBackend on Debian's pymongo 3.11) and nori on the
+ * MongoDB result backend: MONGODB_URI when set, else the embedded CongoDB this process starts,
+ * which Python reaches over TCP. Task messages go over the shared Redis. Both directions: a
+ * Python worker stores and nori's `AsyncResult.get()` reads; a nori worker stores and Python's
+ * `AsyncResult.get()` reads (Celery's MongoBackend polls, as nori's does).
+ */
+import { MongoClient } from 'mongodb';
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Connection, silentLogger } from '@nori/core';
+import '@nori/redis';
+import { App, AsyncResult, createBackend, currentTask, TaskError, TaskRevokedError, type ResultBackend, type Worker } from '@nori/tasks';
+import { TestNames } from '@nori/testing';
+import { redisUrl } from '@nori/testing/brokers';
+import { mongoUrl, startServer, stopServer } from '../../mongodb/test/server.js';
+import { pythonCall, pythonGet, pythonSend, pythonStore, startCeleryWorker, type CeleryEnv, type CeleryWorker } from './python/celery.js';
+
+const names = new TestNames('interop-results-mongodb');
+const database = names.name('db');
+
+/** CPU seconds a process has used (utime + stime from /proc, in USER_HZ = 100 ticks a second). */
+async function cpuSeconds(pid: number): Promise<number> {
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).replace(/^.*\) /s, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** The test MongoDB with this file's database; `serverMonitoringMode` is for the Node driver only (pymongo 3.11 does not know it). */
+function backendUrl(forPython: boolean): string {
+  const url = new URL(mongoUrl);
+  url.pathname = `/${database}`;
+  if (forPython) url.searchParams.delete('serverMonitoringMode');
+  return url.toString();
+}
+
+describe('results: Python Celery 5.2 ↔ nori on the MongoDB backend', () => {
+  const pyEnv: CeleryEnv = { broker: redisUrl(), backend: backendUrl(true), queue: names.name('py') };
+  const noriEnv: CeleryEnv = { ...pyEnv, queue: names.name('nori') };
+  const connection = new Connection('memory://');
+  let backend: ResultBackend;
+  let server: App;
+  let noriWorker: Worker;
+  let pyWorker: CeleryWorker;
+  const get = <R>(id: string): Promise<R> => new AsyncResult<R>(id, backend).get({ timeout: 30_000 });
+
+  beforeAll(async () => {
+    await startServer();
+    backend = createBackend(backendUrl(false), { connection, oid: randomUUID(), resultExpires: 600_000, logger: silentLogger });
+    server = new App({ broker: redisUrl(), backend: backendUrl(false), defaultQueue: noriEnv.queue });
+    server.task('interop.add', (x: number, y: number) => x + y);
+    server.task('interop.echo', (...args: unknown[]) => ({ args, kwargs: currentTask().kwargs }));
+    server.task('interop.fail', (message: string) => {
+      throw new TypeError(message);
+    });
+    noriWorker = server.worker({ concurrency: 2 });
+    await noriWorker.start();
+    pyWorker = await startCeleryWorker(pyEnv);
+  });
+  afterAll(async () => {
+    await pyWorker?.stop();
+    await noriWorker?.stop();
+    await server?.close();
+    await backend?.close();
+    const broker = new Connection(redisUrl());
+    await names.deleteAll(broker);
+    await broker.close();
+    await connection.close();
+    const client = new MongoClient(mongoUrl);
+    await client.db(database).dropDatabase();
+    await client.close();
+    await stopServer();
+  });
+
+  it('a Python worker stores, nori reads: a value, kwargs, and a typed failure with its traceback', async () => {
+    const [add, echo, fail] = await pythonSend(pyEnv, [
+      { name: 'interop.add', args: [2, 3] },
+      { name: 'interop.echo', args: [1, 'two'], kwargs: { three: [3] } },
+      { name: 'interop.fail', args: ['boom from python'] },
+    ]);
+    expect(await get<number>(add as string)).toBe(5);
+    expect(await get(echo as string)).toEqual({ args: [1, 'two'], kwargs: { three: [3] } });
+    const error = await get(fail as string).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TaskError);
+    expect(error).toMatchObject({ excType: 'InteropError', excModule: 'interop_app', excMessage: ['boom from python'], taskId: fail });
+    expect((error as TaskError).traceback).toContain('raise InteropError(message)');
+    const r = new AsyncResult(add as string, backend);
+    await r.refresh();
+    // Celery 5.2 writes a naive UTC ISO date_done; it must read back as UTC, not local time.
+    expect(Math.abs((r.dateDone as Date).getTime() - Date.now())).toBeLessThan(120_000);
+  }, 60_000);
+
+  it("Celery's own backend code stores a failure, nori reads exc_type, exc_message, exc_module and the traceback", async () => {
+    const id = randomUUID();
+    await pythonStore(pyEnv, { id, state: 'FAILURE', exception: { message: 'stored by python' }, traceback: 'Traceback (most recent call last): ...' });
+    const error = await get(id).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      excType: 'InteropError',
+      excModule: 'interop_app',
+      excMessage: ['stored by python'],
+      traceback: 'Traceback (most recent call last): ...',
+    });
+  });
+
+  it("Python sends, a nori worker runs and stores, Python's AsyncResult.get() reads values and a failure", async () => {
+    const [add, echo, fail] = await pythonCall(noriEnv, [
+      { name: 'interop.add', args: [2, 3] },
+      { name: 'interop.echo', args: [1, 'two'], kwargs: { three: [3] } },
+      { name: 'interop.fail', args: ['boom from python'] },
+    ]);
+    expect(add).toMatchObject({ state: 'SUCCESS', value: 5 });
+    expect(echo).toMatchObject({ state: 'SUCCESS', value: { args: [1, 'two'], kwargs: { three: [3] } } });
+    expect(fail).toMatchObject({ state: 'FAILURE', exc_type: 'TypeError', exc_module: 'builtins', exc_args: ['boom from python'] });
+    expect(fail?.traceback).toContain('TypeError: boom from python');
+  }, 60_000);
+
+  it("nori's backend stores, Python's AsyncResult.get(), already waiting, reads SUCCESS, FAILURE and REVOKED", async () => {
+    const [ok, failed, revoked] = [randomUUID(), randomUUID(), randomUUID()];
+    const reading = pythonGet(pyEnv, [ok, failed, revoked], 30);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await backend.storeResult(ok, 'SUCCESS', { sum: 5, list: [1, 'a'] });
+    await backend.storeResult(failed, 'FAILURE', new TypeError('cannot read x of undefined'), {
+      traceback: 'TypeError: cannot read x\n    at run (task.js:3:7)',
+    });
+    await backend.storeResult(revoked, 'REVOKED', new TaskRevokedError('expired'));
+    const [a, b, c] = await reading;
+    expect(a).toMatchObject({ id: ok, state: 'SUCCESS', value: { sum: 5, list: [1, 'a'] } });
+    expect(b).toMatchObject({ id: failed, state: 'FAILURE', exc_type: 'TypeError', exc_module: 'builtins', exc_args: ['cannot read x of undefined'] });
+    expect(b?.traceback).toContain('at run (task.js:3:7)');
+    expect(c).toMatchObject({ id: revoked, state: 'REVOKED', exc_type: 'TaskRevokedError', exc_module: 'celery.exceptions', exc_args: ['expired'] });
+  }, 60_000);
+
+  it("an idle Celery worker's pymongo monitor does not spin: its streaming hello waits on the server (CongoDB answered at once, patched)", async () => {
+    // The worker's MongoDB client exists once it has stored a result.
+    const [add] = await pythonSend(pyEnv, [{ name: 'interop.add', args: [1, 1] }]);
+    expect(await get<number>(add as string)).toBe(2);
+    const pid = pyWorker.process.pid as number;
+    const before = await cpuSeconds(pid);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    // Idle it uses a few hundredths of a second; answered at once, pymongo re-sent hello ~7,000 times a second.
+    expect((await cpuSeconds(pid)) - before).toBeLessThan(0.5);
+  });
+});
