@@ -125,6 +125,8 @@ describe('results: Python Celery 5.2 ↔ nori on the MongoDB backend', () => {
     await backend.storeResult(revoked, 'REVOKED', new TaskRevokedError('expired'));
     const [a, b, c] = await reading;
     expect(a).toMatchObject({ id: ok, state: 'SUCCESS', value: { sum: 5, list: [1, 'a'] } });
+    // date_done is a BSON date: pymongo gives Python a naive UTC datetime.
+    expect(Math.abs(Date.parse(`${(a?.date_done ?? '').replace(' ', 'T').slice(0, 23)}Z`) - Date.now())).toBeLessThan(120_000);
     expect(b).toMatchObject({ id: failed, state: 'FAILURE', exc_type: 'TypeError', exc_module: 'builtins', exc_args: ['cannot read x of undefined'] });
     expect(b?.traceback).toContain('at run (task.js:3:7)');
     expect(c).toMatchObject({ id: revoked, state: 'REVOKED', exc_type: 'TaskRevokedError', exc_module: 'celery.exceptions', exc_args: ['expired'] });

@@ -19,7 +19,7 @@ interface TaskmetaDoc {
   result: unknown;
   traceback: string | null;
   children: unknown[];
-  date_done: string | null;
+  date_done: Date | null;
 }
 
 /** The test server's URL with `database` as its path (none: the URL names no database) and `query` added. */
@@ -54,7 +54,7 @@ describe('MongoDB result backend: documents in Celery layout', () => {
     await stopServer();
   });
 
-  it('a SUCCESS is one document keyed by the task id: status, result as JSON text, traceback, children, ISO date_done', async () => {
+  it('a SUCCESS is one document keyed by the task id: status, result as JSON text, traceback, children, date_done', async () => {
     const backend = open(withDatabase(database));
     const id = randomUUID();
     const before = Date.now();
@@ -63,7 +63,7 @@ describe('MongoDB result backend: documents in Celery layout', () => {
     expect(Object.keys(doc ?? {}).sort()).toEqual(['_id', 'children', 'date_done', 'result', 'status', 'traceback']);
     expect(doc).toMatchObject({ _id: id, status: 'SUCCESS', traceback: null, children: [] });
     expect(JSON.parse(doc?.result as string)).toEqual({ sum: 5, list: [1, 'a'] });
-    const done = new Date(doc?.date_done as string).getTime();
+    const done = (doc?.date_done as Date).getTime();
     expect(done).toBeGreaterThanOrEqual(before - 1000);
     expect(done).toBeLessThanOrEqual(Date.now() + 1000);
     expect(await taskmeta().countDocuments({ _id: id })).toBe(1);
@@ -89,6 +89,18 @@ describe('MongoDB result backend: documents in Celery layout', () => {
     await backend.storeResult(id, 'SUCCESS', 7);
     expect(await taskmeta().findOne({ _id: id })).toMatchObject({ status: 'SUCCESS', result: '7' });
     expect(await taskmeta().countDocuments({ _id: id })).toBe(1);
+  });
+
+  it("date_done is a BSON date, so Celery's backend_cleanup query (date_done $lt now - result_expires) removes expired results", async () => {
+    const backend = open(withDatabase(database));
+    const [done, running] = [randomUUID(), randomUUID()];
+    await backend.storeResult(done, 'SUCCESS', 1);
+    await backend.storeResult(running, 'STARTED', null);
+    expect((await taskmeta().findOne({ _id: done }))?.date_done).toBeInstanceOf(Date);
+    // celery/backends/mongodb.py cleanup(), with the clock moved past the expiry.
+    await taskmeta().deleteMany({ _id: { $in: [done, running] }, date_done: { $lt: new Date(Date.now() + 60_000) } });
+    expect(await taskmeta().countDocuments({ _id: done })).toBe(0);
+    expect(await taskmeta().countDocuments({ _id: running })).toBe(1);
   });
 
   it('forget() deletes the document', async () => {

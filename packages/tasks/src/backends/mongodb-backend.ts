@@ -1,9 +1,9 @@
 /**
  * Celery's MongoDB result backend layout (celery/backends/mongodb.py): one document per task in
  * `celery_taskmeta` of the URL's database ('celery' when the URL names none), `_id` = task id,
- * `result` holding the serialized result as text, `date_done` an ISO string. Like Celery's, it has
- * no native expiry (Celery cleans up with `celery.backend_cleanup`); `get()` polls, since MongoDB
- * has no publish. The client comes from @nori/mongodb.
+ * `result` holding the serialized result as text (BSON Binary for binary serializers), `date_done` a
+ * BSON date (Celery 5.2 wrote an ISO string; both read back). Like Celery's, it has no native expiry
+ * (Celery cleans up with `celery.backend_cleanup`); `get()` polls, since MongoDB has no publish. The client comes from @nori/mongodb.
  */
 import { parseUrl, type BrokerUrl } from '@nori/core';
 import type { createMongoClient } from '@nori/mongodb';
@@ -22,7 +22,7 @@ interface TaskDoc {
   result: string | Uint8Array;
   traceback: string | null;
   children: unknown[];
-  date_done: string | null;
+  date_done: Date | null;
 }
 
 /** Poll interval while waiting: from the first to the last, doubling. */
@@ -66,7 +66,8 @@ export class MongoBackend implements ResultBackend {
   }
 
   async storeResult(taskId: string, state: TaskState, result: unknown, options: { traceback?: string | null; request?: ResultRequest } = {}): Promise<void> {
-    const meta = toTaskMeta(taskId, state, result, options.traceback ?? null);
+    const now = Date.now();
+    const meta = toTaskMeta(taskId, state, result, options.traceback ?? null, [], now);
     const encoded = this.#codec.serializer.encode(meta.result);
     const doc: TaskDoc = {
       _id: taskId,
@@ -74,7 +75,8 @@ export class MongoBackend implements ResultBackend {
       result: this.#codec.serializer.contentEncoding === 'binary' ? encoded : Buffer.from(encoded).toString('utf8'),
       traceback: meta.traceback,
       children: meta.children,
-      date_done: meta.date_done,
+      // A BSON date, as Celery 5.3+ stores it (celery#8431): its backend_cleanup deletes `date_done < now - expires`, which never matches a string.
+      date_done: meta.date_done === null ? null : new Date(now),
     };
     const collection = await this.#collection();
     try {
