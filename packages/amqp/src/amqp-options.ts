@@ -5,6 +5,7 @@
 import type { Options, SocketOptions } from 'amqplib';
 import { type BrokerUrl, type RetryPolicy } from '@nori/core';
 import { numberOption, type TransportOptions } from '@nori/core/spi';
+import { DEFAULT_LEVEL_IDLE_MS } from './delay-levels.js';
 
 export interface AmqpSettings {
   /** Per-publish confirm timeout, ms. */
@@ -12,6 +13,8 @@ export interface AmqpSettings {
   /** Publishes held while disconnected before `publish()` fails with PublishBufferFullError. */
   readonly maxBufferedPublishes: number;
   readonly reconnect: RetryPolicy;
+  /** How long a delay level outlives its last delayed publish, beyond its TTL (`delay-levels.ts`), ms. */
+  readonly delayLevelIdleMs: number;
 }
 
 /** One value through the kit's option reader (URL query values and transport options alike). */
@@ -52,5 +55,6 @@ export function amqpSettings(options: TransportOptions): AmqpSettings {
       intervalMax: num(o['reconnectIntervalMax'], 'reconnectIntervalMax', 5_000),
       ...(o['reconnectMaxRetries'] !== undefined && { maxRetries: num(o['reconnectMaxRetries'], 'reconnectMaxRetries', 0) }),
     },
+    delayLevelIdleMs: numberOption(o, ['delayLevelIdleMs', 'delay_level_idle_ms'], DEFAULT_LEVEL_IDLE_MS),
   };
 }

@@ -78,7 +78,7 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
   #next = 0;
   #model: ChannelModel | undefined;
   readonly #publishing: AmqpPublisher;
-  readonly #delays = new DelayLevels(this, (message, target) => this.#publishing.publish(message, target));
+  readonly #delays: DelayLevels;
   readonly #admin = new LazyChannel<Channel>(() => this.#openAdmin());
   readonly #getter = new LazyChannel<Channel>(() => this.#openGetter());
   /** Declarations to replay after a reconnect, in the order they were made, by a JSON key. */
@@ -109,6 +109,7 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
       },
       this.#settings,
     );
+    this.#delays = new DelayLevels(this, (message, target) => this.#publishing.publish(message, target), this.#settings.delayLevelIdleMs);
     this.#subscriptionHost = {
       logger: options.logger,
       retry: this.#settings.reconnect,
