@@ -12,7 +12,7 @@ import '@nori/redis';
 import { redisUrl } from '@nori/testing/brokers';
 
 const URL_ = redisUrl();
-const redis = new Redis(6379, '127.0.0.1');
+const redis = new Redis(URL_);
 afterAll(() => redis.quit());
 
 /** kombu's envelope with a correlation_id that is an object: `String()` of it throws. */

@@ -10,7 +10,7 @@ import '@nori/redis';
 import { redisUrl } from '@nori/testing/brokers';
 
 const BROKER = redisUrl();
-const redis = new Redis({ host: '127.0.0.1', port: 6379, db: 0 });
+const redis = new Redis(redisUrl());
 afterAll(() => redis.disconnect());
 
 const rawEnvelope = (queue: string, body: string, bodyEncoding: string | null | undefined): string =>

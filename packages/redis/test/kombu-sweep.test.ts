@@ -15,7 +15,7 @@ import { redisUrl } from '@nori/testing/brokers';
 
 const BROKER = redisUrl(7);
 const VISIBILITY_TIMEOUT = 2; // seconds, the same on both sides
-const redis = new Redis({ host: '127.0.0.1', port: 6379, db: 7 });
+const redis = new Redis(BROKER);
 afterAll(() => redis.disconnect());
 
 /** `unacked` keys holding the message with this delivery tag (nori files each claim under a key of its own). */

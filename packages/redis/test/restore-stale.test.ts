@@ -16,7 +16,7 @@ const URL = redisUrl();
 const prefix = `_restore_stale_${randomUUID().slice(0, 8)}_`;
 const transportOptions = { global_keyprefix: prefix };
 const LEASE_MS = 60_000; // nothing lapses during the test
-const redis = new Redis({ host: '127.0.0.1', port: 6379, db: 0 });
+const redis = new Redis(redisUrl());
 let store: RedisStore;
 
 beforeAll(async () => {

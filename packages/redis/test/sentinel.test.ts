@@ -1,4 +1,4 @@
-/** nori through a real Redis Sentinel (`sentinel://`), which hands it the master on 6379. */
+/** nori through a real Redis Sentinel (`sentinel://`), which hands it the tests' Redis as master. */
 import { afterAll, beforeAll } from 'vitest';
 import '@nori/redis';
 import { runConformance } from '@nori/testing';
