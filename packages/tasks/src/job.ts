@@ -18,6 +18,8 @@ export class Job implements ContextSource {
   holding = false;
   /** Set while running: ends the run at once (terminate). */
   kill: ((reason: Error) => void) | undefined;
+  /** When its handler started (ms since the epoch); null while it waits (reserved, or for its ETA). */
+  startedAt: number | null = null;
   #controller: AbortController | undefined;
   #context: TaskContext | undefined;
 

@@ -113,6 +113,10 @@ export class Worker extends Emitter<WorkerEvents> {
   readonly #slots: Semaphore;
   readonly #limiters = new Map<string, RateLimiter | null>();
   readonly #running = new Set<Job>();
+  /** Received and not yet done with (reserved, waiting for an ETA, running, storing its result). */
+  readonly #held = new Set<Job>();
+  /** Tasks started, by name (Celery's `total` in stats). */
+  readonly total = new Map<string, number>();
   readonly #steps: WorkerStep[] = [];
   /** Ids not to run (Celery's revoked set; remote control adds to it). */
   readonly revoked = new RevokedSet();
@@ -162,6 +166,11 @@ export class Worker extends Emitter<WorkerEvents> {
   /** Tasks running now. */
   get active(): number {
     return this.#running.size;
+  }
+
+  /** @internal What the worker holds now, for remote control's inspect (read there, rather than followed through events per task). */
+  get held(): ReadonlySet<Job> {
+    return this.#held;
   }
 
   /** Tasks that may run at once. */
@@ -292,6 +301,7 @@ export class Worker extends Emitter<WorkerEvents> {
       if (!job.message.acknowledged) void job.message.release().catch((e: unknown) => this.emit('error', e as Error));
     }
     this.#running.clear();
+    this.#held.clear();
     for (const end of [...this.#handling]) end();
   }
 
@@ -337,26 +347,31 @@ export class Worker extends Emitter<WorkerEvents> {
     }
     this.emit('task-received', request);
     const job = new Job(message, request, task, this.hostname);
+    this.#held.add(job);
     try {
-      if (this.#cancelled(job)) return await this.#revoke(job);
-      if (request.eta && (await this.#waitForEta(job, request.eta.getTime() - Date.now()))) return;
-      const limiter = this.#limiter(task);
-      if (limiter) {
-        const wait = limiter.reserve();
-        if (wait > 0) await sleep(wait, this.#stopController.signal);
+      try {
+        if (this.#cancelled(job)) return await this.#revoke(job);
+        if (request.eta && (await this.#waitForEta(job, request.eta.getTime() - Date.now()))) return;
+        const limiter = this.#limiter(task);
+        if (limiter) {
+          const wait = limiter.reserve();
+          if (wait > 0) await sleep(wait, this.#stopController.signal);
+        }
+        await this.#slots.acquire();
+      } catch (error) {
+        if (error === STOPPING) return await this.#settle(message, 'release');
+        this.emit('error', error as Error);
+        return;
       }
-      await this.#slots.acquire();
-    } catch (error) {
-      if (error === STOPPING) return this.#settle(message, 'release');
-      this.emit('error', error as Error);
-      return;
-    }
-    job.holding = true;
-    try {
-      if (this.#cancelled(job)) await this.#revoke(job);
-      else await this.#execute(job);
+      job.holding = true;
+      try {
+        if (this.#cancelled(job)) await this.#revoke(job);
+        else await this.#execute(job);
+      } finally {
+        this.#release(job);
+      }
     } finally {
-      this.#release(job);
+      this.#held.delete(job);
     }
   }
 
@@ -444,6 +459,8 @@ export class Worker extends Emitter<WorkerEvents> {
     if (!policy.acksLate) await this.#settle(message, 'ack');
     if (policy.trackStarted) await this.#store(request, 'STARTED', { pid: process.pid, hostname: this.hostname }, { traceback: null });
     this.#running.add(job);
+    job.startedAt = Date.now();
+    this.total.set(request.name, (this.total.get(request.name) ?? 0) + 1);
     this.emit('task-started', request);
     const started = performance.now();
     let outcome: Outcome;
@@ -587,6 +604,8 @@ export class Worker extends Emitter<WorkerEvents> {
         }
         this.emit('task-failed', request, { error: value, runtime });
     }
+    // Done with, as far as inspect is concerned, once its outcome is out (the ack may take a while).
+    this.#held.delete(job);
     if (policy.acksLate) await this.#settle(message, settlement);
   }
 

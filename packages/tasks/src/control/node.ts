@@ -48,7 +48,6 @@ export class ControlNode implements WorkerStep {
     this.#consumer = undefined;
     await consumer?.stop();
     for (const queue of consumer?.queues ?? []) await this.#connection.deleteQueue(queue).catch((error: unknown) => this.#report(error as Error));
-    this.#ctx?.requests.close();
   }
 
   async #handle(message: Message): Promise<void> {

@@ -20,7 +20,7 @@ export function remoteControl(app: App, options: RemoteControlOptions): Control 
   if (options.enableRemoteControl !== false) {
     app.on('worker-created', (worker) => {
       const startedAt = Date.now();
-      const requests = new RequestTracker(worker, app.tasks);
+      const requests = new RequestTracker(worker);
       const file = worker.options.stateFile;
       worker.use(
         new ControlNode({

@@ -1,11 +1,9 @@
 /**
- * What a worker holds, for `inspect active / reserved / scheduled / query_task`, followed from its
- * local hooks: received → reserved (scheduled while its ETA is ahead), started → active, and gone
- * once it ends. Shapes are Celery's `Request.info()`.
+ * What a worker holds, for `inspect active / reserved / scheduled / query_task`: received →
+ * reserved (scheduled while its ETA is ahead), started → active, and gone once its outcome is out.
+ * Shapes are Celery's `Request.info()`.
  */
-import type { WorkerEvents as WorkerHooks } from '../events.js';
-import type { TaskRequest } from '../protocol.js';
-import type { Task, TaskHandler } from '../task.js';
+import type { Job } from '../job.js';
 import type { Worker } from '../worker.js';
 
 /** Celery's Request.info(). */
@@ -23,55 +21,36 @@ export interface RequestInfo {
   worker_pid: number | null;
 }
 
-interface Tracked {
-  request: TaskRequest;
-  startedAt: number | null;
-}
-
+/**
+ * Reads what the worker holds when asked, rather than following each task through its events
+ * (three listener calls, two Map writes and an object per task, for a rare command).
+ */
 export class RequestTracker {
   readonly #worker: Worker;
-  readonly #tasks: ReadonlyMap<string, Task<TaskHandler>>;
-  readonly #requests = new Map<string, Tracked>();
-  readonly #off: Array<() => void> = [];
-  /** Tasks started, by name (Celery's `total` in stats). */
-  readonly total = new Map<string, number>();
 
-  constructor(worker: Worker, tasks: ReadonlyMap<string, Task<TaskHandler>>) {
+  constructor(worker: Worker) {
     this.#worker = worker;
-    this.#tasks = tasks;
-    const listen = <E extends keyof WorkerHooks>(event: E, fn: (...args: WorkerHooks[E]) => void): void => {
-      worker.on(event, fn);
-      this.#off.push(() => worker.off(event, fn));
-    };
-    const done = (...[request]: [TaskRequest | undefined, ...unknown[]]): void => void (request && this.#requests.delete(request.id));
-    listen('task-received', (r) => this.#requests.set(r.id, { request: r, startedAt: null }));
-    listen('task-started', (r) => {
-      this.#requests.set(r.id, { request: r, startedAt: Date.now() });
-      this.total.set(r.name, (this.total.get(r.name) ?? 0) + 1);
-    });
-    for (const event of ['task-succeeded', 'task-failed', 'task-retried', 'task-rejected', 'task-revoked', 'task-parked'] as const) listen(event, done);
   }
 
-  close(): void {
-    for (const off of this.#off.splice(0)) off();
+  /** Tasks started, by name (Celery's `total` in stats). */
+  get total(): ReadonlyMap<string, number> {
+    return this.#worker.total;
   }
 
   active(safe = false): RequestInfo[] {
-    return [...this.#requests.values()].filter((t) => t.startedAt !== null).map((t) => this.#info(t, safe));
+    return [...this.#worker.held].filter((t) => t.startedAt !== null).map((t) => this.#info(t, safe));
   }
 
   /** Received, not started, not waiting for an ETA. */
   reserved(): RequestInfo[] {
     const now = Date.now();
-    return [...this.#requests.values()]
-      .filter((t) => t.startedAt === null && !(t.request.eta && t.request.eta.getTime() > now))
-      .map((t) => this.#info(t, false));
+    return [...this.#worker.held].filter((t) => t.startedAt === null && !(t.request.eta && t.request.eta.getTime() > now)).map((t) => this.#info(t, false));
   }
 
   /** Waiting for their ETA (Celery's timer entries). */
   scheduled(): Array<{ eta: string; priority: number; request: RequestInfo }> {
     const now = Date.now();
-    return [...this.#requests.values()]
+    return [...this.#worker.held]
       .filter((t) => t.startedAt === null && t.request.eta && t.request.eta.getTime() > now)
       .map((t) => ({ eta: (t.request.eta as Date).toISOString(), priority: 6, request: this.#info(t, false) }));
   }
@@ -79,16 +58,16 @@ export class RequestTracker {
   /** Celery's query_task: id → [state, info] for the ids held here. */
   query(ids: readonly string[]): Record<string, [string, RequestInfo]> {
     const out: Record<string, [string, RequestInfo]> = {};
+    const held = new Map([...this.#worker.held].map((t) => [t.request.id, t]));
     for (const id of ids) {
-      const t = this.#requests.get(id);
+      const t = held.get(id);
       if (t) out[id] = [t.startedAt === null ? 'reserved' : 'active', this.#info(t, false)];
     }
     return out;
   }
 
-  #info(t: Tracked, safe: boolean): RequestInfo {
+  #info(t: Job, safe: boolean): RequestInfo {
     const r = t.request;
-    const policy = this.#tasks.get(r.name)?.policy;
     return {
       id: r.id,
       name: r.name,
@@ -97,7 +76,7 @@ export class RequestTracker {
       type: r.name,
       hostname: this.#worker.hostname,
       time_start: t.startedAt === null ? null : t.startedAt / 1000,
-      acknowledged: t.startedAt !== null && policy?.acksLate === false,
+      acknowledged: t.startedAt !== null && !t.policy.acksLate,
       delivery_info: { exchange: null, routing_key: null, priority: null, redelivered: null },
       worker_pid: t.startedAt === null ? null : process.pid,
     };
