@@ -117,10 +117,15 @@ describe('AMQP errors are clear and the transport keeps working', () => {
     await conn.declare(q);
     await transport.bindExchange?.(dest.name, source.name, 'a.#');
     await conn.producer().publish('via two exchanges', { exchange: source, routingKey: 'a.b' });
-    const m = await conn.simpleQueue(q).get({ timeout: 2000 });
-    expect(m.body).toBe('via two exchanges');
-    await m.ack();
-    await conn.deleteQueue(q);
+    try {
+      const m = await conn.simpleQueue(q).get({ timeout: 2000 });
+      expect(m.body).toBe('via two exchanges');
+      await m.ack();
+    } finally {
+      await conn.deleteQueue(q);
+      await conn.deleteExchange(source);
+      await conn.deleteExchange(dest);
+    }
   });
 });
 

@@ -5,6 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { afterEach, expect, it } from 'vitest';
+import { AMQP_TRANSPORT_OPTIONS } from '@nori/testing/brokers';
 import { AMQP, waitFor } from './brokers.js';
 import { cleanup, testbed } from './testbed.js';
 
@@ -51,7 +52,7 @@ it("parks an ETA task in RabbitMQ's delay levels (rounded down, never late) and 
   const r = await t.applyAsync([], {}, { countdown: 7777 });
   // Parked in the level of the remaining wait rounded down to two significant digits (7.7 s or a
   // little less by the time the worker has it): out of the task queue, and not held by the worker.
-  const levels = [7700, 7600, 7500, 7400].map((ms) => `nori.delay.${ms}.idle300000`);
+  const levels = [7700, 7600, 7500, 7400].map((ms) => `nori.delay.${ms}.idle${AMQP_TRANSPORT_OPTIONS.delayLevelIdleMs}`);
   const parked = async (): Promise<boolean> => {
     // One at a time: a missing queue closes the channel the check ran on.
     for (const level of levels) if ((await conn.queueSize(level)) > 0) return true;

@@ -48,6 +48,8 @@ for (const b of NETWORK_BROKERS) {
       cleanups.push(async () => {
         await python.stop();
         await app.connection.deleteQueue(pyQueue).catch(() => undefined);
+        // Celery binds the queue to an exchange of its own name.
+        await app.connection.deleteExchange(pyQueue).catch(() => undefined);
       });
       const add = app.task('cvi.add', (x: number, y: number) => x + y);
       const sum = app.task('cvi.sum', (values: number[]) => values.reduce((a, b) => a + b, 0));

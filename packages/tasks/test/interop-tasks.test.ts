@@ -5,14 +5,14 @@
  * `AsyncResult.get()` reads it. Cases: args and kwargs, a typed failure, retries, countdown,
  * expires, priority.
  */
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Connection } from '@nori/core';
 import '@nori/amqp';
 import '@nori/redis';
 import { App, currentTask, TaskError, TaskRevokedError, type Worker } from '@nori/tasks';
+import { TestNames } from '@nori/testing';
+import { AMQP_TRANSPORT_OPTIONS, AMQP_URL, redisUrl } from '@nori/testing/brokers';
 import { pythonCall, pythonSend, startCeleryWorker, type CeleryEnv, type CeleryWorker } from './python/celery.js';
-import { AMQP_URL, redisUrl } from '@nori/testing/brokers';
 
 const BROKERS = [
   { name: 'Redis (redis result backend)', broker: redisUrl(), backend: redisUrl(1), rpc: false },
@@ -27,10 +27,11 @@ interface When {
 
 for (const b of BROKERS) {
   describe(`Celery 5.2 interop on ${b.name}`, () => {
-    const id = randomUUID().slice(0, 8);
-    const pyQueue = `interop-py-${id}`;
-    const noriQueue = `interop-nori-${id}`;
-    const queues = [pyQueue, noriQueue];
+    // Queues, and the exchanges of the same name Celery binds them to.
+    const names = new TestNames('interop');
+    const pyQueue = names.name('py');
+    const noriQueue = names.name('nori');
+    const connection = { transportOptions: AMQP_TRANSPORT_OPTIONS };
     const pyEnv: CeleryEnv = { broker: b.broker, backend: b.backend, queue: pyQueue };
     const noriEnv: CeleryEnv = { broker: b.broker, backend: b.backend, queue: noriQueue };
     const workers: CeleryWorker[] = [];
@@ -40,8 +41,8 @@ for (const b of BROKERS) {
 
     beforeAll(async () => {
       workers.push(await startCeleryWorker(pyEnv));
-      client = new App({ broker: b.broker, backend: b.backend, defaultQueue: pyQueue });
-      server = new App({ broker: b.broker, backend: b.backend, defaultQueue: noriQueue });
+      client = new App({ broker: b.broker, backend: b.backend, defaultQueue: pyQueue, connection });
+      server = new App({ broker: b.broker, backend: b.backend, defaultQueue: noriQueue, connection });
       server.task('interop.add', (x: number, y: number) => x + y);
       server.task('interop.echo', (...args: unknown[]) => ({ args, kwargs: currentTask().kwargs }));
       server.task('interop.fail', (message: string) => {
@@ -61,7 +62,7 @@ for (const b of BROKERS) {
       await noriWorker?.stop();
       for (const w of workers) await w.stop();
       const conn = new Connection(b.broker);
-      for (const q of queues) await conn.deleteQueue(q).catch(() => undefined);
+      await names.deleteAll(conn);
       await conn.close();
       await server?.close();
       await client?.close();
@@ -106,9 +107,8 @@ for (const b of BROKERS) {
       });
 
       it('priority: waiting tasks run most urgent first', async () => {
-        const pq = `interop-prio-${id}`;
-        queues.push(pq);
-        const prioClient = new App({ broker: b.broker, backend: b.backend, defaultQueue: pq, queueMaxPriority: 10 });
+        const pq = names.name('prio');
+        const prioClient = new App({ broker: b.broker, backend: b.backend, defaultQueue: pq, queueMaxPriority: 10, connection });
         try {
           const sent = [];
           for (const [label, priority] of [
@@ -159,8 +159,7 @@ for (const b of BROKERS) {
       });
 
       it('priority: tasks Python queued run most urgent first', { timeout: 60_000 }, async () => {
-        const pq = `interop-prio-py-${id}`;
-        queues.push(pq);
+        const pq = names.name('prio-py');
         // kombu's meaning of a priority depends on the transport: on Redis 0 is the most urgent,
         // on RabbitMQ the highest number. nori maps both to one meaning, so the order is the same.
         const redis = b.broker.startsWith('redis');
@@ -174,8 +173,12 @@ for (const b of BROKERS) {
         const order: string[] = [];
         let allRan!: () => void;
         const ran = new Promise<void>((resolve) => (allRan = resolve));
-        const prio = new App({ broker: b.broker, backend: b.backend, defaultQueue: pq, queueMaxPriority: 10 });
+        const prio = new App({ broker: b.broker, backend: b.backend, defaultQueue: pq, queueMaxPriority: 10, connection });
+        // Python's rpc:// reply queue, which no one consumes here: deleted after the test.
+        const replyQueues = new Set<string>();
         prio.task('interop.when', (label: string) => {
+          const { replyTo } = currentTask();
+          if (b.rpc && replyTo !== undefined) replyQueues.add(replyTo);
           if (order.push(label) === 3) allRan();
           return label;
         });
@@ -186,6 +189,7 @@ for (const b of BROKERS) {
           expect(order).toEqual(['urgent', 'middle', 'low']);
         } finally {
           await w.stop();
+          for (const q of replyQueues) await prio.connection.deleteQueue(q).catch(() => undefined);
           await prio.close();
         }
       });

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { Connection } from '@nori/core';
 import { App, type AppOptions, type Worker, type WorkerOptions } from '@nori/tasks';
+import { AMQP_TRANSPORT_OPTIONS } from '@nori/testing/brokers';
 
 export interface Testbed {
   app: App;
@@ -22,7 +23,8 @@ export async function cleanup(): Promise<void> {
 
 export function testbed(broker: string, options: AppOptions = {}): Testbed {
   const queue = `tasks-test-${randomUUID().slice(0, 8)}`;
-  const app = new App({ broker, defaultQueue: queue, ...options });
+  const transportOptions = { ...AMQP_TRANSPORT_OPTIONS, ...options.connection?.transportOptions };
+  const app = new App({ broker, defaultQueue: queue, ...options, connection: { ...options.connection, transportOptions } });
   const conn = new Connection(broker);
   cleanups.push(async () => {
     await conn.deleteQueue(queue).catch(() => undefined);
