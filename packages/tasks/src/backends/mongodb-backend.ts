@@ -79,11 +79,18 @@ export class MongoBackend implements ResultBackend {
       date_done: meta.date_done === null ? null : new Date(now),
     };
     const collection = await this.#collection();
-    try {
-      // Never over a stored SUCCESS: the filter misses it, and the upsert then hits the _id.
-      await collection.replaceOne({ _id: taskId, status: { $ne: 'SUCCESS' } }, doc, { upsert: true });
-    } catch (error) {
-      if ((error as { code?: number }).code !== 11000) throw error;
+    // Never over a stored SUCCESS: the filter misses it, and the upsert then hits the _id (11000).
+    // A second try: two first writes of one id (a redelivered run's STARTED beside the SUCCESS)
+    // can both miss and both insert; the loser's 11000 then says nothing about a SUCCESS, and its
+    // retry finds the winner's document and replaces it unless that one is the SUCCESS.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await collection.replaceOne({ _id: taskId, status: { $ne: 'SUCCESS' } }, doc, { upsert: true });
+        return;
+      } catch (error) {
+        if ((error as { code?: number }).code !== 11000) throw error;
+        if (attempt === 2) return;
+      }
     }
   }
 
