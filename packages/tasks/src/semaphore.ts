@@ -21,6 +21,13 @@ export class Semaphore {
     );
   }
 
+  /** Takes a permit if one is free now (then no one waits): no promise for the common case. */
+  tryAcquire(): boolean {
+    if (this.signal.aborted || this.#free <= 0) return false;
+    this.#free--;
+    return true;
+  }
+
   acquire(): Promise<void> {
     if (this.signal.aborted) return Promise.reject(this.signal.reason);
     if (this.#free > 0) {

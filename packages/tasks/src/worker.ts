@@ -357,7 +357,7 @@ export class Worker extends Emitter<WorkerEvents> {
           const wait = limiter.reserve();
           if (wait > 0) await sleep(wait, this.#stopController.signal);
         }
-        await this.#slots.acquire();
+        if (!this.#slots.tryAcquire()) await this.#slots.acquire();
       } catch (error) {
         if (error === STOPPING) return await this.#settle(message, 'release');
         this.emit('error', error as Error);
@@ -466,7 +466,9 @@ export class Worker extends Emitter<WorkerEvents> {
     let outcome: Outcome;
     let value: unknown;
     try {
-      value = await this.#run(job);
+      value = this.#run(job);
+      // A handler that returned synchronously is done: no await, no extra turn of the microtask queue.
+      if (isThenable(value)) value = await value;
       outcome = 'success';
     } catch (error) {
       value = this.#autoretry(job, error);
@@ -497,43 +499,49 @@ export class Worker extends Emitter<WorkerEvents> {
     };
   }
 
-  /** Runs the handler under the time limits; rejects with TimeLimitExceeded at the hard one. */
-  async #run(job: Job): Promise<unknown> {
+  /**
+   * Runs the handler: its value when it returned synchronously (a trivial task then costs no
+   * promise here), else a promise under the time limits that rejects with TimeLimitExceeded at the
+   * hard one, or when `terminate` ends it.
+   */
+  #run(job: Job): unknown {
     const { request, policy, task } = job;
     const hard = request.timeLimit ?? policy.timeLimit;
     const soft = request.softTimeLimit ?? policy.softTimeLimit;
-    const timers: NodeJS.Timeout[] = [];
-    if (soft !== undefined) timers.push(setTimeout(() => job.controller.abort(new SoftTimeLimitExceeded(soft)), soft));
+    const softTimer = soft === undefined ? undefined : setTimeout(() => job.controller.abort(new SoftTimeLimitExceeded(soft)), soft);
     const ref = this.#pool && moduleOf(task.handler);
-    if (this.#pool && ref) {
-      try {
-        return await Promise.race([this.#pool.run(ref, { args: request.args, context: this.#threadContext(job) }, hard), this.#killed(job)]);
-      } finally {
-        for (const t of timers) clearTimeout(t);
-      }
-    }
+    let value: unknown;
     try {
-      const value = runInContext(job, task.handler, request.args);
-      // A handler that returned synchronously is done: nothing left to race against a limit or a kill.
-      if (!isThenable(value)) return value;
-      const run = Promise.resolve(value);
-      if (hard === undefined) return await Promise.race([run, this.#killed(job)]);
-      return await Promise.race([
-        run,
-        this.#killed(job),
-        new Promise<never>((_, reject) =>
-          timers.push(
-            setTimeout(() => {
-              const error = new TimeLimitExceeded(hard);
-              job.controller.abort(error);
-              reject(error);
-            }, hard),
-          ),
-        ),
-      ]);
-    } finally {
-      for (const t of timers) clearTimeout(t);
+      value =
+        this.#pool && ref
+          ? Promise.race([this.#pool.run(ref, { args: request.args, context: this.#threadContext(job) }, hard), this.#killed(job)])
+          : runInContext(job, task.handler, request.args);
+    } catch (error) {
+      clearTimeout(softTimer);
+      throw error;
     }
+    // A handler that returned synchronously is done: nothing left to race against a limit or a kill.
+    if (!isThenable(value)) {
+      clearTimeout(softTimer);
+      return value;
+    }
+    // The pool enforces the hard limit in the thread itself.
+    const running = this.#pool && ref ? (value as Promise<unknown>) : this.#underHardLimit(job, value, hard);
+    return running.finally(() => clearTimeout(softTimer));
+  }
+
+  #underHardLimit(job: Job, value: PromiseLike<unknown>, hard: number | undefined): Promise<unknown> {
+    const run = Promise.resolve(value);
+    if (hard === undefined) return Promise.race([run, this.#killed(job)]);
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new TimeLimitExceeded(hard);
+        job.controller.abort(error);
+        reject(error);
+      }, hard);
+    });
+    return Promise.race([run, this.#killed(job), limit]).finally(() => clearTimeout(timer));
   }
 
   /** Rejects when `terminate` ends the job. */
@@ -572,7 +580,7 @@ export class Worker extends Emitter<WorkerEvents> {
     switch (outcome) {
       case 'success':
         if (storeResults) await this.#store(request, 'SUCCESS', value, { traceback: null });
-        await this.#sendFollowUps(request, value);
+        if (request.embed.callbacks || request.embed.chain) await this.#sendFollowUps(request, value);
         this.emit('task-succeeded', request, { result: value, runtime });
         break;
       case 'retry': {
@@ -642,7 +650,6 @@ export class Worker extends Emitter<WorkerEvents> {
 
   /** link callbacks and the next step of a chain get the result prepended (unless immutable). */
   async #sendFollowUps(request: TaskRequest, result: unknown): Promise<void> {
-    if (!request.embed.callbacks && !request.embed.chain) return;
     const chain = request.embed.chain ? [...request.embed.chain] : [];
     const next = chain.pop();
     const sends = [...(request.embed.callbacks ?? []), ...(next ? [next] : [])].map((sig) =>
