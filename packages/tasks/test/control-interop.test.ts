@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { currentTask, TaskRevokedError } from '@nori/tasks';
 import { NETWORK_BROKERS, waitFor } from './brokers.js';
+import { CELERY_NAMES_ENV } from './celery-names.js';
 import { PYTHON, PYTHON_DIR, startPython } from './python/python-process.js';
 import { cleanup, testbed } from './testbed.js';
 
@@ -22,7 +23,15 @@ afterAll(async () => {
 /** `celery -A interop_app <args> --json`: the parsed reply. */
 async function celery(broker: string, args: string[]): Promise<unknown> {
   const { stdout } = await run(PYTHON, ['-m', 'celery', '-A', 'interop_app', ...args, '--json'], {
-    env: { ...process.env, PYTHONPATH: PYTHON_DIR, PYTHONDONTWRITEBYTECODE: '1', NORI_BROKER: broker, NORI_BACKEND: '', NORI_QUEUE: 'celery' },
+    env: {
+      ...process.env,
+      PYTHONPATH: PYTHON_DIR,
+      PYTHONDONTWRITEBYTECODE: '1',
+      ...CELERY_NAMES_ENV,
+      NORI_BROKER: broker,
+      NORI_BACKEND: '',
+      NORI_QUEUE: 'celery',
+    },
     timeout: 60_000,
   });
   return JSON.parse(stdout.trim().split('\n').at(-1) as string);

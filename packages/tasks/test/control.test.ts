@@ -1,6 +1,6 @@
 /**
- * Remote control between nori processes over the mailbox (celery.pidbox fanout, replies on
- * reply.celery.pidbox): inspect a worker, revoke queued and running tasks, change limits, pool
+ * Remote control between nori processes over the mailbox (`<ns>.pidbox` fanout, replies on
+ * `reply.<ns>.pidbox`, the file's own namespace): inspect a worker, revoke queued and running tasks, change limits, pool
  * size and queues at run time, and revoked ids kept across a restart with a state file.
  */
 import { randomUUID } from 'node:crypto';
@@ -11,6 +11,7 @@ import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { currentTask, TaskRevokedError } from '@nori/tasks';
 import { ALL_BROKERS, REDIS, waitFor } from './brokers.js';
+import { CONTROL_EXCHANGE } from './celery-names.js';
 import { cleanup, testbed } from './testbed.js';
 
 afterEach(cleanup);
@@ -108,6 +109,8 @@ describe('remote control: changes at run time (Redis)', () => {
     await sleep(500);
     expect(await app.connection.queueSize(extra)).toBe(1);
     await app.connection.deleteQueue(extra);
+    // Celery binds a queue it creates to an exchange of the queue's name.
+    await app.connection.deleteExchange(extra);
     void parked;
 
     expect(await app.control.ping({ pattern: 'nori-*@control', timeout: 1000 })).toMatchObject({ [hostname]: { ok: 'pong' } });
@@ -116,7 +119,8 @@ describe('remote control: changes at run time (Redis)', () => {
 
     // A stopped worker leaves no binding of its node queue behind on Redis.
     const redis = new Redis(REDIS);
-    const bound = async (): Promise<boolean> => (await redis.smembers('_kombu.binding.celery.pidbox')).some((m) => m.endsWith(`${hostname}.celery.pidbox`));
+    const mailbox = `${CONTROL_EXCHANGE}.pidbox`;
+    const bound = async (): Promise<boolean> => (await redis.smembers(`_kombu.binding.${mailbox}`)).some((m) => m.endsWith(`${hostname}.${mailbox}`));
     expect(await bound()).toBe(true);
     await worker.stop();
     expect(await bound()).toBe(false);

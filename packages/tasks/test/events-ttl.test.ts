@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { App } from '@nori/tasks';
 import { AMQP } from './brokers.js';
+import { CELERY_NAMES, deleteCeleryNames } from './celery-names.js';
 
 const run = promisify(execFile);
 
@@ -21,8 +22,11 @@ async function listQueue(name: string): Promise<{ messages: number; arguments: s
 }
 
 describe('event receiver queues on RabbitMQ', () => {
-  const app = new App({ broker: AMQP, eventQueueTtl: 1000, eventQueueExpires: 6000 });
-  afterAll(() => app.close());
+  const app = new App({ broker: AMQP, eventQueueTtl: 1000, eventQueueExpires: 6000, ...CELERY_NAMES });
+  afterAll(async () => {
+    await deleteCeleryNames(app.connection);
+    await app.close();
+  });
 
   it('an abandoned receiver queue holds at most TTL worth of events, then expires', async () => {
     const receiver = app.events.receiver({});

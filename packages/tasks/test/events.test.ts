@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { App, EventState, type AppOptions, type CeleryEvent, type EventReceiver } from '@nori/tasks';
 import { ALL_BROKERS, REDIS, waitFor } from './brokers.js';
+import { EVENT_EXCHANGE } from './celery-names.js';
 import { cleanup, testbed } from './testbed.js';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -133,14 +134,14 @@ for (const b of ALL_BROKERS) {
 }
 
 describe('events on Redis are never stored', () => {
-  it('the receiver queue stays empty: events travel over PUBLISH on /0.celeryev/<routing key>', async () => {
+  it('the receiver queue stays empty: events travel over PUBLISH on /0.<event exchange>/<routing key>', async () => {
     const { app } = setup(REDIS, { hostname: `redis-events-${randomUUID().slice(0, 8)}@test` });
     const redis = new Redis(REDIS);
     cleanups.push(async () => void redis.disconnect());
     const channels: string[] = [];
     const sub = new Redis(REDIS);
     cleanups.push(async () => void sub.disconnect());
-    await sub.psubscribe('/0.celeryev/*');
+    await sub.psubscribe(`/0.${EVENT_EXCHANGE}/*`);
     sub.on('pmessage', (_p: string, channel: string) => channels.push(channel));
     const events: CeleryEvent[] = [];
     const receiver = await receive(app, events);
@@ -148,7 +149,7 @@ describe('events on Redis are never stored', () => {
     const custom = (): CeleryEvent[] => events.filter((e) => e.type === 'custom-thing' && e.hostname === app.hostname);
     await waitFor('20 events', () => custom().length === 20);
     expect(custom().map((e) => e['i'])).toEqual([...Array(20).keys()]);
-    expect(channels.filter((c) => c === '/0.celeryev/custom.thing').length).toBeGreaterThanOrEqual(20);
+    expect(channels.filter((c) => c === `/0.${EVENT_EXCHANGE}/custom.thing`).length).toBeGreaterThanOrEqual(20);
     expect(await redis.exists(receiver.queue.name)).toBe(0);
   });
 });

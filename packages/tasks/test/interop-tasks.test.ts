@@ -12,6 +12,7 @@ import '@nori/redis';
 import { App, currentTask, TaskError, TaskRevokedError, type Worker } from '@nori/tasks';
 import { TestNames } from '@nori/testing';
 import { AMQP_TRANSPORT_OPTIONS, AMQP_URL, redisUrl } from '@nori/testing/brokers';
+import { CELERY_NAMES, deleteCeleryNames } from './celery-names.js';
 import { pythonCall, pythonSend, startCeleryWorker, type CeleryEnv, type CeleryWorker } from './python/celery.js';
 
 const BROKERS = [
@@ -31,7 +32,8 @@ for (const b of BROKERS) {
     const names = new TestNames('interop');
     const pyQueue = names.name('py');
     const noriQueue = names.name('nori');
-    const connection = { transportOptions: AMQP_TRANSPORT_OPTIONS };
+    // Short-lived delay levels; the file's own mailbox and event exchange (deleted at the end).
+    const shared = { connection: { transportOptions: AMQP_TRANSPORT_OPTIONS }, ...CELERY_NAMES };
     const pyEnv: CeleryEnv = { broker: b.broker, backend: b.backend, queue: pyQueue };
     const noriEnv: CeleryEnv = { broker: b.broker, backend: b.backend, queue: noriQueue };
     const workers: CeleryWorker[] = [];
@@ -41,8 +43,8 @@ for (const b of BROKERS) {
 
     beforeAll(async () => {
       workers.push(await startCeleryWorker(pyEnv));
-      client = new App({ broker: b.broker, backend: b.backend, defaultQueue: pyQueue, connection });
-      server = new App({ broker: b.broker, backend: b.backend, defaultQueue: noriQueue, connection });
+      client = new App({ broker: b.broker, backend: b.backend, defaultQueue: pyQueue, ...shared });
+      server = new App({ broker: b.broker, backend: b.backend, defaultQueue: noriQueue, ...shared });
       server.task('interop.add', (x: number, y: number) => x + y);
       server.task('interop.echo', (...args: unknown[]) => ({ args, kwargs: currentTask().kwargs }));
       server.task('interop.fail', (message: string) => {
@@ -63,6 +65,7 @@ for (const b of BROKERS) {
       for (const w of workers) await w.stop();
       const conn = new Connection(b.broker);
       await names.deleteAll(conn);
+      await deleteCeleryNames(conn);
       await conn.close();
       await server?.close();
       await client?.close();
@@ -108,7 +111,7 @@ for (const b of BROKERS) {
 
       it('priority: waiting tasks run most urgent first', async () => {
         const pq = names.name('prio');
-        const prioClient = new App({ broker: b.broker, backend: b.backend, defaultQueue: pq, queueMaxPriority: 10, connection });
+        const prioClient = new App({ broker: b.broker, backend: b.backend, defaultQueue: pq, queueMaxPriority: 10, ...shared });
         try {
           const sent = [];
           for (const [label, priority] of [
@@ -173,7 +176,7 @@ for (const b of BROKERS) {
         const order: string[] = [];
         let allRan!: () => void;
         const ran = new Promise<void>((resolve) => (allRan = resolve));
-        const prio = new App({ broker: b.broker, backend: b.backend, defaultQueue: pq, queueMaxPriority: 10, connection });
+        const prio = new App({ broker: b.broker, backend: b.backend, defaultQueue: pq, queueMaxPriority: 10, ...shared });
         // Python's rpc:// reply queue, which no one consumes here: deleted after the test.
         const replyQueues = new Set<string>();
         prio.task('interop.when', (label: string) => {

@@ -5,6 +5,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { CELERY_NAMES_ENV } from '../celery-names.js';
 
 const run = promisify(execFile);
 export const PYTHON = '/usr/bin/python3';
@@ -24,6 +25,7 @@ export interface CeleryEnv {
 function env(e: CeleryEnv): NodeJS.ProcessEnv {
   return {
     ...process.env,
+    ...CELERY_NAMES_ENV,
     PYTHONPATH: e.app?.dir ?? here,
     NORI_BROKER: e.broker,
     NORI_BACKEND: e.backend ?? '',

@@ -1,13 +1,16 @@
 """Print every Celery event received for a while, one JSON object per line, with Celery 5.2's own
-EventReceiver (what `celery events --dump` runs). Usage: event_dump.py <broker> <seconds>.
+EventReceiver (what `celery events --dump` runs), on the exchange NORI_EVENT_EXCHANGE (default
+celeryev). Usage: event_dump.py <broker> <seconds>.
 Prints 'ready' once its queue is declared and consumed."""
 import json
+import os
 import sys
 import threading
 
 from celery import Celery
 
 app = Celery('event_dump', broker=sys.argv[1])
+app.conf.event_exchange = os.environ.get('NORI_EVENT_EXCHANGE') or 'celeryev'
 
 
 def on_event(event):

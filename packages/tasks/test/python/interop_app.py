@@ -1,6 +1,7 @@
 """The Python side of nori's Celery interop tests: a Celery 5.2 app whose broker, result backend
-and queue come from the environment (NORI_BROKER, NORI_BACKEND, NORI_QUEUE, and NORI_MAX_PRIORITY
-for x-max-priority queues), with the tasks the tests call from nori. Run a worker with:
+and queue come from the environment (NORI_BROKER, NORI_BACKEND, NORI_QUEUE, NORI_MAX_PRIORITY
+for x-max-priority queues, and the test file's own NORI_CONTROL_EXCHANGE / NORI_EVENT_EXCHANGE),
+with the tasks the tests call from nori. Run a worker with:
 
     /usr/bin/python3 -m celery -A interop_app worker --pool solo -Q $NORI_QUEUE
 """
@@ -21,6 +22,10 @@ app.conf.update(
     worker_prefetch_multiplier=1,
     broker_connection_retry_on_startup=True,
 )
+if os.environ.get('NORI_CONTROL_EXCHANGE'):
+    app.conf.control_exchange = os.environ['NORI_CONTROL_EXCHANGE']
+if os.environ.get('NORI_EVENT_EXCHANGE'):
+    app.conf.event_exchange = os.environ['NORI_EVENT_EXCHANGE']
 if os.environ.get('NORI_MAX_PRIORITY'):
     app.conf.task_queue_max_priority = int(os.environ['NORI_MAX_PRIORITY'])
 

@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { CELERY_NAMES_ENV } from '../celery-names.js';
 
 export const PYTHON = '/usr/bin/python3';
 export const PYTHON_DIR = fileURLToPath(new URL('.', import.meta.url));
@@ -18,10 +19,13 @@ export interface PythonProcess {
   stop(): Promise<void>;
 }
 
-/** Spawns `/usr/bin/python3 <args>` with this directory on PYTHONPATH; resolves when `ready` matches the output. */
+/**
+ * Spawns `/usr/bin/python3 <args>` with this directory on PYTHONPATH and the file's Celery names;
+ * resolves when `ready` matches the output.
+ */
 export async function startPython(args: string[], env: Record<string, string>, ready: RegExp, timeoutMs = 60_000): Promise<PythonProcess> {
   const child = spawn(PYTHON, args, {
-    env: { ...process.env, PYTHONPATH: PYTHON_DIR, PYTHONDONTWRITEBYTECODE: '1', ...env },
+    env: { ...process.env, PYTHONPATH: PYTHON_DIR, PYTHONDONTWRITEBYTECODE: '1', ...CELERY_NAMES_ENV, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
