@@ -3,11 +3,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REDIS, killAll, run } from './bin.js';
+import { REDIS, run, stopAll } from './bin.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nori-bench-'));
-afterAll(() => {
-  killAll();
+afterAll(async () => {
+  await stopAll();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -1,17 +1,20 @@
 /**
  * Runs the built `nori` bin (packages/cli/dist/bin.js, made by `tsc -b`) as a child process, and
- * kills whatever is still running at the end of a test file.
+ * stops whatever is still running at the end of a test file.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { redisUrl } from '@nori/testing/brokers';
+import { CONTROL_EXCHANGE, EVENT_EXCHANGE } from '../../tasks/test/celery-names.js';
 
 export const CLI_DIR = fileURLToPath(new URL('..', import.meta.url));
 export const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 export const APP = fileURLToPath(new URL('fixtures/app.js', import.meta.url));
 export const REDIS = redisUrl();
 export const BACKEND = redisUrl(1);
+/** The environment of fixtures/app.js: this file's own mailbox and event exchange (delete them with deleteCeleryNames). */
+export const APP_NAMES_ENV = { NORI_TEST_CONTROL_EXCHANGE: CONTROL_EXCHANGE, NORI_TEST_EVENT_EXCHANGE: EVENT_EXCHANGE };
 
 if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`tsc -b\` first`);
 
@@ -32,9 +35,22 @@ export interface Child {
 
 const children = new Set<ChildProcess>();
 
-export function killAll(): void {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+/**
+ * Stops every child still running: SIGTERM first, so workers, receivers and flower delete their
+ * queues as they would in production; SIGKILL for one still there after 10 s.
+ */
+export async function stopAll(): Promise<void> {
+  const running = [...children].filter((c) => c.exitCode === null && c.signalCode === null);
   children.clear();
+  await Promise.all(
+    running.map(async (c) => {
+      const exited = new Promise((resolve) => c.once('exit', resolve));
+      c.kill('SIGTERM');
+      const killer = setTimeout(() => c.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(killer);
+    }),
+  );
 }
 
 export function start(args: readonly string[], env: Record<string, string> = {}): Child {

@@ -7,12 +7,13 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { Connection } from '@nori/core';
-import { APP, BACKEND, REDIS, killAll, run, start, type Child } from './bin.js';
+import { deleteCeleryNames } from '../../tasks/test/celery-names.js';
+import { APP, APP_NAMES_ENV, BACKEND, REDIS, stopAll, run, start, type Child } from './bin.js';
 
 const queue = `cli-test-${randomUUID().slice(0, 8)}`;
 const idleQueue = `${queue}-idle`;
 const hostname = `cli-${randomUUID().slice(0, 8)}@test`;
-const env = { NORI_TEST_BROKER: REDIS, NORI_TEST_BACKEND: BACKEND, NORI_TEST_QUEUE: queue };
+const env = { NORI_TEST_BROKER: REDIS, NORI_TEST_BACKEND: BACKEND, NORI_TEST_QUEUE: queue, ...APP_NAMES_ENV };
 const nori = (args: string[], input?: string): ReturnType<typeof run> => run(['-A', APP, ...args], env, input);
 const conn = new Connection(REDIS);
 const redis = new Redis(REDIS);
@@ -24,11 +25,12 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  killAll();
+  await stopAll();
   for (const q of [queue, idleQueue]) {
     await conn.deleteQueue(q).catch(() => undefined);
     await conn.deleteExchange(q).catch(() => undefined);
   }
+  await deleteCeleryNames(conn);
   await conn.close();
   redis.disconnect();
 });
@@ -136,7 +138,10 @@ describe('nori (the bin)', () => {
       expect(await beat.exited).toBe(0);
       expect(beat.stderr).toContain('beat stopped');
     } finally {
-      await redis.del(...['lock', 'last_run', 'pending'].map((k) => `nori-beat:${name}:${k}`));
+      // Beat keeps its lock and state in the result backend's Redis.
+      const store = new Redis(BACKEND);
+      await store.del(...['lock', 'last_run', 'pending'].map((k) => `nori-beat:${name}:${k}`));
+      store.disconnect();
     }
   });
 

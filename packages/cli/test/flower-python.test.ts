@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Connection } from '@nori/core';
 import { startPython, type PythonProcess } from '../../tasks/test/python/python-process.js';
-import { BACKEND, REDIS, killAll, start } from './bin.js';
+import { deleteCeleryNames } from '../../tasks/test/celery-names.js';
+import { APP, APP_NAMES_ENV, BACKEND, REDIS, stopAll, start } from './bin.js';
 
 const queue = `cli-pyflower-${randomUUID().slice(0, 8)}`;
 const node = `${queue}@python`;
@@ -32,7 +33,8 @@ async function until<T>(fn: () => Promise<T | undefined>, timeout = 30_000): Pro
 }
 
 beforeAll(async () => {
-  const flower = start(['-b', REDIS, '--result-backend', BACKEND, 'flower', '--port', '0']);
+  // The app module only for the file's own mailbox and event exchange, which the Python worker uses too.
+  const flower = start(['-A', APP, 'flower', '--port', '0'], { NORI_TEST_BROKER: REDIS, NORI_TEST_BACKEND: BACKEND, NORI_TEST_QUEUE: queue, ...APP_NAMES_ENV });
   base = (await flower.waitFor(/nori flower on (http:\/\/\S+)/))[1]!;
   worker = await startPython(
     ['-m', 'celery', '-A', 'interop_app', 'worker', '--pool', 'solo', '-Q', queue, '-n', node, '--without-gossip', '--without-mingle', '-l', 'INFO'],
@@ -43,9 +45,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await worker?.stop();
-  killAll();
+  await stopAll();
   await conn.deleteQueue(queue).catch(() => undefined);
   await conn.deleteExchange(queue).catch(() => undefined);
+  await deleteCeleryNames(conn);
   await conn.close();
 });
 

@@ -12,11 +12,12 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Connection } from '@nori/core';
-import { APP, BACKEND, REDIS, killAll, run, start } from './bin.js';
+import { deleteCeleryNames } from '../../tasks/test/celery-names.js';
+import { APP, APP_NAMES_ENV, BACKEND, REDIS, stopAll, run, start } from './bin.js';
 
 const queue = `cli-flower-${randomUUID().slice(0, 8)}`;
 const hostname = `flower-${randomUUID().slice(0, 8)}@test`;
-const env = { NORI_TEST_BROKER: REDIS, NORI_TEST_BACKEND: BACKEND, NORI_TEST_QUEUE: queue };
+const env = { NORI_TEST_BROKER: REDIS, NORI_TEST_BACKEND: BACKEND, NORI_TEST_QUEUE: queue, ...APP_NAMES_ENV };
 const ARTIFACTS = fileURLToPath(new URL('artifacts/', import.meta.url));
 const conn = new Connection(REDIS);
 let base = '';
@@ -126,9 +127,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  killAll();
+  await stopAll();
   await conn.deleteQueue(queue).catch(() => undefined);
   await conn.deleteExchange(queue).catch(() => undefined);
+  await deleteCeleryNames(conn);
   await conn.close();
 });
 
