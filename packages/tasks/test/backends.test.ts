@@ -47,6 +47,13 @@ for (const c of cases) {
     let host: BackendHost;
     let backend: ResultBackend;
     const ids: string[] = [];
+    /** Reply queues of the rpc:// backends (the oids), deleted at the end. */
+    const oids: string[] = [];
+    const newOid = (): string => {
+      const oid = `results-test-${randomUUID()}`;
+      oids.push(oid);
+      return oid;
+    };
     const newId = (): string => {
       const id = randomUUID();
       ids.push(id);
@@ -58,13 +65,14 @@ for (const c of cases) {
     beforeAll(async () => {
       await c.server?.start();
       connection = new Connection(c.broker);
-      host = { connection, oid: `results-test-${randomUUID()}`, resultExpires: 60_000, logger: silentLogger };
+      host = { connection, oid: newOid(), resultExpires: 60_000, logger: silentLogger };
       backend = createBackend(c.backend, host);
       await backend.onTaskCall?.(randomUUID());
     });
     afterAll(async () => {
       for (const id of ids) await backend.forget(id);
       await backend.close();
+      for (const oid of oids) await connection.deleteQueue(oid).catch(() => undefined);
       await connection.close();
       await c.server?.stop();
     });
@@ -163,7 +171,7 @@ for (const c of cases) {
     });
 
     it('close() rejects a pending get() with ConnectionClosedError instead of leaving it hanging', async () => {
-      const own = createBackend(c.backend, { ...host, oid: `results-test-${randomUUID()}` });
+      const own = createBackend(c.backend, { ...host, oid: newOid() });
       // The expectation is attached before close(): rpc:// rejects the wait while close() is still
       // stopping its consumer, and a rejection with no handler yet is an unhandled one.
       const waiting = expect(new AsyncResult(randomUUID(), own).get()).rejects.toBeInstanceOf(ConnectionClosedError);

@@ -10,10 +10,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Connection, silentLogger } from '@nori/core';
 import { AsyncResult, createBackend, TaskError, TaskRevokedError, type ResultBackend } from '@nori/tasks';
 import { pythonGet, pythonSend, pythonStore, startCeleryWorker, type CeleryEnv, type CeleryWorker } from './python/celery.js';
+import { TestNames } from '@nori/testing';
 import { redisUrl } from '@nori/testing/brokers';
 
 const BACKEND = redisUrl(1);
-const env: CeleryEnv = { broker: redisUrl(), backend: BACKEND, queue: `interop-results-${randomUUID().slice(0, 8)}` };
+const names = new TestNames('interop-results');
+const env: CeleryEnv = { broker: redisUrl(), backend: BACKEND, queue: names.name('queue') };
 
 describe('results: Python Celery 5.2 ↔ nori on the Redis backend', () => {
   const connection = new Connection('memory://');
@@ -32,8 +34,11 @@ describe('results: Python Celery 5.2 ↔ nori on the Redis backend', () => {
   afterAll(async () => {
     await worker?.stop();
     if (ids.length > 0) await redis.del(...ids.map((id) => `celery-task-meta-${id}`));
-    await redis.del(env.queue);
     redis.disconnect();
+    // The queue and the exchange of its name Celery binds it to, on the broker.
+    const broker = new Connection(env.broker);
+    await names.deleteAll(broker);
+    await broker.close();
     await backend.close();
     await connection.close();
   });
