@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
 import { Connection } from '@nori/core';
 import '@nori/redis';
 import { PYTHON, startCeleryWorker } from '../packages/tasks/test/python/celery.js';
@@ -17,6 +18,8 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const pythonDir = fileURLToPath(new URL('./python/', import.meta.url));
 const BROKER = redisUrl();
 const BACKEND = redisUrl(1);
+/** What the examples and examples/python/proj.py read their URLs from (they default to the local Redis). */
+const URLS = { BROKER, BACKEND };
 const node = (script: string, args: string[] = [], env: Record<string, string> = {}): Promise<{ stdout: string }> =>
   run(process.execPath, ['--conditions=nori-src', '--import', 'tsx', script, ...args], { cwd: root, env: { ...process.env, ...env }, timeout: 60_000 });
 
@@ -28,7 +31,16 @@ const queue = (): string => {
 };
 afterAll(async () => {
   const conn = new Connection(BROKER);
-  for (const q of queues) await conn.deleteQueue(q).catch(() => undefined);
+  for (const q of queues) {
+    await conn.deleteQueue(q).catch(() => undefined);
+    // Celery binds a queue it creates to an exchange of the queue's name.
+    await conn.deleteExchange(q).catch(() => undefined);
+  }
+  // The served example's worker answers remote control on Celery's mailbox, which every app on the
+  // broker shares: deleted only when no worker's queue is bound to it any more.
+  const redis = new Redis(BROKER);
+  if ((await redis.scard('_kombu.binding.celery.pidbox')) === 0) await conn.deleteExchange('celery.pidbox');
+  redis.disconnect();
   await conn.close();
 });
 
@@ -47,9 +59,9 @@ describe('task examples', () => {
 
   it('calls a Python task served by celery worker', async () => {
     const q = queue();
-    const worker = await startCeleryWorker({ broker: BROKER, backend: BACKEND, queue: q, app: { module: 'proj', dir: pythonDir } });
+    const worker = await startCeleryWorker({ broker: BROKER, backend: BACKEND, queue: q, app: { module: 'proj', dir: pythonDir }, env: URLS });
     try {
-      const { stdout } = await node('examples/tasks-call-python.ts', [], { QUEUE: q });
+      const { stdout } = await node('examples/tasks-call-python.ts', [], { ...URLS, QUEUE: q });
       expect(stdout).toContain("Python's tasks.add(2, 3) = 5");
     } finally {
       await worker.stop();
@@ -60,7 +72,7 @@ describe('task examples', () => {
     const q = queue();
     const server = spawn(process.execPath, ['--conditions=nori-src', '--import', 'tsx', 'examples/tasks-serve-python.ts'], {
       cwd: root,
-      env: { ...process.env, QUEUE: q },
+      env: { ...process.env, ...URLS, QUEUE: q },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const exited = new Promise((resolve) => server.once('exit', resolve));
@@ -71,7 +83,7 @@ describe('task examples', () => {
       });
       const { stdout } = await run(PYTHON, ['-c', "from proj import shout; print(shout.delay('hi').get(timeout=20))"], {
         cwd: pythonDir,
-        env: { ...process.env, PYTHONPATH: pythonDir, QUEUE: q },
+        env: { ...process.env, ...URLS, PYTHONPATH: pythonDir, QUEUE: q },
         timeout: 60_000,
       });
       expect(stdout.trim()).toBe('HI!');

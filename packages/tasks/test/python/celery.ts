@@ -20,6 +20,8 @@ export interface CeleryEnv {
   maxPriority?: number;
   /** The Celery app module and the directory it is in; default interop_app beside this file. */
   app?: { module: string; dir: string };
+  /** More environment for the process (another app module's own settings). */
+  env?: Record<string, string>;
 }
 
 function env(e: CeleryEnv): NodeJS.ProcessEnv {
@@ -32,6 +34,7 @@ function env(e: CeleryEnv): NodeJS.ProcessEnv {
     NORI_QUEUE: e.queue,
     NORI_MAX_PRIORITY: e.maxPriority === undefined ? '' : String(e.maxPriority),
     PYTHONDONTWRITEBYTECODE: '1',
+    ...e.env,
   };
 }
 
