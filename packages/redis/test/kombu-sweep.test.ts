@@ -51,6 +51,7 @@ it('a Python sweep leaves a nori message whose handler is still running alone', 
     expect(await inFlight(String(message.deliveryTag))).toEqual([]);
     expect(await redis.zscore('unacked_index', key as string)).toBeNull();
   } finally {
+    await conn.deleteQueue(q).catch(() => undefined);
     await conn.close();
   }
 }, 20_000);
@@ -79,6 +80,7 @@ it('a Python sweep restores a message whose nori consumer stopped renewing, mark
     expect([m.body, m.redelivered, m.deliveryTag]).toEqual([{ n: 'orphan' }, true, tag]);
     await m.ack();
   } finally {
+    await back.deleteQueue(q).catch(() => undefined);
     await back.close();
   }
 }, 20_000);

@@ -17,6 +17,7 @@ import { Connection, DecodeError, SignatureError, unregisterSerializer, type Ser
 import '@nori/redis';
 import { App } from '@nori/tasks';
 import { authSerializer, CertStore, registerAuth } from '@nori/security';
+import { TestNames } from '@nori/testing';
 import { redisUrl } from '@nori/testing/brokers';
 
 const run = promisify(execFile);
@@ -132,18 +133,20 @@ describe('Celery auth serializer vectors', () => {
 });
 
 describe('signed tasks over Redis', () => {
-  const id = randomUUID().slice(0, 8);
-  const toNori = `auth-nori-${id}`;
-  const toPython = `auth-py-${id}`;
+  // Queues, and the exchanges of their names Celery binds them to.
+  const names = new TestNames('auth');
+  const toNori = names.name('nori');
+  const toPython = names.name('py');
   const conn = new Connection(REDIS);
 
   afterAll(async () => {
-    for (const q of [toNori, toPython]) await conn.deleteQueue(q);
+    await names.deleteAll(conn);
     await conn.close();
   });
 
   it('a task Celery signs runs on a nori worker that accepts only auth; tampered and unsigned ones are refused', async () => {
-    const app = new App({ broker: REDIS, serializer: 'auth', accept: ['auth'], defaultQueue: toNori });
+    // No remote control: its mailbox (celery.pidbox) is shared by every app on the broker and would stay.
+    const app = new App({ broker: REDIS, serializer: 'auth', accept: ['auth'], defaultQueue: toNori, enableRemoteControl: false });
     const ran: unknown[][] = [];
     app.task('auth.echo', (...args: unknown[]) => void ran.push(args));
     const refused: Error[] = [];
