@@ -15,6 +15,7 @@ import { App, AsyncResult, createBackend, currentTask, TaskError, TaskRevokedErr
 import { TestNames } from '@nori/testing';
 import { redisUrl } from '@nori/testing/brokers';
 import { mongoUrl, startServer, stopServer } from '../../mongodb/test/server.js';
+import { CELERY_NAMES, deleteCeleryNames } from './celery-names.js';
 import { pythonCall, pythonGet, pythonSend, pythonStore, startCeleryWorker, type CeleryEnv, type CeleryWorker } from './python/celery.js';
 
 const names = new TestNames('interop-results-mongodb');
@@ -47,7 +48,7 @@ describe('results: Python Celery 5.2 ↔ nori on the MongoDB backend', () => {
   beforeAll(async () => {
     await startServer();
     backend = createBackend(backendUrl(false), { connection, oid: randomUUID(), resultExpires: 600_000, logger: silentLogger });
-    server = new App({ broker: redisUrl(), backend: backendUrl(false), defaultQueue: noriEnv.queue });
+    server = new App({ broker: redisUrl(), backend: backendUrl(false), defaultQueue: noriEnv.queue, ...CELERY_NAMES });
     server.task('interop.add', (x: number, y: number) => x + y);
     server.task('interop.echo', (...args: unknown[]) => ({ args, kwargs: currentTask().kwargs }));
     server.task('interop.fail', (message: string) => {
@@ -64,6 +65,7 @@ describe('results: Python Celery 5.2 ↔ nori on the MongoDB backend', () => {
     await backend?.close();
     const broker = new Connection(redisUrl());
     await names.deleteAll(broker);
+    await deleteCeleryNames(broker);
     await broker.close();
     await connection.close();
     const client = new MongoClient(mongoUrl);
