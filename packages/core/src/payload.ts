@@ -47,10 +47,13 @@ function serializerFor(body: unknown, options: EncodeOptions, defaultSerializer:
  */
 export function prepareEncode(body: unknown, options: EncodeOptions, defaultSerializer: string): Promise<unknown> | undefined {
   const serializer = serializerFor(body, options, defaultSerializer);
+  const needsSerializer = serializer !== undefined && !findSerializer(serializer);
+  const needsCompressor = options.compression !== undefined && !findCompressor(options.compression);
+  if (!needsSerializer && !needsCompressor) return undefined;
   const loads: Promise<unknown>[] = [];
-  if (serializer !== undefined && !findSerializer(serializer)) loads.push(loadSerializer(serializer));
-  if (options.compression !== undefined && !findCompressor(options.compression)) loads.push(loadCompressor(options.compression));
-  return loads.length === 0 ? undefined : Promise.all(loads);
+  if (needsSerializer) loads.push(loadSerializer(serializer));
+  if (needsCompressor) loads.push(loadCompressor(options.compression as string));
+  return Promise.all(loads);
 }
 
 export function encodeBody(body: unknown, options: EncodeOptions, defaultSerializer: string): EncodedBody {
@@ -131,12 +134,15 @@ function decodeText(bytes: Uint8Array, encoding: string): string {
  * is not installed is left to `decodeBody`, whose error names the install command.
  */
 export function prepareDecode(contentType: string | undefined, headers: Headers, limits: DecodeLimits): Promise<unknown> | undefined {
-  const loads: Promise<unknown>[] = [];
   const compression = headers['compression'];
-  if (typeof compression === 'string' && compression !== '' && !findCompressor(compression)) loads.push(loadCompressor(compression));
+  const needsCompressor = typeof compression === 'string' && compression !== '' && !findCompressor(compression);
   const type = contentType || 'application/data';
-  if (!findSerializer(type) && (!limits.accept || limits.accept.has(type))) loads.push(loadSerializer(type));
-  return loads.length === 0 ? undefined : Promise.allSettled(loads);
+  const needsSerializer = !findSerializer(type) && (!limits.accept || limits.accept.has(type));
+  if (!needsCompressor && !needsSerializer) return undefined;
+  const loads: Promise<unknown>[] = [];
+  if (needsCompressor) loads.push(loadCompressor(compression));
+  if (needsSerializer) loads.push(loadSerializer(type));
+  return Promise.allSettled(loads);
 }
 
 export function decodeBody(

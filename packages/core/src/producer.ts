@@ -6,7 +6,7 @@ import { abortError, raceAbort, throwIfAborted } from './abort.js';
 import type { ConnectionHost } from './connection-host.js';
 import { Exchange } from './exchange.js';
 import { ConnectionError, TimeoutError } from './errors.js';
-import { encodeBody, prepareEncode, type EncodeOptions } from './payload.js';
+import { encodeBody, prepareEncode, type EncodedBody, type EncodeOptions } from './payload.js';
 import type { Queue } from './queue.js';
 import { retry, type RetryPolicy } from './retry.js';
 import { publishChannel, serverOf, traced } from './tracing.js';
@@ -66,6 +66,14 @@ export interface PublishOptions extends EncodeOptions {
 /** Celery's default publish retry policy. */
 export const DEFAULT_PUBLISH_RETRY: RetryPolicy = { maxRetries: 3, intervalStart: 0, intervalStep: 200, intervalMax: 200 };
 
+const NOTHING: ReadonlyArray<Exchange | Queue> = [];
+
+/** A loop, not `every` with a closure: this runs on every publish. */
+function allDeclared(host: ConnectionHost, entities: ReadonlyArray<Exchange | Queue>): boolean {
+  for (const entity of entities) if (!host.isDeclared(entity)) return false;
+  return true;
+}
+
 function deliveryMode(mode: PublishOptions['deliveryMode']): 1 | 2 | undefined {
   if (mode === 'transient') return 1;
   if (mode === 'persistent') return 2;
@@ -91,7 +99,7 @@ export class Producer {
     let message: OutgoingMessage;
     try {
       throwIfAborted(options.signal);
-      message = this.#message(body, options);
+      message = this.#message(encodeBody(body, encodeOptions, serializer), options);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -103,7 +111,7 @@ export class Producer {
     if (options.delay !== undefined) target.delay = options.delay;
     if (options.timeout !== undefined) target.timeout = options.timeout;
     if (this.options.confirms === false) target.confirm = false;
-    const toDeclare = exchange instanceof Exchange ? [...(options.declare ?? []), exchange] : (options.declare ?? []);
+    const toDeclare = exchange instanceof Exchange ? [...(options.declare ?? []), exchange] : (options.declare ?? NOTHING);
     if (!traced(publishChannel)) return this.#send(message, target, toDeclare, options);
     const context = { ...serverOf(this.host.urls), message, exchange: target.exchange, routingKey: target.routingKey };
     return publishChannel.tracePromise(this.#send, context, this, message, target, toDeclare, options);
@@ -112,7 +120,7 @@ export class Producer {
   #send(message: OutgoingMessage, target: PublishTarget, toDeclare: ReadonlyArray<Exchange | Queue>, options: PublishOptions): Promise<void> {
     const host = this.host;
     const transport = host.activeTransport();
-    if (transport && !options.retry && toDeclare.every((e) => host.isDeclared(e))) return transport.publish(message, target);
+    if (transport && !options.retry && allDeclared(host, toDeclare)) return transport.publish(message, target);
     const { signal } = options;
     const send = async (): Promise<void> => {
       const t = await raceAbort(this.host.transport(), signal);
@@ -135,8 +143,7 @@ export class Producer {
     return [compression === options.compression ? options : { ...options, compression }, options.serializer ?? this.options.serializer ?? 'json'];
   }
 
-  #message(body: unknown, options: PublishOptions): OutgoingMessage {
-    const encoded = encodeBody(body, ...this.#encodeOptions(options));
+  #message(encoded: EncodedBody, options: PublishOptions): OutgoingMessage {
     const headers: Headers = { ...options.headers };
     if (encoded.compression !== undefined) headers['compression'] = encoded.compression;
     const properties: MessageProperties = {};

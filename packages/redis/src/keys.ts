@@ -55,8 +55,13 @@ export class Keys {
 
   /** kombu's `_q_for_pri`: the largest step not above the wire priority. */
   stepFor(wirePriority: number): number {
-    let chosen = this.steps[0] as number;
-    for (const step of this.steps) if (step <= wirePriority) chosen = step;
+    return this.steps[this.bucketIndex(wirePriority)] as number;
+  }
+
+  /** Where `stepFor(wirePriority)`'s list is in `buckets()`. */
+  bucketIndex(wirePriority: number): number {
+    let chosen = 0;
+    for (let i = 1; i < this.steps.length; i++) if ((this.steps[i] as number) <= wirePriority) chosen = i;
     return chosen;
   }
 

@@ -271,25 +271,21 @@ export class RedisStore implements Store {
     const limit = this.#limits.has(queue) ? this.#limits.get(queue) : await this.#limitOf(queue);
     if (limit) return this.#putLimited(queue, limit, items);
     const now = Date.now();
-    const ready = new Map<string, string[]>();
+    // The texts for each bucket, by its index in `buckets`.
+    const ready: string[][] = [];
     const delayed: Array<number | string> = [];
     for (const { envelope, options } of items) {
       const { text, wire } = toWire(envelope, options.priority, options.expiresAt);
-      const step = this.#keys.stepFor(wire);
-      if (options.readyAt !== undefined && options.readyAt > now) {
-        delayed.push(options.readyAt, `${this.#keys.steps.indexOf(step) + 1}|${text}`);
-      } else {
-        const key = this.#keys.bucket(queue, step);
-        const list = ready.get(key);
-        if (list) list.push(text);
-        else ready.set(key, [text]);
-      }
+      const bucket = this.#keys.bucketIndex(wire);
+      if (options.readyAt !== undefined && options.readyAt > now) delayed.push(options.readyAt, `${bucket + 1}|${text}`);
+      else (ready[bucket] ??= []).push(text);
     }
+    const buckets = this.#keys.buckets(queue);
     const tx = this.#client.multi();
-    for (const [key, texts] of ready) tx.lpush(key, ...texts);
+    ready.forEach((texts, bucket) => tx.lpush(buckets[bucket] as string, ...texts));
     if (delayed.length > 0) tx.zadd(this.#keys.delayed(queue), ...delayed);
     const expires = this.#expires.get(queue);
-    if (expires !== undefined) for (const key of this.#keys.buckets(queue)) tx.pexpire(key, expires);
+    if (expires !== undefined) for (const key of buckets) tx.pexpire(key, expires);
     await exec(tx);
   }
 
@@ -300,7 +296,7 @@ export class RedisStore implements Store {
     for (const { envelope, options } of items) {
       const { text, wire } = toWire(envelope, options.priority, options.expiresAt);
       const readyAt = options.readyAt !== undefined && options.readyAt > now ? options.readyAt : 0;
-      args.push(readyAt, this.#keys.steps.indexOf(this.#keys.stepFor(wire)) + 1, text);
+      args.push(readyAt, this.#keys.bucketIndex(wire) + 1, text);
     }
     const keys = [...this.#keys.buckets(queue), this.#keys.delayed(queue)];
     const [refused, dropped] = (await putLimitedScript.run(this.#client, keys, args)) as [number[], string[]];
@@ -342,9 +338,13 @@ export class RedisStore implements Store {
         continue;
       }
       const expiresAt = envelope.properties[EXPIRES_AT];
-      // The expiry is this copy's only: a dead-lettered copy must not carry it to its next queue.
-      delete envelope.properties[EXPIRES_AT];
-      claimed.push({ queue, envelope, tag: envelope.properties.delivery_tag, token, ...(typeof expiresAt === 'number' && { expiresAt }) });
+      const item: { -readonly [K in keyof Claimed]: Claimed[K] } = { queue, envelope, tag: envelope.properties.delivery_tag, token };
+      if (expiresAt !== undefined) {
+        // The expiry is this copy's only: a dead-lettered copy must not carry it to its next queue.
+        delete envelope.properties[EXPIRES_AT];
+        if (typeof expiresAt === 'number') item.expiresAt = expiresAt;
+      }
+      claimed.push(item);
       last = envelope;
     }
     if (last) this.#hotBucket.set(queue, this.#bucketOf(queue, last.properties.priority));
@@ -438,7 +438,7 @@ export class RedisStore implements Store {
       } catch {
         // Not a readable envelope: back as it was, into the plain list.
       }
-      args.push(token, this.#keys.steps.indexOf(this.#keys.stepFor(wire)) + 1, redelivered);
+      args.push(token, this.#keys.bucketIndex(wire) + 1, redelivered);
     }
     if (args.length === 2) return 0;
     return Number(await restoreScript.run(this.#client, [this.#keys.unacked(queue), this.#keys.unackedIndex(queue), ...this.#keys.buckets(queue)], args));

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Emitter } from '../../emitter.js';
-import { assertStorableHeaders, envelopeBody, envelopeProperties, toEnvelope, type Envelope } from '../envelope.js';
+import { assertStorableHeaders, toEnvelope, type Envelope } from '../envelope.js';
 import {
   ConnectionClosedError,
   ConnectionError,
@@ -18,7 +18,7 @@ import {
 } from '../../errors.js';
 import { DEFAULT_MAX_BODY_SIZE } from '../../payload.js';
 import { route } from '../routing.js';
-import type { Claimed, PutOptions, PutReport, RestorePosition, StoreFactory, Unreadable } from '../store.js';
+import type { Claimed, PutOptions, PutReport, StoreFactory, Unreadable } from '../store.js';
 import type { ExchangeSpec, ExchangeType, QueueSpec } from '../../topology.js';
 import type {
   ConsumeOptions,
@@ -39,6 +39,7 @@ import { dial } from '../dial.js';
 import { numberOption } from '../options.js';
 import { StoreBoundary } from './store-boundary.js';
 import { TickBatcher } from './tick-batcher.js';
+import { VirtualDelivery, type DeliveryHost } from './virtual-delivery.js';
 import { VirtualSubscription, type SubscriptionHost } from './virtual-subscription.js';
 
 export interface VirtualTransportOptions {
@@ -69,8 +70,11 @@ export function virtualTransport(createStore: StoreFactory): TransportFactory {
 
 const ALL_TYPES: readonly ExchangeType[] = ['direct', 'topic', 'fanout', 'headers'];
 
-interface InFlight {
-  readonly queue: string;
+/** The shorter of a message's own TTL and its queue's, ignoring either when unset or not a number. */
+function shorterTtl(perMessage: number | undefined, perQueue: number | undefined): number | undefined {
+  const a = perMessage !== undefined && Number.isFinite(perMessage) ? perMessage : undefined;
+  const b = perQueue !== undefined && Number.isFinite(perQueue) ? perQueue : undefined;
+  return a === undefined ? b : b === undefined ? a : Math.min(a, b);
 }
 
 function leaseLost(queue: string, lost: number, what: string): LeaseLostError {
@@ -89,8 +93,8 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
   #next = 0;
   readonly #exchanges = new Map<string, ExchangeSpec>();
   readonly #queues = new Map<string, QueueSpec>();
-  /** By claim token. */
-  readonly #inFlight = new Map<string, InFlight>();
+  /** The queue of each claim in flight, by claim token. */
+  readonly #inFlight = new Map<string, string>();
   readonly #subscriptions = new Set<VirtualSubscription>();
   readonly #acks: TickBatcher<string>;
   readonly #puts: TickBatcher<{ envelope: Envelope; options: PutOptions }>;
@@ -204,7 +208,7 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
 
   #inFlightByQueue(): Map<string, string[]> {
     const byQueue = new Map<string, string[]>();
-    for (const [token, { queue }] of this.#inFlight) {
+    for (const [token, queue] of this.#inFlight) {
       const tokens = byQueue.get(queue);
       if (tokens) tokens.push(token);
       else byQueue.set(queue, [token]);
@@ -360,15 +364,12 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
       const requested = Math.max(0, Math.min(255, Math.trunc(published) || 0));
       priority = spec === undefined ? requested : Math.min(requested, spec.maxPriority ?? 0);
     }
-    const perMessage = envelope.properties.expiration ? Number(envelope.properties.expiration) : undefined;
-    const ttl = [perMessage, spec?.messageTtl].filter((x): x is number => x !== undefined && Number.isFinite(x));
-    const start = readyAt ?? Date.now();
     const stored = priority === published ? envelope : { ...envelope, properties: { ...envelope.properties, priority } };
-    const options: PutOptions = {
-      priority,
-      ...(readyAt !== undefined && { readyAt }),
-      ...(ttl.length > 0 && { expiresAt: start + Math.min(...ttl) }),
-    };
+    // Written field by field, not spread: this runs once per published message.
+    const options: { priority: number | undefined; readyAt?: number; expiresAt?: number } = { priority };
+    if (readyAt !== undefined) options.readyAt = readyAt;
+    const ttl = shorterTtl(envelope.properties.expiration ? Number(envelope.properties.expiration) : undefined, spec?.messageTtl);
+    if (ttl !== undefined) options.expiresAt = (readyAt ?? Date.now()) + ttl;
     return this.#puts.add(queue, { envelope: stored, options });
   }
 
@@ -429,7 +430,7 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
           continue;
         }
         if (options.noAck) await this.#store.ack(c.queue, [c.token]);
-        else this.#inFlight.set(c.token, { queue: c.queue });
+        else this.#inFlight.set(c.token, c.queue);
         deliveries.push(delivery);
       }
     }
@@ -455,42 +456,25 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
   }
 
   #delivery(claimed: Claimed, options: ConsumeOptions, onSettled: () => void): Delivery {
-    const { envelope, queue, tag, token } = claimed;
-    const info = envelope.properties.delivery_info;
-    let settled = false;
-    const settle = (action: () => Promise<void>) => async (): Promise<void> => {
-      if (settled) return;
-      settled = true;
-      onSettled();
-      if (options.noAck) return;
-      this.#inFlight.delete(token);
-      await action();
-    };
-    const restore = (position: RestorePosition, what: string) => () => this.#settled(queue, 1, this.#store.restore(queue, [token], position), what);
-    return {
-      queue,
-      body: envelopeBody(envelope),
-      contentType: envelope['content-type'],
-      contentEncoding: envelope['content-encoding'],
-      headers: envelope.headers,
-      properties: envelopeProperties(envelope),
-      deliveryInfo: {
-        exchange: info.exchange,
-        routingKey: info.routing_key,
-        consumerTag: options.consumerTag,
-        deliveryTag: tag,
-        redelivered: info.redelivered === true,
-        ...(claimed.deliveryCount !== undefined && { deliveryCount: claimed.deliveryCount }),
-      },
-      ack: settle(() => this.#acks.add(queue, token)),
-      reject: settle(async () => {
-        await this.#deadLetter(queue, envelope, 'rejected');
-        await this.#acks.add(queue, token);
-      }),
-      requeue: settle(restore('back', 'requeue')),
-      release: settle(restore('front', 'release')),
-    };
+    return new VirtualDelivery(this.#deliveryHost, claimed, options.noAck, options.consumerTag, onSettled);
   }
+
+  readonly #deliveryHost: DeliveryHost = {
+    settle: (action, claimed) => {
+      const { queue, token } = claimed;
+      this.#inFlight.delete(token);
+      switch (action) {
+        case 'ack':
+          return this.#acks.add(queue, token);
+        case 'reject':
+          return this.#deadLetter(queue, claimed.envelope, 'rejected').then(() => this.#acks.add(queue, token));
+        case 'requeue':
+          return this.#settled(queue, 1, this.#store.restore(queue, [token], 'back'), 'requeue');
+        case 'release':
+          return this.#settled(queue, 1, this.#store.restore(queue, [token], 'front'), 'release');
+      }
+    },
+  };
 
   /** An unreadable stored item goes to the dead-letter exchange as it was found, as raw bytes. */
   async #deadLetterText(item: Unreadable): Promise<void> {
