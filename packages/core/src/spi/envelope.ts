@@ -64,6 +64,11 @@ export function assertStorableHeaders(headers: Headers): void {
     throw new EncodeError(`headers nest deeper than ${MAX_HEADER_DEPTH} levels: brokers' other readers (kombu, Lua) could not parse the message`);
 }
 
+/** A Buffer as it is (serializers return Buffers), any other Uint8Array through a Buffer view of its bytes. */
+function base64(bytes: Uint8Array): string {
+  return (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('base64');
+}
+
 export function toEnvelope(message: OutgoingMessage, exchange: string, routingKey: string, deliveryTag: string): Envelope {
   const p = message.properties;
   const properties: EnvelopeProperties = {
@@ -74,7 +79,7 @@ export function toEnvelope(message: OutgoingMessage, exchange: string, routingKe
   };
   writeProperties(p, properties, 'kombu');
   return {
-    body: Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength).toString('base64'),
+    body: base64(message.body),
     'content-encoding': message.contentEncoding,
     'content-type': message.contentType,
     headers: message.headers,

@@ -38,10 +38,14 @@ export type PropertyDialect = 'kombu' | 'amqplib';
 
 type Row = readonly [nori: keyof MessageProperties, name: string, kind: PropertyKind];
 
-// Built once per dialect: the per-message loops below read flat tuples, not look names up.
-const ROWS: Record<PropertyDialect, readonly Row[]> = {
-  kombu: MESSAGE_PROPERTIES.map((row) => [row.nori, row.kombu, row.kind] as const),
-  amqplib: MESSAGE_PROPERTIES.map((row) => [row.nori, row.amqplib, row.kind] as const),
+// Built once per dialect. The per-message loops below walk the keys the object has (usually a
+// few, often none) and look each up here, instead of reading every row's name from the object.
+const BY_NORI = new Map<string, Readonly<Record<PropertyDialect, Row>>>(
+  MESSAGE_PROPERTIES.map((row) => [row.nori, { kombu: [row.nori, row.kombu, row.kind], amqplib: [row.nori, row.amqplib, row.kind] }]),
+);
+const BY_NAME: Record<PropertyDialect, ReadonlyMap<string, Row>> = {
+  kombu: new Map(MESSAGE_PROPERTIES.map((row) => [row.kombu, [row.nori, row.kombu, row.kind]])),
+  amqplib: new Map(MESSAGE_PROPERTIES.map((row) => [row.amqplib, [row.nori, row.amqplib, row.kind]])),
 };
 
 /** A text property as written by any peer: strings as they are, numbers and booleans as text; anything else is refused. */
@@ -56,19 +60,23 @@ function text(value: unknown, name: string): string {
  * Unset ones are left out, not written as undefined: kombu and amqplib tell the two apart.
  */
 export function writeProperties(properties: MessageProperties, out: Record<string, unknown>, dialect: PropertyDialect): void {
-  for (const [nori, name, kind] of ROWS[dialect]) {
-    const value = properties[nori];
-    if (value !== undefined) out[name] = kind === 'ttl' ? String(value) : value;
+  for (const key in properties) {
+    const value = properties[key as keyof MessageProperties];
+    const row = value === undefined ? undefined : BY_NORI.get(key)?.[dialect];
+    if (row) out[row[1]] = row[2] === 'ttl' ? String(value) : value;
   }
 }
 
 /** nori's properties from `source` under `dialect`'s names; values of the wrong type are dropped, except an unreadable text (`DecodeError`). */
 export function readProperties(source: object, dialect: PropertyDialect): MessageProperties {
   const from = source as Record<string, unknown>;
+  const rows = BY_NAME[dialect];
   const out: Record<string, unknown> = {};
-  for (const [nori, name, kind] of ROWS[dialect]) {
-    const value = from[name];
-    if (value == null) continue;
+  for (const key in from) {
+    const value = from[key];
+    const row = value == null ? undefined : rows.get(key);
+    if (row === undefined) continue;
+    const [nori, name, kind] = row;
     switch (kind) {
       case 'mode':
         if (value === 1 || value === 2) out[nori] = value;
