@@ -32,7 +32,7 @@ it('CLIENT KILL of the test’s connections every 300 ms: 10,000 messages, none 
   const queue = new Queue(`chaos-conn-${id}`);
   const options = { connectionName: name, transportOptions: { leaseMs: LEASE_MS } };
   const [publisher, consuming] = [new Connection(URL_, options), new Connection(URL_, options)];
-  const admin = new Redis(6379, '127.0.0.1');
+  const admin = new Redis(URL_);
   const got = new Map<number, number>();
   let killed = 0;
   let killing = true;

@@ -82,7 +82,7 @@ function setup(): { app: App; queue: string } {
 
 /** Counts SUCCESS states published on a result's channel (every store PUBLISHes there). */
 async function countSuccessStores(taskId: string): Promise<{ count: () => number; close: () => Promise<void> }> {
-  const sub = new Redis(6379, '127.0.0.1', { db: 1 });
+  const sub = new Redis(redisUrl(1));
   let successes = 0;
   sub.on('message', (_channel: string, payload: string) => {
     if ((JSON.parse(payload) as { status: string }).status === 'SUCCESS') successes++;
