@@ -10,7 +10,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { Connection } from '@nori/core';
 import '@nori/redis';
-import { PYTHON, startCeleryWorker } from '../packages/tasks/test/python/celery.js';
+import { startCeleryWorker } from '../packages/tasks/test/python/celery.js';
+import { PYTHON } from '../packages/tasks/test/python/python-process.js';
 import { redisUrl } from '@nori/testing/brokers';
 
 const run = promisify(execFile);

@@ -18,7 +18,8 @@ import '@nori/compression';
 import '@nori/msgpack';
 import '@nori/redis';
 import { App } from '@nori/tasks';
-import { pythonSend, pythonStore, startCeleryWorker, PYTHON, type CeleryWorker } from '../../packages/tasks/test/python/celery.js';
+import { pythonSend, pythonStore, startCeleryWorker, type CeleryWorker } from '../../packages/tasks/test/python/celery.js';
+import { PYTHON } from '../../packages/tasks/test/python/python-process.js';
 import { Bench } from '../lib/harness.js';
 import { inWindows, numberArg, packageVersion, stringArg } from '../lib/workload.js';
 import { AMQP_URL, redisUrl } from '@nori/testing/brokers';
@@ -134,7 +135,7 @@ async function bullSide(): Promise<{ run: Side; clean: () => Promise<void> }> {
  */
 async function celerySide(broker: string, backend: string, count: number): Promise<Side> {
   const queue = `bench-celery-${tag}-${broker.split(':')[0] as string}`;
-  const worker: CeleryWorker = await startCeleryWorker({ broker, backend, queue }, ['--prefetch-multiplier', '4']);
+  const worker: CeleryWorker = await startCeleryWorker({ broker, backend, queue }, { extraArgs: ['--prefetch-multiplier', '4'] });
   const app = new App({ broker, backend, defaultQueue: queue });
   closers.push(async () => {
     await worker.stop();

@@ -7,7 +7,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { chain, chord, signature } from '@nori/tasks';
 import { NETWORK_BROKERS, waitFor } from './brokers.js';
-import { startPython } from './python/python-process.js';
+import { startCeleryWorker } from './python/celery.js';
 import { cleanup, testbed } from './testbed.js';
 import { redisUrl } from '@nori/testing/brokers';
 
@@ -23,28 +23,7 @@ for (const b of NETWORK_BROKERS) {
     it('a chain nori → Python → nori, and a chord of 50 (25 Python, 25 nori) with a nori callback', async () => {
       const { app, queue, worker } = testbed(b.broker, { backend: BACKEND });
       const pyQueue = `${queue}-py`;
-      const python = await startPython(
-        [
-          '-m',
-          'celery',
-          '-A',
-          'interop_app',
-          'worker',
-          '--pool',
-          'solo',
-          '-Q',
-          pyQueue,
-          '-n',
-          `${pyQueue}@python`,
-          '--without-gossip',
-          '--without-mingle',
-          '--without-heartbeat',
-          '-l',
-          'INFO',
-        ],
-        { NORI_BROKER: b.broker, NORI_BACKEND: BACKEND, NORI_QUEUE: pyQueue },
-        /ready\./,
-      );
+      const python = await startCeleryWorker({ broker: b.broker, backend: BACKEND, queue: pyQueue }, { node: `${pyQueue}@python` });
       cleanups.push(async () => {
         await python.stop();
         await app.connection.deleteQueue(pyQueue).catch(() => undefined);

@@ -10,7 +10,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { currentTask, TaskRevokedError } from '@nori/tasks';
 import { NETWORK_BROKERS, waitFor } from './brokers.js';
 import { CELERY_NAMES_ENV } from './celery-names.js';
-import { PYTHON, PYTHON_DIR, startPython } from './python/python-process.js';
+import { startCeleryWorker } from './python/celery.js';
+import { PYTHON, PYTHON_DIR } from './python/python-process.js';
 import { cleanup, testbed } from './testbed.js';
 
 const run = promisify(execFile);
@@ -72,31 +73,8 @@ for (const b of NETWORK_BROKERS) {
     it("nori's inspect lists a `celery worker`", async () => {
       const { app, queue } = testbed(b.broker, { backend: 'memory://' });
       const node = `${queue}@python`;
-      const worker = await startPython(
-        // Threads, not solo: a solo worker cannot answer while a task runs.
-        [
-          '-m',
-          'celery',
-          '-A',
-          'interop_app',
-          'worker',
-          '--pool',
-          'threads',
-          '-c',
-          '2',
-          '-Q',
-          queue,
-          '-n',
-          node,
-          '--without-gossip',
-          '--without-mingle',
-          '--without-heartbeat',
-          '-l',
-          'INFO',
-        ],
-        { NORI_BROKER: b.broker, NORI_BACKEND: '', NORI_QUEUE: queue },
-        /ready\./,
-      );
+      // Threads, not solo: a solo worker cannot answer while a task runs.
+      const worker = await startCeleryWorker({ broker: b.broker, queue }, { pool: 'threads', concurrency: 2, node });
       cleanups.push(() => worker.stop());
       const inspect = app.control.inspect({ destination: [node], timeout: 5000 });
       expect(await inspect.ping()).toEqual({ [node]: { ok: 'pong' } });

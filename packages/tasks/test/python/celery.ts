@@ -2,14 +2,12 @@
  * Drive a real Python Celery 5.2 (Debian's /usr/bin/python3) from the interop tests: a worker
  * process running interop_app.py, and interop_client.py for sending and reading results.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { CELERY_NAMES_ENV } from '../celery-names.js';
+import { PYTHON, PYTHON_DIR as here, startPython, type PythonProcess } from './python-process.js';
 
 const run = promisify(execFile);
-export const PYTHON = '/usr/bin/python3';
-const here = fileURLToPath(new URL('.', import.meta.url));
 
 export interface CeleryEnv {
   broker: string;
@@ -76,81 +74,26 @@ export const pythonStore = (
   spec: { id: string; state: string; result?: unknown; exception?: { message: string }; traceback?: string },
 ): Promise<void> => client(e, { op: 'store', ...spec });
 
-export interface CeleryWorker {
-  readonly process: ChildProcess;
-  /** Everything the worker logged so far. */
-  output(): string;
-  /** Rejects, with the worker's log, if the worker exits before stop(). */
-  readonly died: Promise<never>;
-  stop(): Promise<void>;
-}
+export type CeleryWorker = PythonProcess;
 
-/** A `celery worker --pool solo` on the queue; resolves once it is consuming. */
-export async function startCeleryWorker(e: CeleryEnv, extraArgs: string[] = []): Promise<CeleryWorker> {
-  const child = spawn(
-    PYTHON,
-    [
-      '-m',
-      'celery',
-      '-A',
-      e.app?.module ?? 'interop_app',
-      'worker',
-      '--pool',
-      'solo',
-      '-Q',
-      e.queue,
-      '-n',
-      `${e.queue}@%h`,
-      '--without-gossip',
-      '--without-mingle',
-      '--without-heartbeat',
-      '-l',
-      'INFO',
-      ...extraArgs,
-    ],
-    { env: env(e), stdio: ['ignore', 'pipe', 'pipe'] },
+/** A `celery worker` on the queue (`--pool solo` unless `pool` says otherwise); resolves once it is consuming. */
+export function startCeleryWorker(
+  e: CeleryEnv,
+  o: { pool?: 'solo' | 'threads'; concurrency?: number; node?: string; extraArgs?: readonly string[] } = {},
+): Promise<CeleryWorker> {
+  const args = ['-m', 'celery', '-A', e.app?.module ?? 'interop_app', 'worker', '--pool', o.pool ?? 'solo'];
+  if (o.concurrency !== undefined) args.push('-c', String(o.concurrency));
+  args.push(
+    '-Q',
+    e.queue,
+    '-n',
+    o.node ?? `${e.queue}@%h`,
+    '--without-gossip',
+    '--without-mingle',
+    '--without-heartbeat',
+    '-l',
+    'INFO',
+    ...(o.extraArgs ?? []),
   );
-  let log = '';
-  const onData = (d: Buffer): void => {
-    log += d.toString();
-  };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
-  let stopping = false;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const died = new Promise<never>((_, reject) =>
-    child.once('exit', (code, signal) => {
-      if (!stopping) reject(new Error(`celery worker exited (${signal ?? code}):\n${log.slice(-4000)}`));
-    }),
-  );
-  died.catch(() => undefined);
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`celery worker not ready after 60 s:\n${log}`)), 60_000);
-    const check = (): void => {
-      if (/ready\./.test(log)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout.on('data', check);
-    child.stderr.on('data', check);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`celery worker exited ${code}:\n${log}`));
-    });
-  });
-  return {
-    process: child,
-    output: () => log,
-    died,
-    async stop() {
-      stopping = true;
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-        await exited;
-        clearTimeout(killer);
-      }
-    },
-  };
+  return startPython(args, env(e), /ready\./);
 }

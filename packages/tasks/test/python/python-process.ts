@@ -16,6 +16,8 @@ export interface PythonProcess {
   output(): string;
   /** stdout lines that parse as JSON objects. */
   json<T = Record<string, unknown>>(): T[];
+  /** Rejects, with the output, if the process exits before stop(). */
+  readonly died: Promise<never>;
   stop(): Promise<void>;
 }
 
@@ -23,7 +25,7 @@ export interface PythonProcess {
  * Spawns `/usr/bin/python3 <args>` with this directory on PYTHONPATH and the file's Celery names;
  * resolves when `ready` matches the output.
  */
-export async function startPython(args: string[], env: Record<string, string>, ready: RegExp, timeoutMs = 60_000): Promise<PythonProcess> {
+export async function startPython(args: string[], env: NodeJS.ProcessEnv, ready: RegExp, timeoutMs = 60_000): Promise<PythonProcess> {
   const child = spawn(PYTHON, args, {
     env: { ...process.env, PYTHONPATH: PYTHON_DIR, PYTHONDONTWRITEBYTECODE: '1', ...CELERY_NAMES_ENV, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -36,6 +38,13 @@ export async function startPython(args: string[], env: Record<string, string>, r
   });
   child.stderr.on('data', (d: Buffer) => (log += d.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let stopping = false;
+  const died = new Promise<never>((_, reject) =>
+    child.once('exit', (code, signal) => {
+      if (!stopping) reject(new Error(`python ${args.join(' ')} exited (${signal ?? code}):\n${log.slice(-4000)}`));
+    }),
+  );
+  died.catch(() => undefined);
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`python ${args.join(' ')} not ready after ${timeoutMs} ms:\n${log}`)), timeoutMs);
     const check = (): void => {
@@ -59,7 +68,9 @@ export async function startPython(args: string[], env: Record<string, string>, r
         .split('\n')
         .filter((l) => l.startsWith('{'))
         .map((l) => JSON.parse(l) as T),
+    died,
     async stop() {
+      stopping = true;
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
       const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
