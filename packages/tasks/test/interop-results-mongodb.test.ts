@@ -11,12 +11,13 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Connection, silentLogger } from '@nori/core';
 import '@nori/redis';
-import { App, AsyncResult, createBackend, currentTask, TaskError, TaskRevokedError, type ResultBackend, type Worker } from '@nori/tasks';
+import { App, AsyncResult, createBackend, currentTask, type ResultBackend, type Worker } from '@nori/tasks';
 import { TestNames } from '@nori/testing';
 import { redisUrl } from '@nori/testing/brokers';
 import { mongoUrl, startServer, stopServer } from '../../mongodb/test/server.js';
 import { CELERY_NAMES, deleteCeleryNames } from './celery-names.js';
-import { pythonCall, pythonGet, pythonSend, pythonStore, startCeleryWorker, type CeleryEnv, type CeleryWorker } from './python/celery.js';
+import { pythonCall, pythonSend, startCeleryWorker, type CeleryEnv, type CeleryWorker } from './python/celery.js';
+import { expectNoriResultsReadByPython, expectPythonFailureReadByNori, expectPythonWorkerResultsReadByNori } from './python/result-interop.js';
 
 const names = new TestNames('interop-results-mongodb');
 const database = names.name('db');
@@ -74,35 +75,14 @@ describe('results: Python Celery 5.2 ↔ nori on the MongoDB backend', () => {
     await stopServer();
   });
 
-  it('a Python worker stores, nori reads: a value, kwargs, and a typed failure with its traceback', async () => {
-    const [add, echo, fail] = await pythonSend(pyEnv, [
-      { name: 'interop.add', args: [2, 3] },
-      { name: 'interop.echo', args: [1, 'two'], kwargs: { three: [3] } },
-      { name: 'interop.fail', args: ['boom from python'] },
-    ]);
-    expect(await get<number>(add as string)).toBe(5);
-    expect(await get(echo as string)).toEqual({ args: [1, 'two'], kwargs: { three: [3] } });
-    const error = await get(fail as string).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(TaskError);
-    expect(error).toMatchObject({ excType: 'InteropError', excModule: 'interop_app', excMessage: ['boom from python'], taskId: fail });
-    expect((error as TaskError).traceback).toContain('raise InteropError(message)');
-    const r = new AsyncResult(add as string, backend);
-    await r.refresh();
-    // Celery 5.2 writes a naive UTC ISO date_done; it must read back as UTC, not local time.
-    expect(Math.abs((r.dateDone as Date).getTime() - Date.now())).toBeLessThan(120_000);
-  }, 60_000);
+  it(
+    'a Python worker stores, nori reads: values, kwargs, retries, and a typed failure with its traceback',
+    () => expectPythonWorkerResultsReadByNori(pyEnv, backend, get),
+    60_000,
+  );
 
-  it("Celery's own backend code stores a failure, nori reads exc_type, exc_message, exc_module and the traceback", async () => {
-    const id = randomUUID();
-    await pythonStore(pyEnv, { id, state: 'FAILURE', exception: { message: 'stored by python' }, traceback: 'Traceback (most recent call last): ...' });
-    const error = await get(id).catch((e: unknown) => e);
-    expect(error).toMatchObject({
-      excType: 'InteropError',
-      excModule: 'interop_app',
-      excMessage: ['stored by python'],
-      traceback: 'Traceback (most recent call last): ...',
-    });
-  });
+  it("Celery's own backend code stores a failure, nori reads exc_type, exc_message, exc_module and the traceback", () =>
+    expectPythonFailureReadByNori(pyEnv, get));
 
   it("Python sends, a nori worker runs and stores, Python's AsyncResult.get() reads values and a failure", async () => {
     const [add, echo, fail] = await pythonCall(noriEnv, [
@@ -117,21 +97,11 @@ describe('results: Python Celery 5.2 ↔ nori on the MongoDB backend', () => {
   }, 60_000);
 
   it("nori's backend stores, Python's AsyncResult.get(), already waiting, reads SUCCESS, FAILURE and REVOKED", async () => {
-    const [ok, failed, revoked] = [randomUUID(), randomUUID(), randomUUID()];
-    const reading = pythonGet(pyEnv, [ok, failed, revoked], 30);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    await backend.storeResult(ok, 'SUCCESS', { sum: 5, list: [1, 'a'] });
-    await backend.storeResult(failed, 'FAILURE', new TypeError('cannot read x of undefined'), {
-      traceback: 'TypeError: cannot read x\n    at run (task.js:3:7)',
-    });
-    await backend.storeResult(revoked, 'REVOKED', new TaskRevokedError('expired'));
-    const [a, b, c] = await reading;
-    expect(a).toMatchObject({ id: ok, state: 'SUCCESS', value: { sum: 5, list: [1, 'a'] } });
+    const {
+      read: [a],
+    } = await expectNoriResultsReadByPython(pyEnv, backend, 1500);
     // date_done is a BSON date: pymongo gives Python a naive UTC datetime.
     expect(Math.abs(Date.parse(`${(a?.date_done ?? '').replace(' ', 'T').slice(0, 23)}Z`) - Date.now())).toBeLessThan(120_000);
-    expect(b).toMatchObject({ id: failed, state: 'FAILURE', exc_type: 'TypeError', exc_module: 'builtins', exc_args: ['cannot read x of undefined'] });
-    expect(b?.traceback).toContain('at run (task.js:3:7)');
-    expect(c).toMatchObject({ id: revoked, state: 'REVOKED', exc_type: 'TaskRevokedError', exc_module: 'celery.exceptions', exc_args: ['expired'] });
   }, 60_000);
 
   it("an idle Celery worker's pymongo monitor does not spin: its streaming hello waits on the server (CongoDB answered at once, patched)", async () => {

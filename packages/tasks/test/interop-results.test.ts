@@ -8,8 +8,9 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Connection, silentLogger } from '@nori/core';
-import { AsyncResult, createBackend, TaskError, TaskRevokedError, type ResultBackend } from '@nori/tasks';
-import { pythonGet, pythonSend, pythonStore, startCeleryWorker, type CeleryEnv, type CeleryWorker } from './python/celery.js';
+import { AsyncResult, createBackend, type ResultBackend } from '@nori/tasks';
+import { startCeleryWorker, type CeleryEnv, type CeleryWorker } from './python/celery.js';
+import { expectNoriResultsReadByPython, expectPythonFailureReadByNori, expectPythonWorkerResultsReadByNori } from './python/result-interop.js';
 import { TestNames } from '@nori/testing';
 import { redisUrl } from '@nori/testing/brokers';
 
@@ -43,55 +44,16 @@ describe('results: Python Celery 5.2 ↔ nori on the Redis backend', () => {
     await connection.close();
   });
 
-  it('a Python worker stores, nori reads: values, kwargs, retries, and a typed failure with its traceback', async () => {
-    const [add, echo, retrying, fail] = await pythonSend(env, [
-      { name: 'interop.add', args: [2, 3] },
-      { name: 'interop.echo', args: [1, 'two'], kwargs: { three: [3], four: { n: 4 } } },
-      { name: 'interop.retrying', args: [2] },
-      { name: 'interop.fail', args: ['boom from python'] },
-    ]);
-    expect(await get<number>(add as string)).toBe(5);
-    expect(await get(echo as string)).toEqual({ args: [1, 'two'], kwargs: { three: [3], four: { n: 4 } } });
-    expect(await get(retrying as string)).toEqual({ retries: 2 });
-    const error = await get(fail as string).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(TaskError);
-    expect(error).toMatchObject({ excType: 'InteropError', excModule: 'interop_app', excMessage: ['boom from python'], taskId: fail });
-    expect((error as TaskError).traceback).toContain('raise InteropError(message)');
-    const r = new AsyncResult(add as string, backend);
-    await r.refresh();
-    // Celery 5.2 writes a naive UTC date_done; it must read back as UTC, not local time.
-    expect(Math.abs((r.dateDone as Date).getTime() - Date.now())).toBeLessThan(120_000);
-  });
+  it('a Python worker stores, nori reads: values, kwargs, retries, and a typed failure with its traceback', () =>
+    expectPythonWorkerResultsReadByNori(env, backend, get));
 
-  it("Celery's own backend code writes a failure, nori reads the same fields", async () => {
-    const id = randomUUID();
-    ids.push(id);
-    await pythonStore(env, { id, state: 'FAILURE', exception: { message: 'stored by python' }, traceback: 'Traceback (most recent call last): ...' });
-    const error = await new AsyncResult(id, backend).get({ timeout: 5000 }).catch((e: unknown) => e);
-    expect(error).toMatchObject({
-      excType: 'InteropError',
-      excModule: 'interop_app',
-      excMessage: ['stored by python'],
-      traceback: 'Traceback (most recent call last): ...',
-    });
-  });
+  it("Celery's own backend code writes a failure, nori reads the same fields", () => expectPythonFailureReadByNori(env, get));
 
   it("nori stores with Celery's layout; Python's AsyncResult.get(), already waiting, wakes on the PUBLISH", async () => {
-    const [ok, failed, revoked] = [randomUUID(), randomUUID(), randomUUID()];
-    ids.push(ok, failed, revoked);
-    const reading = pythonGet(env, [ok, failed, revoked], 30);
     // Give Python time to subscribe first: it only learns of these results from the PUBLISH.
-    await new Promise((resolve) => setTimeout(resolve, 2500));
-    await backend.storeResult(ok, 'SUCCESS', { sum: 5, list: [1, 'a'] }, { request: { taskName: 'interop.add' } });
-    await backend.storeResult(failed, 'FAILURE', new TypeError('cannot read x of undefined'), {
-      traceback: 'TypeError: cannot read x\n    at run (task.js:3:7)',
-    });
-    await backend.storeResult(revoked, 'REVOKED', new TaskRevokedError('expired'));
-    const [a, b, c] = await reading;
-    expect(a).toMatchObject({ id: ok, state: 'SUCCESS', value: { sum: 5, list: [1, 'a'] } });
-    expect(b).toMatchObject({ id: failed, state: 'FAILURE', exc_type: 'TypeError', exc_module: 'builtins', exc_args: ['cannot read x of undefined'] });
-    expect(b?.traceback).toContain('at run (task.js:3:7)');
-    expect(c).toMatchObject({ id: revoked, state: 'REVOKED', exc_type: 'TaskRevokedError', exc_module: 'celery.exceptions', exc_args: ['expired'] });
+    const { ids: stored } = await expectNoriResultsReadByPython(env, backend, 2500);
+    ids.push(...stored);
+    const [ok, failed] = stored;
 
     const raw = JSON.parse((await redis.get(`celery-task-meta-${ok}`)) as string) as Record<string, unknown>;
     expect(Object.keys(raw).sort()).toEqual(['children', 'date_done', 'result', 'status', 'task_id', 'traceback']);
