@@ -77,6 +77,9 @@ export class VirtualSubscription implements Subscription {
       const free = options.prefetch === 0 ? UNLIMITED_BATCH : options.prefetch - this.#unsettled;
       if (free <= 0) {
         await new Promise<void>((resolve) => (this.#slotFreed = resolve));
+        // Claim after the settles of this tick went out (their batch flushes on setImmediate):
+        // on one connection a claim written first delays the acks that handlers wait on.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         continue;
       }
       let deliveries: Delivery[] = [];
