@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Connection, Queue, type Logger } from '@nori/core';
+import { AMQP_TRANSPORT_OPTIONS } from '@nori/testing/brokers';
 
 const [url = '', queue = '', leaseMs = '1000', imports = '[]'] = process.argv.slice(2);
 const require = createRequire(join(process.cwd(), 'package.json'));
@@ -27,7 +28,8 @@ const logger: Logger = {
   warn: noop,
   error: noop,
 };
-const conn = new Connection(url, { logger, transportOptions: { leaseMs: Number(leaseMs) } });
+// On RabbitMQ the retry waits in a delay level: a short idle time, so the level goes after the test.
+const conn = new Connection(url, { logger, transportOptions: { ...AMQP_TRANSPORT_OPTIONS, leaseMs: Number(leaseMs) } });
 const consumer = conn.consumer(
   [new Queue(queue)],
   { prefetch: 1, retry: { attempts: 3, backoff: { type: 'fixed', delay: 500, jitter: false } } },
