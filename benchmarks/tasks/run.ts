@@ -13,11 +13,13 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Queue as BullQueue, Worker as BullWorker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { Connection } from '@nori/core';
 import '@nori/amqp';
 import '@nori/compression';
 import '@nori/msgpack';
 import '@nori/redis';
 import { App } from '@nori/tasks';
+import { CELERY_NAMES, deleteCeleryNames } from '../../packages/tasks/test/celery-names.js';
 import { pythonSend, pythonStore, startCeleryWorker, type CeleryWorker } from '../../packages/tasks/test/python/celery.js';
 import { PYTHON } from '../../packages/tasks/test/python/python-process.js';
 import { Bench } from '../lib/harness.js';
@@ -61,6 +63,20 @@ class Countdown {
 
 const closers: Array<() => Promise<unknown>> = [];
 
+/**
+ * This run's own remote-control and event exchanges (nori's Apps and, through the environment,
+ * the Celery worker), and results kept 10 minutes instead of a day: the run leaves nothing behind.
+ */
+const OWN_NAMES = { ...CELERY_NAMES, resultExpires: 600_000 };
+
+/** Deletes a side's queue, the exchange of its name (Celery's), and the run's control and event exchanges; closes the app. */
+async function leaveNothing(app: App, queue: string): Promise<void> {
+  await app.connection.deleteQueue(queue).catch(() => undefined);
+  await app.connection.deleteExchange(queue).catch(() => undefined);
+  await deleteCeleryNames(app.connection);
+  await app.close();
+}
+
 /** Untimed first pass of each nori and BullMQ case, so the timed runs do not include JIT warm-up. */
 const WARMUP = Math.min(COUNT, 2_000);
 
@@ -69,7 +85,7 @@ type Side = (stored: boolean, count?: number) => Promise<number>;
 /** A nori app + worker (concurrency 100) on a fresh queue; `run(stored)` sends COUNT and waits for the last. */
 async function noriSide(broker: string, backend: string): Promise<Side> {
   const queue = `bench-tasks-${tag}-${broker.split(':')[0] as string}`;
-  const app = new App({ broker, backend, defaultQueue: queue });
+  const app = new App({ broker, backend, defaultQueue: queue, ...OWN_NAMES });
   const add = app.task('bench.add', (x: number, y: number) => x + y);
   const quiet = app.task('bench.add_quiet', (x: number, y: number) => x + y, { ignoreResult: true });
   const worker = app.worker({ concurrency: CONCURRENCY });
@@ -78,8 +94,7 @@ async function noriSide(broker: string, backend: string): Promise<Side> {
   await worker.start();
   closers.push(async () => {
     await worker.stop();
-    await app.connection.deleteQueue(queue).catch(() => undefined);
-    await app.close();
+    await leaveNothing(app, queue);
   });
   return async (stored, count = COUNT) => {
     const finished = countdown.expect(count);
@@ -136,11 +151,10 @@ async function bullSide(): Promise<{ run: Side; clean: () => Promise<void> }> {
 async function celerySide(broker: string, backend: string, count: number): Promise<Side> {
   const queue = `bench-celery-${tag}-${broker.split(':')[0] as string}`;
   const worker: CeleryWorker = await startCeleryWorker({ broker, backend, queue }, { extraArgs: ['--prefetch-multiplier', '4'] });
-  const app = new App({ broker, backend, defaultQueue: queue });
+  const app = new App({ broker, backend, defaultQueue: queue, ...OWN_NAMES });
   closers.push(async () => {
     await worker.stop();
-    await app.connection.deleteQueue(queue).catch(() => undefined);
-    await app.close();
+    await leaveNothing(app, queue);
   });
   return async (stored) => {
     await inWindows(count - 1, WINDOW, (i) => app.sendTask(stored ? 'interop.add' : 'interop.add_quiet', [i, 1]));
@@ -235,14 +249,13 @@ async function queuedMessage(queue: string): Promise<string> {
 
 async function noriBytes(serializer: string, compression: string | undefined): Promise<Sizes> {
   const queue = `bench-bytes-${tag}`;
-  const app = new App({ broker: REDIS, backend: RESULTS, defaultQueue: queue, serializer, ...(compression && { compression }) });
+  const app = new App({ broker: REDIS, backend: RESULTS, defaultQueue: queue, serializer, ...OWN_NAMES, ...(compression && { compression }) });
   const r = await app.sendTask('interop.add', [2, 3]);
   const message = await queuedMessage(queue);
   await app.backend.storeResult(r.id, 'SUCCESS', 5, { request: { taskName: 'interop.add' } });
   const result = (await redis.strlen(`celery-task-meta-${r.id}`)) || 0;
   await r.forget();
-  await app.connection.deleteQueue(queue);
-  await app.close();
+  await leaveNothing(app, queue);
   return { message: Buffer.byteLength(message), result };
 }
 
@@ -254,7 +267,11 @@ async function celeryBytes(serializer: string, compression: string | undefined):
   await pythonStore(env, { id: id as string, state: 'SUCCESS', result: 5 });
   const result = (await redis.strlen(`celery-task-meta-${id as string}`)) || 0;
   await redis.del(`celery-task-meta-${id as string}`);
-  await broker.del(queue);
+  // The queue, and the exchange of its name kombu declared for it (its binding set on Redis).
+  const conn = new Connection(REDIS);
+  await conn.deleteQueue(queue);
+  await conn.deleteExchange(queue);
+  await conn.close();
   return { message: Buffer.byteLength(message), result };
 }
 
