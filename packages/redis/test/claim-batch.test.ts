@@ -5,32 +5,16 @@
  * A key prefix of its own, so the `unacked` hash is this test's alone on the shared Redis.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
-import { parseUrl, silentLogger } from '@nori/core';
+import { expect, it } from 'vitest';
 import { toEnvelope, type Claimed } from '@nori/core/spi';
-import { RedisStore } from '@nori/redis';
-import { redisUrl } from '@nori/testing/brokers';
+import { prefixedStore } from './prefixed-store.js';
 
-const prefix = `_claim_batch_${randomUUID().slice(0, 8)}_`;
-const redis = new Redis({ host: '127.0.0.1', port: 6379, db: 0 });
-let store: RedisStore;
-
-beforeAll(async () => {
-  store = new RedisStore(parseUrl(redisUrl()), { transportOptions: { global_keyprefix: prefix }, logger: silentLogger, connectTimeout: 2000 });
-  await store.connect();
-});
-afterAll(async () => {
-  await store.close();
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
-});
+const { prefix, redis, store } = prefixedStore('claim_batch');
 
 it('a claim of 2,600 from buckets of 1,500, 1 and 1,100 messages takes each once, by priority, then in order', async () => {
   const queue = `claim-batch-${randomUUID().slice(0, 8)}`;
   const put = (n: number, priority: number | undefined) =>
-    store.putMany(
+    store().putMany(
       queue,
       Array.from({ length: n }, (_, i) => ({
         envelope: toEnvelope(
@@ -45,7 +29,7 @@ it('a claim of 2,600 from buckets of 1,500, 1 and 1,100 messages takes each once
   await put(1100, 0); // kombu's wire priority 9: the last bucket claimed from
   await put(1, 5);
   await put(1500, undefined); // kombu's plain list: the first bucket claimed from
-  const claimed = (await store.claim(queue, 2600, 60_000)) as Claimed[];
+  const claimed = (await store().claim(queue, 2600, 60_000)) as Claimed[];
 
   const bodies = claimed.map((c) => Buffer.from(c.envelope.body, 'base64').toString());
   const expected = [...Array.from({ length: 1500 }, (_, i) => `undefined:${i}`), '5:0', ...Array.from({ length: 1099 }, (_, i) => `0:${i}`)];
@@ -53,14 +37,14 @@ it('a claim of 2,600 from buckets of 1,500, 1 and 1,100 messages takes each once
   expect(new Set(claimed.map((c) => c.token)).size).toBe(2600);
   expect(await redis.hlen(`${prefix}unacked`)).toBe(2600);
   expect(await redis.zcard(`${prefix}unacked_index`)).toBe(2600);
-  expect(await store.size(queue)).toBe(1);
+  expect(await store().size(queue)).toBe(1);
 
   expect(
-    await store.ack(
+    await store().ack(
       queue,
       claimed.map((c) => c.token),
     ),
   ).toBe(2600);
   expect(await redis.hlen(`${prefix}unacked`)).toBe(0);
-  await store.deleteQueue(queue);
+  await store().deleteQueue(queue);
 });

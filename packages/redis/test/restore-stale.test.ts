@@ -5,30 +5,15 @@
  * A key prefix of its own, so the `unacked` hash is this test's alone on the shared Redis.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
-import { Connection, parseUrl, Queue, silentLogger } from '@nori/core';
+import { expect, it } from 'vitest';
+import { Connection, Queue } from '@nori/core';
 import type { Claimed, Envelope, Unreadable } from '@nori/core/spi';
-import { RedisStore } from '@nori/redis';
 import { redisUrl } from '@nori/testing/brokers';
+import { prefixedStore } from './prefixed-store.js';
 
 const URL = redisUrl();
-const prefix = `_restore_stale_${randomUUID().slice(0, 8)}_`;
-const transportOptions = { global_keyprefix: prefix };
 const LEASE_MS = 60_000; // nothing lapses during the test
-const redis = new Redis(redisUrl());
-let store: RedisStore;
-
-beforeAll(async () => {
-  store = new RedisStore(parseUrl(URL), { transportOptions, logger: silentLogger, connectTimeout: 2000 });
-  await store.connect();
-});
-afterAll(async () => {
-  await store.close();
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
-});
+const { prefix, transportOptions, redis, store } = prefixedStore('restore_stale');
 
 /** A fresh queue holding these bodies, published through a Connection (the envelope it writes). */
 async function queueWith(...ns: number[]): Promise<string> {
@@ -54,31 +39,31 @@ const body = (envelope: Envelope): unknown =>
 
 it('restoring an acked claim, or one restored and claimed again, restores nothing', async () => {
   const acked = await queueWith(1);
-  const [first] = readable(await store.claim(acked, 1, LEASE_MS));
-  expect(await store.ack(acked, [first!.token])).toBe(1);
-  expect(await store.restore(acked, [first!.token], 'front')).toBe(0);
-  expect(await store.size(acked)).toBe(0);
-  expect(await store.claim(acked, 1, LEASE_MS)).toEqual([]);
+  const [first] = readable(await store().claim(acked, 1, LEASE_MS));
+  expect(await store().ack(acked, [first!.token])).toBe(1);
+  expect(await store().restore(acked, [first!.token], 'front')).toBe(0);
+  expect(await store().size(acked)).toBe(0);
+  expect(await store().claim(acked, 1, LEASE_MS)).toEqual([]);
 
   const moved = await queueWith(2);
-  const [old] = readable(await store.claim(moved, 1, LEASE_MS));
-  expect(await store.restore(moved, [old!.token], 'back')).toBe(1);
-  const [current] = readable(await store.claim(moved, 1, LEASE_MS));
+  const [old] = readable(await store().claim(moved, 1, LEASE_MS));
+  expect(await store().restore(moved, [old!.token], 'back')).toBe(1);
+  const [current] = readable(await store().claim(moved, 1, LEASE_MS));
   expect(current!.token).not.toBe(old!.token);
-  expect(await store.restore(moved, [old!.token], 'front')).toBe(0);
-  expect(await store.size(moved)).toBe(0);
+  expect(await store().restore(moved, [old!.token], 'front')).toBe(0);
+  expect(await store().size(moved)).toBe(0);
   // The current owner still holds it.
-  expect(await store.ack(moved, [current!.token])).toBe(1);
+  expect(await store().ack(moved, [current!.token])).toBe(1);
 });
 
 it('an unreadable in-flight entry goes back as it was, beside the readable one, and is reported at its next claim', async () => {
   const q = await queueWith(1, 2);
-  const [good, bad] = readable(await store.claim(q, 2, LEASE_MS));
+  const [good, bad] = readable(await store().claim(q, 2, LEASE_MS));
   await redis.hset(`${prefix}unacked`, bad!.token, 'not json at all');
-  expect(await store.restore(q, [good!.token, bad!.token], 'front')).toBe(2);
-  const [again, garbage] = await store.claim(q, 2, LEASE_MS);
+  expect(await store().restore(q, [good!.token, bad!.token], 'front')).toBe(2);
+  const [again, garbage] = await store().claim(q, 2, LEASE_MS);
   expect(again && 'envelope' in again ? body(again.envelope) : again).toEqual({ n: 1 });
   expect(garbage && 'text' in garbage ? [garbage.text, garbage.error.code] : garbage).toEqual(['not json at all', 'ERR_NORI_DECODE']);
-  expect(await store.ack(q, [again!.token, garbage!.token])).toBe(2);
-  expect(await store.size(q)).toBe(0);
+  expect(await store().ack(q, [again!.token, garbage!.token])).toBe(2);
+  expect(await store().size(q)).toBe(0);
 });
