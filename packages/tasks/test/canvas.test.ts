@@ -1,21 +1,41 @@
 /**
  * Canvas between nori processes: chains (results passed on, immutable steps), groups, and chords
- * of 50 on the Redis result backend (Celery's counter) and on others (celery.chord_unlock), on
- * memory, Redis and RabbitMQ brokers; a failed header task fails the body with ChordError.
+ * of 50 on the Redis result backend (Celery's counter) and on others (celery.chord_unlock: memory,
+ * rpc://, MongoDB), on memory, Redis and RabbitMQ brokers; a failed header task fails the body
+ * with ChordError.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { MongoClient } from 'mongodb';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { chain, chord, ChordError, currentTask, group } from '@nori/tasks';
 import { AMQP, REDIS } from './brokers.js';
 import { cleanup, testbed } from './testbed.js';
 import { redisUrl } from '@nori/testing/brokers';
+import { mongoUrl, startServer, stopServer } from '../../mongodb/test/server.js';
 
+/** The MongoDB backend's database for this file, on MONGODB_URI or the embedded CongoDB. */
+const MONGO_DATABASE = `nori_canvas_${randomUUID().slice(0, 8)}`;
+const mongoBackend = (): string => {
+  const url = new URL(mongoUrl);
+  url.pathname = `/${MONGO_DATABASE}`;
+  return url.toString();
+};
+
+beforeAll(startServer);
 afterEach(cleanup);
+afterAll(async () => {
+  const client = new MongoClient(mongoUrl);
+  await client.db(MONGO_DATABASE).dropDatabase();
+  await client.close();
+  await stopServer();
+});
 
 const SETUPS = [
   { name: 'memory broker, memory backend (chord_unlock)', broker: 'memory://', backend: 'memory://' },
   { name: 'Redis broker, Redis backend (counter)', broker: REDIS, backend: redisUrl(1) },
   { name: 'RabbitMQ broker, Redis backend (counter)', broker: AMQP, backend: redisUrl(1) },
   { name: 'RabbitMQ broker, rpc backend (chord_unlock)', broker: AMQP, backend: 'rpc://' },
+  { name: 'memory broker, MongoDB backend (chord_unlock)', broker: 'memory://', backend: mongoBackend() },
 ];
 
 for (const s of SETUPS) {

@@ -1,18 +1,17 @@
 /**
  * What the MongoDB result backend writes, read with the driver: Celery's `celery_taskmeta`
  * documents (celery/backends/mongodb.py), on MONGODB_URI when set, else the embedded CongoDB.
- * Then groups and chords on it under a nori worker (chord_unlock polls these documents).
  * The backend contract (get, failures, SUCCESS kept, forget, close) is in backends.test.ts; Python
- * reading and writing these documents is in interop-results-mongodb.test.ts.
+ * reading and writing these documents is in interop-results-mongodb.test.ts; groups and chords on
+ * it under a nori worker (chord_unlock polls these documents) in canvas.test.ts.
  */
 import { randomUUID } from 'node:crypto';
 import { Binary, MongoClient } from 'mongodb';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Connection, silentLogger } from '@nori/core';
 import '@nori/msgpack';
-import { chord, ChordError, createBackend, group, TaskError, type ResultBackend } from '@nori/tasks';
+import { createBackend, TaskError, type ResultBackend } from '@nori/tasks';
 import { mongoUrl, startServer, stopServer } from '../../mongodb/test/server.js';
-import { cleanup, testbed } from './testbed.js';
 
 /** A `celery_taskmeta` document as Celery's MongoBackend writes it. */
 interface TaskmetaDoc {
@@ -143,48 +142,5 @@ describe('MongoDB result backend: documents in Celery layout', () => {
     expect(await taskmeta(database, collection).findOne({ _id: id })).toMatchObject({ status: 'SUCCESS', result: '"named"' });
     expect(await taskmeta().countDocuments({ _id: id })).toBe(0);
     expect((await backend.getResult(id)).result).toBe('named');
-  });
-});
-
-describe('MongoDB result backend under a worker: groups and chords (celery.chord_unlock polls the header results)', () => {
-  const database = `nori_canvas_${randomUUID().slice(0, 8)}`;
-  beforeAll(startServer);
-  afterEach(cleanup);
-  afterAll(async () => {
-    const client = new MongoClient(mongoUrl);
-    await client.db(database).dropDatabase();
-    await client.close();
-    await stopServer();
-  });
-
-  it('a group of 10 and a chord of 20 with a callback', async () => {
-    const { app, worker } = testbed('memory://', { backend: withDatabase(database) });
-    const mul = app.task('mg.mul', (x: number, y: number) => x * y);
-    const add = app.task('mg.add', (x: number, y: number) => x + y);
-    const sum = app.task('mg.sum', (values: number[]) => values.reduce((a, b) => a + b, 0));
-    await worker({ concurrency: 4 });
-    const g = await group(...Array.from({ length: 10 }, (_, i) => mul.s([i, i]))).applyAsync<number>(app);
-    expect(await g.get({ timeout: 15_000 })).toEqual(Array.from({ length: 10 }, (_, i) => i * i));
-    const ch = await chord(
-      Array.from({ length: 20 }, (_, i) => add.s([i, 1])),
-      sum.s(),
-    ).applyAsync<number>(app);
-    expect(await ch.get({ timeout: 30_000 })).toBe(210);
-  });
-
-  it('a chord whose header task fails fails its body with ChordError, and the body never runs', async () => {
-    const { app, worker } = testbed('memory://', { backend: withDatabase(database) });
-    let bodyRan = 0;
-    const ok = app.task('mg.ok', (x: number) => x);
-    const bad = app.task('mg.bad', () => {
-      throw new RangeError('header broke');
-    });
-    const body = app.task('mg.body', () => ++bodyRan);
-    await worker({ concurrency: 2 });
-    const r = await chord([ok.s([1]), bad.s(), ok.s([3])], body.s()).applyAsync(app);
-    const error = await r.get({ timeout: 30_000 }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ChordError);
-    expect((error as ChordError).message).toContain('header broke');
-    expect(bodyRan).toBe(0);
   });
 });
