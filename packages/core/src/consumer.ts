@@ -12,6 +12,7 @@ import { asyncDispose } from './dispose.js';
 import { Emitter } from './emitter.js';
 import { InvalidArgumentError } from './errors.js';
 import { ATTEMPT_HEADER, FailurePolicy, type ConsumerRetryPolicy, type FailureAction } from './failure-policy.js';
+import { setLongTimeout, type LongTimeout } from './long-timer.js';
 import { Message } from './message.js';
 import { resolveAccept, type DecodeLimits } from './payload.js';
 import { loadSerializer } from './serializer.js';
@@ -134,12 +135,12 @@ export class Consumer<T = unknown> extends Emitter<ConsumerEvents<T>> {
     this.#waiting = [];
     for (const m of unstarted.reverse()) await m.release().catch((e: unknown) => this.#settleFailed(e as Error, m, 'release'));
     if (this.#running > 0) {
-      let timer: NodeJS.Timeout | undefined;
+      let timer: LongTimeout | undefined;
       await Promise.race([
         new Promise<void>((resolve) => (this.#idle = resolve)),
-        new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.stopTimeout ?? 30_000))),
+        new Promise<void>((resolve) => (timer = setLongTimeout(resolve, this.options.stopTimeout ?? 30_000))),
       ]);
-      clearTimeout(timer);
+      timer?.clear();
     }
     this.#subscription = undefined;
     this.host.untrack(this);

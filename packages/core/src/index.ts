@@ -82,5 +82,6 @@ export {
 } from './compressor.js';
 export { encodeBody, decodeBody, resolveAccept, DEFAULT_MAX_BODY_SIZE, type DecodeLimits, type EncodeOptions, type EncodedBody } from './payload.js';
 export { retry, backoffDelay, type RetryPolicy } from './retry.js';
+export { setLongTimeout, sleep, MAX_TIMER_MS, type LongTimeout } from './long-timer.js';
 export { json, jsonPlain, createJsonSerializer, type JsonSerializerOptions } from './json.js';
 export { raw, text } from './raw.js';

@@ -4,7 +4,7 @@
  * fleet of clients does not reconnect in lockstep.
  */
 import { TimeoutError } from './errors.js';
-import { delay as wait } from './spi/delay.js';
+import { sleep as wait } from './long-timer.js';
 
 export interface RetryPolicy {
   /** Retries after the first attempt; undefined = no limit. */

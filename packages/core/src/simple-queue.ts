@@ -7,6 +7,7 @@ import { raceAbort, throwIfAborted } from './abort.js';
 import type { ConnectionHost } from './connection-host.js';
 import { asyncDispose } from './dispose.js';
 import { QueueEmptyError } from './errors.js';
+import { setLongTimeout } from './long-timer.js';
 import { Exchange, type ExchangeOptions } from './exchange.js';
 import { Message } from './message.js';
 import { resolveAccept, type DecodeLimits } from './payload.js';
@@ -129,11 +130,11 @@ export class SimpleQueue<T = unknown> {
       { prefetch: 1, noAck: this.buffer, consumerTag: `simple-${this.queue.name}-${Date.now()}` },
       end,
     );
-    const timer = timeout === undefined ? undefined : setTimeout(giveUp, timeout);
+    const timer = timeout === undefined ? undefined : setLongTimeout(giveUp, timeout);
     signal?.addEventListener('abort', giveUp, { once: true });
     if (signal?.aborted) giveUp();
     const delivery = await first;
-    clearTimeout(timer);
+    timer?.clear();
     signal?.removeEventListener('abort', giveUp);
     await subscription.cancel();
     return delivery;

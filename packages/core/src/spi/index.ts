@@ -47,7 +47,8 @@ export {
   type EnvelopeDeliveryInfo,
   type EnvelopeProperties,
 } from './envelope.js';
-export { delay } from './delay.js';
+// The one abortable wait of every retry and reconnect loop (any length: see long-timer.ts).
+export { sleep as delay } from '../long-timer.js';
 export { dial, type Dialed } from './dial.js';
 export { numberOption } from './options.js';
 export {

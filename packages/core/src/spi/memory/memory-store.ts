@@ -4,6 +4,7 @@
  * max length, delayed messages and in-flight leases.
  */
 import type { Envelope } from '../envelope.js';
+import { setLongTimeout, type LongTimeout } from '../../long-timer.js';
 import type { Claimed, PutOptions, PutReport, RestorePosition, Store, StoreCapabilities, StoredBinding } from '../store.js';
 import type { ExchangeSpec, QueueSpec } from '../../topology.js';
 
@@ -33,7 +34,7 @@ class MemoryQueue {
   /** By claim token. */
   readonly inFlight = new Map<string, Leased>();
   readonly waiters = new Set<() => void>();
-  expiryTimer: NodeJS.Timeout | undefined;
+  expiryTimer: LongTimeout | undefined;
 
   constructor(readonly name: string) {}
 
@@ -99,7 +100,7 @@ class MemoryState {
 
   deleteQueue(name: string): void {
     const q = this.queues.get(name);
-    if (q) clearTimeout(q.expiryTimer);
+    q?.expiryTimer?.clear();
     this.queues.delete(name);
     for (const [exchange, list] of this.bindings)
       this.bindings.set(
@@ -112,8 +113,8 @@ class MemoryState {
   touch(q: MemoryQueue): void {
     const expires = q.spec?.expires;
     if (expires === undefined) return;
-    clearTimeout(q.expiryTimer);
-    q.expiryTimer = setTimeout(() => {
+    q.expiryTimer?.clear();
+    q.expiryTimer = setLongTimeout(() => {
       if (q.waiters.size > 0 || q.inFlight.size > 0) this.touch(q);
       else if (this.queues.get(q.name) === q) this.deleteQueue(q.name);
     }, expires);
