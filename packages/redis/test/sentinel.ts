@@ -3,6 +3,7 @@
  * tests' Redis (REDIS_URL) as master `noritest`. stop() kills it and removes its directory.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { lookup } from 'node:dns/promises';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +23,9 @@ let sentinel: ChildProcess | undefined;
 export async function startSentinel(): Promise<void> {
   dir = mkdtempSync(join(tmpdir(), 'nori-sentinel-'));
   const config = join(dir, 'sentinel.conf');
-  writeFileSync(config, `port ${port}\nbind 127.0.0.1\ndir ${dir}\nsentinel monitor ${masterName} ${master.hostname} ${masterPort} 1\n`);
+  // Sentinel monitors an IP address (a host name is refused unless resolve-hostnames is on): REDIS_URL may say localhost.
+  const { address } = await lookup(master.hostname, { family: 4 });
+  writeFileSync(config, `port ${port}\nbind 127.0.0.1\ndir ${dir}\nsentinel monitor ${masterName} ${address} ${masterPort} 1\n`);
   sentinel = spawn('redis-server', [config, '--sentinel'], { stdio: 'ignore' });
   const deadline = Date.now() + 15_000;
   for (;;) {
