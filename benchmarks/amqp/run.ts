@@ -11,7 +11,7 @@ import amqplib from 'amqplib';
 import { Connection, Queue } from '@nori/core';
 import '@nori/amqp';
 import { Bench } from '../lib/harness.js';
-import { consumeAll, inWindows, numberArg, packageVersion, taskMessage as body } from '../lib/workload.js';
+import { consumeAll, inWindows, numberArg, packageVersion, runName, taskMessage as body } from '../lib/workload.js';
 import { AMQP_URL } from '@nori/testing/brokers';
 
 const COUNT = numberArg('count', 100_000);
@@ -22,12 +22,12 @@ const URL_ = AMQP_URL;
 const raw = await amqplib.connect(URL_);
 const rawPub = await raw.createConfirmChannel();
 // Names of this run's own: another run at the same time (a shared machine) has its own queues.
-const rawQueue = `bench-raw-${process.pid}`;
+const rawQueue = runName('raw');
 await rawPub.assertQueue(rawQueue, { durable: true });
 
 const conn = new Connection(URL_);
 const producer = conn.producer();
-const noriQueue = new Queue(`bench-nori-${process.pid}`, { durable: true });
+const noriQueue = new Queue(runName('nori'), { durable: true });
 await conn.declare(noriQueue);
 
 const rawPublish = (): Promise<number> =>

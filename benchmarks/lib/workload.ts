@@ -1,10 +1,17 @@
 /**
- * What the transport benchmarks share: the command line, package versions, the ~120-byte task
- * message, publishing in windows of concurrent publishes, and nori's consume-with-ack loop, so
+ * What the transport benchmarks share: the command line, package versions, the run's own names,
+ * the ~120-byte task message, publishing in windows of concurrent publishes, and nori's consume-with-ack loop, so
  * every transport is measured the same way.
  */
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Connection, Queue } from '@nori/core';
+
+/** This run's tag: every queue, key and collection a benchmark makes carries it, so two runs at once never share one. */
+export const runTag = randomUUID().slice(0, 8);
+
+/** `bench-<what>-<this run's tag>`. */
+export const runName = (what: string): string => `bench-${what}-${runTag}`;
 
 /** `--name value` from the command line, or the fallback. */
 export function numberArg(name: string, fallback: number): number {
@@ -15,6 +22,12 @@ export function numberArg(name: string, fallback: number): number {
 export function stringArg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
   return i === -1 ? undefined : process.argv[i + 1];
+}
+
+/** Host, port and database of a redis:// URL, for clients that take options rather than a URL (BullMQ). */
+export function redisOptions(url: string): { host: string; port: number; db: number } {
+  const u = new URL(url);
+  return { host: u.hostname, port: Number(u.port || 6379), db: Number(u.pathname.slice(1) || 0) };
 }
 
 /** The installed version of a package, for the run's header. */

@@ -9,7 +9,7 @@ import { MongoClient } from 'mongodb';
 import { Connection, Queue } from '@nori/core';
 import '@nori/mongodb';
 import { Bench } from '../lib/harness.js';
-import { consumeAll, inWindows, numberArg, packageVersion, taskMessage as body } from '../lib/workload.js';
+import { consumeAll, inWindows, numberArg, packageVersion, runName, taskMessage as body } from '../lib/workload.js';
 import { mongoUrl, serverLabel, startServer, stopServer } from '../../packages/mongodb/test/server.js';
 
 const COUNT = numberArg('count', 5_000);
@@ -18,10 +18,11 @@ const WINDOW = 100;
 await startServer();
 const client = new MongoClient(mongoUrl);
 await client.connect();
-const raw = client.db().collection<{ queue: string; seq: number; leaseUntil: number | null; payload: string }>('bench.raw');
+// Names of this run's own: with MONGODB_URI the server may be shared.
+const raw = client.db().collection<{ queue: string; seq: number; leaseUntil: number | null; payload: string }>(runName('raw'));
 const conn = new Connection(mongoUrl);
 const producer = conn.producer();
-const queue = new Queue('bench-nori');
+const queue = new Queue(runName('nori'));
 await conn.declare(queue);
 
 const rawPublish = (): Promise<number> =>
@@ -81,6 +82,7 @@ bench.add({
 
 await bench.run();
 await conn.deleteQueue(queue);
+await raw.drop();
 await conn.close();
 await client.close();
 await stopServer();

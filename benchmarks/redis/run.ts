@@ -7,19 +7,20 @@ import { Redis } from 'ioredis';
 import { Connection, Queue } from '@nori/core';
 import '@nori/redis';
 import { Bench } from '../lib/harness.js';
-import { consumeAll, inWindows, numberArg, packageVersion, taskMessage as body } from '../lib/workload.js';
+import { consumeAll, inWindows, numberArg, packageVersion, runName, taskMessage as body } from '../lib/workload.js';
 import { redisUrl } from '@nori/testing/brokers';
 
 const COUNT = numberArg('count', 100_000);
 const WINDOW = 1000;
 const size = JSON.stringify(body).length;
 
-const redis = new Redis(6379, '127.0.0.1');
+const redis = new Redis(redisUrl());
 const conn = new Connection(redisUrl());
 const producer = conn.producer();
-const rawQueue = 'bench-raw';
-const rawProcessing = 'bench-raw-processing';
-const noriQueue = new Queue('bench-nori');
+// Names of this run's own: another run at the same time (a shared machine) has its own keys.
+const rawQueue = runName('raw');
+const rawProcessing = runName('raw-processing');
+const noriQueue = new Queue(runName('nori'));
 await conn.declare(noriQueue);
 
 async function rawLoad(): Promise<void> {

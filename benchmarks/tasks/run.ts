@@ -9,7 +9,6 @@
  *   npm run bench:tasks [-- --count 20000 --celery-count 1000 --celery-amqp-count 300 --runs 3 --transports redis,rabbitmq --json out.json]
  */
 import { execFileSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Queue as BullQueue, Worker as BullWorker } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -23,7 +22,7 @@ import { CELERY_NAMES, deleteCeleryNames } from '../../packages/tasks/test/celer
 import { pythonSend, pythonStore, startCeleryWorker, type CeleryWorker } from '../../packages/tasks/test/python/celery.js';
 import { PYTHON } from '../../packages/tasks/test/python/python-process.js';
 import { Bench } from '../lib/harness.js';
-import { inWindows, numberArg, packageVersion, stringArg } from '../lib/workload.js';
+import { inWindows, numberArg, packageVersion, redisOptions, runName, stringArg } from '../lib/workload.js';
 import { AMQP_URL, redisUrl } from '@nori/testing/brokers';
 
 const COUNT = numberArg('count', 20_000);
@@ -35,7 +34,6 @@ const WINDOW = 1000;
 const REDIS = redisUrl();
 const RESULTS = redisUrl(1);
 const AMQP = AMQP_URL;
-const tag = randomUUID().slice(0, 8);
 const TRANSPORTS = (stringArg('transports') ?? 'redis,rabbitmq').split(',');
 
 function celeryVersion(): string | undefined {
@@ -84,7 +82,7 @@ type Side = (stored: boolean, count?: number) => Promise<number>;
 
 /** A nori app + worker (concurrency 100) on a fresh queue; `run(stored)` sends COUNT and waits for the last. */
 async function noriSide(broker: string, backend: string): Promise<Side> {
-  const queue = `bench-tasks-${tag}-${broker.split(':')[0] as string}`;
+  const queue = runName(`tasks-${broker.split(':')[0] as string}`);
   const app = new App({ broker, backend, defaultQueue: queue, ...OWN_NAMES });
   const add = app.task('bench.add', (x: number, y: number) => x + y);
   const quiet = app.task('bench.add_quiet', (x: number, y: number) => x + y, { ignoreResult: true });
@@ -111,8 +109,8 @@ async function noriSide(broker: string, backend: string): Promise<Side> {
  * between runs, untimed.
  */
 async function bullSide(): Promise<{ run: Side; clean: () => Promise<void> }> {
-  const connection = { host: '127.0.0.1', port: 6379 };
-  const name = `bench-bull-${tag}`;
+  const connection = redisOptions(REDIS);
+  const name = runName('bull');
   const queue = new BullQueue(name, { connection });
   const countdown = new Countdown();
   const worker = new BullWorker(name, (job) => Promise.resolve((job.data as { x: number; y: number }).x + (job.data as { x: number; y: number }).y), {
@@ -149,7 +147,7 @@ async function bullSide(): Promise<{ run: Side; clean: () => Promise<void> }> {
  * results every task but that last one is `interop.add_quiet` (ignore_result).
  */
 async function celerySide(broker: string, backend: string, count: number): Promise<Side> {
-  const queue = `bench-celery-${tag}-${broker.split(':')[0] as string}`;
+  const queue = runName(`celery-${broker.split(':')[0] as string}`);
   const worker: CeleryWorker = await startCeleryWorker({ broker, backend, queue }, { extraArgs: ['--prefetch-multiplier', '4'] });
   const app = new App({ broker, backend, defaultQueue: queue, ...OWN_NAMES });
   closers.push(async () => {
@@ -248,7 +246,7 @@ async function queuedMessage(queue: string): Promise<string> {
 }
 
 async function noriBytes(serializer: string, compression: string | undefined): Promise<Sizes> {
-  const queue = `bench-bytes-${tag}`;
+  const queue = runName('bytes');
   const app = new App({ broker: REDIS, backend: RESULTS, defaultQueue: queue, serializer, ...OWN_NAMES, ...(compression && { compression }) });
   const r = await app.sendTask('interop.add', [2, 3]);
   const message = await queuedMessage(queue);
@@ -260,7 +258,7 @@ async function noriBytes(serializer: string, compression: string | undefined): P
 }
 
 async function celeryBytes(serializer: string, compression: string | undefined): Promise<Sizes> {
-  const queue = `bench-bytes-py-${tag}`;
+  const queue = runName('bytes-py');
   const env = { broker: REDIS, backend: RESULTS, queue };
   const [id] = await pythonSend(env, [{ name: 'interop.add', args: [2, 3], options: { queue, serializer, ...(compression && { compression }) } }]);
   const message = await queuedMessage(queue);
