@@ -1,7 +1,8 @@
 /**
  * Consumes from one or more queues under one prefetch budget and runs a handler per message.
  * A handler that returns without settling has its message acked; one that throws hands it to the
- * failure policy (retry with a delay, requeue once, or reject). Messages that cannot be decoded,
+ * failure policy (retry with a delay, requeue once, or reject). With `settle: 'manual'` the handler
+ * is the only one that settles its messages (a task worker with its own ack rules). Messages that cannot be decoded,
  * are not in the accept list or fail the `schema` never reach the handler: they are rejected
  * (dead-lettered where configured). Every failure reaches the `error` event or, with no listener,
  * the logger at `warn`; consumption goes on.
@@ -30,6 +31,12 @@ export interface ConsumerOptions<T = unknown> {
   concurrency?: number;
   /** Messages count as acked on delivery (at-most-once). */
   noAck?: boolean;
+  /**
+   * 'auto' (default): a handler that returns has its message acked, one that throws hands it to
+   * `retry`. 'manual': the consumer never settles a message on the handler's behalf: the handler
+   * settles each one itself, and a throw is reported with the message left as it was.
+   */
+  settle?: 'auto' | 'manual';
   /** Serializer names or MIME types to decode. Default ['json']. */
   accept?: readonly string[];
   /** Checks each decoded body (any Standard Schema: zod, valibot, arktype, ...); its output becomes `message.body`. */
@@ -69,6 +76,7 @@ export class Consumer<T = unknown> extends Emitter<ConsumerEvents<T>> {
   readonly #concurrency: number;
   readonly #schema: StandardSchemaV1<unknown, T> | undefined;
   readonly #policy: FailurePolicy;
+  readonly #manual: boolean;
   readonly #server: TraceServer;
   #subscription: Subscription | undefined;
   #stopping = false;
@@ -97,6 +105,9 @@ export class Consumer<T = unknown> extends Emitter<ConsumerEvents<T>> {
       ...(options.maxDecompressedSize !== undefined && { maxDecompressedSize: options.maxDecompressedSize }),
     };
     this.#schema = options.schema;
+    if (options.settle === 'manual' && options.retry !== undefined)
+      throw new InvalidArgumentError("retry is the consumer settling for the handler: it cannot go with settle: 'manual'");
+    this.#manual = options.settle === 'manual';
     this.#policy = new FailurePolicy(options.retry);
     this.#server = serverOf(host.urls);
   }
@@ -191,7 +202,7 @@ export class Consumer<T = unknown> extends Emitter<ConsumerEvents<T>> {
       return;
     }
     // Returned without settling: done. (For noAck messages this is bookkeeping: it frees the prefetch slot.)
-    if (!message.acknowledged) {
+    if (!this.#manual && !message.acknowledged) {
       try {
         await message.ack();
       } catch (error) {
@@ -217,6 +228,10 @@ export class Consumer<T = unknown> extends Emitter<ConsumerEvents<T>> {
   async #failed(message: Message<T>, error: Error): Promise<void> {
     if (message.acknowledged) {
       this.#report(error, message, `handler failed after settling its message (${message.state})`);
+      return;
+    }
+    if (this.#manual) {
+      this.#report(error, message, "handler failed; its message is left unsettled (settle: 'manual')");
       return;
     }
     const action: FailureAction = message.noAck ? { kind: 'reject' } : this.#policy.decide(message.headers, message.redelivered);
