@@ -26,6 +26,8 @@ import { Beat, type BeatOptions } from './beat/beat.js';
 /**
  * Tasks that live elsewhere (e.g. in Python), typed for `sendTask` by declaration merging:
  * `declare module '@nori/tasks' { interface TaskRegistry { 'tasks.mul': (x: number, y: number) => number } }`.
+ * An entry with a `kwargs` member types the keyword arguments too:
+ * `'tasks.fetch': { (url: string): string; kwargs: { timeout?: number } }` (as `nori types` writes them).
  */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by users through declaration merging
 export interface TaskRegistry {}
@@ -33,6 +35,11 @@ export interface TaskRegistry {}
 type Registered<N> = N extends keyof TaskRegistry ? (TaskRegistry[N] extends TaskHandler ? TaskRegistry[N] : never) : never;
 export type SendArgs<N extends string> = N extends keyof TaskRegistry ? Parameters<Registered<N>> : readonly unknown[];
 export type SendResult<N extends string> = N extends keyof TaskRegistry ? TaskResult<Registered<N>> : unknown;
+export type SendKwargs<N extends string> = N extends keyof TaskRegistry
+  ? TaskRegistry[N] extends { kwargs: infer K }
+    ? K
+    : Readonly<Record<string, unknown>>
+  : Readonly<Record<string, unknown>>;
 
 const asList = (s: Signature | readonly Signature[] | undefined): Signature[] | null =>
   s === undefined ? null : Array.isArray(s) ? [...(s as readonly Signature[])] : [s as Signature];
@@ -107,13 +114,8 @@ export class App extends Emitter<AppEvents> implements TaskSender {
   }
 
   /** Send a task by name (one that may live elsewhere, e.g. in Python). */
-  sendTask<N extends string>(
-    name: N,
-    args: SendArgs<N>,
-    kwargs?: Readonly<Record<string, unknown>>,
-    options?: ApplyOptions,
-  ): Promise<AsyncResult<SendResult<N>>> {
-    return this.send<SendResult<N>>(name, args as readonly unknown[], kwargs, options, this.#tasks.get(name));
+  sendTask<N extends string>(name: N, args: SendArgs<N>, kwargs?: SendKwargs<N>, options?: ApplyOptions): Promise<AsyncResult<SendResult<N>>> {
+    return this.send<SendResult<N>>(name, args as readonly unknown[], kwargs as Readonly<Record<string, unknown>> | undefined, options, this.#tasks.get(name));
   }
 
   /**

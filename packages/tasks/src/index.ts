@@ -10,7 +10,7 @@ export { MemoryBackend } from './backends/memory-backend.js';
 export { RpcBackend } from './backends/rpc-backend.js';
 export { RedisBackend, TASK_KEY_PREFIX } from './backends/redis-backend.js';
 export { MongoBackend } from './backends/mongodb-backend.js';
-export { App, type TaskRegistry, type SendArgs, type SendResult } from './app.js';
+export { App, type TaskRegistry, type SendArgs, type SendKwargs, type SendResult } from './app.js';
 export type { AppOptions, TaskPolicy } from './config.js';
 export { Task, type ApplyOptions, type TaskHandler, type TaskOptions, type TaskResult } from './task.js';
 export { Worker, type WorkerOptions } from './worker.js';
