@@ -12,6 +12,7 @@ import { registerFlower } from './commands/flower.js';
 import { registerPurge } from './commands/purge.js';
 import { registerRemote } from './commands/remote.js';
 import { registerWorker } from './commands/worker.js';
+import { registerTypes } from './typegen/types-command.js';
 import { EXIT } from './exit-codes.js';
 import { UsageError } from './usage-error.js';
 
@@ -31,6 +32,7 @@ registerCall(program);
 registerPurge(program);
 registerBench(program);
 registerFlower(program);
+registerTypes(program);
 for (const cmd of program.commands) cmd.exitOverride();
 
 try {
