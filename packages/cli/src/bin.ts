@@ -4,6 +4,7 @@
  * 69 no worker replied.
  */
 import { Command, CommanderError } from 'commander';
+import { NoriError } from '@nori/core';
 import { registerBeat } from './commands/beat.js';
 import { registerBench } from './commands/bench.js';
 import { registerCall } from './commands/call.js';
@@ -14,7 +15,7 @@ import { registerRemote } from './commands/remote.js';
 import { registerWorker } from './commands/worker.js';
 import { registerTypes } from './typegen/types-command.js';
 import { EXIT } from './exit-codes.js';
-import { UsageError } from './usage-error.js';
+import { UsageError } from './errors.js';
 
 const program = new Command('nori')
   .description('Run and watch nori (and Celery) workers, send tasks, benchmark codecs and brokers')
@@ -44,6 +45,10 @@ try {
   } else if (error instanceof UsageError) {
     process.stderr.write(`nori: ${error.message}\n`);
     process.exitCode = EXIT.USAGE;
+  } else if (error instanceof NoriError) {
+    // Its message says what failed and what to do; a stack would bury it.
+    process.stderr.write(`nori: ${error.message}\n`);
+    process.exitCode = EXIT.FAILURE;
   } else {
     const e = error as Error;
     process.stderr.write(`nori: ${e.stack ?? String(e)}\n`);

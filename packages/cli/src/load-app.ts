@@ -7,7 +7,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { App } from '@nori/tasks';
-import { UsageError } from './usage-error.js';
+import { UsageError } from './errors.js';
 
 export interface AppSource {
   app?: string;

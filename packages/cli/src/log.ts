@@ -1,4 +1,4 @@
-import { UsageError } from './usage-error.js';
+import { UsageError } from './errors.js';
 /** The worker's log lines on stderr, Celery's format: `[time: LEVEL/pid] message`. */
 export const LEVELS = ['debug', 'info', 'warning', 'error', 'critical'] as const;
 export type Level = (typeof LEVELS)[number];

@@ -1,5 +1,5 @@
 /** Option parsers for commander: each throws a UsageError naming the option and the bad value. */
-import { UsageError } from './usage-error.js';
+import { UsageError } from './errors.js';
 
 export function int(name: string, min = 0): (value: string) => number {
   return (value) => {
@@ -31,3 +31,11 @@ export function jsonOf<T>(name: string, check: (v: unknown) => v is T, what: str
 
 export const isArray = (v: unknown): v is unknown[] => Array.isArray(v);
 export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Python's strtobool, as Flower reads its boolean environment variables. */
+export function bool(name: string, value: string): boolean {
+  const v = value.trim().toLowerCase();
+  if (['y', 'yes', 't', 'true', 'on', '1'].includes(v)) return true;
+  if (['n', 'no', 'f', 'false', 'off', '0', ''].includes(v)) return false;
+  throw new UsageError(`${name} must be true or false (1/0, yes/no, on/off), got "${value}"`);
+}

@@ -34,7 +34,12 @@ async function until<T>(fn: () => Promise<T | undefined>, timeout = 30_000): Pro
 
 beforeAll(async () => {
   // The app module only for the file's own mailbox and event exchange, which the Python worker uses too.
-  const flower = start(['-A', APP, 'flower', '--port', '0'], { NORI_TEST_BROKER: REDIS, NORI_TEST_BACKEND: BACKEND, NORI_TEST_QUEUE: queue, ...APP_NAMES_ENV });
+  const flower = start(['-A', APP, 'flower', '--port', '0', '--unauthenticated-api'], {
+    NORI_TEST_BROKER: REDIS,
+    NORI_TEST_BACKEND: BACKEND,
+    NORI_TEST_QUEUE: queue,
+    ...APP_NAMES_ENV,
+  });
   base = (await flower.waitFor(/nori flower on (http:\/\/\S+)/))[1]!;
   worker = await startPython(
     ['-m', 'celery', '-A', 'interop_app', 'worker', '--pool', 'solo', '-Q', queue, '-n', node, '--without-gossip', '--without-mingle', '-l', 'INFO'],

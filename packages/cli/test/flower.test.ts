@@ -24,7 +24,7 @@ let base = '';
 let lockedBase = '';
 
 async function flower(extra: string[]): Promise<string> {
-  const f = start(['-A', APP, 'flower', '--port', '0', ...extra], env);
+  const f = start(['-A', APP, 'flower', '--port', '0', '--unauthenticated-api', ...extra], env);
   return (await f.waitFor(/nori flower on (http:\/\/\S+)/))[1]!;
 }
 
@@ -178,7 +178,9 @@ describe("nori flower: the API in Flower's shapes", () => {
     expect(await api(`/api/task/result/${id}`)).toEqual({ 'task-id': id, state: 'SUCCESS', result: 4 });
     expect((await api<{ 'task-types': string[] }>('/api/task/types'))['task-types']).toContain('cli.add');
     expect((await fetch(`${base}/api/task/info/${randomUUID()}`)).status).toBe(404);
-    expect((await fetch(`${base}/api/task/async-apply/cli.nope`, { method: 'POST', body: '{}' })).status).toBe(404);
+    expect((await fetch(`${base}/api/task/async-apply/cli.nope`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })).status).toBe(
+      404,
+    );
   });
 
   it('workers, queue lengths, revoke, rate limit, time limits', async () => {

@@ -47,6 +47,7 @@ export { Control, Inspect, type BroadcastOptions, type InspectOptions, type Repl
 export { Mailbox, type ControlOptions, type ControlCommand } from './control/mailbox.js';
 export { RevokedSet, type RevokedOptions } from './control/revoked.js';
 export type { RemoteControlOptions } from './control/remote-control.js';
+export { censorSettings } from './control/censor.js';
 export type { RequestInfo } from './control/requests.js';
 export { chain, group, chord, Chain, Group, Chord, GroupResult, type CanvasApplyOptions } from './canvas/canvas.js';
 export { signature, signatureOptions, applySignature } from './canvas/signature.js';

@@ -9,7 +9,7 @@ import type { BeatEntry } from '@nori/tasks';
 import { loadAppModule, type AppSource } from '../load-app.js';
 import { Log, parseLevel, type Level } from '../log.js';
 import { int } from '../parse.js';
-import { UsageError } from '../usage-error.js';
+import { UsageError } from '../errors.js';
 
 interface BeatCliOptions extends AppSource {
   schedule: string;

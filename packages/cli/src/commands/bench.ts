@@ -7,7 +7,7 @@ import { benchTransport } from '../bench/transport.js';
 import { int } from '../parse.js';
 import { Progress } from '../progress.js';
 import { table } from '../table.js';
-import { UsageError } from '../usage-error.js';
+import { UsageError } from '../errors.js';
 
 function readPayload(file: string): [string, unknown] {
   let text: string;

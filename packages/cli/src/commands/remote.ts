@@ -8,7 +8,7 @@ import type { App, Inspect, InspectOptions, Replies } from '@nori/tasks';
 import type { AppSource } from '../load-app.js';
 import { EXIT } from '../exit-codes.js';
 import { int, list } from '../parse.js';
-import { UsageError } from '../usage-error.js';
+import { UsageError } from '../errors.js';
 import { withApp } from '../with-app.js';
 
 interface RemoteOptions extends AppSource {

@@ -9,7 +9,7 @@ import { autoscale } from '../autoscale.js';
 import { loadApp, type AppSource } from '../load-app.js';
 import { Log, parseLevel, type Level } from '../log.js';
 import { int, list } from '../parse.js';
-import { UsageError } from '../usage-error.js';
+import { UsageError } from '../errors.js';
 
 interface Options extends AppSource {
   queues?: string[];

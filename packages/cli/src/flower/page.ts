@@ -4,6 +4,7 @@
  * data it starts from comes from `/dashboard/workers` and Flower's `/api/tasks`. Text from events
  * goes into the page only through textContent.
  */
+import { createHash } from 'node:crypto';
 const STYLE = `
 :root{--bg:#f6f7f9;--fg:#1d2430;--mut:#6b7380;--line:#dde1e7;--ok:#1f8a4c;--bad:#c0392b;--run:#1f6fd1;--warn:#b7791f}
 *{box-sizing:border-box}body{margin:0;font:14px/1.4 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;background:var(--bg);color:var(--fg)}
@@ -91,3 +92,17 @@ export const PAGE = `<!doctype html>
 <table id="tasks"><thead><tr><th>State</th><th>Name</th><th>Id</th><th>Args</th><th>Result</th><th>Worker</th><th>Received</th><th>Runtime</th></tr></thead><tbody></tbody></table></section>
 <section class="wide" id="detail"><h2>Task detail</h2><p class="mut">Click a task.</p></section>
 </main><script>${SCRIPT}</script></body></html>`;
+
+const sha256 = (text: string): string => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
+
+/** The page runs its own inline script and style and talks only to its server. */
+export const PAGE_CSP = [
+  "default-src 'none'",
+  `script-src ${sha256(SCRIPT)}`,
+  `style-src ${sha256(STYLE)}`,
+  "connect-src 'self'",
+  "img-src 'self' data:",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');

@@ -4,6 +4,7 @@
  * search (a substring of the id, name, args, kwargs or result), sort_by (name, state, received,
  * started; '-' for descending; default most recently updated first), offset, limit.
  */
+import { SearchQueryError } from '../errors.js';
 import type { FlowerTask } from './monitor.js';
 
 export interface TaskQuery {
@@ -18,15 +19,13 @@ export interface TaskQuery {
   search?: string;
 }
 
-export class QueryError extends Error {}
-
 const SORT_KEYS = new Set(['name', 'state', 'received', 'started']);
 
 /** '2026-11-26 16:05' as seconds (local time, as Flower's time.mktime does). */
 function minute(value: string | null, name: string): number | undefined {
   if (!value) return undefined;
   const m = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2})$/.exec(value);
-  if (!m) throw new QueryError(`${name} must look like 2026-01-31 13:45, got "${value}"`);
+  if (!m) throw new SearchQueryError(`${name} must look like 2026-01-31 13:45, got "${value}"`);
   return new Date(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!).getTime() / 1000;
 }
 
@@ -37,12 +36,12 @@ export function parseTaskQuery(q: URLSearchParams): TaskQuery {
     const v = q.get(name);
     if (v === null || v === '') return undefined;
     const n = Number(v);
-    if (!Number.isInteger(n)) throw new QueryError(`${name} must be a whole number, got "${v}"`);
+    if (!Number.isInteger(n)) throw new SearchQueryError(`${name} must be a whole number, got "${v}"`);
     return n;
   };
   const sortBy = q.get('sort_by') ?? undefined;
   if (sortBy !== undefined && !SORT_KEYS.has(sortBy.replace(/^-/, '')))
-    throw new QueryError(`sort_by must be one of ${[...SORT_KEYS].join(', ')} (with - for descending)`);
+    throw new SearchQueryError(`sort_by must be one of ${[...SORT_KEYS].join(', ')} (with - for descending)`);
   return {
     limit: int('limit'),
     offset: Math.max(int('offset') ?? 0, 0),

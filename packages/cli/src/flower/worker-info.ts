@@ -2,8 +2,9 @@
  * `/api/workers` as Flower builds it (flower/inspector.py): per worker, the replies of inspect
  * stats, active_queues, registered, scheduled, active, reserved, revoked and conf, plus the time
  * they were gathered. Cached; gathered again on `refresh` or when events show a worker not in it.
+ * A worker's conf is censored again here (passwords, secrets), whatever the worker sent.
  */
-import type { App, Inspect, Replies } from '@nori/tasks';
+import { censorSettings, type App, type Inspect, type Replies } from '@nori/tasks';
 import type { Monitor } from './monitor.js';
 
 const METHODS: ReadonlyArray<[string, (i: Inspect) => Promise<Replies>]> = [
@@ -56,7 +57,7 @@ export class WorkerInfo {
       const now = Date.now() / 1000;
       METHODS.forEach(([name], i) => {
         for (const [host, reply] of Object.entries(replies[i] ?? {})) {
-          (out[host] ??= {})[name] = reply;
+          (out[host] ??= {})[name] = name === 'conf' && typeof reply === 'object' && reply !== null ? censorSettings(reply as Record<string, unknown>) : reply;
           out[host]['timestamp'] = now;
         }
       });

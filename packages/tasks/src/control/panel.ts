@@ -11,6 +11,7 @@ import { parseRate } from '../rate-limit.js';
 import type { Task, TaskHandler } from '../task.js';
 import type { Worker } from '../worker.js';
 import type { RequestTracker } from './requests.js';
+import { censorSettings } from './censor.js';
 
 export interface PanelContext {
   readonly worker: Worker;
@@ -173,7 +174,7 @@ export const PANEL: Readonly<Record<string, Command>> = {
   },
   stats,
   active_queues: (ctx) => queueInfo(ctx.worker),
-  conf: (ctx) => celeryConf(ctx.conf, ctx.broker),
+  conf: (ctx) => censorSettings(celeryConf(ctx.conf, ctx.broker)),
   revoke: (ctx, a) => revoke(ctx, list(a['task_id']), a['terminate'] === true),
   terminate: (ctx, a) => revoke(ctx, list(a['task_id']), true),
   rate_limit: (ctx, a) => {

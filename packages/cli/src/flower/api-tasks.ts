@@ -1,0 +1,182 @@
+/**
+ * Flower's task API (flower/api/tasks.py, and the task routes of flower/api/control.py): same
+ * routes, arguments, response shapes and status codes. Durations here are Flower's seconds.
+ */
+import type { ApplyOptions } from '@nori/tasks';
+import { HttpError } from '../errors.js';
+import { type FlowerContext, type Route, secondsParam, truthy } from './route.js';
+import { parseTaskQuery, queryTasks } from './task-query.js';
+
+/** Python's repr of a string, as Flower's safe_result shows non-JSON results. */
+const pyStr = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+function safeResult(value: unknown): unknown {
+  if (value instanceof Error) {
+    const e = value as Error & { excType?: string; excMessage?: readonly unknown[] };
+    const args = e.excMessage ?? [e.message];
+    return `${e.excType ?? e.name}(${args.map((a) => (typeof a === 'string' ? pyStr(a) : JSON.stringify(a))).join(', ')})`;
+  }
+  return value === undefined ? null : value;
+}
+
+/** Flower's float seconds → ms; ISO or '%Y-%m-%d %H:%M:%S.%f' dates. */
+function applyOptions(o: Record<string, unknown>): ApplyOptions {
+  const seconds = (name: string): number | undefined => {
+    const v = o[name];
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new HttpError(400, 'Invalid option');
+    return n * 1000;
+  };
+  const date = (v: unknown): Date => {
+    const d = new Date(typeof v === 'string' ? v.replace(' ', 'T') : NaN);
+    if (Number.isNaN(d.getTime())) throw new HttpError(400, 'Invalid option');
+    return d;
+  };
+  const out: ApplyOptions = {};
+  const countdown = seconds('countdown');
+  if (countdown !== undefined) out.countdown = countdown;
+  if (o['eta'] !== undefined) out.eta = date(o['eta']);
+  if (o['expires'] !== undefined) out.expires = Number.isFinite(Number(o['expires'])) ? seconds('expires') : date(o['expires']);
+  if (typeof o['queue'] === 'string') out.queue = o['queue'];
+  if (typeof o['priority'] === 'number') out.priority = o['priority'];
+  return out;
+}
+
+/** Flower's get_task_args: `{args, kwargs, ...options}` from the JSON body. */
+function taskArgs(body: string): { args: unknown[]; kwargs: Record<string, unknown>; options: Record<string, unknown> } {
+  let o: unknown = {};
+  try {
+    o = body ? JSON.parse(body) : {};
+  } catch (e) {
+    throw new HttpError(400, (e as Error).message);
+  }
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new HttpError(400, 'invalid options');
+  const { args = [], kwargs = {}, ...rest } = o as Record<string, unknown>;
+  if (!Array.isArray(args)) throw new HttpError(400, 'args must be an array');
+  if (typeof kwargs !== 'object' || kwargs === null || Array.isArray(kwargs)) throw new HttpError(400, 'kwargs must be an object');
+  return { args, kwargs: kwargs as Record<string, unknown>, options: rest };
+}
+
+/** Flower's `response[0][workername]['ok']`, or 403 with the reason. */
+export function okMessage(replies: Record<string, unknown> | null, worker: string | null, what: string): { message: unknown } {
+  const reply = replies && (worker ? replies[worker] : Object.values(replies)[0]);
+  const ok = typeof reply === 'object' && reply !== null ? (reply as Record<string, unknown>)['ok'] : undefined;
+  if (ok === undefined) throw new HttpError(403, `Failed to ${what}: '${reply ? JSON.stringify(reply) : 'no reply from the worker'}'`);
+  return { message: ok };
+}
+
+export function taskRoutes({ app, monitor, workers }: FlowerContext): Route[] {
+  const hasBackend = (): boolean => app.conf.backend !== undefined;
+  const resultOf = async (id: string, timeoutMs?: number): Promise<Record<string, unknown>> => {
+    const r = app.result(id);
+    const value = timeoutMs === undefined ? (await r.refresh(), r.result) : await r.get({ timeout: timeoutMs, propagate: false });
+    const out: Record<string, unknown> = { 'task-id': id, state: r.state, result: safeResult(value) };
+    if (r.state === 'FAILURE') out['traceback'] = r.traceback;
+    return out;
+  };
+  /** Known if the app or any worker registered it. */
+  const knownTask = async (name: string): Promise<void> => {
+    if (app.tasks.has(name)) return;
+    const info = await workers.get();
+    const registered = (w: Record<string, unknown>): boolean =>
+      Array.isArray(w['registered']) && (w['registered'] as unknown[]).some((r) => typeof r === 'string' && r.split(' ')[0] === name);
+    if (!Object.values(info).some(registered)) throw new HttpError(404, `Unknown task '${name}'`);
+  };
+  const checkWorker = (name: string | null): void => {
+    if (name !== null && !monitor.state.workers.has(name)) throw new HttpError(404, `Unknown worker '${name}'`);
+  };
+
+  return [
+    {
+      method: 'GET',
+      path: /^\/api\/tasks$/,
+      run: ({ params }) => {
+        const all = [...monitor.state.tasks.values()].reverse().map((t) => monitor.task(t));
+        return Object.fromEntries(queryTasks(all, parseTaskQuery(params)).map((t) => [t.uuid, t]));
+      },
+    },
+    {
+      method: 'GET',
+      path: /^\/api\/task\/types$/,
+      run: () => ({ 'task-types': [...new Set([...monitor.state.tasks.values()].map((t) => t.name).filter(Boolean))] }),
+    },
+    {
+      method: 'GET',
+      path: /^\/api\/task\/info\/([^/]+)$/,
+      run: ({ match }) => {
+        const t = monitor.state.task(match[1]!);
+        if (!t) throw new HttpError(404, `Unknown task '${match[1]}'`);
+        return { ...monitor.task(t), 'task-id': t.uuid };
+      },
+    },
+    {
+      method: 'GET',
+      path: /^\/api\/task\/result\/([^/]+)$/,
+      run: ({ match, params }) => {
+        if (!hasBackend()) throw new HttpError(503, 'Result backend is not configured');
+        return resultOf(match[1]!, secondsParam(params, 'timeout'));
+      },
+    },
+    {
+      method: 'GET',
+      path: /^\/api\/queues\/length$/,
+      run: async () => {
+        const names = new Set([app.conf.defaultQueue, ...(await workers.queueNames())]);
+        const queues = [];
+        for (const name of names) queues.push({ name, messages: await app.connection.queueSize(name).catch(() => 0) });
+        return { active_queues: queues };
+      },
+    },
+    {
+      method: 'POST',
+      path: /^\/api\/task\/(async-apply|send-task|apply)\/([^/]+)$/,
+      change: true,
+      jsonBody: true,
+      run: async ({ match, body }) => {
+        const [, kind, name] = match as unknown as [string, string, string];
+        const { args, kwargs, options } = taskArgs(body);
+        if (kind !== 'send-task' && !app.tasks.has(name)) throw new HttpError(404, `Unknown task '${name}'`);
+        const result = await app.sendTask(name, args, kwargs, applyOptions(options));
+        if (kind === 'apply') return hasBackend() ? resultOf(result.taskId, 3_600_000) : { 'task-id': result.taskId };
+        return hasBackend() ? { 'task-id': result.taskId, state: 'PENDING' } : { 'task-id': result.taskId };
+      },
+    },
+    {
+      method: 'POST',
+      path: /^\/api\/task\/revoke\/([^/]+)$/,
+      change: true,
+      run: async ({ match, params }) => {
+        await app.control.revoke(match[1]!, { terminate: truthy(params.get('terminate')), signal: params.get('signal') ?? 'SIGTERM' });
+        return { message: `Revoked '${match[1]}'` };
+      },
+    },
+    {
+      method: 'POST',
+      path: /^\/api\/task\/rate-limit\/([^/]+)$/,
+      change: true,
+      run: async ({ match, params }) => {
+        const worker = params.get('workername');
+        const rate = params.get('ratelimit');
+        if (rate === null) throw new HttpError(400, 'Missing argument ratelimit');
+        await knownTask(match[1]!);
+        checkWorker(worker);
+        const replies = await app.control.rateLimit(match[1]!, rate, { reply: true, ...(worker && { destination: [worker] }) });
+        return okMessage(replies, worker, 'set rate limit');
+      },
+    },
+    {
+      method: 'POST',
+      path: /^\/api\/task\/timeout\/([^/]+)$/,
+      change: true,
+      run: async ({ match, params }) => {
+        const worker = params.get('workername');
+        const limits = { soft: secondsParam(params, 'soft'), hard: secondsParam(params, 'hard') };
+        await knownTask(match[1]!);
+        checkWorker(worker);
+        const replies = await app.control.timeLimit(match[1]!, limits, { reply: true, ...(worker && { destination: [worker] }) });
+        return okMessage(replies, worker, 'set timeouts');
+      },
+    },
+  ];
+}
