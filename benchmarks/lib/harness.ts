@@ -26,6 +26,8 @@ export interface BenchCase {
   run: () => Promise<number>;
   /** Scale for display, e.g. 1e-6 with unit 'MB/s' when run() returns bytes. */
   scale?: number;
+  /** Resident memory, bytes, of what the case ran on (its worker), read once after every run: the table's RSS column. */
+  memory?: () => number;
 }
 
 export interface BenchResult {
@@ -37,6 +39,8 @@ export interface BenchResult {
   runs: number[];
   /** median / baseline median of the group. */
   ratio: number | undefined;
+  /** `memory()` after the last run, bytes. */
+  rss: number | undefined;
 }
 
 function arg(name: string): string | undefined {
@@ -115,6 +119,7 @@ export class Bench {
       median: median(samples.get(c) ?? []),
       runs: samples.get(c) ?? [],
       ratio: undefined,
+      rss: c.memory?.(),
     }));
     for (const r of results) {
       const base = results.find((b) => b.group === r.group && b.baseline);
@@ -127,13 +132,15 @@ export class Bench {
   }
 
   #print(results: BenchResult[]): void {
+    const memory = results.some((r) => r.rss !== undefined);
     const rows = results.map((r) => [
       r.group,
       r.name + (r.baseline ? ' (baseline)' : ''),
       `${format(r.median)} ${r.unit}`,
       r.ratio === undefined ? '' : `${(r.ratio * 100).toFixed(1)}%`,
+      ...(memory ? [r.rss === undefined ? '' : `${format(r.rss / 2 ** 20)} MiB`] : []),
     ]);
-    const head = ['group', 'case', `median of ${this.runs}`, 'vs baseline'];
+    const head = ['group', 'case', `median of ${this.runs}`, 'vs baseline', ...(memory ? ['worker RSS after'] : [])];
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] as string).length)));
     const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i] as number)).join(' | ')} |`;
     console.log('');

@@ -58,3 +58,9 @@ export async function consumeAll(conn: Connection, queue: Queue, count: number, 
   await consumer.stop();
   return acked;
 }
+
+/**
+ * Milliseconds on CLOCK_MONOTONIC, the clock every process on the machine shares (Python's
+ * time.monotonic() reads it too): a time taken in a worker and one taken in the sender subtract.
+ */
+export const monotonicMs = (): number => Number(process.hrtime.bigint()) / 1e6;

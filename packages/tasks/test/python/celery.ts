@@ -79,7 +79,7 @@ export type CeleryWorker = PythonProcess;
 /** A `celery worker` on the queue (`--pool solo` unless `pool` says otherwise); resolves once it is consuming. */
 export function startCeleryWorker(
   e: CeleryEnv,
-  o: { pool?: 'solo' | 'threads'; concurrency?: number; node?: string; extraArgs?: readonly string[] } = {},
+  o: { pool?: 'solo' | 'threads' | 'prefork'; concurrency?: number; node?: string; extraArgs?: readonly string[] } = {},
 ): Promise<CeleryWorker> {
   const args = ['-m', 'celery', '-A', e.app?.module ?? 'interop_app', 'worker', '--pool', o.pool ?? 'solo'];
   if (o.concurrency !== undefined) args.push('-c', String(o.concurrency));
