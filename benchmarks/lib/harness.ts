@@ -48,13 +48,51 @@ function arg(name: string): string | undefined {
   return i === -1 ? undefined : process.argv[i + 1];
 }
 
-const median = (xs: number[]): number => {
+export const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 };
 
-function format(n: number): string {
+/** Prints the run's header (machine, Node, date, then `meta`) and returns it, for the JSON file. */
+export function runHeader(title: string, meta: Record<string, unknown>): Record<string, unknown> {
+  const header = {
+    title,
+    host: hostname(),
+    cpu: `${cpus()[0]?.model ?? 'unknown'} × ${cpus().length}`,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    date: new Date().toISOString(),
+    ...meta,
+  };
+  console.log(`# ${title}`);
+  for (const [k, v] of Object.entries(header)) if (k !== 'title') console.log(`  ${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+  return header;
+}
+
+/** Progress on stderr: a bar on a terminal, plain lines otherwise. */
+export function progress(done: number, total: number, label: string): void {
+  if (process.stderr.isTTY) {
+    const width = 30;
+    const filled = Math.round((done / total) * width);
+    process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${label}`.padEnd(100).slice(0, 100));
+    if (done === total) process.stderr.write('\n');
+  } else {
+    process.stderr.write(`${done}/${total} ${label}\n`);
+  }
+}
+
+/** A Markdown table on stdout, columns padded. */
+export function printTable(head: string[], rows: string[][]): void {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] as string).length)));
+  const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i] as number)).join(' | ')} |`;
+  console.log('');
+  console.log(line(head));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const row of rows) console.log(line(row));
+}
+
+export function format(n: number): string {
   if (n >= 100) return Math.round(n).toLocaleString('en-US');
   return n.toPrecision(3);
 }
@@ -72,36 +110,14 @@ export class Bench {
     this.#cases.push(c);
   }
 
-  #progress(done: number, total: number, label: string): void {
-    if (process.stderr.isTTY) {
-      const width = 30;
-      const filled = Math.round((done / total) * width);
-      process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${label}`.padEnd(100).slice(0, 100));
-      if (done === total) process.stderr.write('\n');
-    } else {
-      process.stderr.write(`${done}/${total} ${label}\n`);
-    }
-  }
-
   async run(): Promise<BenchResult[]> {
-    const header = {
-      title: this.title,
-      host: hostname(),
-      cpu: `${cpus()[0]?.model ?? 'unknown'} × ${cpus().length}`,
-      memoryGiB: Math.round(totalmem() / 2 ** 30),
-      node: process.version,
-      runs: this.runs,
-      date: new Date().toISOString(),
-      ...this.meta,
-    };
-    console.log(`# ${this.title}`);
-    for (const [k, v] of Object.entries(header)) if (k !== 'title') console.log(`  ${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+    const header = runHeader(this.title, { runs: this.runs, ...this.meta });
     const samples = new Map<BenchCase, number[]>(this.#cases.map((c) => [c, []]));
     const total = this.runs * this.#cases.length;
     let done = 0;
     for (let r = 0; r < this.runs; r++) {
       for (const c of this.#cases) {
-        this.#progress(done, total, `${c.group}: ${c.name}`);
+        progress(done, total, `${c.group}: ${c.name}`);
         await c.setup?.();
         const start = process.hrtime.bigint();
         const units = await c.run();
@@ -110,7 +126,7 @@ export class Bench {
         done++;
       }
     }
-    this.#progress(done, total, 'done');
+    progress(done, total, 'done');
     const results: BenchResult[] = this.#cases.map((c) => ({
       group: c.group,
       name: c.name,
@@ -141,11 +157,6 @@ export class Bench {
       ...(memory ? [r.rss === undefined ? '' : `${format(r.rss / 2 ** 20)} MiB`] : []),
     ]);
     const head = ['group', 'case', `median of ${this.runs}`, 'vs baseline', ...(memory ? ['worker RSS after'] : [])];
-    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] as string).length)));
-    const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i] as number)).join(' | ')} |`;
-    console.log('');
-    console.log(line(head));
-    console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-    for (const row of rows) console.log(line(row));
+    printTable(head, rows);
   }
 }

@@ -71,12 +71,15 @@ function compile(): void {
 export class WorkerProcess {
   readonly #child: ChildProcess;
   readonly #exited: Promise<never>;
+  #stopping = false;
   readonly #waits = new Map<number, () => void>();
 
   private constructor(child: ChildProcess) {
     this.#child = child;
     this.#exited = new Promise<never>((_, reject) =>
-      child.once('exit', (code, signal) => reject(new Error(`benchmark worker ${child.pid ?? '?'} exited (${signal ?? code})`))),
+      child.once('exit', (code, signal) => {
+        if (!this.#stopping) reject(new Error(`benchmark worker ${child.pid ?? '?'} exited (${signal ?? code})`));
+      }),
     );
     this.#exited.catch(() => undefined);
     child.on('message', (m: FromWorker) => {
@@ -93,6 +96,11 @@ export class WorkerProcess {
     const worker = new WorkerProcess(child);
     await Promise.race([new Promise<void>((resolve) => child.once('message', () => resolve())), worker.#exited]);
     return worker;
+  }
+
+  /** Rejects when the worker exits before `stop()`; never settles otherwise. */
+  get died(): Promise<never> {
+    return this.#exited;
   }
 
   get pid(): number {
@@ -114,6 +122,7 @@ export class WorkerProcess {
   /** Stops the worker (it closes its connections) and waits for its exit; SIGKILL after 30 s. */
   async stop(): Promise<void> {
     if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
+    this.#stopping = true;
     const exit = new Promise<void>((resolve) => this.#child.once('exit', () => resolve()));
     this.#child.send({ op: 'stop' } satisfies ToWorker);
     const killer = setTimeout(() => this.#child.kill('SIGKILL'), 30_000);

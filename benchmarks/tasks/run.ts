@@ -11,7 +11,6 @@
  * task puts on the wire (message and stored result) beside Celery's for the same call.
  *   npm run bench:tasks [-- --count 20000 --celery-count 1000 --celery-amqp-count 300 --runs 3 --transports redis,rabbitmq --json out.json]
  */
-import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import amqplib from 'amqplib';
 import { Queue as BullQueue } from 'bullmq';
@@ -23,10 +22,11 @@ import '@nori/compression';
 import '@nori/msgpack';
 import '@nori/redis';
 import { App } from '@nori/tasks';
-import { CELERY_NAMES, deleteCeleryNames } from '../../packages/tasks/test/celery-names.js';
-import { pythonSend, pythonStore, startCeleryWorker } from '../../packages/tasks/test/python/celery.js';
-import { PYTHON } from '../../packages/tasks/test/python/python-process.js';
+import { pythonSend, pythonStore } from '../../packages/tasks/test/python/celery.js';
+import { celeryVersion, poolName, poolProcesses, startBenchCelery, type CeleryPool } from '../lib/celery-worker.js';
 import { Bench, type BenchResult } from '../lib/harness.js';
+import { leaveNothing, OWN_NAMES } from '../lib/own-names.js';
+import { ResultKeys } from '../lib/result-keys.js';
 import { treeRss } from '../lib/rss.js';
 import { WorkerProcess } from '../lib/worker-process.js';
 import { consumeAll, inWindows, numberArg, packageVersion, redisOptions, runName, stringArg, taskMessage } from '../lib/workload.js';
@@ -46,46 +46,13 @@ const RESULTS = redisUrl(1);
 const AMQP = AMQP_URL;
 const TRANSPORTS = (stringArg('transports') ?? 'redis,rabbitmq').split(',');
 
-function celeryVersion(): string | undefined {
-  try {
-    return execFileSync(PYTHON, ['-c', 'import celery; print(celery.__version__)'], { encoding: 'utf8' }).trim();
-  } catch {
-    return undefined;
-  }
-}
 /** --celery-count 0 leaves Celery out. */
 const celery = CELERY_COUNT > 0 ? celeryVersion() : undefined;
 
 const closers: Array<() => Promise<unknown>> = [];
 
-/**
- * This run's own remote-control and event exchanges (nori's Apps and, through the environment,
- * the Celery worker), and results kept 10 minutes instead of a day.
- */
-const OWN_NAMES = { ...CELERY_NAMES, resultExpires: 600_000 };
-
-/** Deletes a side's queue, the exchange of its name (Celery's), and the run's control and event exchanges; closes the app. */
-async function leaveNothing(app: App, queue: string): Promise<void> {
-  await app.connection.deleteQueue(queue).catch(() => undefined);
-  await app.connection.deleteExchange(queue).catch(() => undefined);
-  await deleteCeleryNames(app.connection);
-  await app.close();
-}
-
 const results = new Redis(RESULTS);
 const broker = new Redis(REDIS);
-
-/** The result keys a side stored on Redis, deleted between runs (untimed) and at the end: the run leaves none behind. */
-class ResultKeys {
-  #ids: string[] = [];
-  track(id: string): void {
-    this.#ids.push(id);
-  }
-  async clean(): Promise<void> {
-    for (let i = 0; i < this.#ids.length; i += WINDOW) await results.unlink(...this.#ids.slice(i, i + WINDOW).map((id) => `celery-task-meta-${id}`));
-    this.#ids = [];
-  }
-}
 
 /** Untimed first pass of each Node case, so the timed runs do not include JIT warm-up. */
 const WARMUP = Math.min(COUNT, 2_000);
@@ -112,7 +79,7 @@ async function noriSide(broker: string, backend: string): Promise<Side> {
   const { add, addQuiet } = benchTasks(app);
   const worker = await WorkerProcess.start({ kind: 'nori', broker, backend, queue, concurrency: CONCURRENCY, app: OWN_NAMES });
   const done = finishedCounter(worker);
-  const keys = new ResultKeys();
+  const keys = new ResultKeys(results);
   closers.push(async () => {
     await worker.stop();
     await keys.clean();
@@ -174,7 +141,7 @@ async function celeryNodeSide(): Promise<Side> {
   const client = celeryNodeClient(REDIS, RESULTS, queue);
   const worker = await WorkerProcess.start({ kind: 'celery-node', broker: REDIS, backend: RESULTS, queue });
   const done = finishedCounter(worker);
-  const keys = new ResultKeys();
+  const keys = new ResultKeys(results);
   await client.isReady();
   closers.push(async () => {
     await worker.stop();
@@ -229,8 +196,6 @@ async function amqplibSide(): Promise<Side> {
   };
 }
 
-type CeleryPool = 'solo' | 'prefork';
-
 /**
  * Python Celery's worker, solo or prefork -c 2, prefetch multiplier 4 (Celery's default); nori sends
  * the same protocol v2 messages Python would. Without stored results every task but the last few is
@@ -240,13 +205,10 @@ type CeleryPool = 'solo' | 'prefork';
  */
 async function celerySide(broker: string, backend: string, count: number, pool: CeleryPool): Promise<Side> {
   const queue = runName(`celery-${pool}-${broker.split(':')[0] as string}`);
-  const processes = pool === 'solo' ? 1 : 2;
-  const worker = await startCeleryWorker(
-    { broker, backend, queue },
-    { pool, ...(pool === 'prefork' && { concurrency: processes }), extraArgs: ['--prefetch-multiplier', '4'] },
-  );
+  const processes = poolProcesses(pool);
+  const worker = await startBenchCelery(broker, backend, queue, pool);
   const app = new App({ broker, backend, defaultQueue: queue, ...OWN_NAMES });
-  const keys = new ResultKeys();
+  const keys = new ResultKeys(results);
   closers.push(async () => {
     await worker.stop();
     await keys.clean();
@@ -324,7 +286,7 @@ for (const stored of [false, true])
     await side?.clean?.();
   }
 
-const celeryName = (pool: CeleryPool): string => `Celery ${celery ?? ''} ${pool === 'solo' ? 'solo worker' : 'prefork -c 2'}`;
+const celeryName = (pool: CeleryPool): string => `Celery ${celery ?? ''} ${poolName(pool)}`;
 const row = (group: string, name: string, side: Side, stored: boolean, baseline = false): void =>
   bench.add({ group, name, baseline, unit: 'tasks/s', ...(side.clean && { setup: side.clean }), run: () => side.run(stored), memory: side.rss });
 
