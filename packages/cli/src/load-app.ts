@@ -4,6 +4,7 @@
  * `-A ./app.js:myApp` names the export. Without `-A`, `-b <url>` (or NORI_BROKER_URL) makes a bare
  * App, enough for commands that only talk to the broker (events, inspect, control, call, purge, flower).
  */
+import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { App } from '@nori/tasks';
@@ -21,8 +22,27 @@ function isApp(value: unknown): value is App {
   return typeof v === 'object' && v !== null && typeof v.worker === 'function' && typeof v.sendTask === 'function' && typeof v.control === 'object';
 }
 
+/** A path (relative, absolute, or a file that exists here, as `app/tasks.js`) or a package name. */
 function moduleUrl(spec: string): string {
-  return spec.startsWith('.') || isAbsolute(spec) ? pathToFileURL(resolve(spec)).href : spec;
+  return spec.startsWith('.') || isAbsolute(spec) || existsSync(spec) ? pathToFileURL(resolve(spec)).href : spec;
+}
+
+const TYPESCRIPT = /\.[cm]?tsx?$/;
+
+/** Imports the -A module; a TypeScript one that this Node cannot load is a usage error saying how to run it. */
+async function importModule(path: string): Promise<Record<string, unknown>> {
+  try {
+    return (await import(moduleUrl(path))) as Record<string, unknown>;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ERR_UNKNOWN_FILE_EXTENSION' && TYPESCRIPT.test(path)) {
+      throw new UsageError(
+        `${path} is TypeScript, which Node ${process.version} does not run by itself: run nori through a loader, ` +
+          `node --import tsx $(which nori) -A ${path} ..., or give -A the module built to JavaScript`,
+      );
+    }
+    throw error;
+  }
 }
 
 export async function loadApp(source: AppSource): Promise<App> {
@@ -35,7 +55,7 @@ export async function loadAppModule(source: AppSource): Promise<{ app: App; expo
     const colon = source.app.lastIndexOf(':');
     // A Windows drive letter ("C:\...") is not an export name.
     const [path, name] = colon > 1 ? [source.app.slice(0, colon), source.app.slice(colon + 1)] : [source.app, undefined];
-    const mod = (await import(moduleUrl(path))) as Record<string, unknown>;
+    const mod = await importModule(path);
     const candidate = name ? mod[name] : isApp(mod.default) ? mod.default : mod.app;
     if (!isApp(candidate)) {
       throw new UsageError(`${path} exports no App ${name ? `named "${name}"` : 'as its default export or as "app"'}`);

@@ -51,20 +51,20 @@ describe('nori (the bin)', () => {
   });
 
   it('`nori inspect ping` and `nori status` see the worker', async () => {
-    const ping = await nori(['inspect', 'ping', '-d', hostname, '--json', '--timeout', '3000']);
+    const ping = await nori(['inspect', 'ping', '-d', hostname, '--json', '--timeout', '3']);
     expect(ping.code).toBe(0);
     expect(JSON.parse(ping.stdout)).toEqual({ [hostname]: { ok: 'pong' } });
 
-    const registered = await nori(['inspect', 'registered', '-d', hostname, '--timeout', '3000']);
+    const registered = await nori(['inspect', 'registered', '-d', hostname, '--timeout', '3']);
     expect(registered.code).toBe(0);
     expect(registered.stdout).toContain(`-> ${hostname}: OK`);
     expect(registered.stdout).toContain('cli.sleep');
 
-    const status = await nori(['status', '-d', hostname, '--timeout', '3000']);
+    const status = await nori(['status', '-d', hostname, '--timeout', '3']);
     expect(status.code).toBe(0);
     expect(status.stdout).toBe(`${hostname}: OK\n\n1 node online.\n`);
 
-    const limit = await nori(['control', 'rate_limit', 'cli.add', '100/s', '-d', hostname, '--json', '--timeout', '3000']);
+    const limit = await nori(['control', 'rate_limit', 'cli.add', '100/s', '-d', hostname, '--json', '--timeout', '3']);
     expect(JSON.parse(limit.stdout)).toEqual({ [hostname]: { ok: 'new rate limit set successfully' } });
   });
 
@@ -74,7 +74,7 @@ describe('nori (the bin)', () => {
     expect(badArgs.code).toBe(2);
     expect(badArgs.stderr).toContain('--args must be a JSON array');
     expect((await run(['status'], {})).code).toBe(2); // no -A, no -b
-    const nobody = await nori(['inspect', 'ping', '-d', 'nobody@nowhere', '--timeout', '300']);
+    const nobody = await nori(['inspect', 'ping', '-d', 'nobody@nowhere', '--timeout', '0.3']);
     expect(nobody.code).toBe(69);
     expect(nobody.stderr).toContain('No nodes replied');
     const failed = await nori(['call', 'cli.fail', '--args', '["too big"]', '--wait']);

@@ -169,7 +169,7 @@ describe('nori flower: safe by default', () => {
     const worker = start(['-A', APP, 'worker', '-n', hostname, '-l', 'info'], withSecret);
     await worker.waitFor(/ready, consuming/);
 
-    const conf = await run(['-A', APP, 'inspect', 'conf', '-d', hostname, '--json', '--timeout', '3000'], withSecret);
+    const conf = await run(['-A', APP, 'inspect', 'conf', '-d', hostname, '--json', '--timeout', '3'], withSecret);
     expect(conf.code).toBe(0);
     expect(conf.stdout).not.toContain('s3cret-backend');
     const shown = (JSON.parse(conf.stdout) as Record<string, Record<string, unknown>>)[hostname]!;

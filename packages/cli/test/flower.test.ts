@@ -294,5 +294,5 @@ describe('nori flower: the page in headless Chromium', () => {
       await browser.close();
       rmSync(profile, { recursive: true, force: true });
     }
-  });
+  }, 90_000);
 });

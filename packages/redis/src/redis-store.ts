@@ -125,12 +125,14 @@ export class RedisStore implements Store {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no answer within ${this.#connectTimeout} ms`)), this.#connectTimeout);
     });
+    this.#lastError = undefined;
     try {
       await Promise.race([this.#client.connect(), timeout]);
     } catch (error) {
       this.#client.disconnect();
-      // The transport names the (masked) URL; this says why.
-      throw classifyRedisError(this.#lastError?.name === 'ReplyError' ? this.#lastError : error, 'connect');
+      // The transport names the (masked) URL; this says why: the client's own error (ECONNREFUSED
+      // host:port, a refused AUTH) rather than its "Connection is closed.".
+      throw classifyRedisError(this.#lastError ?? error, 'connect');
     } finally {
       clearTimeout(timer);
     }

@@ -125,3 +125,20 @@ export function codecCases(payloads: ReadonlyArray<[string, unknown]>): { cases:
   }
   return { cases, skipped };
 }
+
+/**
+ * Runs every case, each for about `ms`, after warming every one up first: the first codec timed
+ * would otherwise pay for the JIT and the heap growing (it measured several times slower).
+ * `onCase` is called before each run, warm-ups included.
+ */
+export function measureCodecs(cases: readonly CodecCase[], ms: number, onCase?: (c: CodecCase, warmUp: boolean) => void): CodecRow[] {
+  const warmUp = Math.max(1, Math.min(50, ms / 5));
+  for (const c of cases) {
+    onCase?.(c, true);
+    c.run(warmUp);
+  }
+  return cases.map((c) => {
+    onCase?.(c, false);
+    return c.run(ms);
+  });
+}

@@ -2,9 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
-import { builtInPayloads, codecCases, loadCodecPackages, type CodecRow } from '../bench/codecs.js';
+import { builtInPayloads, codecCases, loadCodecPackages, measureCodecs } from '../bench/codecs.js';
 import { benchTransport } from '../bench/transport.js';
-import { int } from '../parse.js';
+import { duration, int } from '../parse.js';
 import { Progress } from '../progress.js';
 import { table } from '../table.js';
 import { UsageError } from '../errors.js';
@@ -30,7 +30,7 @@ export function registerBench(program: Command): void {
     .command('codecs')
     .description('serializer and compression throughput (MB/s) on built-in payloads or your JSON file')
     .option('-f, --file <payload.json>', 'benchmark this JSON document instead of the built-in payloads')
-    .option('--time <ms>', 'time spent on each measurement', int('--time', 1), 300)
+    .option('--time <ms>', 'time spent on each measurement (or 1s)', duration('--time', 'ms'), 300)
     .option('--json', 'print the results as JSON')
     .action(async (o: { file?: string; time: number; json?: boolean }) => {
       const payloads = o.file ? [readPayload(o.file)] : builtInPayloads();
@@ -38,12 +38,8 @@ export function registerBench(program: Command): void {
       if (missing.length > 0 && !o.json) process.stderr.write(`not installed, so not measured: ${missing.join(', ')}\n`);
       const { cases, skipped } = codecCases(payloads);
       if (!o.json) for (const [name, reason] of skipped) process.stderr.write(`skipped ${name}: ${reason}\n`);
-      const progress = new Progress(cases.length);
-      const rows: CodecRow[] = [];
-      for (const c of cases) {
-        progress.tick(`${c.payload} ${c.codec}`);
-        rows.push(c.run(o.time));
-      }
+      const progress = new Progress(cases.length * 2);
+      const rows = measureCodecs(cases, o.time, (c, warmUp) => progress.tick(`${warmUp ? 'warm-up ' : ''}${c.payload} ${c.codec}`));
       progress.end();
       if (o.json)
         return void process.stdout.write(`${JSON.stringify({ node: process.version, results: rows, skipped: Object.fromEntries(skipped) }, null, 2)}\n`);
@@ -68,9 +64,19 @@ export function registerBench(program: Command): void {
     .action(
       async (url: string, o: { count: number; size: number; window: number; prefetch: number; concurrency: number; serializer: string; json?: boolean }) => {
         await loadCodecPackages();
-        const progress = new Progress(40);
-        const r = await benchTransport(url, { ...o, onProgress: (phase, done) => progress.tick(`${phase} ${done}/${o.count}`) });
-        progress.end();
+        // A bar per phase, each counting its messages.
+        let phase: { name: string; bar: Progress } | undefined;
+        const r = await benchTransport(url, {
+          ...o,
+          onProgress: (name, done) => {
+            if (phase?.name !== name) {
+              phase?.bar.end();
+              phase = { name, bar: new Progress(o.count) };
+            }
+            phase.bar.update(done, name);
+          },
+        });
+        phase?.bar.end();
         if (o.json) return void process.stdout.write(`${JSON.stringify(r)}\n`);
         process.stdout.write(
           `${table(['broker', 'messages', 'bytes', 'publish msg/s', 'consume msg/s'], [[r.url, r.count, r.size, r.publishPerSec, r.consumePerSec]])}\n`,

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { ApplyOptions } from '@nori/tasks';
 import type { AppSource } from '../load-app.js';
-import { int, isArray, isObject, jsonOf } from '../parse.js';
+import { date, duration, durationOrDate, int, isArray, isObject, jsonOf } from '../parse.js';
 import { withApp } from '../with-app.js';
 import { EXIT } from '../exit-codes.js';
 
@@ -10,8 +10,8 @@ interface CallOptions extends AppSource {
   args: unknown[];
   kwargs: Record<string, unknown>;
   countdown?: number;
-  eta?: string;
-  expires?: number;
+  eta?: Date;
+  expires?: number | Date;
   queue?: string;
   priority?: number;
   wait?: boolean;
@@ -29,18 +29,22 @@ export function registerCall(program: Command): void {
     .description('send a task by name and print its id (with --wait: its result)')
     .option('-a, --args <json>', 'positional arguments, a JSON array', jsonOf('--args', isArray, 'a JSON array'), [])
     .option('-k, --kwargs <json>', 'keyword arguments, a JSON object', jsonOf('--kwargs', isObject, 'a JSON object'), {})
-    .option('--countdown <ms>', 'run no earlier than this many ms from now', int('--countdown'))
-    .option('--eta <iso-date>', 'run no earlier than this time')
-    .option('--expires <ms>', 'discard unless started within this many ms', int('--expires'))
+    .option('--countdown <seconds>', "run no earlier than this many seconds from now (Celery's unit; or 500ms)", duration('--countdown', 's'))
+    .option('--eta <iso-date>', 'run no earlier than this time', date('--eta'))
+    .option(
+      '--expires <seconds|iso-date>',
+      "discard unless started within this many seconds (Celery's unit; or 500ms), or by this time",
+      durationOrDate('--expires'),
+    )
     .option('-Q, --queue <name>', "queue to send to (default: the app's routing)")
     .option('--priority <n>', 'message priority', int('--priority'))
     .option('-w, --wait', 'wait for the result and print it (exit 1 if the task failed)')
-    .option('-t, --timeout <ms>', 'with --wait: give up after this many ms', int('--timeout'), 30_000)
+    .option('-t, --timeout <ms>', 'with --wait: give up after this many ms (or 30s)', duration('--timeout', 'ms'), 30_000)
     .action(async (task: string, _o: unknown, cmd: Command) => {
       const o = cmd.optsWithGlobals<CallOptions>();
       const options: ApplyOptions = {
         ...(o.countdown !== undefined && { countdown: o.countdown }),
-        ...(o.eta !== undefined && { eta: new Date(o.eta) }),
+        ...(o.eta !== undefined && { eta: o.eta }),
         ...(o.expires !== undefined && { expires: o.expires }),
         ...(o.queue !== undefined && { queue: o.queue }),
         ...(o.priority !== undefined && { priority: o.priority }),
@@ -56,7 +60,7 @@ export function registerCall(program: Command): void {
     .command('result <id>')
     .description("print a task's state and result as JSON (exit 1 if it failed)")
     .option('-w, --wait', 'wait until the task is ready')
-    .option('-t, --timeout <ms>', 'with --wait: give up after this many ms', int('--timeout'), 30_000)
+    .option('-t, --timeout <ms>', 'with --wait: give up after this many ms (or 30s)', duration('--timeout', 'ms'), 30_000)
     .action(async (id: string, _o: unknown, cmd: Command) => {
       const o = cmd.optsWithGlobals<ResultOptions>();
       await withApp(o, async (app) => {

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { AppSource } from '../load-app.js';
 import { startFlower } from '../flower/server.js';
-import { bool, int, list } from '../parse.js';
+import { bool, duration, int, list } from '../parse.js';
 import { withApp } from '../with-app.js';
 
 interface FlowerCliOptions extends AppSource {
@@ -32,7 +32,7 @@ export function registerFlower(program: Command): void {
     )
     .option('--allowed-hosts <names>', "Host names to answer besides the server's own (a proxy's, a DNS name), comma-separated; '*' for any", list)
     .option('--read-only', 'refuse everything that changes something (send, revoke, limits)')
-    .option('--inspect-timeout <ms>', 'how long /api/workers waits for workers', int('--inspect-timeout', 1), 1000)
+    .option('--inspect-timeout <ms>', "how long /api/workers waits for workers (Flower's ms; or 2s)", duration('--inspect-timeout', 'ms'), 1000)
     .option('--max-tasks <n>', 'tasks kept in memory', int('--max-tasks', 1), 10_000)
     .action(async (_o: unknown, cmd: Command) => {
       const o = cmd.optsWithGlobals<FlowerCliOptions>();

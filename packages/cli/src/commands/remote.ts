@@ -7,13 +7,13 @@ import type { Command } from 'commander';
 import type { App, Inspect, InspectOptions, Replies } from '@nori/tasks';
 import type { AppSource } from '../load-app.js';
 import { EXIT } from '../exit-codes.js';
-import { int, list } from '../parse.js';
+import { duration, list } from '../parse.js';
 import { UsageError } from '../errors.js';
 import { withApp } from '../with-app.js';
 
 interface RemoteOptions extends AppSource {
   destination?: string[];
-  timeout: number;
+  timeout?: number;
   json?: boolean;
   terminate?: boolean;
 }
@@ -36,19 +36,14 @@ function need(args: string[], count: number, usage: string): void {
   if (args.length < count) throw new UsageError(`usage: nori control ${usage}`);
 }
 
-function ms(value: string | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new UsageError(`${name} must be ms >= 0, got "${value}"`);
-  return n;
-}
+const seconds = (value: string | undefined, name: string): number | undefined => (value === undefined ? undefined : duration(name, 's')(value));
 
 const CONTROL: Record<string, (app: App, args: string[], o: InspectOptions & { terminate?: boolean }) => Promise<Replies>> = {
   revoke: (app, a, o) => (need(a, 1, 'revoke <id>... [--terminate]'), app.control.revoke(a, { ...o, terminate: o.terminate ?? false, reply: true })),
   rate_limit: (app, a, o) => (need(a, 2, 'rate_limit <task> <rate, e.g. 10/m>'), app.control.rateLimit(a[0]!, a[1]!, { ...o, reply: true })),
   time_limit: (app, a, o) => {
-    need(a, 2, 'time_limit <task> <soft ms> [hard ms]');
-    return app.control.timeLimit(a[0]!, { soft: ms(a[1], 'soft'), hard: ms(a[2], 'hard') }, { ...o, reply: true });
+    need(a, 2, 'time_limit <task> <soft seconds> [hard seconds]');
+    return app.control.timeLimit(a[0]!, { soft: seconds(a[1], 'soft'), hard: seconds(a[2], 'hard') }, { ...o, reply: true });
   },
   add_consumer: (app, a, o) => (need(a, 1, 'add_consumer <queue>'), app.control.addConsumer(a[0]!, { ...o, reply: true })),
   cancel_consumer: (app, a, o) => (need(a, 1, 'cancel_consumer <queue>'), app.control.cancelConsumer(a[0]!, { ...o, reply: true })),
@@ -80,12 +75,12 @@ function print(replies: Replies, json: boolean | undefined): void {
 function remoteOptions(cmd: Command): Command {
   return cmd
     .option('-d, --destination <nodes>', 'node names, comma-separated (default: every worker)', list)
-    .option('-t, --timeout <ms>', 'how long to wait for replies', int('--timeout'), 1000)
+    .option('-t, --timeout <seconds>', "how long to wait for replies, default 1 (Celery's unit; or 500ms)", duration('--timeout', 's'))
     .option('-j, --json', 'print the replies as one JSON object');
 }
 
 function inspectOptions(o: RemoteOptions): InspectOptions {
-  return { timeout: o.timeout, ...(o.destination && { destination: o.destination }) };
+  return { timeout: o.timeout ?? 1000, ...(o.destination && { destination: o.destination }) };
 }
 
 export function registerRemote(program: Command): void {

@@ -6,15 +6,15 @@
 import type { Command } from 'commander';
 import type { TaskRequest, WorkerOptions } from '@nori/tasks';
 import { autoscale } from '../autoscale.js';
+import { banner, bannerFields } from '../banner.js';
 import { loadApp, type AppSource } from '../load-app.js';
-import { Log, parseLevel, type Level } from '../log.js';
-import { int, list } from '../parse.js';
+import { Log, type LogOptions } from '../log.js';
+import { duration, int, list } from '../parse.js';
 import { UsageError } from '../errors.js';
 
-interface Options extends AppSource {
+interface Options extends AppSource, LogOptions {
   queues?: string[];
   concurrency?: number;
-  loglevel: Level;
   pool: 'async' | 'threads';
   autoscale?: [number, number];
   maxTasksPerChild?: number;
@@ -39,6 +39,7 @@ function parsePool(value: string): 'async' | 'threads' {
 }
 
 const label = (r: TaskRequest): string => `${r.name}[${r.id}]`;
+const fields = (r: TaskRequest, state: string): Record<string, unknown> => ({ task: r.name, id: r.id, state });
 
 export function registerWorker(program: Command): void {
   program
@@ -46,18 +47,17 @@ export function registerWorker(program: Command): void {
     .description("run a worker for the app's tasks (SIGTERM/SIGINT: warm shutdown, a second signal or SIGQUIT: cold)")
     .option('-Q, --queues <names>', "queues to consume, comma-separated (default: the app's default queue)", list)
     .option('-c, --concurrency <n>', 'tasks running at once (default 10)', int('--concurrency', 1))
-    .option('-l, --loglevel <level>', 'debug, info, warning, error, critical', parseLevel, 'warning' as Level)
     .option('-P, --pool <pool>', 'async (handlers on this thread) or threads (moduleTask handlers in worker threads)', parsePool, 'async')
     .option('--autoscale <max,min>', 'grow up to max tasks at once while busy, shrink to min while idle', parseAutoscale)
     .option('--max-tasks-per-child <n>', 'threads pool: replace a thread after this many tasks', int('--max-tasks-per-child', 1))
     .option('-E, --events', 'send task and worker events (for `nori events` and `nori flower`)')
     .option('--without-heartbeat', 'with -E: send no worker-heartbeat events (monitors then see the worker as offline)')
     .option('-n, --hostname <name>', 'node name (default celery@<host>)')
-    .option('--shutdown-timeout <ms>', 'how long a warm shutdown waits for running tasks before going cold', int('--shutdown-timeout'))
+    .option('--shutdown-timeout <ms>', 'how long a warm shutdown waits for running tasks before going cold (or 30s)', duration('--shutdown-timeout', 'ms'))
     .action(async (_o: unknown, cmd: Command) => {
       const o = cmd.optsWithGlobals<Options>();
       if (o.maxTasksPerChild !== undefined && o.pool !== 'threads') throw new UsageError('--max-tasks-per-child needs --pool threads');
-      const log = new Log(o.loglevel);
+      const log = Log.of(o, 'warning');
       const app = await loadApp(o);
       const options: WorkerOptions = {
         pool: o.pool,
@@ -70,19 +70,30 @@ export function registerWorker(program: Command): void {
         ...(o.shutdownTimeout !== undefined && { shutdownTimeout: o.shutdownTimeout }),
       };
       const worker = app.worker(options);
-      worker.on('worker-ready', (i) =>
-        log.info(`${i.hostname} ready, consuming ${i.queues.join(', ')}; tasks: ${[...app.tasks.keys()].join(', ') || '(none)'}`),
-      );
-      worker.on('task-received', (r) => log.info(`Task ${label(r)} received`));
+      const about = bannerFields(app, worker, { app: o.app, pool: o.pool, events: o.events === true });
+      // Celery prints its banner on stdout whatever the level; a log shipper gets it as one record.
+      if (log.json) log.write('info', `${worker.hostname} starting`, { ...about }, true);
+      else process.stdout.write(banner(about));
+      worker.on('worker-ready', (i) => log.info(`${i.hostname} ready, consuming ${i.queues.join(', ')}`, { hostname: i.hostname, queues: i.queues }));
+      worker.on('task-received', (r) => log.info(`Task ${label(r)} received`, fields(r, 'RECEIVED')));
       worker.on('task-succeeded', (r, i) =>
-        log.info(`Task ${label(r)} succeeded in ${(i.runtime / 1000).toFixed(3)}s: ${JSON.stringify(i.result) ?? 'undefined'}`),
+        log.info(`Task ${label(r)} succeeded in ${(i.runtime / 1000).toFixed(3)}s: ${JSON.stringify(i.result) ?? 'undefined'}`, {
+          ...fields(r, 'SUCCESS'),
+          duration_ms: i.runtime,
+          result: i.result,
+        }),
       );
       worker.on('task-failed', (r, i) =>
-        log.error(`Task ${label(r)} raised: ${i.error instanceof Error ? (i.error.stack ?? i.error.message) : String(i.error)}`),
+        log.error(`Task ${label(r)} raised: ${i.error instanceof Error ? (i.error.stack ?? i.error.message) : String(i.error)}`, {
+          ...fields(r, 'FAILURE'),
+          exception: i.error instanceof Error ? `${i.error.name}: ${i.error.message}` : String(i.error),
+        }),
       );
-      worker.on('task-retried', (r, i) => log.info(`Task ${label(r)} retry at ${i.eta.toISOString()}: ${i.reason?.message ?? ''}`));
-      worker.on('task-revoked', (r) => log.info(`Task ${label(r)} revoked`));
-      worker.on('error', (e) => log.error(e.stack ?? e.message));
+      worker.on('task-retried', (r, i) =>
+        log.info(`Task ${label(r)} retry at ${i.eta.toISOString()}: ${i.reason?.message ?? ''}`, { ...fields(r, 'RETRY'), eta: i.eta.toISOString() }),
+      );
+      worker.on('task-revoked', (r) => log.info(`Task ${label(r)} revoked`, fields(r, 'REVOKED')));
+      worker.on('error', (e) => log.failure(e));
 
       let signals = 0;
       const stopped = new Promise<void>((resolve) => {
@@ -98,7 +109,7 @@ export function registerWorker(program: Command): void {
           if (cold && signals === 1) void worker.stop();
           if (signals === 1)
             void stopping.then(resolve, (e: unknown) => {
-              log.error(String(e));
+              log.failure(e);
               resolve();
             });
         };
