@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { startCeleryWorker, type CeleryWorker } from '../../packages/tasks/test/python/celery.js';
+import { startCeleryWorker, type CeleryEnv, type CeleryWorker } from '../../packages/tasks/test/python/celery.js';
 import { PYTHON, PYTHON_DIR } from '../../packages/tasks/test/python/python-process.js';
 
 export type CeleryPool = 'solo' | 'prefork';
@@ -24,11 +24,19 @@ export function celeryVersion(): string | undefined {
   }
 }
 
-const here = fileURLToPath(new URL('../python', import.meta.url));
+/** benchmarks/python: bench_app.py and the benchmarks' Python clients. */
+export const BENCH_PYTHON = fileURLToPath(new URL('../python', import.meta.url));
 
-export function startBenchCelery(broker: string, backend: string, queue: string, pool: CeleryPool): Promise<CeleryWorker> {
-  return startCeleryWorker(
-    { broker, backend, queue, app: { module: 'bench_app', dir: here }, env: { PYTHONPATH: `${here}:${PYTHON_DIR}` } },
-    { pool, ...(pool === 'prefork' && { concurrency: poolProcesses(pool) }), extraArgs: ['--prefetch-multiplier', '4'] },
-  );
+/** The environment a Python process needs for bench_app: its broker, backend and queue. */
+export function benchAppEnv(broker: string, backend: string, queue: string): CeleryEnv {
+  return { broker, backend, queue, app: { module: 'bench_app', dir: BENCH_PYTHON }, env: { PYTHONPATH: `${BENCH_PYTHON}:${PYTHON_DIR}` } };
+}
+
+/** `events`: task and worker events (-E); heartbeats stay off (startCeleryWorker's --without-heartbeat). */
+export function startBenchCelery(broker: string, backend: string, queue: string, pool: CeleryPool, o: { events?: boolean } = {}): Promise<CeleryWorker> {
+  return startCeleryWorker(benchAppEnv(broker, backend, queue), {
+    pool,
+    ...(pool === 'prefork' && { concurrency: poolProcesses(pool) }),
+    extraArgs: ['--prefetch-multiplier', '4', ...(o.events ? ['-E'] : [])],
+  });
 }

@@ -20,7 +20,8 @@ export interface NoriWorkerSpec {
   concurrency: number;
   /** App options the sender uses too (the run's control and event exchanges, result expiry). */
   app: Pick<AppOptions, 'controlExchange' | 'eventExchange' | 'resultExpires'>;
-  sendEvents?: boolean;
+  /** Task and worker events (sendEvents), without heartbeats, as the Celery worker runs (--without-heartbeat). */
+  events?: boolean;
 }
 
 /** A BullMQ Worker; job names add and stamp. */

@@ -8,7 +8,7 @@ import { benchTasks } from './nori-tasks.js';
 export const startNoriWorker: StartWorker<NoriWorkerSpec> = async (spec, finished) => {
   const app = new App({ broker: spec.broker, backend: spec.backend, defaultQueue: spec.queue, ...spec.app });
   benchTasks(app);
-  const worker = app.worker({ concurrency: spec.concurrency, ...(spec.sendEvents !== undefined && { sendEvents: spec.sendEvents }) });
+  const worker = app.worker({ concurrency: spec.concurrency, ...(spec.events && { sendEvents: true, heartbeat: false }) });
   worker.on('task-succeeded', finished);
   await worker.start();
   return async () => {
