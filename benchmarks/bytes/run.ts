@@ -2,8 +2,9 @@
  * Broker bandwidth (the field guide's first pitfall, Celery events saturating the Redis network):
  * `add(i, 1)` called N times one after another, each result awaited, measured as Redis's own
  * total_net_input_bytes + total_net_output_bytes around the calls, for nori (App + worker) and Python
- * Celery 5.2 (its client + solo worker), each without events and with task and worker events and
- * one event receiver reading them. Everything on the server counts (broker and result databases,
+ * Celery 5.2 (its client + solo worker), each without events, with task and worker events nobody
+ * reads (on Redis a PUBLISH to no subscriber costs only its way in), and with one event receiver
+ * reading them. Everything on the server counts (broker and result databases,
  * every connection): run it on a Redis of its own (REDIS_URL); the header says how many other
  * clients were connected.
  *   npm run bench:bytes [-- --count 200 --json out.json]
@@ -26,6 +27,9 @@ import { redisUrl } from '@nori/testing/brokers';
 const COUNT = numberArg('count', 200);
 const REDIS = redisUrl();
 const RESULTS = redisUrl(1);
+/** Events off, sent with nobody reading them, or sent and read by one receiver. */
+type Events = 'off' | 'unread' | 'read';
+
 /** The task events a worker sends per task: task-received, task-started, task-succeeded. */
 const TASK_EVENTS = ['task-received', 'task-started', 'task-succeeded'];
 
@@ -106,7 +110,7 @@ async function celeryCaller(queue: string, events: boolean): Promise<Caller> {
 
 interface Measured {
   sender: string;
-  events: boolean;
+  events: Events;
   input: number;
   output: number;
   /** Task events the receiver got during the calls, by type. */
@@ -116,22 +120,25 @@ interface Measured {
 /** Starts the side (and a receiver with events), reads the counters around the calls, stops everything. */
 async function measure(
   sender: string,
-  events: boolean,
+  events: Events,
   start: (queue: string, events: boolean) => Promise<Caller>,
   overhead: { input: number; output: number },
 ): Promise<Measured> {
-  const queue = runName(`bytes-${sender.split(' ')[0]?.toLowerCase() as string}${events ? '-events' : ''}`);
-  const caller = await start(queue, events);
+  const queue = runName(`bytes-${sender.split(' ')[0]?.toLowerCase() as string}-${events}`);
+  const caller = await start(queue, events !== 'off');
   const listener = new App({ broker: REDIS, ...OWN_NAMES });
   const received: Record<string, number> = {};
-  const receiver = events ? await listener.events.receive({ '*': (e) => void (received[e.type] = (received[e.type] ?? 0) + 1) }, { wakeup: false }) : undefined;
+  const receiver =
+    events === 'read' ? await listener.events.receive({ '*': (e) => void (received[e.type] = (received[e.type] ?? 0) + 1) }, { wakeup: false }) : undefined;
   // Let the first call's events and the receiver's start settle before the first reading.
   await sleep(1000);
   for (const type of Object.keys(received)) delete received[type];
   const before = await counters();
   await caller.calls();
   // The last task's events follow its result: wait for them (at most 10 s).
-  for (let waited = 0; events && waited < 10_000 && TASK_EVENTS.some((t) => (received[t] ?? 0) < COUNT); waited += 50) await sleep(50);
+  for (let waited = 0; receiver && waited < 10_000 && TASK_EVENTS.some((t) => (received[t] ?? 0) < COUNT); waited += 50) await sleep(50);
+  // Events that follow the last result with nobody counting them: the same half second in every case.
+  await sleep(500);
   const after = await counters();
   await receiver?.stop();
   await listener.close();
@@ -152,7 +159,7 @@ const overhead = await infoCost();
 const header = runHeader('broker bytes per task on Redis', {
   count: COUNT,
   calls: 'add(i, 1) one at a time, each result awaited (Redis backend, db 1), after one untimed call',
-  events: 'task and worker events (nori sendEvents, Celery -E), heartbeats off on both, one nori event receiver reading them',
+  events: 'task and worker events (nori sendEvents, Celery -E), heartbeats off on both; read: one nori event receiver reading them',
   workers: 'nori: App + worker (concurrency 10) in a process of its own; Celery: its client (sequential_calls.py) + solo worker',
   celery: celery ?? 'absent',
   otherClientsAtStart: others,
@@ -163,33 +170,37 @@ if (others > 0) console.log(`  warning: ${others} other clients are connected to
 const sides: Array<[string, (queue: string, events: boolean) => Promise<Caller>]> = [['nori', noriCaller]];
 if (celery) sides.push([`Celery ${celery}`, celeryCaller]);
 const measured: Measured[] = [];
-for (const [sender, start] of sides) for (const events of [false, true]) measured.push(await measure(sender, events, start, overhead));
+for (const [sender, start] of sides) for (const events of ['off', 'unread', 'read'] as const) measured.push(await measure(sender, events, start, overhead));
 
 const kb = (bytes: number): string => (bytes / 1000).toLocaleString('en-US', { maximumFractionDigits: 1 });
 printTable(
   ['sender + worker', 'events', 'bytes in', 'bytes out', 'total KB', 'KB a task', 'task events received'],
   measured.map((m) => [
     m.sender,
-    m.events ? 'task + worker, 1 receiver' : 'off',
+    { off: 'off', unread: 'task + worker, no receiver', read: 'task + worker, 1 receiver' }[m.events],
     m.input.toLocaleString('en-US'),
     m.output.toLocaleString('en-US'),
     kb(m.input + m.output),
     kb((m.input + m.output) / COUNT),
-    m.events ? TASK_EVENTS.map((t) => `${t} ${m.received[t] ?? 0}`).join(', ') : '',
+    m.events === 'read' ? TASK_EVENTS.map((t) => `${t} ${m.received[t] ?? 0}`).join(', ') : '',
   ]),
 );
 
 console.log('');
-const perTask = (sender: string, events: boolean): number => {
+const perTask = (sender: string, events: Events): number => {
   const m = measured.find((x) => x.sender === sender && x.events === events) as Measured;
   return (m.input + m.output) / COUNT;
 };
-const eventCost = (sender: string): number => perTask(sender, true) - perTask(sender, false);
-const celeryEvents = celery ? eventCost(`Celery ${celery}`) : undefined;
-console.log(
-  `events cost nori ${kb(eventCost('nori'))} KB a task${celeryEvents === undefined ? '' : `, Celery ${kb(celeryEvents)} KB (nori / Celery = ${((eventCost('nori') / celeryEvents) * 100).toFixed(0)}%)`} (target <= 0.5 KB: ${eventCost('nori') <= 500 ? 'met' : 'missed'})`,
-);
-for (const m of measured.filter((x) => x.events)) {
+for (const events of ['unread', 'read'] as const) {
+  const cost = (sender: string): number => perTask(sender, events) - perTask(sender, 'off');
+  const nori = cost('nori');
+  const python = celery ? cost(`Celery ${celery}`) : undefined;
+  const versus = python === undefined ? '' : `, Celery ${kb(python)} KB (nori / Celery = ${((nori / python) * 100).toFixed(0)}%)`;
+  console.log(
+    `events ${events === 'read' ? 'read by 1 receiver' : 'nobody reads'} cost nori ${kb(nori)} KB a task${versus} (target <= 0.5 KB: ${nori <= 500 ? 'met' : 'missed'})`,
+  );
+}
+for (const m of measured.filter((x) => x.events === 'read')) {
   const short = TASK_EVENTS.filter((t) => (m.received[t] ?? 0) < COUNT);
   if (short.length > 0) console.log(`warning: ${m.sender}'s receiver got fewer than ${COUNT} of ${short.join(', ')}`);
 }
