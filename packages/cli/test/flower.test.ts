@@ -16,6 +16,7 @@ import { deleteCeleryNames } from '../../tasks/test/celery-names.js';
 import { APP, APP_NAMES_ENV, BACKEND, REDIS, stopAll, run, start } from './bin.js';
 
 const queue = `cli-flower-${randomUUID().slice(0, 8)}`;
+const extraQueue = `${queue}-extra`;
 const hostname = `flower-${randomUUID().slice(0, 8)}@test`;
 const env = { NORI_TEST_BROKER: REDIS, NORI_TEST_BACKEND: BACKEND, NORI_TEST_QUEUE: queue, ...APP_NAMES_ENV };
 const ARTIFACTS = fileURLToPath(new URL('artifacts/', import.meta.url));
@@ -128,8 +129,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stopAll();
-  await conn.deleteQueue(queue).catch(() => undefined);
-  await conn.deleteExchange(queue).catch(() => undefined);
+  for (const q of [queue, extraQueue]) {
+    await conn.deleteQueue(q).catch(() => undefined);
+    await conn.deleteExchange(q).catch(() => undefined);
+  }
   await deleteCeleryNames(conn);
   await conn.close();
 });
@@ -207,6 +210,70 @@ describe("nori flower: the API in Flower's shapes", () => {
     expect(
       (await fetch(`${base}/api/task/rate-limit/cli.add`, { method: 'POST', headers: form, body: 'ratelimit=200&workername=nobody%40nowhere' })).status,
     ).toBe(404);
+  });
+
+  it("Flower's worker controls, abort and the search syntax", async () => {
+    const w = encodeURIComponent(hostname);
+    const post = (path: string): Promise<Record<string, unknown>> => api(path, { method: 'POST' });
+    const concurrency = async (): Promise<unknown> =>
+      (await api<Record<string, { stats: { pool: Record<string, unknown> } }>>(`/api/workers?workername=${w}&refresh=true`))[hostname]!.stats.pool[
+        'max-concurrency'
+      ];
+    // flower/api/control.py's example messages.
+    expect(await post(`/api/worker/pool/grow/${w}?n=2`)).toEqual({ message: `Growing '${hostname}' worker's pool by 2` });
+    expect(await concurrency()).toBe(4);
+    expect(await post(`/api/worker/pool/shrink/${w}?n=2`)).toEqual({ message: `Shrinking '${hostname}' worker's pool by 2` });
+    expect(await concurrency()).toBe(2);
+    expect(await post(`/api/worker/queue/add-consumer/${w}?queue=${extraQueue}`)).toEqual({ message: `add consumer ${extraQueue}` });
+    const queues = async (): Promise<string[]> =>
+      (await api<Record<string, { active_queues: Array<{ name: string }> }>>(`/api/workers?workername=${w}&refresh=true`))[hostname]!.active_queues.map(
+        (q) => q.name,
+      );
+    expect(await queues()).toEqual(expect.arrayContaining([queue, extraQueue]));
+    expect(await post(`/api/worker/queue/cancel-consumer/${w}?queue=${extraQueue}`)).toEqual({ message: `no longer consuming from ${extraQueue}` });
+    expect(await queues()).not.toContain(extraQueue);
+    expect((await fetch(`${base}/api/worker/pool/grow/nobody%40nowhere`, { method: 'POST' })).status).toBe(404);
+    expect((await fetch(`${base}/api/worker/queue/add-consumer/${w}`, { method: 'POST' })).status).toBe(400);
+    const auth = { Authorization: `Basic ${Buffer.from('admin:s3cret').toString('base64')}` };
+    expect((await fetch(`${lockedBase}/api/worker/pool/grow/${w}`, { method: 'POST', headers: auth })).status).toBe(403);
+
+    // Celery's AbortableAsyncResult.abort(): ABORTED in the result backend.
+    const aborted = randomUUID();
+    expect(await post(`/api/task/abort/${aborted}`)).toEqual({ message: `Aborted '${aborted}'` });
+    expect(await api(`/api/task/result/${aborted}`)).toMatchObject({ 'task-id': aborted, state: 'ABORTED' });
+
+    // Flower's search syntax over what the worker ran.
+    const failed = await api('/api/task/async-apply/cli.fail', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{"args": ["no way"]}',
+    });
+    const fid = failed['task-id'] as string;
+    await until(async () => ((await api(`/api/task/info/${fid}`))['state'] === 'FAILURE' ? true : undefined));
+    const search = async (q: string): Promise<string[]> => Object.keys(await api(`/api/tasks?search=${encodeURIComponent(q)}`));
+    expect(await search('state:FAILURE name:cli.fail')).toEqual([fid]);
+    expect(await search('result:"no way"')).toEqual([fid]);
+    expect(await search(`(state:FAILURE OR state:REVOKED) worker:${hostname}`)).toEqual([fid]);
+    expect(await search('args:"no way" state:SUCCESS')).toEqual([]);
+    const bad = await fetch(`${base}/api/tasks?search=${encodeURIComponent('state:FAILURE OR')}`);
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toEqual({ error: 'OR must be followed by a search term at position 14.' });
+    // The page's list: a page of the query with Flower's datatable counts.
+    const page = await api<{ tasks: Array<{ uuid: string }>; filtered: number; total: number }>(
+      '/dashboard/tasks?search=name:cli.fail&sort_by=-received&limit=1',
+    );
+    expect(page.tasks.map((t) => t.uuid)).toEqual([fid]);
+    expect(page.filtered).toBe(1);
+    expect(page.total).toBeGreaterThanOrEqual(1);
+  });
+
+  it('/api/worker/shutdown stops the worker it names', async () => {
+    const name = `flower-down-${randomUUID().slice(0, 8)}@test`;
+    const doomed = start(['-A', APP, 'worker', '-E', '-n', name, '-l', 'info'], env);
+    await doomed.waitFor(/ready, consuming/);
+    await until(async () => ((await api<Record<string, boolean>>('/api/workers?status=true'))[name] ? true : undefined));
+    expect(await api(`/api/worker/shutdown/${encodeURIComponent(name)}`, { method: 'POST' })).toEqual({ message: 'Shutting down!' });
+    expect(await doomed.exited).toBe(0);
   });
 
   it("/metrics has Flower's metric names and labels", async () => {

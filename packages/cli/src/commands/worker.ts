@@ -114,6 +114,11 @@ export function registerWorker(program: Command): void {
             });
         };
         for (const s of ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const) process.on(s, onSignal);
+        // Stopped without a signal: remote control's shutdown (`nori control shutdown`, flower).
+        worker.on('worker-shutdown', () => {
+          if (signals === 0) log.warn('shutdown requested by remote control');
+          resolve();
+        });
       });
       await worker.start();
       const stopScaling = o.autoscale ? autoscale(worker, { max: o.autoscale[0], min: o.autoscale[1] }, (n) => log.info(`autoscale: ${n} at once`)) : undefined;

@@ -2,19 +2,17 @@
  * Flower's task API (flower/api/tasks.py, and the task routes of flower/api/control.py): same
  * routes, arguments, response shapes and status codes. Durations here are Flower's seconds.
  */
-import type { ApplyOptions } from '@nori/tasks';
+import type { ApplyOptions, TaskState } from '@nori/tasks';
 import { HttpError } from '../errors.js';
-import { type FlowerContext, type Route, secondsParam, truthy } from './route.js';
+import { type FlowerContext, okOf, required, type Route, secondsParam, truthy } from './route.js';
+import { pythonRepr } from './python-literal.js';
 import { parseTaskQuery, queryTasks } from './task-query.js';
-
-/** Python's repr of a string, as Flower's safe_result shows non-JSON results. */
-const pyStr = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 function safeResult(value: unknown): unknown {
   if (value instanceof Error) {
     const e = value as Error & { excType?: string; excMessage?: readonly unknown[] };
     const args = e.excMessage ?? [e.message];
-    return `${e.excType ?? e.name}(${args.map((a) => (typeof a === 'string' ? pyStr(a) : JSON.stringify(a))).join(', ')})`;
+    return `${e.excType ?? e.name}(${args.map((a) => (typeof a === 'string' ? pythonRepr(a) : JSON.stringify(a))).join(', ')})`;
   }
   return value === undefined ? null : value;
 }
@@ -58,14 +56,6 @@ function taskArgs(body: string): { args: unknown[]; kwargs: Record<string, unkno
   return { args, kwargs: kwargs as Record<string, unknown>, options: rest };
 }
 
-/** Flower's `response[0][workername]['ok']`, or 403 with the reason. */
-export function okMessage(replies: Record<string, unknown> | null, worker: string | null, what: string): { message: unknown } {
-  const reply = replies && (worker ? replies[worker] : Object.values(replies)[0]);
-  const ok = typeof reply === 'object' && reply !== null ? (reply as Record<string, unknown>)['ok'] : undefined;
-  if (ok === undefined) throw new HttpError(403, `Failed to ${what}: '${reply ? JSON.stringify(reply) : 'no reply from the worker'}'`);
-  return { message: ok };
-}
-
 export function taskRoutes({ app, monitor, workers }: FlowerContext): Route[] {
   const hasBackend = (): boolean => app.conf.backend !== undefined;
   const resultOf = async (id: string, timeoutMs?: number): Promise<Record<string, unknown>> => {
@@ -84,17 +74,14 @@ export function taskRoutes({ app, monitor, workers }: FlowerContext): Route[] {
     if (!Object.values(info).some(registered)) throw new HttpError(404, `Unknown task '${name}'`);
   };
   const checkWorker = (name: string | null): void => {
-    if (name !== null && !monitor.state.workers.has(name)) throw new HttpError(404, `Unknown worker '${name}'`);
+    if (name !== null && !workers.knows(name)) throw new HttpError(404, `Unknown worker '${name}'`);
   };
 
   return [
     {
       method: 'GET',
       path: /^\/api\/tasks$/,
-      run: ({ params }) => {
-        const all = [...monitor.state.tasks.values()].reverse().map((t) => monitor.task(t));
-        return Object.fromEntries(queryTasks(all, parseTaskQuery(params)).map((t) => [t.uuid, t]));
-      },
+      run: ({ params }) => Object.fromEntries(queryTasks(monitor.tasks(), parseTaskQuery(params)).tasks.map((t) => [t.uuid, t])),
     },
     {
       method: 'GET',
@@ -152,17 +139,28 @@ export function taskRoutes({ app, monitor, workers }: FlowerContext): Route[] {
       },
     },
     {
+      // Celery's AbortableAsyncResult.abort(): the ABORTED state in the result backend, which an
+      // AbortableTask reads with is_aborted(). It stops nothing else (revoke?terminate=true does).
+      method: 'POST',
+      path: /^\/api\/task\/abort\/([^/]+)$/,
+      change: true,
+      run: async ({ match }) => {
+        if (!hasBackend()) throw new HttpError(503, 'Result backend is not configured');
+        await app.backend.storeResult(match[1]!, 'ABORTED' as TaskState, null);
+        return { message: `Aborted '${match[1]}'` };
+      },
+    },
+    {
       method: 'POST',
       path: /^\/api\/task\/rate-limit\/([^/]+)$/,
       change: true,
       run: async ({ match, params }) => {
         const worker = params.get('workername');
-        const rate = params.get('ratelimit');
-        if (rate === null) throw new HttpError(400, 'Missing argument ratelimit');
+        const rate = required(params, 'ratelimit');
         await knownTask(match[1]!);
         checkWorker(worker);
         const replies = await app.control.rateLimit(match[1]!, rate, { reply: true, ...(worker && { destination: [worker] }) });
-        return okMessage(replies, worker, 'set rate limit');
+        return { message: okOf(replies, worker, (reason) => `Failed to set rate limit: '${reason}'`) };
       },
     },
     {
@@ -175,7 +173,7 @@ export function taskRoutes({ app, monitor, workers }: FlowerContext): Route[] {
         await knownTask(match[1]!);
         checkWorker(worker);
         const replies = await app.control.timeLimit(match[1]!, limits, { reply: true, ...(worker && { destination: [worker] }) });
-        return okMessage(replies, worker, 'set timeouts');
+        return { message: okOf(replies, worker, (reason) => `Failed to set timeouts: '${reason}'`) };
       },
     },
   ];

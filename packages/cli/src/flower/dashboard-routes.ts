@@ -1,5 +1,9 @@
-/** What the page starts from (its live updates come from /dashboard/events): the workers seen, and the server's mode. */
+/**
+ * What the page reads besides Flower's API (its live updates come from /dashboard/events): the
+ * workers seen, a page of the task list with its counts (Flower's /tasks/datatable), the server's mode.
+ */
 import type { FlowerContext, Route } from './route.js';
+import { parseTaskQuery, queryTasks } from './task-query.js';
 
 export function dashboardRoutes({ app, monitor, readOnly }: FlowerContext): Route[] {
   return [
@@ -16,6 +20,7 @@ export function dashboardRoutes({ app, monitor, readOnly }: FlowerContext): Rout
           sw_ident: w.swIdent ?? null,
         })),
     },
+    { method: 'GET', path: /^\/dashboard\/tasks$/, run: ({ params }) => queryTasks(monitor.tasks(), parseTaskQuery(params)) },
     { method: 'GET', path: /^\/dashboard\/config$/, run: () => ({ readOnly, backend: app.conf.backend !== undefined }) },
   ];
 }

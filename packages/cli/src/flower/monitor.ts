@@ -120,6 +120,11 @@ export class Monitor {
     return () => this.#listeners.delete(fn);
   }
 
+  /** Every task known, most recently updated first, as Flower's dicts. */
+  tasks(): FlowerTask[] {
+    return [...this.state.tasks.values()].reverse().map((t) => this.task(t));
+  }
+
   /** Flower's dict of a task (`Task.as_dict()` with the worker as its hostname). */
   task(t: TaskSnapshot): FlowerTask {
     const x = this.#extras.get(t.uuid) ?? { children: new Set<string>() };

@@ -32,6 +32,27 @@ export interface FlowerContext {
   readonly readOnly: boolean;
 }
 
+/**
+ * The `ok` text of a worker's reply to a control command (`{node: {ok: ...}}`), or a 403 whose
+ * message `failed` words from the reason (the reply's `error`), as Flower's handlers answer.
+ */
+export function okOf(replies: Readonly<Record<string, unknown>> | null, worker: string | null, failed: (reason: string) => string): string {
+  const reply = replies && (worker ? replies[worker] : Object.values(replies)[0]);
+  const r = typeof reply === 'object' && reply !== null ? (reply as Record<string, unknown>) : {};
+  if (typeof r['ok'] === 'string') return r['ok'];
+  throw new HttpError(
+    403,
+    failed(reply === undefined || reply === null ? 'no reply from the worker' : typeof r['error'] === 'string' ? r['error'] : JSON.stringify(reply)),
+  );
+}
+
+/** A required argument (Tornado's get_argument without a default: 400 when missing). */
+export function required(p: URLSearchParams, name: string): string {
+  const v = p.get(name);
+  if (v === null) throw new HttpError(400, `Missing argument ${name}`);
+  return v;
+}
+
 /** Flower's bool arguments: 'true', '1', 'yes', 'on'. */
 export function truthy(v: string | null): boolean {
   return v !== null && /^(1|true|yes|on)$/i.test(v);
@@ -43,6 +64,13 @@ export function intParam(p: URLSearchParams, name: string, fallback?: number): n
   if (v === null || v === '') return fallback;
   const n = Number(v);
   if (!Number.isInteger(n)) throw new HttpError(400, `Invalid argument '${v}' of type 'int'`);
+  return n;
+}
+
+/** A whole-number argument that must be there. */
+export function requiredInt(p: URLSearchParams, name: string): number {
+  const n = intParam(p, name);
+  if (n === undefined) throw new HttpError(400, `Missing argument ${name}`);
   return n;
 }
 

@@ -95,6 +95,14 @@ async function listen(server: ReturnType<typeof createServer>, port: number, hos
   });
 }
 
+function decodeCaptures(match: RegExpExecArray): void {
+  try {
+    for (let i = 1; i < match.length; i++) if (match[i] !== undefined) match[i] = decodeURIComponent(match[i]!);
+  } catch {
+    throw new HttpError(400, 'malformed path');
+  }
+}
+
 export async function startFlower(app: App, options: FlowerOptions = {}): Promise<FlowerServer> {
   const host = options.host ?? '127.0.0.1';
   const guard = new RequestGuard(host, options.allowedHosts);
@@ -116,12 +124,9 @@ export async function startFlower(app: App, options: FlowerOptions = {}): Promis
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    let path: string;
-    try {
-      path = decodeURI(url.pathname);
-    } catch {
-      throw new HttpError(400, 'malformed path');
-    }
+    // Routes match the path as sent; what they capture is decoded (as Tornado's path arguments), so
+    // `celery%40host` names `celery@host` and an encoded '/' stays inside its part.
+    const path = url.pathname;
     // A load balancer's probe, with whatever Host it sends; says nothing but that the server runs.
     if (req.method === 'GET' && path === '/healthcheck') return send(res, 200, 'OK', { 'Content-Type': 'text/plain; charset=UTF-8' });
     guard.host(req);
@@ -148,6 +153,7 @@ export async function startFlower(app: App, options: FlowerOptions = {}): Promis
       if (route.method !== req.method) continue;
       const match = route.path.exec(path);
       if (!match) continue;
+      decodeCaptures(match);
       if (route.change && ctx.readOnly) throw new HttpError(403, 'Read only mode is enabled');
       const body = req.method === 'POST' ? await readBody(req) : '';
       if (route.jsonBody) guard.jsonBody(req, body);

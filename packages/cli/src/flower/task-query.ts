@@ -1,22 +1,33 @@
 /**
- * Flower's `/api/tasks` filters and paging (flower/utils/tasks.py): taskname, state, workername
- * ('All' = any), received_start/received_end ('%Y-%m-%d %H:%M', local time as Flower reads it),
- * search (a substring of the id, name, args, kwargs or result), sort_by (name, state, received,
- * started; '-' for descending; default most recently updated first), offset, limit.
+ * Flower's `/api/tasks` filters, search, sorting and paging (flower/utils/tasks.py and
+ * flower/utils/search.py): taskname, state, workername ('All' = any; exact, case-insensitive),
+ * received_start/received_end ('%Y-%m-%d %H:%M', local time as Flower reads it; a task not yet
+ * received is not excluded by them), search (task-search.ts), sort_by (name, state, received,
+ * started; '-' for descending; tasks without the field first; default most recently updated
+ * first), offset, limit. `filtered` and `total` count the tasks before paging, as Flower's
+ * datatable reports them.
  */
 import { SearchQueryError } from '../errors.js';
 import type { FlowerTask } from './monitor.js';
+import { matchesSearch, parseSearch, searchDocument, type SearchNode } from './task-search.js';
 
 export interface TaskQuery {
   limit?: number;
   offset: number;
-  sortBy?: string;
+  sortBy?: 'name' | 'state' | 'received' | 'started';
+  descending: boolean;
   worker?: string;
   name?: string;
   state?: string;
   receivedStart?: number;
   receivedEnd?: number;
-  search?: string;
+  search: SearchNode;
+}
+
+export interface TaskPage {
+  tasks: FlowerTask[];
+  filtered: number;
+  total: number;
 }
 
 const SORT_KEYS = new Set(['name', 'state', 'received', 'started']);
@@ -29,7 +40,7 @@ function minute(value: string | null, name: string): number | undefined {
   return new Date(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!).getTime() / 1000;
 }
 
-const all = (v: string | null): string | undefined => (v === null || v === '' || v === 'All' ? undefined : v);
+const all = (v: string | null): string | undefined => (v === null || v === '' || v === 'All' ? undefined : v.toLowerCase());
 
 export function parseTaskQuery(q: URLSearchParams): TaskQuery {
   const int = (name: string): number | undefined => {
@@ -39,41 +50,55 @@ export function parseTaskQuery(q: URLSearchParams): TaskQuery {
     if (!Number.isInteger(n)) throw new SearchQueryError(`${name} must be a whole number, got "${v}"`);
     return n;
   };
-  const sortBy = q.get('sort_by') ?? undefined;
+  const sortBy = q.get('sort_by') || undefined;
   if (sortBy !== undefined && !SORT_KEYS.has(sortBy.replace(/^-/, '')))
     throw new SearchQueryError(`sort_by must be one of ${[...SORT_KEYS].join(', ')} (with - for descending)`);
+  const limit = int('limit');
   return {
-    limit: int('limit'),
+    ...(limit !== undefined && { limit: Math.max(limit, 0) }),
     offset: Math.max(int('offset') ?? 0, 0),
-    sortBy,
+    ...(sortBy && { sortBy: sortBy.replace(/^-/, '') as TaskQuery['sortBy'] }),
+    descending: sortBy?.startsWith('-') === true,
     worker: all(q.get('workername')),
     name: all(q.get('taskname')),
     state: all(q.get('state')),
     receivedStart: minute(q.get('received_start'), 'received_start'),
     receivedEnd: minute(q.get('received_end'), 'received_end'),
-    search: q.get('search') || undefined,
+    search: parseSearch(q.get('search') ?? ''),
   };
 }
 
-export function queryTasks(tasks: readonly FlowerTask[], q: TaskQuery): FlowerTask[] {
-  const needle = q.search?.toLowerCase();
-  let out = tasks.filter(
+/** Tasks without the sort field first; names and states case-insensitive; ties by id. */
+function sortKey(t: FlowerTask, field: NonNullable<TaskQuery['sortBy']>): [number, string | number] {
+  const v = t[field];
+  if (v === null) return [0, ''];
+  return [1, typeof v === 'number' ? v : v.toLowerCase()];
+}
+
+function compare(a: [number, string | number], b: [number, string | number]): number {
+  return a[0] - b[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0);
+}
+
+export function queryTasks(tasks: readonly FlowerTask[], q: TaskQuery): TaskPage {
+  const matching = tasks.filter(
     (t) =>
-      (!q.name || t.name === q.name) &&
-      (!q.state || t.state === q.state) &&
-      (!q.worker || t.worker === q.worker) &&
-      (q.receivedStart === undefined || (t.received !== null && t.received > q.receivedStart)) &&
-      (q.receivedEnd === undefined || (t.received !== null && t.received < q.receivedEnd)) &&
-      (!needle || [t.uuid, t.name, t.args, t.kwargs, t.result].some((f) => f?.toLowerCase().includes(needle))),
+      (!q.name || t.name?.toLowerCase() === q.name) &&
+      (!q.state || t.state.toLowerCase() === q.state) &&
+      (!q.worker || t.worker?.toLowerCase() === q.worker) &&
+      (q.receivedStart === undefined || t.received === null || t.received >= q.receivedStart) &&
+      (q.receivedEnd === undefined || t.received === null || t.received <= q.receivedEnd) &&
+      matchesSearch(q.search, searchDocument(t)),
   );
-  if (q.sortBy) {
-    const desc = q.sortBy.startsWith('-');
-    const k = q.sortBy.replace(/^-/, '') as 'name' | 'state' | 'received' | 'started';
-    out = out.sort((a, b) => {
-      const x = a[k] ?? '';
-      const y = b[k] ?? '';
-      return (x < y ? -1 : x > y ? 1 : 0) * (desc ? -1 : 1);
-    });
-  }
-  return out.slice(q.offset, q.limit === undefined ? undefined : q.offset + q.limit);
+  const field = q.sortBy;
+  const sign = q.descending || !field ? -1 : 1;
+  const key = field ? (t: FlowerTask): [number, string | number] => sortKey(t, field) : (t: FlowerTask): [number, number] => [1, t.timestamp ?? 0];
+  const sorted = matching
+    .map((t) => ({ t, k: key(t) }))
+    .sort((a, b) => sign * (compare(a.k, b.k) || (a.t.uuid < b.t.uuid ? -1 : a.t.uuid > b.t.uuid ? 1 : 0)))
+    .map((x) => x.t);
+  return {
+    tasks: sorted.slice(q.offset, q.limit === undefined ? undefined : q.offset + q.limit),
+    filtered: matching.length,
+    total: tasks.length,
+  };
 }

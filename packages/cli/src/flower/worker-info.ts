@@ -39,6 +39,11 @@ export class WorkerInfo {
     return this.#cache;
   }
 
+  /** A worker seen in events or in the last gathering (Flower's is_worker). */
+  knows(name: string): boolean {
+    return this.#monitor.state.workers.has(name) || name in this.#cache;
+  }
+
   /** Names of the queues workers consume (from active_queues). */
   async queueNames(): Promise<string[]> {
     const names: string[] = [];
