@@ -1,7 +1,7 @@
 /** `nori purge`: delete the waiting messages of the app's queues (asks first unless -f). */
-import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import type { AppSource } from '../load-app.js';
+import { confirm } from '../confirm.js';
 import { EXIT } from '../exit-codes.js';
 import { list } from '../parse.js';
 import { withApp } from '../with-app.js';
@@ -9,18 +9,6 @@ import { withApp } from '../with-app.js';
 interface PurgeOptions extends AppSource {
   queues?: string[];
   force?: boolean;
-}
-
-async function confirm(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  // Closed stdin (no terminal, nothing piped) answers "no".
-  const closed = new Promise<string>((resolve) => rl.once('close', () => resolve('')));
-  try {
-    const answer = await Promise.race([rl.question(question), closed]);
-    return /^y(es)?$/i.test(answer.trim());
-  } finally {
-    rl.close();
-  }
 }
 
 export function registerPurge(program: Command): void {
