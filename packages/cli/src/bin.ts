@@ -12,6 +12,7 @@ import { registerFlower } from './commands/flower.js';
 import { registerPurge } from './commands/purge.js';
 import { registerRemote } from './commands/remote.js';
 import { registerWorker } from './commands/worker.js';
+import { registerDlq } from './dlq/dlq-command.js';
 import { registerTypes } from './typegen/types-command.js';
 import { EXIT } from './exit-codes.js';
 import { UsageError } from './errors.js';
@@ -38,6 +39,7 @@ registerPurge(program);
 registerBench(program);
 registerFlower(program);
 registerTypes(program);
+registerDlq(program);
 for (const cmd of program.commands) cmd.exitOverride();
 
 try {
