@@ -5,7 +5,7 @@
  */
 import { NoriError } from '@nori/core';
 
-export type CliErrorCode = 'ERR_NORI_USAGE' | 'ERR_NORI_HTTP' | 'ERR_NORI_SEARCH_QUERY' | 'ERR_NORI_LISTEN';
+export type CliErrorCode = 'ERR_NORI_USAGE' | 'ERR_NORI_HTTP' | 'ERR_NORI_SEARCH_QUERY' | 'ERR_NORI_LISTEN' | 'ERR_NORI_PYTHON_APP';
 
 export abstract class CliError extends NoriError<CliErrorCode> {}
 
@@ -33,4 +33,9 @@ export class SearchQueryError extends CliError {
 /** The monitoring server cannot listen on its address (port in use, address not on this machine). */
 export class ListenError extends CliError {
   readonly code = 'ERR_NORI_LISTEN';
+}
+
+/** `nori types` could not read a Python Celery app's tasks (no interpreter, or the import failed). */
+export class PythonAppError extends CliError {
+  readonly code = 'ERR_NORI_PYTHON_APP';
 }

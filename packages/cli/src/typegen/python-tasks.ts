@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { PythonAppError } from '../errors.js';
 
 /** A Python annotation, said in Python terms (celery_tasks.py's `describe`). */
 export type PythonType =
@@ -51,11 +52,11 @@ export function readPythonTasks(spec: string, python = process.env.PYTHON || 'py
     child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
     child.on('error', (e: NodeJS.ErrnoException) => {
       const why = e.code === 'ENOENT' ? `${python} was not found (set PYTHON to the interpreter of your Celery app)` : e.message;
-      reject(new Error(`could not read the tasks of ${spec}: ${why}`));
+      reject(new PythonAppError(`could not read the tasks of ${spec}: ${why}`));
     });
     child.on('close', (code, signal) => {
       if (code === 0) resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as PythonApp);
-      else reject(new Error(`could not read the tasks of ${spec}: ${python} exited with ${code ?? signal} (its message is above)`));
+      else reject(new PythonAppError(`could not read the tasks of ${spec}: ${python} exited with ${code ?? signal} (its message is above)`));
     });
   });
 }

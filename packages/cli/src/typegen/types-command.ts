@@ -1,7 +1,6 @@
 /** `nori types --from-python <module>:<app> [--out registry.d.ts]`: type `sendTask` from a Python Celery app. */
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { EXIT } from '../exit-codes.js';
 import { readPythonTasks } from './python-tasks.js';
 import { registrySource } from './registry-source.js';
 
@@ -17,14 +16,7 @@ export function registerTypes(program: Command): void {
     .requiredOption('--from-python <module:app>', 'the Celery app, as for `celery -A` (run by $PYTHON, else python3, in this directory)')
     .option('-o, --out <file>', 'the .d.ts to write (default: stdout)')
     .action(async (o: TypesOptions) => {
-      let source: string;
-      try {
-        source = registrySource(await readPythonTasks(o.fromPython), o.fromPython);
-      } catch (e) {
-        process.stderr.write(`nori: ${(e as Error).message}\n`);
-        process.exitCode = EXIT.FAILURE;
-        return;
-      }
+      const source = registrySource(await readPythonTasks(o.fromPython), o.fromPython);
       if (o.out === undefined) process.stdout.write(source);
       else await writeFile(o.out, source);
     });
