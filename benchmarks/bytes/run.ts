@@ -75,7 +75,7 @@ async function noriCaller(queue: string, events: boolean): Promise<Caller> {
     },
     close: async () => {
       await worker.stop();
-      await keys.clean();
+      await keys.cleanAll();
       await leaveNothing(app, queue);
     },
   };
@@ -102,7 +102,7 @@ async function celeryCaller(queue: string, events: boolean): Promise<Caller> {
     close: async () => {
       await client.stop();
       await worker.stop();
-      await keys.clean();
+      await keys.cleanAll();
       await leaveNothing(new App({ broker: REDIS, ...OWN_NAMES }), queue);
     },
   };

@@ -82,7 +82,7 @@ async function noriSide(broker: string, backend: string): Promise<Side> {
   const keys = new ResultKeys(results);
   closers.push(async () => {
     await worker.stop();
-    await keys.clean();
+    await keys.cleanAll();
     await leaveNothing(app, queue);
   });
   return {
@@ -145,7 +145,7 @@ async function celeryNodeSide(): Promise<Side> {
   await client.isReady();
   closers.push(async () => {
     await worker.stop();
-    await keys.clean();
+    await keys.cleanAll();
     await broker.del(queue);
     await client.disconnect();
   });
@@ -211,7 +211,7 @@ async function celerySide(broker: string, backend: string, count: number, pool: 
   const keys = new ResultKeys(results);
   closers.push(async () => {
     await worker.stop();
-    await keys.clean();
+    await keys.cleanAll();
     await leaveNothing(app, queue);
   });
   const send = async (name: string, i: number) => {
