@@ -281,10 +281,41 @@ describe("nori flower: the API in Flower's shapes", () => {
     const w = `worker="${hostname}"`;
     expect(text).toMatch(new RegExp(`^flower_events_total\\{${w},type="task-succeeded",task="cli.add"\\} [1-9]`, 'm'));
     expect(text).toContain(`flower_worker_online{${w}} 1`);
-    expect(text).toMatch(new RegExp(`^flower_task_runtime_seconds_bucket\\{${w},task="cli.add",le="\\+Inf"\\} [1-9]`, 'm'));
+    // Label order is the exposition's business (prom-client puts le first); names and values are Flower's.
+    const buckets = text.split('\n').filter((l) => l.startsWith('flower_task_runtime_seconds_bucket{') && l.includes(w) && l.includes('task="cli.add"'));
+    expect(buckets.map((l) => /le="([^"]+)"/.exec(l)![1])).toEqual([
+      '0.005',
+      '0.01',
+      '0.025',
+      '0.05',
+      '0.075',
+      '0.1',
+      '0.25',
+      '0.5',
+      '0.75',
+      '1',
+      '2.5',
+      '5',
+      '7.5',
+      '10',
+      '+Inf',
+    ]);
+    expect(Number(buckets.at(-1)!.split(' ').at(-1))).toBeGreaterThan(0);
     expect(text).toMatch(new RegExp(`^flower_task_prefetch_time_seconds\\{${w},task="cli.add"\\} `, 'm'));
     expect(text).toContain('# TYPE flower_worker_number_of_currently_executing_tasks gauge');
     expect(text).toContain('# TYPE flower_worker_prefetched_tasks gauge');
+    // prom-client's process and Node runtime families beside Flower's.
+    for (const family of [
+      'process_cpu_user_seconds_total counter',
+      'process_resident_memory_bytes gauge',
+      'process_start_time_seconds gauge',
+      'process_open_fds gauge',
+      'nodejs_eventloop_lag_seconds gauge',
+      'nodejs_heap_size_used_bytes gauge',
+      'nodejs_gc_duration_seconds histogram',
+      'nodejs_version_info gauge',
+    ])
+      expect(text).toContain(`# TYPE ${family}`);
   });
 
   it('basic auth and read-only mode', async () => {

@@ -1,20 +1,14 @@
 /**
- * Flower's Prometheus metrics (flower/events.py), same names, labels and update rules, as text
- * exposition format 0.0.4. Fed one event at a time with the task's name and whether it has an ETA.
+ * `/metrics` through prom-client: Flower's families (flower/events.py), same names, labels, buckets
+ * and update rules, beside the process and Node runtime metrics Prometheus users expect
+ * (`process_cpu_seconds_total`, `process_resident_memory_bytes`, `nodejs_eventloop_lag_seconds`,
+ * `nodejs_heap_size_used_bytes`, ...). Each server has a registry of its own.
  */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CeleryEvent } from '@nori/tasks';
 
-/** Prometheus' default buckets, Flower's default for task runtime. */
+/** Python prometheus_client's default buckets, Flower's default for task runtime. */
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
-
-interface Histogram {
-  counts: number[];
-  sum: number;
-  count: number;
-}
-
-const key = (...labels: string[]): string => JSON.stringify(labels);
-const esc = (v: string): string => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 
 export interface TaskTimes {
   received?: number;
@@ -23,83 +17,68 @@ export interface TaskTimes {
 }
 
 export class Metrics {
-  readonly #events = new Map<string, number>();
-  readonly #runtime = new Map<string, Histogram>();
-  readonly #prefetchTime = new Map<string, number>();
-  readonly #prefetched = new Map<string, number>();
-  readonly #online = new Map<string, number>();
-  readonly #executing = new Map<string, number>();
+  readonly #registry = new Registry();
+  readonly #events = new Counter({ name: 'flower_events_total', help: 'Number of events', labelNames: ['worker', 'type', 'task'], registers: [this.#registry] });
+  readonly #runtime = new Histogram({
+    name: 'flower_task_runtime_seconds',
+    help: 'Task runtime',
+    labelNames: ['worker', 'task'],
+    buckets: BUCKETS,
+    registers: [this.#registry],
+  });
+  readonly #prefetchTime = new Gauge({
+    name: 'flower_task_prefetch_time_seconds',
+    help: 'The time the task spent waiting at the celery worker to be executed.',
+    labelNames: ['worker', 'task'],
+    registers: [this.#registry],
+  });
+  readonly #prefetched = new Gauge({
+    name: 'flower_worker_prefetched_tasks',
+    help: 'Number of tasks of given type prefetched at a worker',
+    labelNames: ['worker', 'task'],
+    registers: [this.#registry],
+  });
+  readonly #online = new Gauge({ name: 'flower_worker_online', help: 'Worker online status', labelNames: ['worker'], registers: [this.#registry] });
+  readonly #executing = new Gauge({
+    name: 'flower_worker_number_of_currently_executing_tasks',
+    help: 'Number of tasks currently executing at a worker',
+    labelNames: ['worker'],
+    registers: [this.#registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.#registry });
+  }
+
+  get contentType(): string {
+    return this.#registry.contentType;
+  }
 
   /** `task` is what the monitor knows of the event's task after applying the event. */
   event(e: CeleryEvent, taskName: string, task: TaskTimes | undefined): void {
     const worker = e.hostname;
     if (e.type.startsWith('task-')) {
-      const k = key(worker, e.type, taskName);
-      this.#events.set(k, (this.#events.get(k) ?? 0) + 1);
-      const wt = key(worker, taskName);
+      this.#events.labels(worker, e.type, taskName).inc();
       const runtime = typeof e['runtime'] === 'number' ? e['runtime'] : 0;
-      if (runtime) this.#observe(wt, runtime);
-      const noEta = !task?.eta;
-      if (e.type === 'task-received' && noEta && task?.received) this.#prefetched.set(wt, (this.#prefetched.get(wt) ?? 0) + 1);
-      if (e.type === 'task-started' && noEta && task?.started && task.received) {
-        this.#prefetchTime.set(wt, task.started - task.received);
-        this.#prefetched.set(wt, (this.#prefetched.get(wt) ?? 0) - 1);
+      if (runtime) this.#runtime.labels(worker, taskName).observe(runtime);
+      const timed = !task?.eta && task?.received;
+      if (e.type === 'task-received' && timed) this.#prefetched.labels(worker, taskName).inc();
+      if (e.type === 'task-started' && timed && task.started) {
+        this.#prefetchTime.labels(worker, taskName).set(task.started - task.received!);
+        this.#prefetched.labels(worker, taskName).dec();
       }
-      if ((e.type === 'task-succeeded' || e.type === 'task-failed') && noEta && task?.started && task.received) this.#prefetchTime.set(wt, 0);
-    } else {
-      // Flower counts worker events too (task label empty).
-      const k = key(worker, e.type, '');
-      this.#events.set(k, (this.#events.get(k) ?? 0) + 1);
+      if ((e.type === 'task-succeeded' || e.type === 'task-failed') && timed && task.started) this.#prefetchTime.labels(worker, taskName).set(0);
     }
-    if (e.type === 'worker-online') this.#online.set(key(worker), 1);
+    if (e.type === 'worker-online') this.#online.labels(worker).set(1);
     if (e.type === 'worker-heartbeat') {
-      this.#online.set(key(worker), 1);
-      if (typeof e['active'] === 'number') this.#executing.set(key(worker), e['active']);
+      this.#online.labels(worker).set(1);
+      if (typeof e['active'] === 'number') this.#executing.labels(worker).set(e['active']);
     }
-    if (e.type === 'worker-offline') this.#online.set(key(worker), 0);
-  }
-
-  #observe(k: string, value: number): void {
-    let h = this.#runtime.get(k);
-    if (!h) this.#runtime.set(k, (h = { counts: BUCKETS.map(() => 0), sum: 0, count: 0 }));
-    BUCKETS.forEach((b, i) => {
-      if (value <= b) h.counts[i]!++;
-    });
-    h.sum += value;
-    h.count++;
+    if (e.type === 'worker-offline') this.#online.labels(worker).set(0);
   }
 
   /** The exposition text. */
-  render(): string {
-    const out: string[] = [];
-    const labels = (names: string[], k: string, extra = ''): string => {
-      const values = JSON.parse(k) as string[];
-      return `{${[...names.map((n, i) => `${n}="${esc(values[i]!)}"`), ...(extra ? [extra] : [])].join(',')}}`;
-    };
-    const family = (name: string, help: string, type: string, names: string[], m: Map<string, number>): void => {
-      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-      for (const [k, v] of m) out.push(`${name}${labels(names, k)} ${v}`);
-    };
-    family('flower_events_total', 'Number of events', 'counter', ['worker', 'type', 'task'], this.#events);
-    out.push('# HELP flower_task_runtime_seconds Task runtime', '# TYPE flower_task_runtime_seconds histogram');
-    for (const [k, h] of this.#runtime) {
-      BUCKETS.forEach((b, i) => out.push(`flower_task_runtime_seconds_bucket${labels(['worker', 'task'], k, `le="${b}"`)} ${h.counts[i]}`));
-      out.push(`flower_task_runtime_seconds_bucket${labels(['worker', 'task'], k, 'le="+Inf"')} ${h.count}`);
-      out.push(
-        `flower_task_runtime_seconds_count${labels(['worker', 'task'], k)} ${h.count}`,
-        `flower_task_runtime_seconds_sum${labels(['worker', 'task'], k)} ${h.sum}`,
-      );
-    }
-    family(
-      'flower_task_prefetch_time_seconds',
-      'The time the task spent waiting at the celery worker to be executed.',
-      'gauge',
-      ['worker', 'task'],
-      this.#prefetchTime,
-    );
-    family('flower_worker_prefetched_tasks', 'Number of tasks of given type prefetched at a worker', 'gauge', ['worker', 'task'], this.#prefetched);
-    family('flower_worker_online', 'Worker online status', 'gauge', ['worker'], this.#online);
-    family('flower_worker_number_of_currently_executing_tasks', 'Number of tasks currently executing at a worker', 'gauge', ['worker'], this.#executing);
-    return `${out.join('\n')}\n`;
+  render(): Promise<string> {
+    return this.#registry.metrics();
   }
 }

@@ -140,7 +140,7 @@ export async function startFlower(app: App, options: FlowerOptions = {}): Promis
     }
     if (!authorized(req, path)) return refuse(res);
     if (req.method === 'GET' && path === '/metrics') {
-      return send(res, 200, monitor.metrics.render(), { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
+      return send(res, 200, await monitor.metrics.render(), { 'Content-Type': monitor.metrics.contentType });
     }
     if (req.method === 'GET' && path === '/dashboard/events') {
       res.writeHead(200, { ...BASE_HEADERS, 'Content-Type': 'text/event-stream', Connection: 'keep-alive' });
