@@ -18,7 +18,12 @@ export interface TaskTimes {
 
 export class Metrics {
   readonly #registry = new Registry();
-  readonly #events = new Counter({ name: 'flower_events_total', help: 'Number of events', labelNames: ['worker', 'type', 'task'], registers: [this.#registry] });
+  readonly #events = new Counter({
+    name: 'flower_events_total',
+    help: 'Number of events',
+    labelNames: ['worker', 'type', 'task'],
+    registers: [this.#registry],
+  });
   readonly #runtime = new Histogram({
     name: 'flower_task_runtime_seconds',
     help: 'Task runtime',
