@@ -7,6 +7,7 @@
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { basename, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AppOptions } from '@nori/tasks';
 import { treeRss } from './rss.js';
@@ -91,9 +92,11 @@ export class WorkerProcess {
   }
 
   /** Forks the worker (stdout dropped: celery-node logs each task there) and waits until it consumes. */
-  static async start(spec: WorkerSpec): Promise<WorkerProcess> {
+  /** `cpuProfile`: write a V8 CPU profile of the worker's whole life to this file (node --cpu-prof) when it stops. */
+  static async start(spec: WorkerSpec, o: { cpuProfile?: string } = {}): Promise<WorkerProcess> {
     compile();
-    const child = fork(entry, [JSON.stringify(spec)], { execArgv: [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const execArgv = o.cpuProfile ? ['--cpu-prof', '--cpu-prof-dir', dirname(o.cpuProfile), '--cpu-prof-name', basename(o.cpuProfile)] : [];
+    const child = fork(entry, [JSON.stringify(spec)], { execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     const worker = new WorkerProcess(child);
     await Promise.race([new Promise<void>((resolve) => child.once('message', () => resolve())), worker.#exited]);
     return worker;

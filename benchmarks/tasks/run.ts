@@ -9,9 +9,10 @@
  * run interleaved, after an untimed warm-up pass of every Node case; the ratio lines under the table
  * divide medians of the same run; each row gives its worker's RSS after the runs. Then the bytes one
  * task puts on the wire (message and stored result) beside Celery's for the same call.
- *   npm run bench:tasks [-- --count 20000 --celery-count 1000 --celery-amqp-count 300 --runs 3 --transports redis,rabbitmq --json out.json]
+ *   npm run bench:tasks [-- --count 20000 --celery-count 1000 --celery-amqp-count 300 --runs 3 --transports redis,rabbitmq --json out.json --cpu-prof dir]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import amqplib from 'amqplib';
 import { Queue as BullQueue } from 'bullmq';
 import { createClient as celeryNodeClient } from 'celery-node';
@@ -45,6 +46,8 @@ const REDIS = redisUrl();
 const RESULTS = redisUrl(1);
 const AMQP = AMQP_URL;
 const TRANSPORTS = (stringArg('transports') ?? 'redis,rabbitmq').split(',');
+/** --cpu-prof <dir>: nori's workers write V8 CPU profiles there (nori-redis.cpuprofile, nori-amqp.cpuprofile); benchmarks/profile/top-frames.ts reads them. */
+const CPU_PROF = stringArg('cpu-prof');
 
 /** --celery-count 0 leaves Celery out. */
 const celery = CELERY_COUNT > 0 ? celeryVersion() : undefined;
@@ -74,10 +77,14 @@ function finishedCounter(worker: WorkerProcess): (count: number) => Promise<void
 
 /** nori's App sends (add.delay in windows of 1,000); its worker (concurrency 100) runs in a process of its own. */
 async function noriSide(broker: string, backend: string): Promise<Side> {
-  const queue = runName(`tasks-${broker.split(':')[0] as string}`);
+  const scheme = broker.split(':')[0] as string;
+  const queue = runName(`tasks-${scheme}`);
   const app = new App({ broker, backend, defaultQueue: queue, ...OWN_NAMES });
   const { add, addQuiet } = benchTasks(app);
-  const worker = await WorkerProcess.start({ kind: 'nori', broker, backend, queue, concurrency: CONCURRENCY, app: OWN_NAMES });
+  const worker = await WorkerProcess.start(
+    { kind: 'nori', broker, backend, queue, concurrency: CONCURRENCY, app: OWN_NAMES },
+    CPU_PROF ? { cpuProfile: resolve(CPU_PROF, `nori-${scheme}.cpuprofile`) } : {},
+  );
   const done = finishedCounter(worker);
   const keys = new ResultKeys(results);
   closers.push(async () => {
