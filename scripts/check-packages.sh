@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # npm run check:packages — the packages as an npm user gets them. Packs every package with pnpm
 # (which rewrites workspace: ranges), checks the tarballs (no workspace: left, publint, are the
-# types wrong), and installs them outside the workspace with plain `npm install` (no
+# types wrong, the README as the registry shows it: it opens with a Quick start, its links are
+# absolute and those into the repository exist), and installs them outside the workspace with plain `npm install` (no
 # --legacy-peer-deps or --force: the flags used only quiet the output): each package alone with the
 # @nori peers it requires, then all of them together in one project, where it runs what a user
 # runs: an ESM program over redis:// and amqp://, codecs loaded by name, a CommonJS require(), tsc on
 # a TypeScript consumer as ESM (node16), CommonJS (node16 resolution) and for bundlers, a tasks app
 # run by the installed `nori worker` bin serving a task sent from CommonJS, `nori flower` answering,
-# @nori/opentelemetry recording spans, and every package README's example.
+# @nori/opentelemetry recording spans, and every package README's Quick start.
 # Ends with `pnpm publish -r --dry-run`.
 # Needs Redis and RabbitMQ (REDIS_URL, AMQP_URL when set, else those of `npm test` on 127.0.0.1)
 # and the npm registry.
@@ -59,6 +60,8 @@ for tarball in "$TARBALLS"/*.tgz; do
   # and so cannot see subpaths such as @nori/core/spi; the consumers checked below use node16,
   # node20 and bundler resolution.
   "$BIN/attw" "$tarball" --profile node16 --ignore-rules cjs-resolves-to-esm --format ascii --no-emoji
+  # The package's page on the registry: its README and links, its manifest's repository.
+  node scripts/check-packages/readme.mjs check "$tarball" "$ROOT"
 done
 tgz() { ls "$TARBALLS"/nori-"$1"-*.tgz; }
 PACKAGES=$(cd packages && ls -d */ | tr -d /)
@@ -121,29 +124,24 @@ wait "$FLOWER_PID" || fail "nori flower exited with $? on SIGTERM"
 wait "$WORKER_PID" || fail "nori worker exited with $? on SIGTERM"
 grep -q "worker stopped" "$WORK/worker.log" || fail "nori worker did not log its stop"
 echo "ok: nori worker and nori flower stopped on SIGTERM"
-node cleanup.mjs
+node cleanup.mjs "$NORI_CHECK_BROKER" "$NORI_CHECK_QUEUE" "$NORI_CHECK_CONTROL_EXCHANGE" "$NORI_CHECK_EVENT_EXCHANGE"
 
 step "@nori/opentelemetry records spans"
 node tracing.mjs
 
-step "every package README's example, run as written"
-# The MongoDB example talks to CongoDB, the embedded server the workspace's tests use.
+step "every package README's Quick start, run as written (the README npm installed)"
+# The MongoDB quick start talks to CongoDB, the embedded server the workspace's tests use.
 (cd "$ROOT" && exec node --conditions=nori-src --import tsx --input-type=module -e "
   import { startServer, mongoUrl } from './packages/mongodb/test/server.ts';
   await startServer(); console.log(mongoUrl); setInterval(() => {}, 1 << 30);") >"$WORK/mongo.url" 2>&1 &
 PIDS+=($!)
-for _ in $(seq 60); do grep -q '^mongodb://' "$WORK/mongo.url" && break; sleep 0.5; done
-readme_example() { awk '/^## Example/ { on = 1 } on && /^```js$/ { code = 1; next } code && /^```$/ { exit } code' "$ROOT/packages/$1/README.md"; }
-for pkg in core redis amqp mongodb msgpack yaml compression; do
-  readme_example "$pkg" > "example-$pkg.mjs"
-  [ -s "example-$pkg.mjs" ] || fail "packages/$pkg/README.md has no js example under '## Example'"
-  REDIS_URL=$REDIS_URL AMQP_URL=$AMQP_URL MONGODB_URL=$(grep '^mongodb://' "$WORK/mongo.url") node "example-$pkg.mjs" >"$WORK/example.log" 2>&1 \
-    || { cat "$WORK/example.log"; fail "the README example of @nori/$pkg"; }
-  echo "ok: @nori/$pkg README example: $(head -c 160 "$WORK/example.log" | tr '\n' ' ')"
+wait_for_log "$WORK/mongo.url" '^mongodb://' || fail "the embedded MongoDB did not start"
+for pkg in $PACKAGES; do
+  REDIS_URL=$REDIS_URL AMQP_URL=$AMQP_URL MONGODB_URL=$(grep '^mongodb://' "$WORK/mongo.url") TSC=$BIN/tsc NO_COLOR=1 \
+    node readme.mjs quickstart "node_modules/@nori/$pkg/README.md"
 done
-readme_example testing > example-testing.test.mjs
-NO_COLOR=1 npx vitest run example-testing.test.mjs >"$WORK/example.log" 2>&1 || { cat "$WORK/example.log"; fail "the README example of @nori/testing"; }
-echo "ok: @nori/testing README example: $(grep -E 'Tests +[0-9]' "$WORK/example.log" | tr -s ' ')"
+# The cli's quick start runs a worker with Celery's names.
+node cleanup.mjs "$REDIS_URL" celery celery celeryev
 
 step "release dry run: pnpm publish -r"
 cd "$ROOT"

@@ -1,13 +1,13 @@
-// Deletes what the tasks check declared on the broker: its queue, mailbox and event exchanges.
+// Deletes what a task app and its worker declared on the broker: the queue, the exchange of its
+// name, the mailbox and reply exchanges and the event exchange.
+// Usage: node cleanup.mjs <broker url> <queue> <control exchange> <event exchange>
 import { Connection } from '@nori/core';
 
-const env = process.env;
-const conn = new Connection(env.NORI_CHECK_BROKER);
+const [url, queue, control, events] = process.argv.slice(2);
+const conn = new Connection(url);
 try {
-  await conn.deleteQueue(env.NORI_CHECK_QUEUE);
-  const control = env.NORI_CHECK_CONTROL_EXCHANGE;
-  for (const exchange of [env.NORI_CHECK_QUEUE, `${control}.pidbox`, `reply.${control}.pidbox`, env.NORI_CHECK_EVENT_EXCHANGE])
-    await conn.deleteExchange(exchange);
+  await conn.deleteQueue(queue);
+  for (const exchange of [queue, `${control}.pidbox`, `reply.${control}.pidbox`, events]) await conn.deleteExchange(exchange);
 } finally {
   await conn.close();
 }
