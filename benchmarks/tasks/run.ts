@@ -368,7 +368,7 @@ async function noriBytes(serializer: string, compression: string | undefined): P
   const app = new App({ broker: REDIS, backend: RESULTS, defaultQueue: queue, serializer, ...OWN_NAMES, ...(compression && { compression }) });
   const r = await app.sendTask('interop.add', [2, 3]);
   const message = await queuedMessage(queue);
-  await app.backend.storeResult(r.id, 'SUCCESS', 5, { request: { taskName: 'interop.add' } });
+  await app.backend.storeResult(r.id, 'SUCCESS', 5, { origin: { taskName: 'interop.add' } });
   const result = (await results.strlen(`celery-task-meta-${r.id}`)) || 0;
   await r.forget();
   await leaveNothing(app, queue);

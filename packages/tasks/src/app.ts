@@ -1,27 +1,32 @@
 /**
  * The App: Celery's configuration, the task registry, and sending (routing, protocol v2, the
- * producer). Workers are made from it; results come from its backend.
+ * producer). It is where the task layer is put together: workers are made here with their
+ * after-task steps (chord counting, once-locks) and their events and remote control; each
+ * subsystem gets the narrow view of the App it needs (its *Host interface), never the App.
  */
 import { randomUUID } from 'node:crypto';
 import { hostname as osHostname } from 'node:os';
 import { Connection, ConnectionError, Emitter, Exchange, Queue, TimeoutError, type Producer, type PublishOptions } from '@nori/core';
-import type { BackendHost, ResultBackend } from './backend.js';
-import { resolveConfig, resolvePolicy, type AppOptions, type ResolvedConfig } from './config.js';
-import { TaskConfigError } from './task-errors.js';
-import type { AppEvents } from './events.js';
-import { taskBody, taskHeaders, type Signature, type TaskCall } from './protocol.js';
+import type { AppEvents } from './app-events.js';
+import type { BackendHost, ResultBackend } from './backends/backend.js';
 import { createBackend } from './backends/create-backend.js';
-import { DisabledBackend } from './disabled-backend.js';
+import { DisabledBackend } from './backends/disabled-backend.js';
+import { Beat, type BeatOptions } from './beat/beat.js';
+import { Chords } from './canvas/chords.js';
+import { resolveConfig, resolvePolicy, type AppOptions, type ResolvedConfig } from './config.js';
+import { Control } from './control/control.js';
+import { Mailbox } from './control/mailbox.js';
+import { remoteControlNode } from './control/remote-control.js';
+import { TaskConfigError } from './errors.js';
+import { EventsApi } from './events/events-api.js';
+import { OnceLocks } from './once/once.js';
+import { taskBody, taskHeaders, type Signature, type TaskCall } from './protocol/message.js';
 import { AsyncResult } from './result/async-result.js';
 import { compileRoutes, type Route } from './routes.js';
 import { Task, type ApplyOptions, type TaskHandler, type TaskOptions, type TaskResult, type TaskSender } from './task.js';
-import { Worker, type WorkerOptions } from './worker.js';
-import { EventsApi } from './events/events-api.js';
-import type { Control } from './control/control.js';
-import { remoteControl } from './control/remote-control.js';
-import { Chords } from './canvas/chords.js';
-import { OnceLocks } from './once/once.js';
-import { Beat, type BeatOptions } from './beat/beat.js';
+import type { WorkerHost } from './worker/host.js';
+import type { WorkerOptions } from './worker/options.js';
+import { Worker } from './worker/worker.js';
 
 /**
  * Tasks that live elsewhere (e.g. in Python), typed for `sendTask` by declaration merging:
@@ -56,10 +61,13 @@ export class App extends Emitter<AppEvents> implements TaskSender {
   readonly events: EventsApi;
   /** Remote control of workers (Celery's `app.control`). */
   readonly control: Control;
-  /** @internal How chord bodies get sent (Redis counter or chord_unlock). */
-  readonly canvas: Chords;
-  /** @internal Once-locks of tasks with `once`. */
-  readonly onceLocks: OnceLocks;
+  readonly #mailbox: Mailbox;
+  readonly #remoteControl: boolean;
+  /** How chord bodies get sent (Redis counter or chord_unlock). */
+  readonly #chords: Chords;
+  /** Once-locks of tasks with `once`. */
+  readonly #onceLocks: OnceLocks;
+  readonly #workerHost: WorkerHost;
   readonly #tasks = new Map<string, Task<TaskHandler>>();
   readonly #queues = new Map<string, Queue>();
   readonly #route: ReturnType<typeof compileRoutes>;
@@ -75,10 +83,44 @@ export class App extends Emitter<AppEvents> implements TaskSender {
     this.#producer = this.connection.producer({ serializer: conf.policy.serializer });
     this.#route = compileRoutes(conf.taskRoutes);
     for (const q of conf.queues) this.#queues.set(q.name, q);
-    this.events = new EventsApi(this, options);
-    this.control = remoteControl(this, options);
-    this.canvas = new Chords(this);
-    this.onceLocks = new OnceLocks(this, options);
+    const logger = this.connection.logger;
+    this.events = new EventsApi({ connection: this.connection, hostname: this.hostname, conf, wakeup: () => this.control.heartbeat() }, options);
+    if (this.events.options.sendTaskSentEvent) this.on('task-sent', (info) => this.events.taskSent(info));
+    this.#mailbox = new Mailbox(options);
+    this.#remoteControl = options.enableRemoteControl !== false;
+    this.control = new Control({
+      connection: this.connection,
+      oid: this.oid,
+      clock: this.events.clock,
+      mailbox: this.#mailbox,
+      serializer: conf.policy.serializer,
+      accept: conf.accept,
+    });
+    // What each subsystem reads of this App (its *Host), not the App itself.
+    const backend = (): ResultBackend => this.backend;
+    this.#chords = new Chords({
+      conf,
+      logger,
+      tasks: this.#tasks,
+      get backend(): ResultBackend {
+        return backend();
+      },
+      send: (name, args, kwargs, o, task) => this.send(name, args, kwargs, o, task),
+      sendTask: (name, args, kwargs, o) => this.sendTask(name, args, kwargs, o),
+      task: (name, handler, o) => this.task(name, handler, o),
+    });
+    this.#onceLocks = new OnceLocks({ conf, logger, result: (id) => this.result(id) }, options);
+    this.#workerHost = {
+      conf,
+      tasks: this.#tasks,
+      get backend(): ResultBackend {
+        return backend();
+      },
+      queue: (name) => this.queue(name),
+      send: (name, args, kwargs, o, task) => this.send(name, args, kwargs, o, task),
+      chordPart: (request, state, result) => this.#chords.partReturn(request, state, result),
+      releaseOnce: (task, request) => this.#onceLocks.release(task, request.id, request.args, request.kwargs),
+    };
   }
 
   /** Register a task. The handler's parameters type `delay`/`applyAsync`; its result types `AsyncResult`. */
@@ -118,6 +160,11 @@ export class App extends Emitter<AppEvents> implements TaskSender {
     return this.send<SendResult<N>>(name, args as readonly unknown[], kwargs as Readonly<Record<string, unknown>> | undefined, options, this.#tasks.get(name));
   }
 
+  /** Before a chord's header is sent (Celery's apply_chord): the chord size on a Redis backend, a chord_unlock task elsewhere. */
+  prepareChord(groupId: string, headerIds: readonly string[], body: Signature): Promise<void> {
+    return this.#chords.prepare(groupId, headerIds, body);
+  }
+
   /**
    * The queue entity for a name, declared exactly as Celery declares it: the default queue bound to
    * the default exchange (direct, durable) with the default routing key, any other name bound to a
@@ -138,23 +185,28 @@ export class App extends Emitter<AppEvents> implements TaskSender {
     return queue;
   }
 
-  /** Make a worker for this app's tasks. */
+  /** Make a worker for this app's tasks, with its events (when it sends them) and remote control (unless disabled). */
   worker(options: WorkerOptions = {}): Worker {
-    const worker = new Worker(this, options);
+    const worker = new Worker(this.#workerHost, options);
+    const events = this.events.workerSender(worker);
+    if (events) worker.use(events);
+    if (this.#remoteControl) {
+      worker.use(remoteControlNode({ conf: this.conf, tasks: this.#tasks, mailbox: this.#mailbox, clock: this.events.clock }, worker, events));
+    }
     this.emit('worker-created', worker);
     return worker;
   }
 
   /** A beat (scheduler) for this app: `start()` it in any number of processes, one leads. */
   beat(options: BeatOptions): Beat {
-    return new Beat(this, options);
+    return new Beat({ conf: this.conf, logger: this.connection.logger, sendTask: (name, args, kwargs, o) => this.sendTask(name, args, kwargs, o) }, options);
   }
 
   /** Close the backend and the sending connection. */
   async close(): Promise<void> {
     await this.control.close();
-    await this.canvas.close();
-    await this.onceLocks.close();
+    await this.#chords.close();
+    await this.#onceLocks.close();
     await this.#backend?.close();
     await this.connection.close();
   }
@@ -226,13 +278,13 @@ export class App extends Emitter<AppEvents> implements TaskSender {
     // A retry keeps the lock its first send took.
     const locked = task?.options.once !== undefined && options.retries === undefined;
     if (locked) {
-      const holder = await this.onceLocks.acquire<R>(task, id, args, kwargs ?? {});
+      const holder = await this.#onceLocks.acquire<R>(task, id, args, kwargs ?? {});
       if (holder) return holder;
     }
     try {
       await this.#publish(taskBody(call), publish);
     } catch (error) {
-      if (locked) await this.onceLocks.release(task, id, args, kwargs ?? {}).catch(() => undefined);
+      if (locked) await this.#onceLocks.release(task, id, args, kwargs ?? {}).catch(() => undefined);
       throw error;
     }
     if (this.listenerCount('task-sent') > 0)

@@ -3,13 +3,13 @@
  * defaults except where nori deliberately differs (late acks: see the README's ack matrix).
  */
 import type { ConnectionOptions, Logger, Queue, RetryPolicy } from '@nori/core';
-import { TaskConfigError } from './task-errors.js';
+import { TaskConfigError } from './errors.js';
 import type { TaskRoutes } from './routes.js';
 import type { EventsOptions } from './events/event.js';
-import type { RemoteControlOptions } from './control/remote-control.js';
-import type { OnceSettings } from './once/once.js';
-import { parseRate } from './rate-limit.js';
-import { checkTimezone } from './wire-time.js';
+import type { RemoteControlOptions } from './control/options.js';
+import type { OnceSettings } from './once/options.js';
+import { parseRate } from './worker/admission/rate-limit.js';
+import { checkTimezone } from './protocol/time.js';
 
 /** Settings a task may override (Celery's task attributes). */
 export interface TaskPolicy {

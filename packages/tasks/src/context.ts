@@ -8,8 +8,8 @@
  * follows the handler through every await, and helpers deep in the call stack can read it.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { OutsideTaskError, Retry, MaxRetriesExceededError } from './task-errors.js';
-import type { TaskRequest } from './protocol.js';
+import { OutsideTaskError, Retry, MaxRetriesExceededError } from './errors.js';
+import type { TaskRequest } from './protocol/message.js';
 
 export interface DeliveryDetails {
   readonly queue: string;

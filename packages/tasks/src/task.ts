@@ -5,8 +5,8 @@
  */
 import type { Headers } from '@nori/core';
 import type { ResolvedPolicy, TaskPolicy } from './config.js';
-import type { Signature } from './protocol.js';
-import type { OnceOptions } from './once/once.js';
+import type { Signature } from './protocol/message.js';
+import type { OnceOptions } from './once/options.js';
 import type { AsyncResult } from './result/async-result.js';
 
 /** Any function can be a task; its parameters type the calls and its return type the result. */

@@ -4,7 +4,8 @@
  * failed one rejected, a dead thread requeued with rejectOnWorkerLost or failed without it.
  */
 import { afterEach, expect, it } from 'vitest';
-import { moduleTask, settlementFor, type Outcome } from '@nori/tasks';
+import { moduleTask } from '@nori/tasks';
+import { settlementFor, type Outcome } from '@nori/tasks/protocol';
 import { cleanup, testbed } from './testbed.js';
 
 afterEach(cleanup);

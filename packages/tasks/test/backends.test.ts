@@ -9,17 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Connection, ConnectionClosedError, silentLogger, TimeoutError } from '@nori/core';
 import '@nori/amqp';
 import '@nori/redis';
-import {
-  AsyncResult,
-  BackendNotInstalledError,
-  createBackend,
-  TaskError,
-  UnknownBackendError,
-  type BackendHost,
-  type ResultBackend,
-  type TaskState,
-} from '@nori/tasks';
-import { importOptional } from '../src/backends/optional-package.js';
+import { AsyncResult, BackendNotInstalledError, TaskError, UnknownBackendError, type TaskState } from '@nori/tasks';
+import { createBackend, type BackendHost, type ResultBackend } from '@nori/tasks/backends';
+import { importOptional } from '../src/optional-package.js';
 import { AMQP_URL, redisUrl } from '@nori/testing/brokers';
 import { mongoUrl, startServer, stopServer } from '../../mongodb/test/server.js';
 
@@ -60,7 +52,7 @@ for (const c of cases) {
       return id;
     };
     const store = (id: string, state: TaskState, result: unknown, traceback: string | null = null): Promise<void> =>
-      backend.storeResult(id, state, result, { traceback, request: { replyTo: host.oid, correlationId: id, taskName: 'test.task' } });
+      backend.storeResult(id, state, result, { traceback, origin: { replyTo: host.oid, correlationId: id, taskName: 'test.task' } });
 
     beforeAll(async () => {
       await c.server?.start();

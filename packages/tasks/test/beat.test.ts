@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { at, crontab, every, tickId, type TickInfo } from '@nori/tasks';
+import { at, crontab, every, type TickInfo } from '@nori/tasks';
+import { tickId } from '@nori/tasks/protocol';
 import { REDIS, waitFor } from './brokers.js';
 import { cleanup, testbed } from './testbed.js';
 

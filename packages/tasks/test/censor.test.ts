@@ -3,7 +3,7 @@
  * settings masked, every URL without its password, at any depth.
  */
 import { describe, expect, it } from 'vitest';
-import { censorSettings } from '@nori/tasks';
+import { censorSettings } from '@nori/tasks/control';
 
 describe('censorSettings', () => {
   it("masks secret-named settings and URLs' passwords, in mappings and lists", () => {

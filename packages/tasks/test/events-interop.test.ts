@@ -5,7 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { App, EventState, type CeleryEvent } from '@nori/tasks';
+import { App } from '@nori/tasks';
+import { EventState, type CeleryEvent } from '@nori/tasks/events';
 import { NETWORK_BROKERS, waitFor } from './brokers.js';
 import { PYTHON_DIR, startPython, type PythonProcess } from './python/python-process.js';
 import { cleanup, testbed } from './testbed.js';

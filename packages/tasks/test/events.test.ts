@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { App, EventState, type AppOptions, type CeleryEvent, type EventReceiver } from '@nori/tasks';
+import { App, type AppOptions } from '@nori/tasks';
+import { EventState, type CeleryEvent, type EventReceiver } from '@nori/tasks/events';
 import { ALL_BROKERS, REDIS, waitFor } from './brokers.js';
 import { EVENT_EXCHANGE } from './celery-names.js';
 import { cleanup, testbed } from './testbed.js';

@@ -10,7 +10,8 @@ import { Binary, MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Connection, silentLogger } from '@nori/core';
 import '@nori/msgpack';
-import { createBackend, TaskError, type ResultBackend } from '@nori/tasks';
+import { createBackend, type ResultBackend } from '@nori/tasks/backends';
+import { TaskError } from '@nori/tasks';
 import { mongoUrl, startServer, stopServer } from '../../mongodb/test/server.js';
 
 /** A `celery_taskmeta` document as Celery's MongoBackend writes it. */

@@ -5,7 +5,8 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { AlreadyQueued, onceKey } from '@nori/tasks';
+import { AlreadyQueued } from '@nori/tasks';
+import { onceKey } from '@nori/tasks/protocol';
 import { REDIS, waitFor } from './brokers.js';
 import { cleanup, testbed } from './testbed.js';
 import { redisUrl } from '@nori/testing/brokers';

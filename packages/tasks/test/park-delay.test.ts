@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { parkDelay } from '../src/park-delay.js';
+import { parkDelay } from '../src/worker/admission/park-delay.js';
 
 it('parks for the exact wait with a delayed set, else for the largest two-digit level not past it', () => {
   expect(parkDelay(3_650_123, true)).toBe(3_650_123);

@@ -5,7 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
 import { Connection } from '@nori/core';
-import { App, parseTaskMessage } from '@nori/tasks';
+import { App } from '@nori/tasks';
+import { parseTaskMessage } from '@nori/tasks/protocol';
 
 it('sends protocol v2: headers, properties, [args, kwargs, embed] and the default routing', async () => {
   const queue = `proto-${randomUUID().slice(0, 8)}`;

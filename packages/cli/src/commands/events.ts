@@ -4,7 +4,7 @@
  * as one line instead (what `celery events --dump` does). Ends on SIGINT/SIGTERM.
  */
 import type { Command } from 'commander';
-import type { CeleryEvent, EventState } from '@nori/tasks';
+import type { CeleryEvent, EventState } from '@nori/tasks/events';
 import type { AppSource } from '../load-app.js';
 import { int } from '../parse.js';
 import { withApp } from '../with-app.js';

@@ -4,7 +4,8 @@
  * the timeout exits 69, as Celery's command does.
  */
 import type { Command } from 'commander';
-import type { App, Inspect, InspectOptions, Replies } from '@nori/tasks';
+import type { App } from '@nori/tasks';
+import type { Inspect, InspectOptions, Replies } from '@nori/tasks/control';
 import type { AppSource } from '../load-app.js';
 import { EXIT } from '../exit-codes.js';
 import { duration, list } from '../parse.js';

@@ -5,7 +5,7 @@
  * `nodejs_heap_size_used_bytes`, ...). Each server has a registry of its own.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { CeleryEvent } from '@nori/tasks';
+import type { CeleryEvent } from '@nori/tasks/events';
 
 /** Python prometheus_client's default buckets, Flower's default for task runtime. */
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];

@@ -4,7 +4,7 @@
  * state, eta, expires, exchange, routing key, clock), bounded by the same LRU; Flower's metrics;
  * and the live listeners of the page.
  */
-import { EventState, type CeleryEvent, type TaskSnapshot } from '@nori/tasks';
+import { EventState, type CeleryEvent, type TaskSnapshot } from '@nori/tasks/events';
 import { Metrics } from './metrics.js';
 
 /** Celery's task fields, in Celery's order (celery/events/state.py Task._fields). */

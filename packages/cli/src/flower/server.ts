@@ -9,7 +9,8 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { App, EventReceiver } from '@nori/tasks';
+import type { App } from '@nori/tasks';
+import type { EventReceiver } from '@nori/tasks/events';
 import { HttpError, ListenError, SearchQueryError } from '../errors.js';
 import { taskRoutes } from './api-tasks.js';
 import { workerRoutes } from './api-workers.js';

@@ -4,7 +4,8 @@
  * they were gathered. Cached; gathered again on `refresh` or when events show a worker not in it.
  * A worker's conf is censored again here (passwords, secrets), whatever the worker sent.
  */
-import { censorSettings, type App, type Inspect, type Replies } from '@nori/tasks';
+import type { App } from '@nori/tasks';
+import { censorSettings, type Inspect, type Replies } from '@nori/tasks/control';
 import type { Monitor } from './monitor.js';
 
 const METHODS: ReadonlyArray<[string, (i: Inspect) => Promise<Replies>]> = [

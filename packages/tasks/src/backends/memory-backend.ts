@@ -3,9 +3,9 @@
  * memory broker is), stored encoded so a result reads back exactly as from a real backend.
  * Expiry (resultExpires) is applied when a result is read, and by a sweep every 1000 writes.
  */
-import type { BackendHost, ResultBackend, ResultRequest, StoredResult } from '../backend.js';
-import { ResultCodec } from '../result/result-codec.js';
-import { pendingResult, toTaskMeta } from '../result/task-meta.js';
+import type { BackendHost, ResultBackend, ResultOrigin, StoredResult } from './backend.js';
+import { ResultCodec } from './result-codec.js';
+import { pendingResult, toTaskMeta } from '../protocol/task-meta.js';
 import type { TaskState } from '../states.js';
 import { waitForReady, type WaitOptions } from './wait-ready.js';
 
@@ -48,7 +48,7 @@ export class MemoryBackend implements ResultBackend {
     this.#codec = new ResultCodec(host.resultSerializer);
   }
 
-  storeResult(taskId: string, state: TaskState, result: unknown, options: { traceback?: string | null; request?: ResultRequest } = {}): Promise<void> {
+  storeResult(taskId: string, state: TaskState, result: unknown, options: { traceback?: string | null; origin?: ResultOrigin } = {}): Promise<void> {
     // Celery: once a task has a stored SUCCESS, later writes for it are ignored.
     if (this.#live(taskId)?.state === 'SUCCESS') return Promise.resolve();
     const data = this.#codec.encode(toTaskMeta(taskId, state, result, options.traceback ?? null));

@@ -7,11 +7,11 @@
  */
 import { parseUrl, type BrokerUrl } from '@nori/core';
 import type { createMongoClient } from '@nori/mongodb';
-import type { BackendHost, ResultBackend, ResultRequest, StoredResult } from '../backend.js';
-import { ResultCodec } from '../result/result-codec.js';
-import { fromTaskMeta, pendingResult, toTaskMeta } from '../result/task-meta.js';
+import type { BackendHost, ResultBackend, ResultOrigin, StoredResult } from './backend.js';
+import { ResultCodec } from './result-codec.js';
+import { fromTaskMeta, pendingResult, toTaskMeta } from '../protocol/task-meta.js';
 import type { TaskState } from '../states.js';
-import { importOptional } from './optional-package.js';
+import { importOptional } from '../optional-package.js';
 import { waitForReady, type WaitOptions } from './wait-ready.js';
 
 type Client = ReturnType<typeof createMongoClient>;
@@ -65,7 +65,7 @@ export class MongoBackend implements ResultBackend {
     return client.db(this.#url.virtualHost ?? 'celery').collection<TaskDoc>(this.#collectionName);
   }
 
-  async storeResult(taskId: string, state: TaskState, result: unknown, options: { traceback?: string | null; request?: ResultRequest } = {}): Promise<void> {
+  async storeResult(taskId: string, state: TaskState, result: unknown, options: { traceback?: string | null; origin?: ResultOrigin } = {}): Promise<void> {
     const now = Date.now();
     const meta = toTaskMeta(taskId, state, result, options.traceback ?? null, [], now);
     const encoded = this.#codec.serializer.encode(meta.result);

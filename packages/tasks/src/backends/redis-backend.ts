@@ -4,14 +4,13 @@
  * the same name, so a waiting `get()` wakes without polling, in Python and in nori alike. The
  * client comes from @nori/redis (same URL, TLS, Sentinel and Cluster handling as the broker).
  */
-import { parseUrl, type BrokerUrl } from '@nori/core';
+import { parseUrl } from '@nori/core';
 import { TickBatcher } from '@nori/core/spi';
-import type { createRedisClient, LuaScript } from '@nori/redis';
-import type { BackendHost, ResultBackend, ResultRequest, StoredResult } from '../backend.js';
-import { ResultCodec } from '../result/result-codec.js';
-import { pendingResult, toTaskMeta } from '../result/task-meta.js';
+import { connectRedis, type RedisClient, type RedisHandle } from '../protocol/redis-client.js';
+import type { BackendHost, ResultBackend, ResultOrigin, StoredResult } from './backend.js';
+import { ResultCodec } from './result-codec.js';
+import { pendingResult, toTaskMeta } from '../protocol/task-meta.js';
 import type { TaskState } from '../states.js';
-import { importOptional } from './optional-package.js';
 import { waitForReady, type WaitOptions } from './wait-ready.js';
 
 /**
@@ -45,31 +44,25 @@ return 0
 
 export const TASK_KEY_PREFIX = 'celery-task-meta-';
 
-type Client = ReturnType<typeof createRedisClient>;
-
-interface Clients {
-  client: Client;
-  store: LuaScript;
-  prefix: string;
-}
+type Clients = RedisHandle<'store'>;
 
 export class RedisBackend implements ResultBackend {
-  readonly #url: BrokerUrl;
+  readonly #url: string;
   readonly #codec: ResultCodec;
   #clients: Promise<Clients> | undefined;
   /** The clients once connected: a store per task need not wait on the promise above. */
   #ready: Clients | undefined;
-  #subscriber: Client | undefined;
+  #subscriber: RedisClient | undefined;
   readonly #watchers = new Map<string, Set<(data: Buffer) => void>>();
   readonly #closing = new AbortController();
   /** Results stored in one tick, written by one STORE call (one per key on a Cluster: keys of other slots). */
   readonly #writes = new TickBatcher<{ key: string; data: string | Buffer }>(async (_, items) => {
-    const { client, store } = this.#ready ?? (await this.#connect());
+    const { client, scripts } = this.#ready ?? (await this.#connect());
     const expires = Math.max(0, Math.round(this.host.resultExpires));
     const batches = client.isCluster ? items.map((item) => [item]) : [items];
     await Promise.all(
       batches.map((batch) =>
-        store.run(
+        scripts.store.run(
           client,
           batch.map((w) => w.key),
           [expires, ...batch.map((w) => w.data as unknown as string)],
@@ -82,18 +75,14 @@ export class RedisBackend implements ResultBackend {
     url: string,
     private readonly host: BackendHost,
   ) {
-    this.#url = parseUrl(url);
+    parseUrl(url); // a malformed URL fails here, not at the first store
+    this.#url = url;
     this.#codec = new ResultCodec(host.resultSerializer);
   }
 
   #connect(): Promise<Clients> {
     if (this.#clients) return this.#clients;
-    const clients = importOptional(this.#url.scheme, '@nori/redis', () => import('@nori/redis')).then(({ redisSettings, createRedisClient, LuaScript }) => {
-      const settings = redisSettings(this.#url, { transportOptions: { ...this.#url.query }, logger: this.host.logger, connectTimeout: 4000 });
-      const client = createRedisClient(settings);
-      // Failures surface through the commands; ioredis would print unhandled 'error' events.
-      client.on('error', () => undefined);
-      const ready = { client, store: new LuaScript(STORE), prefix: settings.keyPrefix };
+    const clients = connectRedis(this.#url, this.host.logger, { store: STORE }).then((ready) => {
       // Not when close() came first: the next store connects afresh, as it did before.
       if (this.#clients === clients) this.#ready = ready;
       return ready;
@@ -106,7 +95,7 @@ export class RedisBackend implements ResultBackend {
     return `${prefix}${TASK_KEY_PREFIX}${taskId}`;
   }
 
-  async storeResult(taskId: string, state: TaskState, result: unknown, options: { traceback?: string | null; request?: ResultRequest } = {}): Promise<void> {
+  async storeResult(taskId: string, state: TaskState, result: unknown, options: { traceback?: string | null; origin?: ResultOrigin } = {}): Promise<void> {
     const { prefix } = this.#ready ?? (await this.#connect());
     const data = this.#codec.encodeArgument(toTaskMeta(taskId, state, result, options.traceback ?? null));
     await this.#writes.add('', { key: this.#key(prefix, taskId), data });
@@ -144,10 +133,10 @@ export class RedisBackend implements ResultBackend {
     return waitForReady(taskId, options, this.#closing.signal, watch, () => this.getResult(taskId));
   }
 
-  #subscribed(client: Client): Client {
+  #subscribed(client: RedisClient): RedisClient {
     if (!this.#subscriber) {
       // ioredis 6 types Redis#duplicate and Cluster#duplicate apart; each returns its own kind.
-      const subscriber = (client.duplicate as () => Client).call(client);
+      const subscriber = (client.duplicate as () => RedisClient).call(client);
       subscriber.on('error', () => undefined);
       subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => {
         for (const watcher of this.#watchers.get(channel.toString()) ?? []) watcher(message);

@@ -7,8 +7,8 @@
  * memory (the latest per id, at most MAX_KEPT ids) until read, as Celery keeps them.
  */
 import { Queue, type Consumer, type Message, type Producer } from '@nori/core';
-import type { BackendHost, ResultBackend, ResultRequest, StoredResult } from '../backend.js';
-import { fromTaskMeta, pendingResult, toTaskMeta } from '../result/task-meta.js';
+import type { BackendHost, ResultBackend, ResultOrigin, StoredResult } from './backend.js';
+import { fromTaskMeta, pendingResult, toTaskMeta } from '../protocol/task-meta.js';
 import type { TaskState } from '../states.js';
 import { waitForReady, type WaitOptions } from './wait-ready.js';
 
@@ -74,15 +74,15 @@ export class RpcBackend implements ResultBackend {
     for (const watcher of this.#watchers.get(taskId) ?? []) watcher(read);
   }
 
-  async storeResult(taskId: string, state: TaskState, result: unknown, options: { traceback?: string | null; request?: ResultRequest } = {}): Promise<void> {
-    const replyTo = options.request?.replyTo;
+  async storeResult(taskId: string, state: TaskState, result: unknown, options: { traceback?: string | null; origin?: ResultOrigin } = {}): Promise<void> {
+    const replyTo = options.origin?.replyTo;
     // Celery sends nothing when the task message named no reply queue.
     if (!replyTo) return;
     this.#producer ??= this.host.connection.producer({ serializer: this.host.resultSerializer ?? 'json' });
     await this.#producer.publish(toTaskMeta(taskId, state, result, options.traceback ?? null), {
       exchange: '',
       routingKey: replyTo,
-      correlationId: options.request?.correlationId ?? taskId,
+      correlationId: options.origin?.correlationId ?? taskId,
       deliveryMode: 1,
       retry: true,
     });

@@ -5,8 +5,8 @@
  * backend silently). Watching stops on every way out.
  */
 import { ConnectionClosedError, TimeoutError } from '@nori/core';
-import type { StoredResult } from '../backend.js';
-import { isReady } from '../result/task-meta.js';
+import type { StoredResult } from './backend.js';
+import { isReady } from '../protocol/task-meta.js';
 
 export interface WaitOptions {
   /** ms; undefined waits for ever. */

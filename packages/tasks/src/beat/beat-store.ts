@@ -5,7 +5,7 @@
  * by the next one with the same task id.
  */
 import type { Logger } from '@nori/core';
-import { connectRedis, type RedisHandle } from '../redis-client.js';
+import { connectRedis, type RedisHandle } from '../protocol/redis-client.js';
 
 /** Renew the lock if this process holds it. */
 const RENEW = `

@@ -8,10 +8,10 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Emitter } from '@nori/core';
-import type { App } from '../app.js';
+import { Emitter, type Logger } from '@nori/core';
+import { TaskConfigError } from '../errors.js';
+import { firstUrl, isRedisClusterUrl, isRedisUrl } from '../protocol/broker-url.js';
 import type { ApplyOptions } from '../task.js';
-import { TaskConfigError } from '../task-errors.js';
 import { RedisBeatStore, type BeatStore } from './beat-store.js';
 import { FileBeatStore } from './file-beat-store.js';
 import type { Schedule } from './schedule.js';
@@ -56,7 +56,12 @@ export type BeatEvents = {
   error: [error: Error];
 };
 
-const REDIS = /^(redis|rediss|redis\+socket|sentinel):\/\//i;
+/** What beat needs from its App. */
+export interface BeatHost {
+  readonly conf: { readonly broker: string | readonly string[]; readonly backend: string | undefined };
+  readonly logger: Logger;
+  sendTask(name: string, args: readonly unknown[], kwargs: Readonly<Record<string, unknown>>, options: ApplyOptions): Promise<unknown>;
+}
 
 /** A UUID fixed by beat name, entry and due time, so a re-sent tick keeps its id. */
 export function tickId(beat: string, entry: string, due: number): string {
@@ -68,7 +73,7 @@ export class Beat extends Emitter<BeatEvents> {
   /** This process's lock value. */
   readonly id = `${hostname()}:${process.pid}:${randomUUID()}`;
   readonly name: string;
-  readonly #app: App;
+  readonly #host: BeatHost;
   readonly #entries: ReadonlyArray<[string, BeatEntry]>;
   readonly #store: BeatStore;
   readonly #lockTtl: number;
@@ -78,9 +83,9 @@ export class Beat extends Emitter<BeatEvents> {
   #running: Promise<void> | undefined;
   #stopped = true;
 
-  constructor(app: App, options: BeatOptions) {
-    super(app.connection.logger);
-    this.#app = app;
+  constructor(host: BeatHost, options: BeatOptions) {
+    super(host.logger);
+    this.#host = host;
     this.name = options.name ?? 'default';
     this.#entries = Object.entries(options.schedule);
     this.#lockTtl = options.lockTtl ?? 5000;
@@ -90,11 +95,13 @@ export class Beat extends Emitter<BeatEvents> {
     if (typeof options.store === 'object') {
       this.#store = new FileBeatStore(options.store.file);
     } else {
-      const broker = Array.isArray(app.conf.broker) ? app.conf.broker[0] : (app.conf.broker as string);
-      const url = options.store ?? [app.conf.backend, broker].find((u): u is string => typeof u === 'string' && REDIS.test(u));
-      if (!url || !REDIS.test(url))
-        throw new TaskConfigError('beat needs Redis for its lock and state: set `store` to a redis:// URL, or to { file } for one machine');
-      this.#store = new RedisBeatStore(url, this.name, app.connection.logger);
+      // Not a Redis Cluster: beat's scripts touch its lock and state keys together.
+      const url = options.store ?? [host.conf.backend, firstUrl(host.conf.broker)].find((u) => isRedisUrl(u) && !isRedisClusterUrl(u));
+      if (!isRedisUrl(url) || isRedisClusterUrl(url))
+        throw new TaskConfigError(
+          'beat needs a Redis server (or Sentinel) for its lock and state: set `store` to a redis:// URL, or to { file } for one machine',
+        );
+      this.#store = new RedisBeatStore(url, this.name, host.logger);
     }
   }
 
@@ -183,7 +190,7 @@ export class Beat extends Emitter<BeatEvents> {
       return false;
     }
     const taskId = tickId(this.name, name, due);
-    await this.#app.sendTask(entry.task, entry.args ?? [], entry.kwargs ?? {}, { ...entry.options, taskId });
+    await this.#host.sendTask(entry.task, entry.args ?? [], entry.kwargs ?? {}, { ...entry.options, taskId });
     await this.#store.commit(name, due);
     this.emit('tick-sent', { entry: name, task: entry.task, due: new Date(due), taskId });
     return true;

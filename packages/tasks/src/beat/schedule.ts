@@ -5,7 +5,7 @@
  * spring-forward runs once, right after the change; one repeated by a fall-back runs once.
  */
 import { Cron } from 'croner';
-import { TaskConfigError } from '../task-errors.js';
+import { TaskConfigError } from '../errors.js';
 
 export interface Schedule {
   /** The first due time strictly after `after` (ms); undefined when it never runs again. */

@@ -6,10 +6,16 @@
  * before anything is sent, so the results are known up front.
  */
 import { randomUUID } from 'node:crypto';
-import type { App } from '../app.js';
-import type { Signature } from '../protocol.js';
+import type { Signature } from '../protocol/message.js';
 import type { AsyncResult, ResultGetOptions } from '../result/async-result.js';
-import { applySignature, freeze, frozenId } from './signature.js';
+import { applySignature, freeze, frozenId, type SignatureSender } from './signature.js';
+
+/** What a canvas needs from the App it is sent with (an App is one). */
+export interface CanvasApp extends SignatureSender {
+  result<R>(id: string): AsyncResult<R>;
+  /** Before a chord's header is sent (Celery's apply_chord): the chord size on Redis, a chord_unlock task elsewhere. */
+  prepareChord(groupId: string, headerIds: readonly string[], body: Signature): Promise<void>;
+}
 
 export interface CanvasApplyOptions {
   /** Arguments prepended to the first task's (a chain) or every task's (a group, a chord header). */
@@ -28,7 +34,7 @@ export class Chain {
   }
 
   /** Sends the first task; resolves with the last task's result. */
-  async applyAsync<R = unknown>(app: App, options: CanvasApplyOptions = {}): Promise<AsyncResult<R>> {
+  async applyAsync<R = unknown>(app: CanvasApp, options: CanvasApplyOptions = {}): Promise<AsyncResult<R>> {
     const steps = this.tasks.map(frozen);
     const [first, ...rest] = steps as [Signature, ...Signature[]];
     const rootId = frozenId(first) as string;
@@ -66,7 +72,7 @@ export class Group {
     this.tasks = tasks;
   }
 
-  async applyAsync<R = unknown>(app: App, options: CanvasApplyOptions & { groupId?: string; chord?: Signature } = {}): Promise<GroupResult<R>> {
+  async applyAsync<R = unknown>(app: CanvasApp, options: CanvasApplyOptions & { groupId?: string; chord?: Signature } = {}): Promise<GroupResult<R>> {
     const groupId = options.groupId ?? randomUUID();
     const tasks = this.tasks.map(frozen);
     const results = await Promise.all(
@@ -87,7 +93,7 @@ export class Chord {
   }
 
   /** Sends the header; resolves with the body's result. */
-  async applyAsync<R = unknown>(app: App, options: CanvasApplyOptions = {}): Promise<AsyncResult<R>> {
+  async applyAsync<R = unknown>(app: CanvasApp, options: CanvasApplyOptions = {}): Promise<AsyncResult<R>> {
     const groupId = randomUUID();
     const body: Signature = { ...frozen(this.body), chord_size: this.header.tasks.length };
     const bodyId = frozenId(body) as string;
@@ -96,7 +102,7 @@ export class Chord {
       return app.result<R>(bodyId);
     }
     const header = new Group(this.header.tasks.map(frozen));
-    await app.canvas.prepare(
+    await app.prepareChord(
       groupId,
       header.tasks.map((t) => frozenId(t) as string),
       body,

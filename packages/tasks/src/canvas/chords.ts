@@ -1,41 +1,50 @@
 /**
  * How a chord's body gets sent once its header is done. On a Redis result backend: Celery's
  * counter (redis-chord.ts) — each header task, on whichever worker (nori or Python), counts itself
- * in; the last one sends the body. On every other backend: Celery's `celery.chord_unlock` task,
+ * in; the last one sends the body. On every other backend (and a Redis Cluster): Celery's `celery.chord_unlock` task,
  * which polls the header results every `interval` and sends the body once all are ready; nori
  * workers run it (registered on every App) and so do Python ones.
  */
-import type { App } from '../app.js';
+import type { Logger } from '@nori/core';
+import type { ResultBackend } from '../backends/backend.js';
 import { currentTask } from '../context.js';
 import { ChordError } from '../errors.js';
-import type { Signature, TaskRequest } from '../protocol.js';
-import { decodeException } from '../result/exception.js';
-import type { Worker } from '../worker.js';
+import { isRedisClusterUrl, isRedisUrl } from '../protocol/broker-url.js';
+import { decodeException } from '../protocol/exception.js';
+import type { Signature, TaskRequest } from '../protocol/message.js';
+import { fromSeconds } from '../protocol/units.js';
+import type { ApplyOptions, TaskHandler, TaskOptions } from '../task.js';
 import { RedisChordStore, type ChordPart } from './redis-chord.js';
-import { applySignature, frozenId } from './signature.js';
+import { applySignature, frozenId, type SignatureSender } from './signature.js';
 
 export const CHORD_UNLOCK = 'celery.chord_unlock';
 
-const REDIS_SCHEMES = ['redis', 'rediss', 'redis+socket', 'sentinel'];
+/** What chords need from their App. */
+export interface ChordsHost extends SignatureSender {
+  readonly conf: { readonly backend: string | undefined; readonly resultExpires: number };
+  readonly backend: ResultBackend;
+  readonly logger: Logger;
+  task(name: string, handler: TaskHandler, options: TaskOptions): unknown;
+  sendTask(name: string, args: readonly unknown[], kwargs: Readonly<Record<string, unknown>>, options: ApplyOptions): Promise<unknown>;
+}
 
 export class Chords {
-  readonly #app: App;
+  readonly #host: ChordsHost;
   /** Set when the result backend is Redis. */
-  readonly store: RedisChordStore | undefined;
+  readonly #store: RedisChordStore | undefined;
 
-  constructor(app: App) {
-    this.#app = app;
-    const backend = app.conf.backend;
-    const scheme = backend?.slice(0, backend.indexOf('://')).toLowerCase();
-    this.store = backend && scheme && REDIS_SCHEMES.includes(scheme) ? new RedisChordStore(backend, app.conf.resultExpires, app.connection.logger) : undefined;
-    app.task(CHORD_UNLOCK, (_groupId: string, body: Signature) => this.#unlock(body), { maxRetries: null, ignoreResult: true });
-    if (this.store) app.on('worker-created', (worker) => this.#countParts(worker));
+  constructor(host: ChordsHost) {
+    this.#host = host;
+    const url = host.conf.backend;
+    // Not on a Redis Cluster: Celery's three counter keys of a chord live in different hash slots.
+    this.#store = isRedisUrl(url) && !isRedisClusterUrl(url) ? new RedisChordStore(url, host.conf.resultExpires, host.logger) : undefined;
+    host.task(CHORD_UNLOCK, (_groupId: string, body: Signature) => this.#unlock(body), { maxRetries: null, ignoreResult: true });
   }
 
   /** Before the header is sent: Redis gets the chord size, other backends a chord_unlock task. */
   async prepare(groupId: string, headerIds: readonly string[], body: Signature): Promise<void> {
-    if (this.store) return this.store.setSize(groupId, headerIds.length);
-    await this.#app.sendTask(
+    if (this.#store) return this.#store.setSize(groupId, headerIds.length);
+    await this.#host.sendTask(
       CHORD_UNLOCK,
       [groupId, body],
       { interval: 1, max_retries: null, result: headerIds.map((id) => [[id, null], null]) },
@@ -43,21 +52,16 @@ export class Chords {
     );
   }
 
-  async close(): Promise<void> {
-    await this.store?.close();
+  /** A header task ended for good (the tracer calls it): counted in on Redis; the last one completes the chord. Elsewhere chord_unlock polls. */
+  async partReturn(request: TaskRequest, state: 'SUCCESS' | 'FAILURE', result: unknown): Promise<void> {
+    const body = request.embed.chord;
+    if (!body || request.group === null || !this.#store) return;
+    const parts = await this.#store.partReturn(request.group, request.groupIndex, { taskId: request.id, state, result });
+    if (parts) await this.#complete(body, parts);
   }
 
-  #countParts(worker: Worker): void {
-    const onEnd = (request: TaskRequest, state: 'SUCCESS' | 'FAILURE', result: unknown): void => {
-      const body = request.embed.chord;
-      if (!body || !request.group || !this.store) return;
-      void this.store
-        .partReturn(request.group, request.groupIndex, { taskId: request.id, state, result })
-        .then((parts) => parts && this.#complete(body, parts))
-        .catch((error: unknown) => this.#app.connection.logger.error({ err: error, group: request.group }, 'chord part not counted'));
-    };
-    worker.on('task-succeeded', (r, i) => onEnd(r, 'SUCCESS', i.result));
-    worker.on('task-failed', (r, i) => onEnd(r, 'FAILURE', i.error));
+  async close(): Promise<void> {
+    await this.#store?.close();
   }
 
   /** All parts are in: send the body with the results in header order, or fail it with ChordError. */
@@ -66,10 +70,10 @@ export class Chords {
     if (failed) {
       const cause = failed.result instanceof Error ? failed.result : decodeException(failed.result, failed.taskId, null);
       const id = frozenId(body);
-      if (id) await this.#app.backend.storeResult(id, 'FAILURE', new ChordError(`Dependency ${failed.taskId} raised ${cause.message}`, { cause }));
+      if (id) await this.#host.backend.storeResult(id, 'FAILURE', new ChordError(`Dependency ${failed.taskId} raised ${cause.message}`, { cause }));
       return;
     }
-    await applySignature(this.#app, body, [parts.map((p) => p.result)]);
+    await applySignature(this.#host, body, [parts.map((p) => p.result)]);
   }
 
   /** Celery's chord_unlock: retry until every header result is ready. */
@@ -77,8 +81,8 @@ export class Chords {
     const ctx = currentTask();
     const tuples = Array.isArray(ctx.kwargs['result']) ? (ctx.kwargs['result'] as unknown[]) : [];
     const ids = tuples.map((t) => (Array.isArray(t) && Array.isArray(t[0]) ? String(t[0][0]) : String(t)));
-    const interval = typeof ctx.kwargs['interval'] === 'number' ? ctx.kwargs['interval'] * 1000 : 1000;
-    const results = await Promise.all(ids.map((id) => this.#app.backend.getResult(id)));
+    const interval = typeof ctx.kwargs['interval'] === 'number' ? fromSeconds(ctx.kwargs['interval']) : 1000;
+    const results = await Promise.all(ids.map((id) => this.#host.backend.getResult(id)));
     if (results.some((r) => !['SUCCESS', 'FAILURE', 'REVOKED'].includes(r.state))) ctx.retry({ countdown: interval, maxRetries: null });
     await this.#complete(
       body,

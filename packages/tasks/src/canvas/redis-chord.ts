@@ -7,8 +7,8 @@
  * order, and the keys are deleted. No chord_unlock task, no polling.
  */
 import type { Logger } from '@nori/core';
-import { connectRedis, type RedisHandle } from '../redis-client.js';
-import { encodeException } from '../result/exception.js';
+import { connectRedis, type RedisHandle } from '../protocol/redis-client.js';
+import { encodeException } from '../protocol/exception.js';
 
 /** One header task's outcome. */
 export interface ChordPart {

@@ -3,7 +3,8 @@
  * making one, reading its options (Celery's snake_case names, seconds) as ApplyOptions, and sending
  * one with the parent's result prepended unless it is immutable.
  */
-import type { Signature } from '../protocol.js';
+import type { Signature } from '../protocol/message.js';
+import { fromSeconds } from '../protocol/units.js';
 import type { AsyncResult } from '../result/async-result.js';
 import type { ApplyOptions, Task, TaskHandler, TaskSender } from '../task.js';
 
@@ -33,7 +34,7 @@ export function signatureOptions(sig: Signature): ApplyOptions {
     ...(text('routing_key') !== undefined && { routingKey: text('routing_key') }),
     ...(text('exchange') !== undefined && { exchange: text('exchange') }),
     ...(num('priority') !== undefined && { priority: num('priority') }),
-    ...(countdown !== undefined && { countdown: countdown * 1000 }),
+    ...(countdown !== undefined && { countdown: fromSeconds(countdown) }),
     ...(text('task_id') !== undefined && { taskId: text('task_id') }),
     ...(link && { link }),
     ...(linkError && { linkError }),

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Connection, Consumer, Producer } from '@nori/core';
 import { startBroadcastConsumer } from '../broadcast-consumer.js';
 import type { LamportClock } from '../events/clock.js';
+import { secondsOrNull, toSeconds, unixSeconds } from '../protocol/units.js';
 import { type ControlCommand, type Mailbox } from './mailbox.js';
 
 export interface BroadcastOptions {
@@ -93,7 +94,7 @@ export class Control {
     this.#producer ??= h.connection.producer({ serializer: h.serializer });
     await this.#producer.publish(body, {
       exchange: h.mailbox.exchange,
-      headers: { clock: h.clock.forward(), expires: ticket ? Date.now() / 1000 + timeout / 1000 : 0 },
+      headers: { clock: h.clock.forward(), expires: ticket ? unixSeconds() + toSeconds(timeout) : 0 },
       deliveryMode: 'transient',
     });
     return collected;
@@ -125,11 +126,7 @@ export class Control {
 
   /** Time limits in ms (sent as Celery's seconds). */
   timeLimit(taskName: string, limits: { soft?: number; hard?: number }, options: InspectOptions & { reply?: boolean } = {}): Promise<Replies> {
-    return this.#command(
-      'time_limit',
-      { task_name: taskName, soft: limits.soft === undefined ? null : limits.soft / 1000, hard: limits.hard === undefined ? null : limits.hard / 1000 },
-      options,
-    );
+    return this.#command('time_limit', { task_name: taskName, soft: secondsOrNull(limits.soft), hard: secondsOrNull(limits.hard) }, options);
   }
 
   addConsumer(

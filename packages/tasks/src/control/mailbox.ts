@@ -6,19 +6,10 @@
  * auto-delete, TTL and expiry), so Python and nori can declare the same names on RabbitMQ.
  */
 import { Exchange, Queue, type TransportCapabilities } from '@nori/core';
+import type { ControlOptions } from './options.js';
 
 /** What the broker can bound (a transport without them gets plain queues). */
 export type Lifetimes = Pick<TransportCapabilities, 'messageTtl' | 'queueExpires'>;
-
-/** Celery's control settings, durations in ms. */
-export interface ControlOptions {
-  /** Mailbox namespace (Celery's `control_exchange`). Default 'celery'. */
-  controlExchange?: string;
-  /** Message TTL of node and reply queues (`control_queue_ttl`). Default 300 000. */
-  controlQueueTtl?: number;
-  /** Node and reply queues expire after this long unused (`control_queue_expires`). Default 10 000. */
-  controlQueueExpires?: number;
-}
 
 /** A command as it travels (the message body). */
 export interface ControlCommand {

@@ -6,7 +6,7 @@
 import type { Connection, Consumer, Message, Producer } from '@nori/core';
 import { startBroadcastConsumer } from '../broadcast-consumer.js';
 import type { LamportClock } from '../events/clock.js';
-import type { WorkerStep } from '../worker.js';
+import type { WorkerStep } from '../worker/options.js';
 import { matches, type ControlCommand, type Mailbox } from './mailbox.js';
 import { NO_REPLY, PANEL, type PanelContext } from './panel.js';
 

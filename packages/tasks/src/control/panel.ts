@@ -5,21 +5,22 @@
 import { resourceUsage } from 'node:process';
 import type { ConnectionInfo } from '@nori/core';
 import type { ResolvedConfig } from '../config.js';
-import type { WorkerEvents } from '../events/worker-events.js';
+import type { WorkerEventSender } from '../events/worker-event-sender.js';
 import type { LamportClock } from '../events/clock.js';
-import { parseRate } from '../rate-limit.js';
+import { msOrUndefined, secondsOrNull, toSeconds } from '../protocol/units.js';
+import { parseRate } from '../worker/admission/rate-limit.js';
 import type { Task, TaskHandler } from '../task.js';
-import type { Worker } from '../worker.js';
-import type { RequestTracker } from './requests.js';
+import type { Worker } from '../worker/worker.js';
 import { censorSettings } from './censor.js';
+import type { HeldTasks } from './held-tasks.js';
 
 export interface PanelContext {
   readonly worker: Worker;
   readonly tasks: ReadonlyMap<string, Task<TaskHandler>>;
   readonly conf: ResolvedConfig;
   readonly clock: LamportClock;
-  readonly requests: RequestTracker;
-  readonly events: WorkerEvents | undefined;
+  readonly held: HeldTasks;
+  readonly events: WorkerEventSender | undefined;
   readonly broker: ConnectionInfo;
   readonly startedAt: number;
   /** Writes the revoked ids to the state file, if there is one. */
@@ -35,7 +36,6 @@ export const NO_REPLY = Symbol('no reply');
 const ok = (value: string): { ok: string } => ({ ok: value });
 const nok = (value: string): { error: string } => ({ error: value });
 const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? [v] : []);
-const seconds = (v: unknown): number | undefined => (v === null || v === undefined ? undefined : Number(v) * 1000);
 
 /** Celery's `conf` reply: the settings under Celery's names. */
 function celeryConf(conf: ResolvedConfig, broker: ConnectionInfo): Record<string, unknown> {
@@ -49,15 +49,15 @@ function celeryConf(conf: ResolvedConfig, broker: ConnectionInfo): Record<string
     task_serializer: p.serializer,
     accept_content: conf.accept,
     worker_prefetch_multiplier: conf.prefetchMultiplier,
-    result_expires: conf.resultExpires / 1000,
+    result_expires: toSeconds(conf.resultExpires),
     timezone: conf.timezone,
     task_acks_late: p.acksLate,
     task_acks_on_failure_or_timeout: p.acksOnFailureOrTimeout,
     task_reject_on_worker_lost: p.rejectOnWorkerLost,
     task_ignore_result: p.ignoreResult,
     task_track_started: p.trackStarted,
-    task_time_limit: p.timeLimit === undefined ? null : p.timeLimit / 1000,
-    task_soft_time_limit: p.softTimeLimit === undefined ? null : p.softTimeLimit / 1000,
+    task_time_limit: secondsOrNull(p.timeLimit),
+    task_soft_time_limit: secondsOrNull(p.softTimeLimit),
     task_default_rate_limit: p.rateLimit ?? null,
   };
 }
@@ -66,10 +66,10 @@ function stats(ctx: PanelContext): Record<string, unknown> {
   const w = ctx.worker;
   const usage = resourceUsage();
   return {
-    total: Object.fromEntries(ctx.requests.total),
+    total: Object.fromEntries(ctx.held.total),
     pid: process.pid,
     clock: String(ctx.clock.value),
-    uptime: Math.round((Date.now() - ctx.startedAt) / 1000),
+    uptime: Math.round(toSeconds(Date.now() - ctx.startedAt)),
     pool: {
       'max-concurrency': w.concurrency,
       processes: [process.pid],
@@ -129,8 +129,8 @@ function queueInfo(worker: Worker): Array<Record<string, unknown>> {
       alias: null,
       bindings: [],
       no_declare: null,
-      expires: o.expires === undefined ? null : o.expires / 1000,
-      message_ttl: o.messageTtl === undefined ? null : o.messageTtl / 1000,
+      expires: secondsOrNull(o.expires),
+      message_ttl: secondsOrNull(o.messageTtl),
       max_length: o.maxLength ?? null,
       max_length_bytes: null,
       max_priority: o.maxPriority ?? null,
@@ -149,10 +149,10 @@ function revoke(ctx: PanelContext, ids: string[], terminate: boolean): Promise<{
 export const PANEL: Readonly<Record<string, Command>> = {
   ping: () => ok('pong'),
   clock: (ctx) => ({ clock: ctx.clock.value }),
-  active: (ctx, a) => ctx.requests.active(a['safe'] === true),
-  reserved: (ctx) => ctx.requests.reserved(),
-  scheduled: (ctx) => ctx.requests.scheduled(),
-  query_task: (ctx, a) => ctx.requests.query(list(a['ids'])),
+  active: (ctx, a) => ctx.held.active(a['safe'] === true),
+  reserved: (ctx) => ctx.held.reserved(),
+  scheduled: (ctx) => ctx.held.scheduled(),
+  query_task: (ctx, a) => ctx.held.query(list(a['ids'])),
   revoked: (ctx) => ctx.worker.revoked.ids(),
   registered: (ctx, a) => {
     const items = list(a['taskinfoitems']);
@@ -193,8 +193,8 @@ export const PANEL: Readonly<Record<string, Command>> = {
   time_limit: (ctx, a) => {
     const task = ctx.tasks.get(String(a['task_name']));
     if (!task) return nok('unknown task');
-    task.policy.softTimeLimit = seconds(a['soft']);
-    task.policy.timeLimit = seconds(a['hard']);
+    task.policy.softTimeLimit = msOrUndefined(a['soft']);
+    task.policy.timeLimit = msOrUndefined(a['hard']);
     return ok('time limits set successfully');
   },
   pool_grow: (ctx, a) => {

@@ -3,6 +3,7 @@
  * key = type with `-` → `.`. A send that fails rejects; the worker reports it and goes on.
  */
 import type { Connection, Exchange, Producer } from '@nori/core';
+import { unixSeconds } from '../protocol/units.js';
 import { eventExchange, utcoffset, type CeleryEvent } from './event.js';
 import type { LamportClock } from './clock.js';
 
@@ -33,7 +34,7 @@ export class EventDispatcher {
       pid: process.pid,
       clock: this.options.clock.forward(),
       ...fields,
-      timestamp: Date.now() / 1000,
+      timestamp: unixSeconds(),
       type,
     };
     return this.#producer

@@ -6,6 +6,7 @@
  * events travel over PUBLISH and are never stored (celery/celery#436).
  */
 import { Exchange, type Connection } from '@nori/core';
+import { REDIS_SCHEMES } from '../protocol/broker-url.js';
 
 /** One event as it travels: Celery's standard fields plus the fields of its type. */
 export interface CeleryEvent {
@@ -56,9 +57,9 @@ export function resolveEventsOptions(o: EventsOptions): ResolvedEventsOptions {
   };
 }
 
-/** Fanout on Redis (Celery's `get_exchange`), topic elsewhere. */
+/** Fanout on Redis (Celery's `get_exchange`: Sentinel and Cluster too), topic elsewhere. */
 export function eventExchange(connection: Connection, name: string): Exchange {
-  return new Exchange(name, { type: connection.info().transport.startsWith('redis') ? 'fanout' : 'topic' });
+  return new Exchange(name, { type: REDIS_SCHEMES.has(connection.info().transport) ? 'fanout' : 'topic' });
 }
 
 /** Python's `time.timezone // 3600` (or altzone in DST): hours west of UTC. */

@@ -4,6 +4,7 @@
  * tasks by id with the state each event moved them to. Tasks are an LRU bounded by `maxTasks`, so
  * a long-running monitor holds a fixed amount of memory.
  */
+import { fromSeconds } from '../protocol/units.js';
 import { localTimestamp, type CeleryEvent } from './event.js';
 
 /** The state a task event moves a task to (Celery's TASK_EVENT_TO_STATE). */
@@ -128,7 +129,7 @@ export class EventState {
       if (this.#workers.size > this.maxWorkers) this.#workers.delete(this.#workers.keys().next().value as string);
     }
     const freq = num(e['freq']);
-    if (freq !== undefined) w.freq = freq * 1000;
+    if (freq !== undefined) w.freq = fromSeconds(freq);
     w.pid = num(e.pid) ?? w.pid;
     w.active = num(e['active']) ?? w.active;
     w.processed = num(e['processed']) ?? w.processed;
@@ -169,7 +170,7 @@ export class EventState {
     this.#tasks.set(uuid, t);
     if (this.#tasks.size > this.maxTasks) this.#tasks.delete(this.#tasks.keys().next().value as string);
     const state = TASK_STATE[e.type] ?? t.state;
-    t.history.push({ type: e.type, state, timestamp: localTimestamp(e) * 1000 });
+    t.history.push({ type: e.type, state, timestamp: fromSeconds(localTimestamp(e)) });
     if (!READY.has(t.state) || READY.has(state)) t.state = state;
     t.name = text(e['name']) ?? t.name;
     if (e.type !== 'task-sent') t.hostname = e.hostname;

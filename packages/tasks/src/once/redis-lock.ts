@@ -3,7 +3,7 @@
  * it and expires by itself; released only by that task (compare-and-delete in one script).
  */
 import type { Logger } from '@nori/core';
-import { connectRedis, type RedisHandle } from '../redis-client.js';
+import { connectRedis, type RedisHandle } from '../protocol/redis-client.js';
 
 const RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end

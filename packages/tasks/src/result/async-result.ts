@@ -4,11 +4,11 @@
  * `result`, `traceback` and `date_done` are what the last of those calls saw (PENDING before
  * any). A ready state never changes, so once seen it is not fetched again.
  */
-import type { ResultBackend, StoredResult } from '../backend.js';
+import type { ResultBackend, StoredResult } from '../backends/backend.js';
 import type { TaskError } from '../errors.js';
 import type { TaskState } from '../states.js';
-import { isReady, pendingResult } from './task-meta.js';
-import { TaskConfigError } from '../task-errors.js';
+import { isReady, pendingResult } from '../protocol/task-meta.js';
+import { TaskConfigError } from '../errors.js';
 
 export interface ResultGetOptions {
   /** Give up after this many ms with core's TimeoutError (ERR_NORI_TIMEOUT); default: wait for ever. */

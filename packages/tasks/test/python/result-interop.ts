@@ -4,7 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
-import { AsyncResult, TaskError, TaskRevokedError, type ResultBackend } from '@nori/tasks';
+import { AsyncResult, TaskError, TaskRevokedError } from '@nori/tasks';
+import { type ResultBackend } from '@nori/tasks/backends';
 import { pythonGet, pythonSend, pythonStore, type CeleryEnv, type PythonResult } from './celery.js';
 
 /**
@@ -58,7 +59,7 @@ export async function expectNoriResultsReadByPython(
   const [ok, failed, revoked] = ids;
   const reading = pythonGet(env, ids, 30);
   await new Promise((resolve) => setTimeout(resolve, subscribeMs));
-  await backend.storeResult(ok, 'SUCCESS', { sum: 5, list: [1, 'a'] }, { request: { taskName: 'interop.add' } });
+  await backend.storeResult(ok, 'SUCCESS', { sum: 5, list: [1, 'a'] }, { origin: { taskName: 'interop.add' } });
   await backend.storeResult(failed, 'FAILURE', new TypeError('cannot read x of undefined'), {
     traceback: 'TypeError: cannot read x\n    at run (task.js:3:7)',
   });

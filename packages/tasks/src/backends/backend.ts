@@ -1,0 +1,46 @@
+import type { Connection, Logger } from '@nori/core';
+import type { TaskState } from '../states.js';
+
+/** A task's result as a backend holds it (Celery's task meta, with nori's names). */
+export interface StoredResult {
+  taskId: string;
+  state: TaskState;
+  /** The return value on SUCCESS; the failure as an Error on FAILURE/REVOKED. */
+  result: unknown;
+  traceback: string | null;
+  children: unknown[];
+  dateDone: Date | null;
+}
+
+/** The task a result comes from: its name and where rpc:// replies go (the task message's reply_to and correlation_id). */
+export interface ResultOrigin {
+  replyTo?: string;
+  correlationId?: string;
+  taskName?: string;
+}
+
+export interface ResultBackend {
+  /** Called by the App before a task message is published (rpc:// declares its reply queue here). */
+  onTaskCall?(taskId: string): Promise<void>;
+  /** Stores a state; on FAILURE `result` is the Error the task failed with. */
+  storeResult(taskId: string, state: TaskState, result: unknown, options?: { traceback?: string | null; origin?: ResultOrigin }): Promise<void>;
+  /** The current result; PENDING with a null result when the id is unknown. */
+  getResult(taskId: string): Promise<StoredResult>;
+  /** Resolves once the result is in a ready state; rejects with TimeoutError / AbortError. */
+  waitFor(taskId: string, options?: { timeout?: number; signal?: AbortSignal }): Promise<StoredResult>;
+  forget(taskId: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** What a backend may use of the App that created it. */
+export interface BackendHost {
+  /** The broker connection (rpc:// sends results over it). */
+  readonly connection: Connection;
+  /** This client's reply queue name, sent as reply_to on every task (Celery's thread oid). */
+  readonly oid: string;
+  /** How long results are kept, in ms (Celery's result_expires). */
+  readonly resultExpires: number;
+  /** Serializer name for stored results (Celery's result_serializer); default 'json'. */
+  readonly resultSerializer?: string;
+  readonly logger: Logger;
+}

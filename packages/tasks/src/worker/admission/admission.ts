@@ -1,0 +1,118 @@
+/**
+ * Admission (Celery's strategy): what happens to a task message between its delivery and its
+ * run. Each path ends with the message settled here, or handed to the tracer, which settles it:
+ *
+ *   delivered while a warm stop begins        → released (back to the front of its queue)
+ *   cannot be decoded / not accepted          → rejected ('error' event)
+ *   not a Celery task message                 → rejected (task-rejected)
+ *   a task this worker does not know          → FAILURE NotRegistered stored, rejected (task-rejected)
+ *   expired, or revoked by id                 → REVOKED stored, acked (task-revoked)
+ *   ETA ahead                                 → waits (near) or parked: republished to wait in the broker, acked (task-parked)
+ *   over its rate limit, or no slot free      → waits, unacked
+ *   a warm stop while it waits                → released
+ *   revoked while it waited                   → REVOKED stored, acked
+ *   admitted                                  → the tracer runs it and settles it by the ack matrix
+ */
+import { sleep, type Message } from '@nori/core';
+import { NotRegistered } from '../../errors.js';
+import { parseTaskMessage, type TaskRequest } from '../../protocol/message.js';
+import type { Task, TaskHandler } from '../../task.js';
+import type { Hooks } from '../events.js';
+import type { WorkerHost } from '../host.js';
+import { Job } from '../job.js';
+import { settle } from '../settle.js';
+import { STOPPING, type WorkerState } from '../state.js';
+import { storeResult, type Tracer } from '../tracer.js';
+import type { EtaWait } from './eta.js';
+import { RateLimiter } from './rate-limit.js';
+
+export class Admission {
+  readonly #host: WorkerHost;
+  readonly #state: WorkerState;
+  readonly #eta: EtaWait;
+  readonly #tracer: Tracer;
+  readonly #hooks: Hooks;
+  readonly #hostname: string;
+  readonly #report: (error: Error) => void;
+  readonly #limiters = new Map<string, RateLimiter | null>();
+
+  constructor(host: WorkerHost, state: WorkerState, eta: EtaWait, tracer: Tracer, hooks: Hooks, hostname: string) {
+    this.#host = host;
+    this.#state = state;
+    this.#eta = eta;
+    this.#tracer = tracer;
+    this.#hooks = hooks;
+    this.#hostname = hostname;
+    this.#report = (error) => hooks.emit('error', error);
+  }
+
+  /** A message the consumer could not decode (or does not accept): rejected. */
+  refuse(message: Message, error: Error): Promise<void> {
+    this.#report(error);
+    return settle(message, 'reject', this.#report);
+  }
+
+  /** Never rejects: every path settles the message, here or in the tracer. */
+  async receive(message: Message): Promise<void> {
+    // Delivered between the start of a warm stop and the cancel taking effect: give it back.
+    if (this.#state.stopping.aborted) return settle(message, 'release', this.#report);
+    let request: TaskRequest;
+    try {
+      request = parseTaskMessage(message.headers, message.body, message.properties);
+    } catch (error) {
+      this.#hooks.emit('task-rejected', undefined, { requeue: false, reason: error as Error });
+      return settle(message, 'reject', this.#report);
+    }
+    const task = this.#host.tasks.get(request.name);
+    if (!task) {
+      // Celery: reject (no requeue) and store NotRegistered as the failure.
+      const error = new NotRegistered(request.name);
+      await storeResult(this.#host, request, 'FAILURE', error, null, this.#report);
+      this.#hooks.emit('task-rejected', request, { requeue: false, reason: error });
+      return settle(message, 'reject', this.#report);
+    }
+    this.#hooks.emit('task-received', request);
+    const job = new Job(message, request, task, this.#hostname);
+    this.#state.held.add(job);
+    try {
+      try {
+        if (this.#state.cancelled(job)) return await this.#tracer.revoke(job);
+        if (request.eta && (await this.#eta.wait(job, request.eta.getTime() - Date.now()))) return;
+        const limiter = this.#limiter(task);
+        if (limiter) {
+          const wait = limiter.reserve();
+          if (wait > 0) await sleep(wait, this.#state.stopping);
+        }
+        if (!this.#state.slots.tryAcquire()) await this.#state.slots.acquire();
+      } catch (error) {
+        if (error === STOPPING) return await settle(message, 'release', this.#report);
+        // Nothing here throws otherwise: should it, the message goes back rather than being lost.
+        this.#report(error as Error);
+        return await settle(message, 'requeue', this.#report);
+      }
+      job.holding = true;
+      try {
+        if (this.#state.cancelled(job)) await this.#tracer.revoke(job);
+        else await this.#tracer.trace(job);
+      } finally {
+        this.#state.releaseSlot(job);
+      }
+    } finally {
+      this.#state.held.delete(job);
+    }
+  }
+
+  /** Forget the rate limiter of a task whose rateLimit changed. */
+  resetRateLimit(taskName: string): void {
+    this.#limiters.delete(taskName);
+  }
+
+  #limiter(task: Task<TaskHandler>): RateLimiter | null {
+    let limiter = this.#limiters.get(task.name);
+    if (limiter === undefined) {
+      limiter = task.policy.rateLimit === undefined ? null : new RateLimiter(task.policy.rateLimit);
+      this.#limiters.set(task.name, limiter);
+    }
+    return limiter;
+  }
+}

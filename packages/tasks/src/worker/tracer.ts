@@ -1,0 +1,196 @@
+/**
+ * The tracer (Celery's trace.py): runs an admitted task and turns its outcome into the after-task
+ * steps, called here explicitly and always in this order, before the message is settled:
+ *
+ *   1. the result stored (SUCCESS, RETRY or FAILURE; REVOKED for a task that is not to run)
+ *   2. the chord part counted (a header task of a chord on a Redis backend)
+ *   3. the once-lock released (a task with `once`; at the start instead with `unlockBefore`)
+ *   4. the follow-ups published (the retry, link callbacks and the chain's next step, link_error callbacks)
+ *   5. the hooks emitted (task-succeeded, task-failed, ...: the wire events listen there)
+ *   6. the message settled, by the ack matrix (settle.ts)
+ *
+ * A kill at any point re-runs the task from its message rather than losing a step.
+ */
+import { performance } from 'node:perf_hooks';
+import { retryDecision } from '../context.js';
+import { Ignore, Reject, Retry, TaskRevokedError, TimeLimitExceeded, WorkerLostError } from '../errors.js';
+import type { TaskRequest } from '../protocol/message.js';
+import type { TaskState } from '../states.js';
+import type { Hooks } from './events.js';
+import { isThenable, type Execution } from './execution.js';
+import { publishRetry, sendCallbacks, sendErrbacks } from './follow-ups.js';
+import type { WorkerHost } from './host.js';
+import type { Job } from './job.js';
+import { retryCountdown } from './retry-backoff.js';
+import { settle, settlementFor, type Outcome } from './settle.js';
+import type { WorkerState } from './state.js';
+
+export class Tracer {
+  readonly #host: WorkerHost;
+  readonly #state: WorkerState;
+  readonly #execution: Execution;
+  readonly #hooks: Hooks;
+  readonly #hostname: string;
+  readonly #report: (error: Error) => void;
+
+  constructor(host: WorkerHost, state: WorkerState, execution: Execution, hooks: Hooks, hostname: string) {
+    this.#host = host;
+    this.#state = state;
+    this.#execution = execution;
+    this.#hooks = hooks;
+    this.#hostname = hostname;
+    this.#report = (error) => hooks.emit('error', error);
+  }
+
+  /** Runs a job that holds a slot; the slot goes back once the handler is done (storing and settling need none). */
+  async trace(job: Job): Promise<void> {
+    const { message, request, policy, task } = job;
+    if (!policy.acksLate) await settle(message, 'ack', this.#report);
+    if (policy.trackStarted) await this.#store(request, 'STARTED', { pid: process.pid, hostname: this.#hostname }, null);
+    this.#state.running.add(job);
+    job.startedAt = Date.now();
+    this.#state.total.set(request.name, (this.#state.total.get(request.name) ?? 0) + 1);
+    if (task.options.once?.unlockBefore) await this.#releaseOnce(job);
+    this.#hooks.emit('task-started', request);
+    const started = performance.now();
+    let outcome: Outcome;
+    let value: unknown;
+    try {
+      value = this.#execution.run(job);
+      // A handler that returned synchronously is done: no await, no extra turn of the microtask queue.
+      if (isThenable(value)) value = await value;
+      outcome = 'success';
+    } catch (error) {
+      value = autoretry(job, error);
+      outcome = classify(value);
+    }
+    this.#state.releaseSlot(job);
+    if (job.abandoned) return;
+    this.#state.running.delete(job);
+    if (job.abortReason instanceof TaskRevokedError) return this.revoke(job, true);
+    await this.#finish(job, outcome, value, performance.now() - started);
+  }
+
+  /** Not to run (expired, revoked) or ended while running (`terminated`): REVOKED stored, the message acked. */
+  async revoke(job: Job, terminated = false): Promise<void> {
+    const { request, message } = job;
+    const expired = !terminated && this.#state.expired(job);
+    await this.#store(request, 'REVOKED', new TaskRevokedError(terminated ? 'terminated' : expired ? 'expired' : 'revoked'), null);
+    if (job.task.options.once && !job.task.options.once.unlockBefore) await this.#releaseOnce(job);
+    this.#hooks.emit('task-revoked', request, { expired, terminated });
+    await settle(message, 'ack', this.#report);
+  }
+
+  async #finish(job: Job, outcome: Outcome, value: unknown, runtime: number): Promise<void> {
+    const { request, message, policy, task } = job;
+    const storeResults = !(request.ignoreResult || policy.ignoreResult);
+    const storeErrors = storeResults || policy.storeErrorsEvenIfIgnored;
+    const releaseAtEnd = task.options.once !== undefined && !task.options.once.unlockBefore;
+    let settlement = settlementFor(outcome, policy);
+    switch (outcome) {
+      case 'success':
+        if (storeResults) await this.#store(request, 'SUCCESS', value, null);
+        if (request.embed.chord) await this.#chordPart(request, 'SUCCESS', value);
+        if (releaseAtEnd) await this.#releaseOnce(job);
+        if (request.embed.callbacks || request.embed.chain) await sendCallbacks(this.#host, request, value, this.#report);
+        this.#hooks.emit('task-succeeded', request, { result: value, runtime });
+        break;
+      case 'retry': {
+        const retry = value as Retry;
+        try {
+          await publishRetry(this.#host, job, retry);
+          if (storeErrors) await this.#store(request, 'RETRY', retry.exc ?? retry, retry.exc?.stack ?? null);
+          this.#hooks.emit('task-retried', request, { reason: retry.exc, eta: retry.when });
+        } catch (error) {
+          // Celery: a retry that cannot be published is a Reject(requeue=False).
+          settlement = 'reject';
+          this.#report(error as Error);
+          if (storeErrors) await this.#store(request, 'FAILURE', error, (error as Error).stack ?? null);
+          if (request.embed.chord) await this.#chordPart(request, 'FAILURE', error);
+          if (releaseAtEnd) await this.#releaseOnce(job);
+          this.#hooks.emit('task-failed', request, { error, runtime });
+        }
+        break;
+      }
+      case 'reject':
+      case 'reject-requeue':
+        if (releaseAtEnd) await this.#releaseOnce(job);
+        this.#hooks.emit('task-rejected', request, { requeue: outcome === 'reject-requeue', reason: value as Error });
+        break;
+      case 'ignore':
+        break;
+      default: {
+        // failure, time-limit, worker-lost: a requeued task will run again, so its outcome is not final yet.
+        const final = settlement !== 'requeue' || !policy.acksLate;
+        if (storeErrors && final) await this.#store(request, 'FAILURE', value, value instanceof Error ? (value.stack ?? null) : null);
+        if (final && request.embed.chord) await this.#chordPart(request, 'FAILURE', value);
+        if (releaseAtEnd) await this.#releaseOnce(job);
+        if (storeErrors && final && request.embed.errbacks) await sendErrbacks(this.#host, request, this.#report);
+        this.#hooks.emit('task-failed', request, { error: value, runtime });
+      }
+    }
+    // Done with, as far as inspect is concerned, once its outcome is out (the ack may take a while).
+    this.#state.held.delete(job);
+    if (policy.acksLate) await settle(message, settlement, this.#report);
+  }
+
+  /** Stores a state; a failure is reported (the task's outcome stands). */
+  #store(request: TaskRequest, state: TaskState, result: unknown, traceback: string | null): Promise<void> {
+    return storeResult(this.#host, request, state, result, traceback, this.#report);
+  }
+
+  async #chordPart(request: TaskRequest, state: 'SUCCESS' | 'FAILURE', result: unknown): Promise<void> {
+    if (request.group === null) return;
+    await this.#host.chordPart(request, state, result).catch(this.#report);
+  }
+
+  async #releaseOnce(job: Job): Promise<void> {
+    await this.#host.releaseOnce(job.task, job.request).catch(this.#report);
+  }
+}
+
+/** Stores a state for a request; a failure is reported, never thrown. */
+export async function storeResult(
+  host: WorkerHost,
+  request: TaskRequest,
+  state: TaskState,
+  result: unknown,
+  traceback: string | null,
+  report: (error: Error) => void,
+): Promise<void> {
+  try {
+    await host.backend.storeResult(request.id, state, result, {
+      traceback,
+      origin: {
+        taskName: request.name,
+        ...(request.replyTo !== undefined && { replyTo: request.replyTo }),
+        ...(request.correlationId !== undefined && { correlationId: request.correlationId }),
+      },
+    });
+  } catch (error) {
+    report(error as Error);
+  }
+}
+
+/** autoretryFor: a matching failure becomes a retry (or the failure itself when none are left). */
+function autoretry(job: Job, error: unknown): unknown {
+  const { autoretryFor } = job.task.options;
+  if (!autoretryFor || error instanceof Retry || error instanceof Reject || error instanceof Ignore || error instanceof TimeLimitExceeded) return error;
+  const matches = typeof autoretryFor === 'function' ? autoretryFor(error) : autoretryFor.some((type) => error instanceof type);
+  if (!matches) return error;
+  const countdown = retryCountdown(job.task.options, job.request.retries);
+  try {
+    return retryDecision(job.request, job.policy, { exc: error as Error, ...(countdown !== undefined && { countdown }) });
+  } catch (decided) {
+    return decided;
+  }
+}
+
+function classify(error: unknown): Outcome {
+  if (error instanceof Retry) return 'retry';
+  if (error instanceof Reject) return error.requeue ? 'reject-requeue' : 'reject';
+  if (error instanceof Ignore) return 'ignore';
+  if (error instanceof TimeLimitExceeded) return 'time-limit';
+  if (error instanceof WorkerLostError) return 'worker-lost';
+  return 'failure';
+}
