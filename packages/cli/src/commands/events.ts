@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import type { CeleryEvent, EventState } from '@nori/tasks/events';
+import { fromSeconds } from '@nori/tasks/protocol';
 import type { AppSource } from '../load-app.js';
 import { int } from '../parse.js';
 import { withApp } from '../with-app.js';
@@ -18,7 +19,7 @@ const STANDARD = new Set(['type', 'hostname', 'timestamp', 'utcoffset', 'pid', '
 
 export function dumpLine(e: CeleryEvent): string {
   const fields = Object.fromEntries(Object.entries(e).filter(([k]) => !STANDARD.has(k)));
-  return `${new Date(e.timestamp * 1000).toISOString()} ${e.hostname} ${e.type} ${JSON.stringify(fields)}`;
+  return `${new Date(fromSeconds(e.timestamp)).toISOString()} ${e.hostname} ${e.type} ${JSON.stringify(fields)}`;
 }
 
 function view(state: EventState, rows: number): string {

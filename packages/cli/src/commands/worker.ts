@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import type { TaskRequest, WorkerOptions } from '@nori/tasks';
+import { toSeconds } from '@nori/tasks/protocol';
 import { autoscale } from '../autoscale.js';
 import { banner, bannerFields } from '../banner.js';
 import { loadApp, type AppSource } from '../load-app.js';
@@ -77,7 +78,7 @@ export function registerWorker(program: Command): void {
       worker.on('worker-ready', (i) => log.info(`${i.hostname} ready, consuming ${i.queues.join(', ')}`, { hostname: i.hostname, queues: i.queues }));
       worker.on('task-received', (r) => log.info(`Task ${label(r)} received`, fields(r, 'RECEIVED')));
       worker.on('task-succeeded', (r, i) =>
-        log.info(`Task ${label(r)} succeeded in ${(i.runtime / 1000).toFixed(3)}s: ${JSON.stringify(i.result) ?? 'undefined'}`, {
+        log.info(`Task ${label(r)} succeeded in ${toSeconds(i.runtime).toFixed(3)}s: ${JSON.stringify(i.result) ?? 'undefined'}`, {
           ...fields(r, 'SUCCESS'),
           duration_ms: i.runtime,
           result: i.result,

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { ATTEMPT_HEADER } from '@nori/core';
 import type { Delivery, Headers, OutgoingMessage } from '@nori/core/spi';
+import { fromSeconds } from '@nori/tasks/protocol';
 
 export interface DeadLetter {
   /** The task id, else the message id or correlation id, else `sha1:` and the body's hash (12 hex digits). */
@@ -40,7 +41,7 @@ const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 /** x-death's time: seconds since the epoch, a number or amqplib's `{ '!': 'timestamp', value }`. */
 function deathTime(time: unknown): Date | null {
   const seconds = typeof time === 'object' && time !== null ? (time as { value?: unknown }).value : time;
-  return typeof seconds === 'number' && Number.isFinite(seconds) ? new Date(seconds * 1000) : null;
+  return typeof seconds === 'number' && Number.isFinite(seconds) ? new Date(fromSeconds(seconds)) : null;
 }
 
 function attemptsOf(headers: Headers): number | null {

@@ -3,17 +3,14 @@
  * routes, arguments, response shapes and status codes. Durations here are Flower's seconds.
  */
 import type { ApplyOptions, TaskState } from '@nori/tasks';
+import { exceptionRepr, fromSeconds } from '@nori/tasks/protocol';
 import { HttpError } from '../errors.js';
 import { type FlowerContext, okOf, required, type Route, secondsParam, truthy } from './route.js';
-import { pythonRepr } from './python-literal.js';
 import { parseTaskQuery, queryTasks } from './task-query.js';
 
+/** Flower's safe_result: an exception as Python's repr, any other value as it is. */
 function safeResult(value: unknown): unknown {
-  if (value instanceof Error) {
-    const e = value as Error & { excType?: string; excMessage?: readonly unknown[] };
-    const args = e.excMessage ?? [e.message];
-    return `${e.excType ?? e.name}(${args.map((a) => (typeof a === 'string' ? pythonRepr(a) : JSON.stringify(a))).join(', ')})`;
-  }
+  if (value instanceof Error) return exceptionRepr(value);
   return value === undefined ? null : value;
 }
 
@@ -24,7 +21,7 @@ function applyOptions(o: Record<string, unknown>): ApplyOptions {
     if (v === undefined) return undefined;
     const n = Number(v);
     if (!Number.isFinite(n) || n < 0) throw new HttpError(400, 'Invalid option');
-    return n * 1000;
+    return fromSeconds(n);
   };
   const date = (v: unknown): Date => {
     const d = new Date(typeof v === 'string' ? v.replace(' ', 'T') : NaN);

@@ -3,6 +3,8 @@
  * read the way Flower's search reads them with ast.literal_eval: dicts, lists, tuples, strings,
  * numbers, True, False, None. Anything else (a repr of an object, a truncated saferepr) is undefined.
  */
+import { pyRepr } from '@nori/tasks/protocol';
+
 export type PyValue = string | number | boolean | null | PyValue[] | { [key: string]: PyValue };
 
 const ESCAPES: Readonly<Record<string, string>> = { n: '\n', t: '\t', r: '\r', '\\': '\\', "'": "'", '"': '"', '0': '\0' };
@@ -74,18 +76,5 @@ export function parsePythonLiteral(text: string): PyValue | undefined {
 
 /** Python's str() of a literal (repr inside containers). */
 export function pythonStr(v: PyValue): string {
-  if (typeof v === 'string') return v;
-  return pythonRepr(v);
-}
-
-/** Python's repr() of a literal. */
-export function pythonRepr(v: PyValue): string {
-  if (typeof v === 'string') return `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-  if (v === null) return 'None';
-  if (typeof v === 'boolean') return v ? 'True' : 'False';
-  if (typeof v === 'number') return String(v);
-  if (Array.isArray(v)) return `[${v.map(pythonRepr).join(', ')}]`;
-  return `{${Object.entries(v)
-    .map(([k, x]) => `${pythonRepr(k)}: ${pythonRepr(x)}`)
-    .join(', ')}}`;
+  return typeof v === 'string' ? v : pyRepr(v);
 }

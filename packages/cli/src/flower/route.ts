@@ -4,6 +4,7 @@
  * JSON to answer with, or throws an HttpError.
  */
 import type { App } from '@nori/tasks';
+import { fromSeconds } from '@nori/tasks/protocol';
 import { HttpError } from '../errors.js';
 import type { Monitor } from './monitor.js';
 import type { WorkerInfo } from './worker-info.js';
@@ -80,5 +81,5 @@ export function secondsParam(p: URLSearchParams, name: string): number | undefin
   if (v === null || v === '') return undefined;
   const n = Number(v);
   if (!Number.isFinite(n) || n < 0) throw new HttpError(400, `Invalid argument '${v}' of type 'float'`);
-  return n * 1000;
+  return fromSeconds(n);
 }

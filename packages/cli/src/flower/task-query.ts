@@ -7,6 +7,7 @@
  * first), offset, limit. `filtered` and `total` count the tasks before paging, as Flower's
  * datatable reports them.
  */
+import { unixSeconds } from '@nori/tasks/protocol';
 import { SearchQueryError } from '../errors.js';
 import type { FlowerTask } from './monitor.js';
 import { matchesSearch, parseSearch, searchDocument, type SearchNode } from './task-search.js';
@@ -37,7 +38,7 @@ function minute(value: string | null, name: string): number | undefined {
   if (!value) return undefined;
   const m = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2})$/.exec(value);
   if (!m) throw new SearchQueryError(`${name} must look like 2026-01-31 13:45, got "${value}"`);
-  return new Date(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!).getTime() / 1000;
+  return unixSeconds(new Date(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!).getTime());
 }
 
 const all = (v: string | null): string | undefined => (v === null || v === '' || v === 'All' ? undefined : v.toLowerCase());

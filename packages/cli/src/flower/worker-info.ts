@@ -6,6 +6,7 @@
  */
 import type { App } from '@nori/tasks';
 import { censorSettings, type Inspect, type Replies } from '@nori/tasks/control';
+import { unixSeconds } from '@nori/tasks/protocol';
 import type { Monitor } from './monitor.js';
 
 const METHODS: ReadonlyArray<[string, (i: Inspect) => Promise<Replies>]> = [
@@ -60,7 +61,7 @@ export class WorkerInfo {
       const inspect = this.#app.control.inspect({ timeout: this.#timeout });
       const replies = await Promise.all(METHODS.map(([, call]) => call(inspect).catch(() => null)));
       const out: WorkerDetails = {};
-      const now = Date.now() / 1000;
+      const now = unixSeconds();
       METHODS.forEach(([name], i) => {
         for (const [host, reply] of Object.entries(replies[i] ?? {})) {
           (out[host] ??= {})[name] = name === 'conf' && typeof reply === 'object' && reply !== null ? censorSettings(reply as Record<string, unknown>) : reply;

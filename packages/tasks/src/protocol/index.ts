@@ -7,7 +7,7 @@
 export { parseTaskMessage, taskHeaders, taskBody, type Embed, type Signature, type TaskCall, type TaskRequest } from './message.js';
 export { toTaskMeta, fromTaskMeta, type TaskMeta } from './task-meta.js';
 export { encodeException, decodeException, type ExceptionInfo } from './exception.js';
-export { safeRepr, argsRepr, kwargsRepr, exceptionRepr } from './repr.js';
+export { pyRepr, safeRepr, argsRepr, kwargsRepr, exceptionRepr } from './repr.js';
 export { toWireTime, fromWireTime } from './time.js';
 export { toSeconds, fromSeconds, secondsOrNull, msOrUndefined, unixSeconds } from './units.js';
 export { REDIS_SCHEMES, urlScheme, isRedisUrl, isRedisClusterUrl } from './broker-url.js';

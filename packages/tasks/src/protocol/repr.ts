@@ -34,9 +34,14 @@ function cut(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max)}...`;
 }
 
+/** Python's repr of one value. */
+export function pyRepr(value: unknown): string {
+  return repr(value, new Set());
+}
+
 /** Python's repr of one value, cut at `max` (Celery's saferepr): e.g. a task-succeeded result. */
 export function safeRepr(value: unknown, max = 1024): string {
-  return cut(repr(value, new Set()), max);
+  return cut(pyRepr(value), max);
 }
 
 /** `(1, 'a')`, as Python shows a tuple of positional arguments. */
