@@ -2,9 +2,13 @@
  * pool: 'threads' — module tasks run in worker threads (tinypool): results, failures and retries
  * cross back, maxTasksPerChild replaces threads, function tasks still run on the main thread.
  */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { afterEach, expect, it } from 'vitest';
-import { moduleTask } from '@nori/tasks';
+import { moduleTask, TaskRevokedError } from '@nori/tasks';
+import { REDIS, waitFor } from './brokers.js';
 import { cleanup, testbed } from './testbed.js';
 
 afterEach(cleanup);
@@ -45,4 +49,28 @@ it('a module task outside the thread pool runs on the main thread', async () => 
   const whoami = app.task('cpu.whoami', moduleTask<() => number>(CPU, 'whoami'));
   await worker();
   expect(await (await whoami.delay()).get({ timeout: 20_000 })).toBe(threadId);
+});
+
+it('revoke(terminate) ends the thread running the task; with concurrency 1 the next thread task runs', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'nori-terminate-'));
+  const file = join(dir, 'ticks');
+  const ticks = async (): Promise<number> => (await readFile(file, 'utf8').catch(() => '')).length;
+  try {
+    const { app, worker } = testbed(REDIS, { backend: REDIS });
+    const tick = app.task('cpu.tick', moduleTask<(file: string) => never>(CPU, 'tick'));
+    const fib = app.task('cpu.fib', moduleTask<(n: number) => number>(CPU, 'fib'));
+    await worker({ ...THREADS, concurrency: 1 });
+    const running = await tick.delay(file);
+    await waitFor('the task to tick in its thread', async () => (await ticks()) > 0);
+    await running.revoke({ terminate: true });
+    await expect(running.get({ timeout: 10_000 })).rejects.toBeInstanceOf(TaskRevokedError);
+    // The only thread was ended and replaced: the next task runs.
+    expect(await (await fib.delay(15)).get({ timeout: 10_000 })).toBe(610);
+    // Nothing of the terminated run goes on.
+    const after = await ticks();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await ticks()).toBe(after);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

@@ -6,7 +6,7 @@
  */
 import { runInContext } from '../context.js';
 import { SoftTimeLimitExceeded, TaskRevokedError, TimeLimitExceeded } from '../errors.js';
-import { moduleOf } from '../module-task.js';
+import { moduleOf, type ModuleRef } from '../module-task.js';
 import type { Job } from './job.js';
 import type { WorkerOptions } from './options.js';
 import type { ThreadCall } from './pools/thread-call.js';
@@ -58,10 +58,7 @@ export class Execution {
     const ref = this.#pool && moduleOf(task.handler);
     let value: unknown;
     try {
-      value =
-        this.#pool && ref
-          ? Promise.race([this.#pool.run(ref, { args: request.args, context: this.#threadContext(job) }, hard), this.#killed(job)])
-          : runInContext(job, task.handler, request.args);
+      value = this.#pool && ref ? this.#inPool(this.#pool, ref, job, hard) : runInContext(job, task.handler, request.args);
     } catch (error) {
       clearTimeout(softTimer);
       throw error;
@@ -84,6 +81,13 @@ export class Execution {
     job.controller.abort(reason);
     job.kill(reason);
     return true;
+  }
+
+  /** Runs a module task in the pool, which enforces the hard limit; terminate ends its thread. */
+  #inPool(pool: ThreadPool, ref: ModuleRef, job: Job, timeLimit: number | undefined): Promise<unknown> {
+    const kill = new AbortController();
+    job.kill = (reason) => kill.abort(reason);
+    return pool.run(ref, { args: job.request.args, context: this.#threadContext(job) }, { timeLimit, kill: kill.signal });
   }
 
   #threadContext(job: Job): ThreadCall['context'] {

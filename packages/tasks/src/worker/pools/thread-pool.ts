@@ -8,6 +8,7 @@
  */
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setLongTimeout } from '@nori/core';
 import Tinypool from 'tinypool';
 import type { ModuleRef } from '../../module-task.js';
 import { Retry, TimeLimitExceeded, WorkerLostError } from '../../errors.js';
@@ -61,20 +62,28 @@ export class ThreadPool {
     });
   }
 
-  /** Runs one call; rejects with TimeLimitExceeded (thread terminated) or WorkerLostError (thread died). */
-  async run(ref: ModuleRef, call: Omit<ThreadCall, 'url' | 'exportName'>, hardLimitMs: number | undefined): Promise<unknown> {
+  /**
+   * Runs one call. Rejects with TimeLimitExceeded at `timeLimit`, or with `kill`'s reason when it
+   * aborts (terminate), after ending the thread either way (tinypool starts a replacement); with
+   * WorkerLostError when the thread died.
+   */
+  async run(ref: ModuleRef, call: Omit<ThreadCall, 'url' | 'exportName'>, limits: { timeLimit: number | undefined; kill: AbortSignal }): Promise<unknown> {
+    const { timeLimit, kill } = limits;
     const controller = new AbortController();
-    const timer = hardLimitMs === undefined ? undefined : setTimeout(() => controller.abort(), hardLimitMs);
+    const timer = timeLimit === undefined ? undefined : setLongTimeout(() => controller.abort(new TimeLimitExceeded(timeLimit)), timeLimit);
+    const onKill = (): void => controller.abort(kill.reason);
+    kill.addEventListener('abort', onKill, { once: true });
     let outcome: ThreadOutcome;
     try {
       outcome = (await this.#pool.run({ ...call, url: ref.url, exportName: ref.exportName } satisfies ThreadCall, {
         signal: controller.signal,
       })) as ThreadOutcome;
     } catch (error) {
-      if (controller.signal.aborted && hardLimitMs !== undefined) throw new TimeLimitExceeded(hardLimitMs);
+      if (controller.signal.aborted) throw controller.signal.reason;
       throw new WorkerLostError(`the thread running ${call.context.name}[${call.context.id}] died: ${(error as Error).message}`, { cause: error });
     } finally {
-      clearTimeout(timer);
+      timer?.clear();
+      kill.removeEventListener('abort', onKill);
     }
     if (this.#maxTasksPerChild !== undefined && this.#maxTasksPerChild > 1 && outcome.tasksRun >= this.#maxTasksPerChild) void this.#pool.recycleWorkers();
     if (outcome.ok) return outcome.value;
