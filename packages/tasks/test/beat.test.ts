@@ -11,9 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import { EncodeError } from '@nori/core';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { at, crontab, every, type TickInfo } from '@nori/tasks';
-import { tickId } from '@nori/tasks/protocol';
+import { AlreadyQueued, at, crontab, every, type TickInfo } from '@nori/tasks';
+import { onceKey, tickId } from '@nori/tasks/protocol';
+import { redisUrl } from '@nori/testing/brokers';
 import { REDIS, waitFor } from './brokers.js';
 import { cleanup, testbed } from './testbed.js';
 
@@ -148,6 +150,55 @@ describe('beat on Redis', () => {
     } finally {
       await beat.clear();
       await beat.stop();
+    }
+  });
+
+  it('an entry whose send throws (AlreadyQueued once-task, unencodable argument) is reported by name and skipped; the entries after it keep ticking', async () => {
+    const { app } = testbed(REDIS, { backend: redisUrl(1) });
+    const name = `beat-test-${randomUUID().slice(0, 8)}`;
+    const onceTask = `b.once.${name}`;
+    app.task(onceTask, () => undefined, { once: { timeout: 60_000 } });
+    const beat = app.beat({
+      name,
+      schedule: {
+        // Listed first: each throws on every tick after the first (the lock is held, no worker runs it) or on every tick.
+        locked: { task: onceTask, schedule: every(250) },
+        unencodable: { task: 'b.function', schedule: every(250), args: [() => 1] },
+        good: { task: 'b.good', schedule: every(250) },
+      },
+    });
+    const ticks: TickInfo[] = [];
+    const errors: Array<{ error: Error; tick: TickInfo | undefined }> = [];
+    beat.on('tick-sent', (t) => ticks.push(t));
+    beat.on('error', (error, tick) => errors.push({ error, tick }));
+    beat.start();
+    try {
+      await new Promise((r) => setTimeout(r, 2600));
+      const good = ticks.filter((t) => t.entry === 'good');
+      // One tick every 250 ms for about 2.35 s after the first: 9, give or take the edges.
+      expect(good.length).toBeGreaterThanOrEqual(7);
+      expect(ticks.filter((t) => t.entry === 'locked')).toHaveLength(1);
+      expect(ticks.filter((t) => t.entry === 'unencodable')).toHaveLength(0);
+      // Every error names the tick it failed (entry, task, due time, the id it would have had).
+      expect(errors.every((e) => e.tick !== undefined)).toBe(true);
+      const locked = errors.filter((e) => e.tick?.entry === 'locked');
+      const unencodable = errors.filter((e) => e.tick?.entry === 'unencodable');
+      expect(locked.length + unencodable.length).toBe(errors.length);
+      // Once per due time, as Celery's beat logs a failed send and moves to the next one (not once per 200 ms check).
+      expect(locked.length).toBeGreaterThanOrEqual(good.length - 2);
+      expect(locked.length).toBeLessThanOrEqual(good.length);
+      expect(unencodable.length).toBeGreaterThanOrEqual(good.length - 1);
+      expect(unencodable.length).toBeLessThanOrEqual(good.length + 1);
+      expect(locked[0]?.error).toBeInstanceOf(AlreadyQueued);
+      expect(unencodable[0]?.error).toBeInstanceOf(EncodeError);
+      expect(unencodable[0]?.tick).toMatchObject({ task: 'b.function', due: expect.any(Date) as Date, taskId: expect.any(String) as string });
+      expect(new Set(unencodable.map((e) => e.tick?.due.getTime())).size).toBe(unencodable.length);
+      // The failed ticks count as run: none is left pending for a new leader to send again.
+      expect(await redis.hlen(`nori-beat:${name}:pending`)).toBe(0);
+    } finally {
+      await beat.clear();
+      await beat.stop();
+      await redis.del(onceKey(onceTask, [], {}));
     }
   });
 

@@ -48,7 +48,16 @@ export function registerBeat(program: Command): void {
         }),
       );
       beat.on('leader', (leading) => log.info(leading ? 'beat: leading, sending due tasks' : 'beat: standing by (another beat leads)'));
-      beat.on('error', (e) => log.failure(e));
+      beat.on('error', (e, t) => {
+        if (!t) return log.failure(e);
+        // Celery's beat words it "Message Error"; the tick is skipped and the others go on.
+        log.error(`Scheduler: Message Error: ${t.entry} (${t.task}) due ${t.due.toISOString()}: ${e.message}`, {
+          entry: t.entry,
+          task: t.task,
+          id: t.taskId,
+          due: t.due.toISOString(),
+        });
+      });
       log.info(`beat: ${Object.keys(schedule).length} entries: ${Object.keys(schedule).join(', ')}`);
       beat.start();
       await new Promise<void>((resolve) => {

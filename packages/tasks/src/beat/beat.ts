@@ -4,7 +4,10 @@
  * lapses. Each tick has a task id derived from the entry and its due time, is marked in Redis before
  * it is sent and committed after, so a new leader finishes a tick its predecessor died in the middle
  * of (same id) and never sends one that was committed. Missed ticks (downtime, a fail-over) run
- * once, at the latest due time, unless the entry says `missed: 'all'`.
+ * once, at the latest due time, unless the entry says `missed: 'all'`. A tick whose send fails (an
+ * argument that cannot be encoded, a once-task still queued, a refused publish) is reported with
+ * the entry it belongs to and counted as run, as Celery's beat logs it and goes on: it never holds
+ * up the entries after it, nor is it retried every check.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -53,7 +56,8 @@ export type BeatEvents = {
   'tick-sent': [tick: TickInfo];
   /** This process became (true) or stopped being (false) the leader. */
   leader: [leading: boolean];
-  error: [error: Error];
+  /** Something failed; `tick` is set when it was sending that tick (which is then skipped). */
+  error: [error: Error, tick?: TickInfo];
 };
 
 /** What beat needs from its App. */
@@ -182,17 +186,23 @@ export class Beat extends Emitter<BeatEvents> {
     }
   }
 
-  /** False when this process no longer leads (nothing was sent). */
+  /** False when this process no longer leads (nothing was sent). A send that fails is reported and the tick counted as run. */
   async #send(name: string, entry: BeatEntry, due: number): Promise<boolean> {
     if (!(await this.#store.begin(this.id, name, due))) {
       this.#leading = false;
       this.emit('leader', false);
       return false;
     }
-    const taskId = tickId(this.name, name, due);
-    await this.#host.sendTask(entry.task, entry.args ?? [], entry.kwargs ?? {}, { ...entry.options, taskId });
+    const tick: TickInfo = { entry: name, task: entry.task, due: new Date(due), taskId: tickId(this.name, name, due) };
+    let sent = true;
+    try {
+      await this.#host.sendTask(entry.task, entry.args ?? [], entry.kwargs ?? {}, { ...entry.options, taskId: tick.taskId });
+    } catch (error) {
+      sent = false;
+      this.emit('error', error as Error, tick);
+    }
     await this.#store.commit(name, due);
-    this.emit('tick-sent', { entry: name, task: entry.task, due: new Date(due), taskId });
+    if (sent) this.emit('tick-sent', tick);
     return true;
   }
 }
