@@ -85,5 +85,29 @@ for (const s of SETUPS) {
       expect((error as ChordError).message).toContain('header broke');
       expect(bodyRan).toBe(0);
     });
+
+    // A header part whose worker died after counting it, before its ack, runs again: it must not count twice.
+    it.skipIf(!s.name.includes('(counter)'))('a header part that runs twice is counted once; the body gets every part, in order', async () => {
+      const { app, worker } = testbed(s.broker, { backend: s.backend });
+      let runs = 0;
+      const part = app.task('cv.part', (i: number) => `${i}:${runs++}`);
+      const collect = app.task('cv.collect', (parts: string[]) => parts);
+      await worker({ concurrency: 1 });
+      const groupId = randomUUID();
+      const ids = [randomUUID(), randomUUID(), randomUUID()];
+      const body = { ...collect.s(), options: { task_id: randomUUID() }, chord_size: 3 };
+      await app.prepareChord(groupId, ids, body);
+      const send = (i: number) => part.applyAsync([i], {}, { taskId: ids[i], group: groupId, groupIndex: i, chord: body });
+      const first = await send(0);
+      await first.get({ timeout: 10_000 });
+      await send(0);
+      await expect.poll(() => runs, { timeout: 10_000 }).toBe(2);
+      await send(1);
+      await send(2);
+      const parts = await app.result<string[]>(body.options.task_id).get({ timeout: 15_000 });
+      expect(parts.map((p) => p.split(':')[0])).toEqual(['0', '1', '2']);
+      expect(parts[0]).toBe('0:0');
+      expect(runs).toBe(4);
+    });
   });
 }

@@ -52,12 +52,20 @@ export class Chords {
     );
   }
 
-  /** A header task ended for good (the tracer calls it): counted in on Redis; the last one completes the chord. Elsewhere chord_unlock polls. */
+  /**
+   * A header task ended for good (the tracer calls it, before the part's message is acked): counted
+   * in on Redis, idempotently; the part that completes the chord sends the body. Elsewhere
+   * chord_unlock polls. Rejects when the part could not be counted or the body not sent: the
+   * tracer then gives the part's message back, and its re-run counts again.
+   */
   async partReturn(request: TaskRequest, state: 'SUCCESS' | 'FAILURE', result: unknown): Promise<void> {
     const body = request.embed.chord;
     if (!body || request.group === null || !this.#store) return;
     const parts = await this.#store.partReturn(request.group, request.groupIndex, { taskId: request.id, state, result });
-    if (parts) await this.#complete(body, parts);
+    if (!parts) return;
+    // The body first, then the counter: a kill in between re-runs this part, which completes again.
+    await this.#complete(body, parts);
+    await this.#store.clear(request.group);
   }
 
   async close(): Promise<void> {

@@ -3,7 +3,8 @@
  * steps, called here explicitly and always in this order, before the message is settled:
  *
  *   1. the result stored (SUCCESS, RETRY or FAILURE; REVOKED for a task that is not to run)
- *   2. the chord part counted (a header task of a chord on a Redis backend)
+ *   2. the chord part counted (a header task of a chord on a Redis backend; if it cannot be, the
+ *      message goes back instead of being acked, and the re-run counts it: counting is idempotent)
  *   3. the once-lock released (a task with `once`; at the start instead with `unlockBefore`)
  *   4. the follow-ups published (the retry, link callbacks and the chain's next step, link_error callbacks)
  *   5. the hooks emitted (task-succeeded, task-failed, ...: the wire events listen there)
@@ -90,7 +91,7 @@ export class Tracer {
     switch (outcome) {
       case 'success':
         if (storeResults) await this.#store(request, 'SUCCESS', value, null);
-        if (request.embed.chord) await this.#chordPart(request, 'SUCCESS', value);
+        if (request.embed.chord && !(await this.#chordPart(request, 'SUCCESS', value))) settlement = 'requeue';
         if (releaseAtEnd) await this.#releaseOnce(job);
         if (request.embed.callbacks || request.embed.chain) await sendCallbacks(this.#host, request, value, this.#report);
         this.#hooks.emit('task-succeeded', request, { result: value, runtime });
@@ -106,7 +107,7 @@ export class Tracer {
           settlement = 'reject';
           this.#report(error as Error);
           if (storeErrors) await this.#store(request, 'FAILURE', error, (error as Error).stack ?? null);
-          if (request.embed.chord) await this.#chordPart(request, 'FAILURE', error);
+          if (request.embed.chord && !(await this.#chordPart(request, 'FAILURE', error))) settlement = 'requeue';
           if (releaseAtEnd) await this.#releaseOnce(job);
           this.#hooks.emit('task-failed', request, { error, runtime });
         }
@@ -123,7 +124,7 @@ export class Tracer {
         // failure, time-limit, worker-lost: a requeued task will run again, so its outcome is not final yet.
         const final = settlement !== 'requeue' || !policy.acksLate;
         if (storeErrors && final) await this.#store(request, 'FAILURE', value, value instanceof Error ? (value.stack ?? null) : null);
-        if (final && request.embed.chord) await this.#chordPart(request, 'FAILURE', value);
+        if (final && request.embed.chord && !(await this.#chordPart(request, 'FAILURE', value))) settlement = 'requeue';
         if (releaseAtEnd) await this.#releaseOnce(job);
         if (storeErrors && final && request.embed.errbacks) await sendErrbacks(this.#host, request, this.#report);
         this.#hooks.emit('task-failed', request, { error: value, runtime });
@@ -139,9 +140,16 @@ export class Tracer {
     return storeResult(this.#host, request, state, result, traceback, this.#report);
   }
 
-  async #chordPart(request: TaskRequest, state: 'SUCCESS' | 'FAILURE', result: unknown): Promise<void> {
-    if (request.group === null) return;
-    await this.#host.chordPart(request, state, result).catch(this.#report);
+  /** Counts a chord header part; false when it could not be counted (the message then goes back, so the part re-runs and counts again). */
+  async #chordPart(request: TaskRequest, state: 'SUCCESS' | 'FAILURE', result: unknown): Promise<boolean> {
+    if (request.group === null) return true;
+    try {
+      await this.#host.chordPart(request, state, result);
+      return true;
+    } catch (error) {
+      this.#report(error as Error);
+      return false;
+    }
   }
 
   async #releaseOnce(job: Job): Promise<void> {
