@@ -135,7 +135,8 @@ describe('remote control: changes at run time (Redis)', () => {
       let ran = 0;
       const t = app.task('ctl.once', () => ++ran);
       const hostname = node();
-      const first = await start({ hostname, stateFile });
+      // A 1 s hold horizon: the 3 s countdown is parked.
+      const first = await start({ hostname, stateFile, etaHoldMax: 1000 });
       const r = await t.applyAsync([], {}, { countdown: 3000 });
       // Parked in the broker to wait for its ETA: neither reserved nor scheduled here.
       const seen = new Promise((resolve) => first.once('task-parked', resolve));

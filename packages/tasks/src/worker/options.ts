@@ -2,6 +2,7 @@
 import type { ConnectionOptions, Queue } from '@nori/core';
 import type { ResolvedConfig } from '../config.js';
 import { TaskConfigError } from '../errors.js';
+import type { EtaLimits } from './admission/eta.js';
 
 export interface WorkerOptions {
   /** Queue names (declared as Celery declares them) or Queue entities; default the app's default queue. */
@@ -20,8 +21,10 @@ export interface WorkerOptions {
   hostname?: string;
   /** How long a warm stop waits for running tasks before going cold, ms. Default 60 000. */
   shutdownTimeout?: number;
-  /** ETAs due within this many ms wait in memory (unacked); later ones are parked. Default 1000. */
+  /** ETAs due within this many ms are held in the worker (unacked, under a renewed lease) and run when due; later ones are parked in the broker. Default 300 000 (5 min). */
   etaHoldMax?: number;
+  /** Most ETA tasks held at once (each keeps a place in the prefetch window); past it they are parked. Default prefetch − concurrency (at least 1; no limit with prefetch 0). */
+  etaHoldLimit?: number;
   /** Options of the worker's own broker connection (default the app's). */
   connection?: ConnectionOptions;
   /** Send task and worker events (Celery's `-E`); default the app's `sendEvents`. */
@@ -44,6 +47,15 @@ export function workerLimits(options: WorkerOptions, conf: ResolvedConfig): { co
   const concurrency = options.concurrency ?? 10;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new TaskConfigError(`concurrency must be a whole number >= 1, got ${concurrency}`);
   return { concurrency, prefetch: (options.prefetchMultiplier ?? conf.prefetchMultiplier) * concurrency };
+}
+
+/** How long ETA tasks are held in the worker, and how many at once (see admission/eta.ts), checked. */
+export function etaLimits(options: WorkerOptions, limits: { concurrency: number; prefetch: number }): EtaLimits {
+  const holdMax = options.etaHoldMax ?? 300_000;
+  if (!(holdMax >= 0)) throw new TaskConfigError(`etaHoldMax must be a number of ms >= 0, got ${holdMax}`);
+  const holdLimit = options.etaHoldLimit ?? (limits.prefetch === 0 ? Infinity : Math.max(1, limits.prefetch - limits.concurrency));
+  if (!(holdLimit >= 0)) throw new TaskConfigError(`etaHoldLimit must be a number >= 0, got ${holdLimit}`);
+  return { holdMax, holdLimit };
 }
 
 /** How long a warm stop waits for running tasks (and a consumer for its handlers), ms. */

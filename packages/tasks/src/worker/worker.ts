@@ -9,8 +9,8 @@
  *   settle.ts      the ack matrix and the one place messages are settled
  *   state.ts       what the worker holds (reserved, running, totals, revoked ids, slots)
  *
- * Messages it reserves stay unacked under the transport's renewed lease; ETAs further away than
- * `etaHoldMax` are parked in the broker, so they are never in flight while they wait.
+ * Messages it reserves stay unacked under the transport's renewed lease, ETA tasks too (held until
+ * due, up to `etaHoldLimit` of them); ETAs further away than `etaHoldMax` are parked in the broker.
  */
 import { hostname as osHostname } from 'node:os';
 import { Connection, Emitter, type Queue } from '@nori/core';
@@ -22,7 +22,7 @@ import type { Hooks, WorkerEvents } from './events.js';
 import { Execution } from './execution.js';
 import type { WorkerHost } from './host.js';
 import type { HeldTask } from './job.js';
-import { shutdownTimeout, workerLimits, type WorkerOptions, type WorkerStep } from './options.js';
+import { etaLimits, shutdownTimeout, workerLimits, type WorkerOptions, type WorkerStep } from './options.js';
 import { settle } from './settle.js';
 import { STOPPING, WorkerState } from './state.js';
 import { Tracer } from './tracer.js';
@@ -56,7 +56,7 @@ export class Worker extends Emitter<WorkerEvents> {
     // The parts emit the worker's hooks on its own emitter (its emit is protected to everyone else).
     const hooks = this as unknown as Hooks;
     const tracer = new Tracer(host, this.#state, this.#execution, hooks, this.hostname);
-    const eta = new EtaWait(this.#connection, this.#state, options.etaHoldMax ?? 1000, hooks);
+    const eta = new EtaWait(this.#connection, this.#state, etaLimits(options, { concurrency, prefetch }), hooks);
     this.#admission = new Admission(host, this.#state, eta, tracer, hooks, this.hostname);
     const queues = (options.queues ?? [host.conf.defaultQueue]).map((q) => (typeof q === 'string' ? host.queue(q) : q));
     this.#consumers = new Consumers(

@@ -7,7 +7,7 @@
  *   not a Celery task message                 → rejected (task-rejected)
  *   a task this worker does not know          → FAILURE NotRegistered stored, rejected (task-rejected)
  *   expired, or revoked by id                 → REVOKED stored, acked (task-revoked)
- *   ETA ahead                                 → waits (near) or parked: republished to wait in the broker, acked (task-parked)
+ *   ETA ahead                                 → held (near, within the hold limit), or parked: republished to wait in the broker, acked (task-parked)
  *   over its rate limit, or no slot free      → waits, unacked
  *   a warm stop while it waits                → released
  *   revoked while it waited                   → REVOKED stored, acked
@@ -83,7 +83,8 @@ export class Admission {
           const wait = limiter.reserve();
           if (wait > 0) await sleep(wait, this.#state.stopping);
         }
-        if (!this.#state.slots.tryAcquire()) await this.#state.slots.acquire();
+        // A task whose ETA came takes the next free slot, ahead of the tasks without one (Celery runs it when due).
+        if (!this.#state.slots.tryAcquire()) await this.#state.slots.acquire(request.eta !== undefined);
       } catch (error) {
         if (error === STOPPING) return await settle(message, 'release', this.#report);
         // Nothing here throws otherwise: should it, the message goes back rather than being lost.

@@ -1,5 +1,5 @@
 /**
- * N permits, handed out in request order. When `signal` aborts, every waiter (and every later
+ * N permits, handed out in request order (a request may go first). When `signal` aborts, every waiter (and every later
  * request) is rejected with its reason: one abort listener for the semaphore, not one per waiter
  * (hundreds of prefetched messages wait here at once).
  */
@@ -28,13 +28,17 @@ export class Semaphore {
     return true;
   }
 
-  acquire(): Promise<void> {
+  /** `first`: ahead of every waiter (a task whose ETA came), else behind them. */
+  acquire(first = false): Promise<void> {
     if (this.signal.aborted) return Promise.reject(this.signal.reason);
     if (this.#free > 0) {
       this.#free--;
       return Promise.resolve();
     }
-    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    return new Promise((resolve, reject) => {
+      if (first) this.#waiters.unshift({ resolve, reject });
+      else this.#waiters.push({ resolve, reject });
+    });
   }
 
   /** More (n > 0) or fewer (n < 0) permits; fewer takes effect as running holders release. */
