@@ -6,7 +6,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { redisUrl } from '@nori/testing/brokers';
-import { CONTROL_EXCHANGE, EVENT_EXCHANGE } from '../../tasks/test/celery-names.js';
+import type { Connection } from '@nori/core';
+import { CONTROL_EXCHANGE, EVENT_EXCHANGE, deleteCeleryNames } from '../../tasks/test/celery-names.js';
 
 export const CLI_DIR = fileURLToPath(new URL('..', import.meta.url));
 export const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
@@ -91,4 +92,18 @@ export async function run(args: readonly string[], env: Record<string, string> =
   const code = await c.exited;
   children.delete(c.process);
   return { code, stdout: c.stdout, stderr: c.stderr };
+}
+
+/**
+ * A test file's teardown: the bins stopped, its queues (and the exchanges of their names, which
+ * Celery's declaration makes) deleted with its mailbox and event exchange, the connection closed.
+ */
+export async function cleanUp(conn: Connection, queues: readonly string[]): Promise<void> {
+  await stopAll();
+  for (const q of queues) {
+    await conn.deleteQueue(q).catch(() => undefined);
+    await conn.deleteExchange(q).catch(() => undefined);
+  }
+  await deleteCeleryNames(conn);
+  await conn.close();
 }

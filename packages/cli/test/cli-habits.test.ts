@@ -10,8 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Connection } from '@nori/core';
-import { deleteCeleryNames } from '../../tasks/test/celery-names.js';
-import { APP, APP_NAMES_ENV, BACKEND, CLI_DIR, REDIS, run, start, stopAll } from './bin.js';
+import { APP, APP_NAMES_ENV, BACKEND, CLI_DIR, REDIS, cleanUp, run, start, stopAll } from './bin.js';
 
 const queue = `cli-habits-${randomUUID().slice(0, 8)}`;
 const env = { NORI_TEST_BROKER: REDIS, NORI_TEST_BACKEND: BACKEND, NORI_TEST_QUEUE: queue, ...APP_NAMES_ENV };
@@ -34,11 +33,7 @@ async function waitingMessage(): Promise<{ headers: Record<string, unknown> }> {
 }
 
 afterAll(async () => {
-  await stopAll();
-  await conn.deleteQueue(queue).catch(() => undefined);
-  await conn.deleteExchange(queue).catch(() => undefined);
-  await deleteCeleryNames(conn);
-  await conn.close();
+  await cleanUp(conn, [queue]);
 });
 
 describe('nori feels like celery', () => {

@@ -7,8 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Connection } from '@nori/core';
 import { startPython, type PythonProcess } from '../../tasks/test/python/python-process.js';
-import { deleteCeleryNames } from '../../tasks/test/celery-names.js';
-import { APP, APP_NAMES_ENV, BACKEND, REDIS, stopAll, start } from './bin.js';
+import { APP, APP_NAMES_ENV, BACKEND, REDIS, cleanUp } from './bin.js';
+import { apiAt, startFlower, until as waitUntil } from './flower-client.js';
 
 const queue = `cli-pyflower-${randomUUID().slice(0, 8)}`;
 const node = `${queue}@python`;
@@ -16,31 +16,12 @@ const conn = new Connection(REDIS);
 let base = '';
 let worker: PythonProcess | undefined;
 
-async function api<T = Record<string, unknown>>(path: string, init?: RequestInit): Promise<T> {
-  const r = await fetch(base + path, init);
-  if (r.status !== 200) throw new Error(`${path}: ${r.status} ${await r.text()}`);
-  return (await r.json()) as T;
-}
-
-async function until<T>(fn: () => Promise<T | undefined>, timeout = 30_000): Promise<T> {
-  const end = Date.now() + timeout;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const api = <T = Record<string, unknown>>(path: string, init?: RequestInit): Promise<T> => apiAt<T>(base, path, init);
+const until = <T>(fn: () => Promise<T | undefined>, timeout = 30_000): Promise<T> => waitUntil(fn, timeout, 200);
 
 beforeAll(async () => {
   // The app module only for the file's own mailbox and event exchange, which the Python worker uses too.
-  const flower = start(['-A', APP, 'flower', '--port', '0', '--unauthenticated-api'], {
-    NORI_TEST_BROKER: REDIS,
-    NORI_TEST_BACKEND: BACKEND,
-    NORI_TEST_QUEUE: queue,
-    ...APP_NAMES_ENV,
-  });
-  base = (await flower.waitFor(/nori flower on (http:\/\/\S+)/))[1]!;
+  base = await startFlower(APP, { NORI_TEST_BROKER: REDIS, NORI_TEST_BACKEND: BACKEND, NORI_TEST_QUEUE: queue, ...APP_NAMES_ENV });
   worker = await startPython(
     ['-m', 'celery', '-A', 'interop_app', 'worker', '--pool', 'solo', '-Q', queue, '-n', node, '--without-gossip', '--without-mingle', '-l', 'INFO'],
     { NORI_BROKER: REDIS, NORI_BACKEND: BACKEND, NORI_QUEUE: queue },
@@ -50,11 +31,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await worker?.stop();
-  await stopAll();
-  await conn.deleteQueue(queue).catch(() => undefined);
-  await conn.deleteExchange(queue).catch(() => undefined);
-  await deleteCeleryNames(conn);
-  await conn.close();
+  await cleanUp(conn, [queue]);
 });
 
 describe('nori flower with a Python Celery worker', () => {

@@ -1,11 +1,13 @@
 /**
  * What the page reads besides Flower's API (its live updates come from /dashboard/events): the
- * workers seen, a page of the task list with its counts (Flower's /tasks/datatable), the server's mode.
+ * workers seen, a page of the task list with its counts (Flower's /tasks/datatable), the broker's
+ * queues with the workers consuming each, the server's mode.
  */
+import { NotFoundError } from '@nori/core';
 import type { FlowerContext, Route } from './route.js';
 import { parseTaskQuery, queryTasks } from './task-query.js';
 
-export function dashboardRoutes({ app, monitor, readOnly }: FlowerContext): Route[] {
+export function dashboardRoutes({ app, monitor, workers, readOnly }: FlowerContext): Route[] {
   return [
     {
       method: 'GET',
@@ -21,6 +23,35 @@ export function dashboardRoutes({ app, monitor, readOnly }: FlowerContext): Rout
         })),
     },
     { method: 'GET', path: /^\/dashboard\/tasks$/, run: ({ params }) => queryTasks(monitor.tasks(), parseTaskQuery(params)) },
-    { method: 'GET', path: /^\/dashboard\/config$/, run: () => ({ readOnly, backend: app.conf.backend !== undefined }) },
+    {
+      // Every queue the app declares or a worker consumes, its ready messages asked of the broker
+      // (null: no such queue) and who consumes it. Workers, not the broker's consumer count: only
+      // RabbitMQ counts consumers across processes.
+      method: 'GET',
+      path: /^\/dashboard\/broker$/,
+      run: async () => {
+        const consumers = new Map<string, string[]>([[app.conf.defaultQueue, []], ...app.conf.queues.map((q): [string, string[]] => [q.name, []])]);
+        for (const [worker, info] of Object.entries(await workers.get())) {
+          for (const q of (info['active_queues'] as Array<{ name?: unknown }> | undefined) ?? []) {
+            if (typeof q.name === 'string') consumers.set(q.name, [...(consumers.get(q.name) ?? []), worker]);
+          }
+        }
+        const queues = [];
+        for (const [name, by] of [...consumers].sort(([a], [b]) => a.localeCompare(b))) {
+          const messages = await app.connection.queueStatus(name).then(
+            (s) => s.messageCount,
+            (error: unknown) => (error instanceof NotFoundError ? null : Promise.reject(error)),
+          );
+          queues.push({ name, messages, workers: by.sort() });
+        }
+        const { transport, url, alternates } = app.connection.info();
+        return { transport, url, alternates, queues };
+      },
+    },
+    {
+      method: 'GET',
+      path: /^\/dashboard\/config$/,
+      run: () => ({ readOnly, backend: app.conf.backend !== undefined }),
+    },
   ];
 }

@@ -75,11 +75,16 @@ interface Extras {
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
+/** States of a task that has not started: a revoke means it will not run. */
+const WAITING = new Set(['PENDING', 'RECEIVED', 'RETRY']);
+
 export class Monitor {
   readonly state: EventState;
   readonly metrics = new Metrics();
   readonly #extras = new Map<string, Extras>();
   readonly #listeners = new Set<(e: CeleryEvent) => void>();
+  /** Ids revoked on the mailbox (revoke-watch.ts), oldest first, at most maxTasks. */
+  readonly #revokes = new Set<string>();
 
   constructor(maxTasks = 10_000) {
     this.state = new EventState({ maxTasks });
@@ -109,6 +114,35 @@ export class Monitor {
     for (const listener of this.#listeners) listener(e);
   };
 
+  /**
+   * Revoke commands seen: a task not started yet will not run, so it shows REVOKED now (with the
+   * time) rather than RECEIVED until a worker meets it again. The listeners get a task-revoked
+   * for it; the state and the metrics count only what workers report.
+   */
+  revoked = (ids: readonly string[]): void => {
+    const now = Date.now() / 1000;
+    for (const id of ids) {
+      this.#revokes.delete(id);
+      this.#revokes.add(id);
+      if (this.#revokes.size > this.state.maxTasks) this.#revokes.delete(this.#revokes.values().next().value!);
+      const t = this.state.task(id);
+      if (!t || !WAITING.has(t.state)) continue;
+      const extras = this.#extras.get(id);
+      if (extras && extras.revoked === undefined) extras.revoked = now;
+      const event: CeleryEvent = {
+        type: 'task-revoked',
+        uuid: id,
+        hostname: t.hostname ?? '',
+        timestamp: now,
+        utcoffset: 0,
+        pid: 0,
+        clock: 0,
+        requested: true,
+      };
+      for (const listener of this.#listeners) listener(event);
+    }
+  };
+
   /** Extras of tasks the LRU dropped go too (checked in batches, not on every event). */
   #sweep(): void {
     if (this.#extras.size <= this.state.maxTasks + 1000) return;
@@ -131,7 +165,7 @@ export class Monitor {
     return {
       uuid: t.uuid,
       name: t.name ?? null,
-      state: t.state,
+      state: this.#revokes.has(t.uuid) && WAITING.has(t.state) ? 'REVOKED' : t.state,
       received: x.received ?? null,
       sent: x.sent ?? null,
       started: x.started ?? null,

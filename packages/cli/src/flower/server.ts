@@ -17,8 +17,9 @@ import { workerRoutes } from './api-workers.js';
 import { Auth } from './auth.js';
 import { dashboardRoutes } from './dashboard-routes.js';
 import { RequestGuard } from './guard.js';
+import { watchRevokes } from './revoke-watch.js';
 import { Monitor } from './monitor.js';
-import { PAGE, PAGE_CSP } from './page.js';
+import { PAGE, PAGE_CSP, PAGE_PATH, staticFiles } from './page.js';
 import type { FlowerContext, Route } from './route.js';
 import { WorkerInfo } from './worker-info.js';
 
@@ -50,8 +51,6 @@ export interface FlowerServer {
 }
 
 const MAX_BODY = 1_000_000;
-/** Paths of the page (one document; it renders the view the path names). */
-const PAGE_PATH = /^\/$/;
 const NEEDS_AUTH =
   'The API needs authentication: start nori flower with --basic-auth, or allow unauthenticated calls with ' +
   '--unauthenticated-api (or NORI_FLOWER_UNAUTHENTICATED_API=true)';
@@ -112,6 +111,7 @@ export async function startFlower(app: App, options: FlowerOptions = {}): Promis
   const workers = new WorkerInfo(app, monitor, options.inspectTimeout ?? 1000);
   const ctx: FlowerContext = { app, monitor, workers, readOnly: options.readOnly === true };
   const routes: Route[] = [...workerRoutes(ctx), ...taskRoutes(ctx), ...dashboardRoutes(ctx)];
+  const assets = staticFiles();
 
   const authorized = (req: IncomingMessage, path: string): boolean => {
     if (auth.user(req) !== undefined) return true;
@@ -133,6 +133,9 @@ export async function startFlower(app: App, options: FlowerOptions = {}): Promis
     guard.host(req);
     const page = req.method === 'GET' && PAGE_PATH.test(path);
     guard.origin(req, req.method !== 'GET' && req.method !== 'HEAD', page);
+    // The page's script and stylesheet: code anyone may read, as Flower's /static.
+    const asset = req.method === 'GET' && path.startsWith('/static/') ? assets.get(path.slice('/static/'.length)) : undefined;
+    if (asset) return send(res, 200, asset.body, { 'Content-Type': asset.type });
     if (page) {
       const user = auth.user(req);
       if (user === undefined && !auth.open) return refuse(res);
@@ -175,13 +178,17 @@ export async function startFlower(app: App, options: FlowerOptions = {}): Promis
     });
   });
   await listen(server, options.port ?? 5555, host);
-  let receiver: EventReceiver;
+  let receiver: EventReceiver | undefined;
+  let stopWatching: () => Promise<void>;
   try {
     receiver = await app.events.receive({ '*': monitor.event });
+    stopWatching = await watchRevokes(app, monitor.revoked);
   } catch (error) {
     server.close();
+    await receiver?.stop().catch(() => undefined);
     throw error;
   }
+  const events = receiver;
   // Flower asks workers to send events every 5 s, so workers started without -E show up too.
   const enableEvents = (): void => void app.control.enableEvents({ reply: false }).catch(() => undefined);
   enableEvents();
@@ -195,7 +202,8 @@ export async function startFlower(app: App, options: FlowerOptions = {}): Promis
       clearInterval(enabler);
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await receiver.stop();
+      await events.stop();
+      await stopWatching();
     },
   };
 }

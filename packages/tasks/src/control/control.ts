@@ -58,6 +58,11 @@ export class Control {
     this.#host = host;
   }
 
+  /** The mailbox commands go through (a monitor may bind a queue of its own to watch them). */
+  get mailbox(): Mailbox {
+    return this.#host.mailbox;
+  }
+
   /** Send a command; with `reply`, the replies gathered within the timeout. */
   async broadcast(command: string, options: BroadcastOptions = {}): Promise<Array<Record<string, unknown>>> {
     const h = this.#host;
