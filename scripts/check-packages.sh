@@ -29,7 +29,7 @@ trap cleanup EXIT
 TARBALLS=$WORK/tarballs
 APP=$WORK/app
 NPM_INSTALL=(npm install --no-audit --no-fund --loglevel=error)
-step() { printf '\n== %s\n' "$*"; }
+step() { printf '\n== %s (at %ds)\n' "$*" "$SECONDS"; }
 fail() { printf 'check:packages FAILED: %s\n' "$*" >&2; exit 1; }
 # Waits up to 30 s for a line matching $2 in the log file $1.
 wait_for_log() {
@@ -41,10 +41,10 @@ wait_for_log() {
 step "build and pack every package"
 "$BIN/tsc" -b
 mkdir -p "$TARBALLS"
-for dir in packages/*/; do
-  (cd "$dir" && $PNPM pack --pack-destination "$TARBALLS" >/dev/null)
-done
+# One pnpm for all of them (an npx start per package took two minutes).
+$PNPM -r pack --pack-destination "$TARBALLS" >/dev/null
 ls "$TARBALLS"
+[ "$(ls "$TARBALLS" | wc -l)" = "$(ls -d packages/*/ | wc -l)" ] || fail "pnpm -r pack: not one tarball per package"
 
 step "tarballs: no workspace: ranges, publint, are the types wrong"
 for tarball in "$TARBALLS"/*.tgz; do

@@ -2,7 +2,7 @@
 //
 //   node readme.mjs check <tarball> <repository checkout>
 // The manifest points at the repository (repository, homepage, bugs, all the same repository);
-// the README opens with `# <name>`, a paragraph on what the package is for, then `## Quick start`;
+// the README opens with `# <name>`, prose on what the package is for (no code), then `## Quick start`;
 // every link and image is absolute (a relative one resolves on GitHub, not on the registry) or an
 // anchor, and one into the repository names a file or directory that exists in the checkout.
 //
@@ -45,10 +45,10 @@ function check(tarball, root) {
       fail(`${name}: package.json ${field} is ${JSON.stringify(manifest[field])}, expected ${JSON.stringify(value)}`);
 
   const readme = read('README.md');
-  const opening = /^# (\S+)\n\n(\S[^\n]*(?:\n\S[^\n]*)*)\n\n## (.+)\n/.exec(readme);
-  if (!opening || opening[1] !== name) fail(`${name}: README.md does not open with "# ${name}" and a paragraph`);
-  if (opening[3] !== 'Quick start')
-    fail(`${name}: the first section of README.md is "${opening[3]}", expected "Quick start" right after the opening paragraph`);
+  const opening = /^# (\S+)\n\n([\s\S]*?)\n## (.+)\n/.exec(readme);
+  if (!opening || opening[1] !== name || !/^\w/.test(opening[2]) || opening[2].includes('```'))
+    fail(`${name}: README.md does not open with "# ${name}" and prose on what the package is for`);
+  if (opening[3] !== 'Quick start') fail(`${name}: the first section of README.md is "${opening[3]}", expected "Quick start" right after the opening`);
   if (quickStartBlocks(readme).length === 0) fail(`${name}: README.md's Quick start has no code block`);
 
   const prose = readme.replace(/^```[\s\S]*?^```$/gm, '');
