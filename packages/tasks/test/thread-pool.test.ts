@@ -15,16 +15,20 @@ afterEach(cleanup);
 
 // Plain JavaScript: pool threads load modules without the test runner's TypeScript transform.
 const CPU = new URL('./fixtures/cpu-tasks.mjs', import.meta.url);
+const CHILD = new URL('./fixtures/child-tasks.mjs', import.meta.url);
 const THREADS = { pool: 'threads' } as const;
 
-it('runs module tasks in worker threads; results, failures and retries come back', async () => {
+it('runs module tasks in worker threads; results, failures, retries and Reject come back', async () => {
   const { app, worker } = testbed('memory://', { backend: 'memory://' });
+  const reject = app.task('cpu.reject', moduleTask<() => never>(CHILD, 'reject'));
   const fib = app.task('cpu.fib', moduleTask<(n: number) => number>(CPU, 'fib'));
   const whoami = app.task('cpu.whoami', moduleTask<() => number>(CPU, 'whoami'));
   const retry = app.task('cpu.retry', moduleTask<() => string>(CPU, 'retryOnce'));
   const fail = app.task('cpu.fail', moduleTask<() => never>(CPU, 'fail'));
   const inline = app.task('cpu.inline', () => threadId);
-  await worker({ ...THREADS, concurrency: 2 });
+  const w = await worker({ ...THREADS, concurrency: 2 });
+  const rejected: string[] = [];
+  w.on('task-rejected', (r, i) => rejected.push(`${r?.id} ${i.reason.name} ${i.reason.message}`));
   expect(await (await fib.delay(20)).get({ timeout: 20_000 })).toBe(6765);
   expect(await (await whoami.delay()).get({ timeout: 20_000 })).not.toBe(threadId);
   expect(await (await inline.delay()).get({ timeout: 20_000 })).toBe(threadId);
@@ -33,6 +37,17 @@ it('runs module tasks in worker threads; results, failures and retries come back
     excType: 'RangeError',
     message: expect.stringContaining('out of range in a thread'),
   });
+  // Reject steers the worker from a thread too: the message is rejected, nothing stored.
+  const r = await reject.delay();
+  await expect.poll(() => rejected, { timeout: 20_000 }).toEqual([`${r.id} Reject no thanks`]);
+  expect(await r.refresh()).toMatchObject({ state: 'PENDING' });
+});
+
+it('the soft limit aborts the signal of a task running in a thread', async () => {
+  const { app, worker } = testbed('memory://', { backend: 'memory://' });
+  const soft = app.task('cpu.soft', moduleTask<() => { soft: boolean; message: string }>(CHILD, 'softLimited'), { softTimeLimit: 300 });
+  await worker({ ...THREADS, concurrency: 1 });
+  expect(await (await soft.delay()).get({ timeout: 20_000 })).toMatchObject({ soft: true, message: 'task exceeded its soft time limit of 300 ms' });
 });
 
 it('maxTasksPerChild: 1 runs every task in a fresh thread', async () => {

@@ -16,7 +16,7 @@ import { UsageError } from '../errors.js';
 interface Options extends AppSource, LogOptions {
   queues?: string[];
   concurrency?: number;
-  pool: 'async' | 'threads';
+  pool: 'async' | 'threads' | 'process';
   autoscale?: [number, number];
   maxTasksPerChild?: number;
   events?: boolean;
@@ -34,8 +34,8 @@ function parseAutoscale(value: string): [number, number] {
   return [hi, lo];
 }
 
-function parsePool(value: string): 'async' | 'threads' {
-  if (value !== 'async' && value !== 'threads') throw new UsageError(`--pool must be async or threads, got "${value}"`);
+function parsePool(value: string): 'async' | 'threads' | 'process' {
+  if (value !== 'async' && value !== 'threads' && value !== 'process') throw new UsageError(`--pool must be async, threads or process, got "${value}"`);
   return value;
 }
 
@@ -48,16 +48,21 @@ export function registerWorker(program: Command): void {
     .description("run a worker for the app's tasks (SIGTERM/SIGINT: warm shutdown, a second signal or SIGQUIT: cold)")
     .option('-Q, --queues <names>', "queues to consume, comma-separated (default: the app's default queue)", list)
     .option('-c, --concurrency <n>', 'tasks running at once (default 10)', int('--concurrency', 1))
-    .option('-P, --pool <pool>', 'async (handlers on this thread) or threads (moduleTask handlers in worker threads)', parsePool, 'async')
+    .option(
+      '-P, --pool <pool>',
+      'async (handlers on this thread), threads or process (moduleTask handlers in worker threads or child processes)',
+      parsePool,
+      'async',
+    )
     .option('--autoscale <max,min>', 'grow up to max tasks at once while busy, shrink to min while idle', parseAutoscale)
-    .option('--max-tasks-per-child <n>', 'threads pool: replace a thread after this many tasks', int('--max-tasks-per-child', 1))
+    .option('--max-tasks-per-child <n>', 'threads and process pools: replace a thread or child after this many tasks', int('--max-tasks-per-child', 1))
     .option('-E, --events', 'send task and worker events (for `nori events` and `nori flower`)')
     .option('--without-heartbeat', 'with -E: send no worker-heartbeat events (monitors then see the worker as offline)')
     .option('-n, --hostname <name>', 'node name (default celery@<host>)')
     .option('--shutdown-timeout <ms>', 'how long a warm shutdown waits for running tasks before going cold (or 30s)', duration('--shutdown-timeout', 'ms'))
     .action(async (_o: unknown, cmd: Command) => {
       const o = cmd.optsWithGlobals<Options>();
-      if (o.maxTasksPerChild !== undefined && o.pool !== 'threads') throw new UsageError('--max-tasks-per-child needs --pool threads');
+      if (o.maxTasksPerChild !== undefined && o.pool === 'async') throw new UsageError('--max-tasks-per-child needs --pool threads or process');
       const log = Log.of(o, 'warning');
       const app = await loadApp(o);
       const options: WorkerOptions = {

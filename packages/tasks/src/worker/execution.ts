@@ -1,16 +1,16 @@
 /**
- * Runs a task's handler (Celery's pool side): on this thread, or a module task in the thread pool;
- * under the soft limit (the context's signal aborts) and the hard limit (the run rejects with
- * TimeLimitExceeded; the thread pool enforces it in the thread itself); and ended at once by
- * `terminate` (Celery's revoke with terminate).
+ * Runs a task's handler (Celery's pool side): on this thread, or a module task in the worker's
+ * pool (threads or child processes, pools/); under the soft limit (the context's signal aborts)
+ * and the hard limit (the run rejects with TimeLimitExceeded; a pool enforces it by ending the
+ * thread or child); and ended at once by `terminate` (Celery's revoke with terminate).
  */
 import { runInContext } from '../context.js';
 import { SoftTimeLimitExceeded, TaskRevokedError, TimeLimitExceeded } from '../errors.js';
 import { moduleOf, type ModuleRef } from '../module-task.js';
 import type { Job } from './job.js';
 import type { WorkerOptions } from './options.js';
-import type { ThreadCall } from './pools/thread-call.js';
-import type { ThreadPool } from './pools/thread-pool.js';
+import type { Pool } from './pools/pool.js';
+import type { PoolCall } from './pools/pool-call.js';
 import type { WorkerState } from './state.js';
 
 export function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -21,7 +21,7 @@ export class Execution {
   readonly #hostname: string;
   readonly #options: WorkerOptions;
   readonly #state: WorkerState;
-  #pool: ThreadPool | undefined;
+  #pool: Pool | undefined;
 
   constructor(hostname: string, options: WorkerOptions, state: WorkerState) {
     this.#hostname = hostname;
@@ -29,15 +29,21 @@ export class Execution {
     this.#state = state;
   }
 
-  /** Starts the thread pool, when the worker has one. */
+  /** Starts the worker's pool, when it has one. */
   async start(size: number): Promise<void> {
-    if (this.#options.pool !== 'threads' || this.#pool) return;
-    const { ThreadPool } = await import('./pools/thread-pool.js');
-    this.#pool = new ThreadPool({
-      size,
-      ...(this.#options.maxTasksPerChild !== undefined && { maxTasksPerChild: this.#options.maxTasksPerChild }),
-      ...(this.#options.maxMemoryPerChild !== undefined && { maxMemoryPerChild: this.#options.maxMemoryPerChild }),
-    });
+    const { pool, maxTasksPerChild, maxMemoryPerChild, childExecArgv } = this.#options;
+    if (this.#pool || (pool !== 'threads' && pool !== 'process')) return;
+    const recycle = {
+      ...(maxTasksPerChild !== undefined && { maxTasksPerChild }),
+      ...(maxMemoryPerChild !== undefined && { maxMemoryPerChild }),
+    };
+    if (pool === 'threads') {
+      const { ThreadPool } = await import('./pools/thread-pool.js');
+      this.#pool = new ThreadPool({ size, ...recycle });
+    } else {
+      const { ProcessPool } = await import('./pools/process-pool.js');
+      this.#pool = new ProcessPool({ size, ...recycle, ...(childExecArgv && { execArgv: childExecArgv }) });
+    }
   }
 
   async close(): Promise<void> {
@@ -68,7 +74,7 @@ export class Execution {
       clearTimeout(softTimer);
       return value;
     }
-    // The pool enforces the hard limit in the thread itself.
+    // The pool enforces the hard limit by ending the thread or child.
     const running = this.#pool && ref ? (value as Promise<unknown>) : this.#underHardLimit(job, value, hard);
     return running.finally(() => clearTimeout(softTimer));
   }
@@ -83,14 +89,14 @@ export class Execution {
     return true;
   }
 
-  /** Runs a module task in the pool, which enforces the hard limit; terminate ends its thread. */
-  #inPool(pool: ThreadPool, ref: ModuleRef, job: Job, timeLimit: number | undefined): Promise<unknown> {
+  /** Runs a module task in the pool, which enforces the hard limit; terminate ends its thread or child. */
+  #inPool(pool: Pool, ref: ModuleRef, job: Job, timeLimit: number | undefined): Promise<unknown> {
     const kill = new AbortController();
     job.kill = (reason) => kill.abort(reason);
-    return pool.run(ref, { args: job.request.args, context: this.#threadContext(job) }, { timeLimit, kill: kill.signal });
+    return pool.run(ref, { args: job.request.args, context: this.#poolContext(job) }, { timeLimit, signal: job.controller.signal, kill: kill.signal });
   }
 
-  #threadContext(job: Job): ThreadCall['context'] {
+  #poolContext(job: Job): PoolCall['context'] {
     const { request, policy } = job;
     return {
       id: request.id,

@@ -9,12 +9,18 @@ export interface WorkerOptions {
   queues?: ReadonlyArray<string | Queue>;
   /** Tasks running at once. Default 10. */
   concurrency?: number;
-  /** 'async' (default): handlers run on this thread. 'threads': moduleTask handlers run in worker threads (others still here). */
-  pool?: 'async' | 'threads';
-  /** Thread pool: replace threads after this many tasks (1 = a fresh thread per task). */
+  /**
+   * 'async' (default): handlers run on this thread. 'threads': moduleTask handlers run in worker
+   * threads, 'process': in child processes (a crash or a hung task cannot reach the worker); other
+   * handlers still run here.
+   */
+  pool?: 'async' | 'threads' | 'process';
+  /** Thread and process pools: replace a thread or child after this many tasks (1 = a fresh one per task). */
   maxTasksPerChild?: number;
-  /** Thread pool: replace a thread whose heap passed this many bytes after a task. */
+  /** Replace a thread whose heap (threads), or a child whose resident memory (process), passed this many bytes after a task. */
   maxMemoryPerChild?: number;
+  /** Process pool: Node flags of the children (default this process's), e.g. `['--max-old-space-size=512']`. */
+  childExecArgv?: readonly string[];
   /** Overrides the app's prefetchMultiplier. */
   prefetchMultiplier?: number;
   /** Node name; default `celery@<host>`. */

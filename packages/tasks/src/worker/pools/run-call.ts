@@ -1,0 +1,53 @@
+/**
+ * The side of a pool inside its thread or child process: runs a PoolCall (loads the task's module,
+ * runs its export under a task context of this side: `currentTask()`, `retry()`, a signal the
+ * worker aborts at the soft limit) and returns its outcome. One call at a time per thread or child.
+ */
+import { retryDecision, runInContext, type TaskContext } from '../../context.js';
+import { flatten, rebuild, type PoolCall, type PoolOutcome, type ToTask } from './pool-call.js';
+
+let runs = 0;
+let running: AbortController | undefined;
+
+export async function runCall(call: PoolCall): Promise<PoolOutcome> {
+  runs++;
+  const c = call.context;
+  const controller = new AbortController();
+  running = controller;
+  const context: TaskContext = {
+    id: c.id,
+    name: c.name,
+    args: call.args,
+    kwargs: c.kwargs,
+    retries: c.retries,
+    eta: undefined,
+    expires: undefined,
+    rootId: c.rootId,
+    parentId: c.parentId,
+    group: c.group,
+    origin: c.origin,
+    replyTo: undefined,
+    hostname: c.hostname,
+    deliveryInfo: c.deliveryInfo,
+    embed: { callbacks: null, errbacks: null, chain: null, chord: null },
+    signal: controller.signal,
+    retry: (options = {}) =>
+      retryDecision({ id: c.id, name: c.name, retries: c.retries }, { maxRetries: c.maxRetries, defaultRetryDelay: c.defaultRetryDelay }, options),
+  };
+  try {
+    const mod = (await import(call.url)) as Record<string, unknown>;
+    const fn = mod[call.exportName];
+    if (typeof fn !== 'function') throw new TypeError(`${call.url} has no function export "${call.exportName}"`);
+    const value = await runInContext({ context: () => context }, fn as (...a: never[]) => unknown, call.args);
+    return { ok: true, value, runs };
+  } catch (error) {
+    return { ok: false, error: flatten(error), runs };
+  } finally {
+    running = undefined;
+  }
+}
+
+/** A message from the worker for the running call. */
+export function receive(message: ToTask): void {
+  if (message.type === 'abort') running?.abort(rebuild(message.reason));
+}
