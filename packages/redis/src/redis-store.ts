@@ -28,7 +28,7 @@ import { createRedisClient } from './client.js';
 import { LuaScript } from './lua-script.js';
 import { redisSettings, type RedisStoreSettings } from './options.js';
 import { classifyRedisError } from './redis-error.js';
-import { CLAIM, LAPSED, PURGE, PUT_LIMITED, READY, RELEASE_MUTEX, RESTORE } from './scripts.js';
+import { CLAIM, LAPSED, PROMOTE, PURGE, PUT_LIMITED, READY, RELEASE_MUTEX, RESTORE } from './scripts.js';
 import { topicPattern } from './topic-pattern.js';
 import { splitEntry } from './unacked-entry.js';
 import { BlockingPool } from './blocking-pool.js';
@@ -37,6 +37,7 @@ import { EXPIRES_AT, fromWire, toWire } from './wire-envelope.js';
 
 const claimScript = new LuaScript(CLAIM);
 const purgeScript = new LuaScript(PURGE);
+const promoteScript = new LuaScript(PROMOTE);
 const restoreScript = new LuaScript(RESTORE);
 const lapsedScript = new LuaScript(LAPSED);
 const readyScript = new LuaScript(READY);
@@ -65,6 +66,8 @@ const CAPABILITIES: StoreCapabilities = {
  */
 const MUTEX_MS = 5_000;
 const SWEEP_LIMIT = 1000;
+/** Delayed messages promoted per script call (1,000 members stay far below Lua's unpack limit). */
+const PROMOTE_BATCH = 1000;
 
 /**
  * Run a MULTI (or pipeline) and fail on the first command the server refused (ioredis resolves
@@ -477,6 +480,17 @@ export class RedisStore implements Store {
 
   async purge(queue: string): Promise<number> {
     return Number(await purgeScript.run(this.#client, [...this.#keys.buckets(queue), this.#keys.delayed(queue)], []));
+  }
+
+  /** Every delayed message of the queue to its front, soonest due first, 1,000 a script call. */
+  async promoteDelayed(queue: string): Promise<number> {
+    const keys = [...this.#keys.buckets(queue), this.#keys.delayed(queue)];
+    let moved = 0;
+    for (;;) {
+      const n = Number(await promoteScript.run(this.#client, keys, [PROMOTE_BATCH]));
+      moved += n;
+      if (n < PROMOTE_BATCH) return moved;
+    }
   }
 
   async size(queue: string): Promise<number> {

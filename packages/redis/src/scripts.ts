@@ -181,6 +181,24 @@ redis.call('DEL', unpack(KEYS))
 return n
 `;
 
+/**
+ * Promote. KEYS: the queue's bucket lists (as in CLAIM), then its delayed set. ARGV: max.
+ * Moves up to `max` delayed messages, the latest due first, to the front of their buckets (RPUSH:
+ * consumed next), so calls repeated until fewer than `max` move leave the soonest due in front.
+ * ZREM before RPUSH, as in CLAIM. Returns how many moved.
+ */
+export const PROMOTE = `
+local delayed = KEYS[#KEYS]
+local members = redis.call('ZREVRANGE', delayed, 0, tonumber(ARGV[1]) - 1)
+if #members == 0 then return 0 end
+redis.call('ZREM', delayed, unpack(members))
+for _, member in ipairs(members) do
+  local bar = string.find(member, '|', 1, true)
+  redis.call('RPUSH', KEYS[tonumber(string.sub(member, 1, bar - 1))], string.sub(member, bar + 1))
+end
+return #members
+`;
+
 /** Release a mutex only if we still hold it. KEYS: mutex. ARGV: token. */
 export const RELEASE_MUTEX = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end

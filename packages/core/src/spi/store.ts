@@ -153,6 +153,8 @@ export interface Store {
   /** Bring back every in-flight message whose lease lapsed; returns how many. Safe to run from many processes. */
   restoreLapsed(): Promise<number>;
   purge(queue: string): Promise<number>;
+  /** Optional (see `Transport.promoteDelayed`): every delayed message of the queue into it now, at the front, the soonest due first; returns how many. */
+  promoteDelayed?(queue: string): Promise<number>;
   /** Ready messages (not delayed, not in flight). */
   size(queue: string): Promise<number>;
 

@@ -175,6 +175,14 @@ export interface Transport {
   deleteExchange(exchange: string): Promise<void>;
   /** Remove ready messages; returns how many. */
   purgeQueue(queue: string): Promise<number>;
+  /**
+   * Transports with a delayed set (`nativeDelay`): move every delayed message of the queue into it
+   * now, at the front, the soonest due first; returns how many. For peers that do not read the
+   * delayed set (Celery's workers on Redis). A message that carries no due time of its own (a
+   * consumer's retry backoff) is then delivered early: only for queues whose messages do (Celery's
+   * `eta` header).
+   */
+  promoteDelayed?(queue: string): Promise<number>;
   /** Rejects with `NotFoundError` for a queue that does not exist (where the broker can tell). */
   checkQueue(queue: string): Promise<QueueStatus>;
 

@@ -31,6 +31,13 @@ export interface WorkerOptions {
   etaHoldMax?: number;
   /** Most ETA tasks held at once (each keeps a place in the prefetch window); past it they are parked. Default prefetch − concurrency (at least 1; no limit with prefetch 0). */
   etaHoldLimit?: number;
+  /**
+   * A warm stop moves the tasks parked in its queues' delayed sets (Redis) back into the queues, so
+   * Celery workers on them get the tasks once no nori worker runs (they never read nori's delayed
+   * set). Default true; false leaves them parked (a nori-only pool with many parked tasks, which
+   * each stop would otherwise move through the queue once).
+   */
+  returnParkedOnStop?: boolean;
   /** Options of the worker's own broker connection (default the app's). */
   connection?: ConnectionOptions;
   /** Send task and worker events (Celery's `-E`); default the app's `sendEvents`. */

@@ -16,7 +16,7 @@ import { hostname as osHostname } from 'node:os';
 import { Connection, Emitter, type Queue } from '@nori/core';
 import type { RevokedSet } from '../control/revoked.js';
 import { Admission } from './admission/admission.js';
-import { EtaWait } from './admission/eta.js';
+import { EtaWait, returnParked } from './admission/eta.js';
 import { Consumers } from './consumers.js';
 import type { Hooks, WorkerEvents } from './events.js';
 import { Execution } from './execution.js';
@@ -151,7 +151,8 @@ export class Worker extends Emitter<WorkerEvents> {
 
   /**
    * Warm shutdown: stop fetching, give reserved messages back (front of their queues), let running
-   * tasks finish up to `shutdownTimeout`, then close. A second call while the first waits is a cold
+   * tasks finish up to `shutdownTimeout`, give back the tasks parked in its queues (see
+   * `returnParkedOnStop`), then close. A second call while the first waits is a cold
    * shutdown: running tasks are aborted and their late-acked messages given back.
    */
   stop(): Promise<void> {
@@ -177,6 +178,7 @@ export class Worker extends Emitter<WorkerEvents> {
         await stopped;
       }
     }
+    if (this.#options.returnParkedOnStop ?? true) await returnParked(this.#connection, this.queues).catch(this.#report);
     for (const step of [...this.#steps].reverse()) await step.stop().catch(this.#report);
     if (this.#options.stateFile) await this.#state.revoked.save(this.#options.stateFile).catch(this.#report);
     await this.#execution.close();

@@ -110,6 +110,10 @@ export class StoreBoundary implements Store {
   purge(queue: string): Promise<number> {
     return this.#guard('purge', () => this.store.purge(queue));
   }
+  /** 0 where the store cannot. */
+  promoteDelayed(queue: string): Promise<number> {
+    return this.#guard('promote delayed', () => this.store.promoteDelayed?.(queue) ?? Promise.resolve(0));
+  }
   size(queue: string): Promise<number> {
     return this.#guard('size', () => this.store.size(queue));
   }

@@ -288,6 +288,11 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
     return this.#store.purge(queue);
   }
 
+  async promoteDelayed(queue: string): Promise<number> {
+    this.#assertOpen();
+    return this.#store.promoteDelayed(queue);
+  }
+
   async checkQueue(queue: string): Promise<QueueStatus> {
     this.#assertOpen();
     if (!this.#queues.has(queue) && !(await this.#store.queueExists(queue))) {

@@ -14,9 +14,10 @@
  *   second before an ETA is always held: a park is not worth it.
  *
  * A park the broker refuses is held instead (never run early). A warm stop ends every hold and
- * the messages go back to the front of their queues.
+ * the messages go back to the front of their queues; it also gives back what is parked in its
+ * queues' delayed sets (Redis), which Celery's workers never read (see `returnParked`).
  */
-import { sleep, type Connection, type Message, type OutgoingMessage } from '@nori/core';
+import { sleep, type Connection, type Message, type OutgoingMessage, type Queue } from '@nori/core';
 import type { Hooks } from '../events.js';
 import type { Job } from '../job.js';
 import { settle } from '../settle.js';
@@ -93,4 +94,18 @@ export class EtaWait {
     await transport.publish(outgoing, { exchange: '', routingKey: message.queue, mandatory: false, delay });
     await settle(message, 'ack', this.#report);
   }
+}
+
+/**
+ * Moves what waits in the delayed sets of these queues (parked ETA tasks, and those sent with
+ * `publishDelayed`) back into them, at the front, the soonest due first: Celery's workers on the
+ * same queues never read nori's delayed set, and hold an ETA task until due by themselves. Nori
+ * workers still consuming park them again. A no-op where parked messages flow back on their own
+ * (RabbitMQ's delay levels) or no Celery worker reads the queue (MongoDB, memory). Returns how many.
+ */
+export async function returnParked(connection: Connection, queues: readonly Queue[]): Promise<number> {
+  const transport = await connection.transport();
+  let moved = 0;
+  for (const queue of queues) moved += (await transport.promoteDelayed?.(queue.name)) ?? 0;
+  return moved;
 }
