@@ -55,6 +55,11 @@ export interface ConsumerOptions<T = unknown> {
   maxDecompressedSize?: number;
   /** How long `stop()` waits for running handlers, in ms. Default 30 000. */
   stopTimeout?: number;
+  /**
+   * false: handler runs do not go through the `nori:process` tracing channel (no span): for
+   * traffic a layer above traces itself (task runs) or internal traffic (remote control, events).
+   */
+  trace?: boolean;
 }
 
 export type ConsumerEvents<T = unknown> = {
@@ -194,7 +199,7 @@ export class Consumer<T = unknown> extends Emitter<ConsumerEvents<T>> {
       return;
     }
     try {
-      if (traced(processChannel))
+      if (this.options.trace !== false && traced(processChannel))
         await processChannel.tracePromise(this.#run, { ...this.#server, message, queue: message.queue, consumerTag: this.consumerTag }, this, message);
       else await this.handler(message);
     } catch (error) {

@@ -27,6 +27,12 @@ export interface ProducerOptions {
    * (connection drop, full queue, crash) is lost silently. Other transports always acknowledge.
    */
   confirms?: boolean;
+  /**
+   * false: publishes do not go through the `nori:publish` tracing channel (no span, no trace
+   * context in the headers): for traffic a layer above traces itself (task messages) or internal
+   * traffic (remote control, events).
+   */
+  trace?: boolean;
 }
 
 export interface PublishOptions extends EncodeOptions {
@@ -112,7 +118,7 @@ export class Producer {
     if (options.timeout !== undefined) target.timeout = options.timeout;
     if (this.options.confirms === false) target.confirm = false;
     const toDeclare = exchange instanceof Exchange ? [...(options.declare ?? []), exchange] : (options.declare ?? NOTHING);
-    if (!traced(publishChannel)) return this.#send(message, target, toDeclare, options);
+    if (this.options.trace === false || !traced(publishChannel)) return this.#send(message, target, toDeclare, options);
     const context = { ...serverOf(this.host.urls), message, exchange: target.exchange, routingKey: target.routingKey };
     return publishChannel.tracePromise(this.#send, context, this, message, target, toDeclare, options);
   }

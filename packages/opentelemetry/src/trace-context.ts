@@ -15,7 +15,7 @@ export function injectTraceContext(span: SpanContext, headers: Record<string, un
 }
 
 /** The remote span context a message carries, or undefined when it has none (or a malformed one). */
-export function extractTraceContext(headers: Record<string, unknown>): SpanContext | undefined {
+export function extractTraceContext(headers: Readonly<Record<string, unknown>>): SpanContext | undefined {
   const header = headers['traceparent'];
   const match = typeof header === 'string' ? TRACEPARENT.exec(header.trim()) : null;
   if (!match) return undefined;

@@ -24,6 +24,7 @@ import { taskBody, taskHeaders, type Signature, type TaskCall } from './protocol
 import { AsyncResult } from './result/async-result.js';
 import { compileRoutes, type Route } from './routes.js';
 import { Task, type ApplyOptions, type TaskHandler, type TaskOptions, type TaskResult, type TaskSender } from './task.js';
+import { taskSendChannel } from './events/tracing.js';
 import type { WorkerHost } from './worker/host.js';
 import type { WorkerOptions } from './worker/options.js';
 import { Worker } from './worker/worker.js';
@@ -80,7 +81,8 @@ export class App extends Emitter<AppEvents> implements TaskSender {
     this.conf = conf;
     this.hostname = options.hostname ?? `gen${process.pid}@${osHostname()}`;
     this.connection = new Connection(conf.broker, conf.connection);
-    this.#producer = this.connection.producer({ serializer: conf.policy.serializer });
+    // Task messages are traced as tasks (events/tracing.ts), not as messages.
+    this.#producer = this.connection.producer({ serializer: conf.policy.serializer, trace: false });
     this.#route = compileRoutes(conf.taskRoutes);
     for (const q of conf.queues) this.#queues.set(q.name, q);
     const logger = this.connection.logger;
@@ -282,7 +284,13 @@ export class App extends Emitter<AppEvents> implements TaskSender {
       if (holder) return holder;
     }
     try {
-      await this.#publish(taskBody(call), publish);
+      const body = taskBody(call);
+      if (!taskSendChannel.hasSubscribers) await this.#publish(body, publish);
+      else {
+        const { exchange, routingKey } = route;
+        const context = { name, id, retries: call.retries ?? 0, headers, exchange, routingKey, transport: this.connection.info().transport };
+        await taskSendChannel.tracePromise(() => this.#publish(body, publish), context);
+      }
     } catch (error) {
       if (locked) await this.#onceLocks.release(task, id, args, kwargs ?? {}).catch(() => undefined);
       throw error;

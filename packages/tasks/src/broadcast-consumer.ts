@@ -1,6 +1,7 @@
 /**
  * A consumer without acks for broadcast traffic (event receivers, the control mailbox): messages
- * count as settled on delivery, nothing is prefetch-limited, errors go to `onError`.
+ * count as settled on delivery, nothing is prefetch-limited, errors go to `onError`, no tracing
+ * span (the workers' own traffic, see events/tracing.ts).
  */
 import type { Connection, Consumer, Message, Queue } from '@nori/core';
 
@@ -12,7 +13,7 @@ export async function startBroadcastConsumer(
 ): Promise<Consumer> {
   const consumer = connection.consumer(
     [queue],
-    { noAck: true, prefetch: 0, accept: options.accept, ...(options.concurrency !== undefined && { concurrency: options.concurrency }) },
+    { noAck: true, prefetch: 0, accept: options.accept, trace: false, ...(options.concurrency !== undefined && { concurrency: options.concurrency }) },
     handler,
   );
   consumer.on('error', (error) => options.onError(error));

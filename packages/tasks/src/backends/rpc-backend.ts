@@ -41,7 +41,9 @@ export class RpcBackend implements ResultBackend {
       const { connection } = this.host;
       await connection.declare(this.#queue);
       const accept = [...new Set(['json', this.host.resultSerializer ?? 'json'])];
-      const consumer = connection.consumer([this.#queue], { noAck: true, prefetch: 0, concurrency: 1, accept }, (message) => this.#onReply(message));
+      const consumer = connection.consumer([this.#queue], { noAck: true, prefetch: 0, concurrency: 1, accept, trace: false }, (message) =>
+        this.#onReply(message),
+      );
       consumer.on('error', (error) => this.host.logger.warn({ err: error, queue: this.#queue.name }, 'rpc:// result consumer error'));
       await consumer.start();
       return consumer;
@@ -78,7 +80,7 @@ export class RpcBackend implements ResultBackend {
     const replyTo = options.origin?.replyTo;
     // Celery sends nothing when the task message named no reply queue.
     if (!replyTo) return;
-    this.#producer ??= this.host.connection.producer({ serializer: this.host.resultSerializer ?? 'json' });
+    this.#producer ??= this.host.connection.producer({ serializer: this.host.resultSerializer ?? 'json', trace: false });
     await this.#producer.publish(toTaskMeta(taskId, state, result, options.traceback ?? null), {
       exchange: '',
       routingKey: replyTo,

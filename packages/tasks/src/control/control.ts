@@ -96,7 +96,7 @@ export class Control {
         this.#collectors.set(ticket, collector);
       });
     }
-    this.#producer ??= h.connection.producer({ serializer: h.serializer });
+    this.#producer ??= h.connection.producer({ serializer: h.serializer, trace: false });
     await this.#producer.publish(body, {
       exchange: h.mailbox.exchange,
       headers: { clock: h.clock.forward(), expires: ticket ? unixSeconds() + toSeconds(timeout) : 0 },

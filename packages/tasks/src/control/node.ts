@@ -36,7 +36,7 @@ export class ControlNode implements WorkerStep {
     this.#ctx = this.#context();
     const transport = await this.#connection.transport();
     const queue = this.#mailbox.nodeQueue(this.#ctx.worker.hostname, transport.capabilities);
-    this.#producer = this.#connection.producer();
+    this.#producer = this.#connection.producer({ trace: false });
     this.#consumer = await startBroadcastConsumer(this.#connection, queue, { accept: this.#accept, concurrency: 8, onError: report }, (message) =>
       this.#handle(message),
     );

@@ -23,7 +23,7 @@ export class EventDispatcher {
     readonly options: DispatcherOptions,
   ) {
     this.exchange = eventExchange(connection, options.exchange);
-    this.#producer = connection.producer({ serializer: options.serializer });
+    this.#producer = connection.producer({ serializer: options.serializer, trace: false });
   }
 
   /** Builds the event (standard fields first, as Celery's Event) and publishes it. */

@@ -98,6 +98,8 @@ export class Consumers {
         accept,
         stopTimeout,
         settle: 'manual',
+        // Traced as task runs (events/tracing.ts), not as messages.
+        trace: false,
         onDecodeError: (message, error) => this.#admission.refuse(message, error),
       },
       (message) => this.#handle(message),

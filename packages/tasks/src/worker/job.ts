@@ -9,6 +9,7 @@ import type { ResolvedPolicy } from '../config.js';
 import { retryDecision, type ContextSource, type DeliveryDetails, type TaskContext } from '../context.js';
 import type { TaskRequest } from '../protocol/message.js';
 import type { Task, TaskHandler } from '../task.js';
+import type { TaskRunTraceContext } from '../events/tracing.js';
 
 /** What the worker holds, as remote control's inspect sees it (read-only). */
 export interface HeldTask {
@@ -29,6 +30,8 @@ export class Job implements ContextSource, HeldTask {
   kill: ((reason: Error) => void) | undefined;
   /** When its handler started (ms since the epoch); null while it waits (reserved, or for its ETA). */
   startedAt: number | null = null;
+  /** Its run's context on the `nori:task:run` tracing channel, while something subscribes to it. */
+  traced: TaskRunTraceContext | undefined;
   #controller: AbortController | undefined;
   #context: TaskContext | undefined;
 

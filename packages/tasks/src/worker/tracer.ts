@@ -17,6 +17,7 @@ import { retryDecision } from '../context.js';
 import { Ignore, Reject, Retry, TaskRevokedError, TimeLimitExceeded, WorkerLostError } from '../errors.js';
 import type { TaskRequest } from '../protocol/message.js';
 import type { TaskState } from '../states.js';
+import { taskRunChannel, type TaskRunState } from '../events/tracing.js';
 import type { Hooks } from './events.js';
 import { isThenable, type Execution } from './execution.js';
 import { publishRetry, sendCallbacks, sendErrbacks } from './follow-ups.js';
@@ -32,19 +33,37 @@ export class Tracer {
   readonly #execution: Execution;
   readonly #hooks: Hooks;
   readonly #hostname: string;
+  readonly #transport: string;
   readonly #report: (error: Error) => void;
 
-  constructor(host: WorkerHost, state: WorkerState, execution: Execution, hooks: Hooks, hostname: string) {
+  constructor(host: WorkerHost, state: WorkerState, execution: Execution, hooks: Hooks, hostname: string, transport: string) {
     this.#host = host;
     this.#state = state;
     this.#execution = execution;
     this.#hooks = hooks;
     this.#hostname = hostname;
+    this.#transport = transport;
     this.#report = (error) => hooks.emit('error', error);
   }
 
+  /** Runs a job (see #run), through the `nori:task:run` tracing channel while it has subscribers. */
+  trace(job: Job): Promise<void> {
+    if (!taskRunChannel.hasSubscribers) return this.#run(job);
+    const { request, message } = job;
+    job.traced = {
+      name: request.name,
+      id: request.id,
+      retries: request.retries,
+      headers: message.headers,
+      hostname: this.#hostname,
+      queue: message.queue,
+      transport: this.#transport,
+    };
+    return taskRunChannel.tracePromise(this.#run, job.traced, this, job);
+  }
+
   /** Runs a job that holds a slot; the slot goes back once the handler is done (storing and settling need none). */
-  async trace(job: Job): Promise<void> {
+  async #run(job: Job): Promise<void> {
     const { message, request, policy, task } = job;
     if (!policy.acksLate) await settle(message, 'ack', this.#report);
     if (policy.trackStarted) await this.#store(request, 'STARTED', { pid: process.pid, hostname: this.#hostname }, null);
@@ -68,7 +87,11 @@ export class Tracer {
     this.#state.releaseSlot(job);
     if (job.abandoned) return;
     this.#state.running.delete(job);
-    if (job.abortReason instanceof TaskRevokedError) return this.revoke(job, true);
+    if (job.abortReason instanceof TaskRevokedError) {
+      traceOutcome(job, 'REVOKED');
+      return this.revoke(job, true);
+    }
+    traceOutcome(job, RUN_STATES[outcome], outcome === 'retry' ? ((value as Retry).exc ?? value) : outcome === 'success' ? undefined : value);
     await this.#finish(job, outcome, value, performance.now() - started);
   }
 
@@ -105,6 +128,7 @@ export class Tracer {
         } catch (error) {
           // Celery: a retry that cannot be published is a Reject(requeue=False).
           settlement = 'reject';
+          traceOutcome(job, 'FAILURE', error);
           this.#report(error as Error);
           if (storeErrors) await this.#store(request, 'FAILURE', error, (error as Error).stack ?? null);
           if (request.embed.chord && !(await this.#chordPart(request, 'FAILURE', error))) settlement = 'requeue';
@@ -178,6 +202,26 @@ export async function storeResult(
   } catch (error) {
     report(error as Error);
   }
+}
+
+/** A run's state by Celery's names (task_postrun's `state`). */
+const RUN_STATES: Record<Outcome, TaskRunState> = {
+  success: 'SUCCESS',
+  retry: 'RETRY',
+  failure: 'FAILURE',
+  'time-limit': 'FAILURE',
+  'worker-lost': 'FAILURE',
+  reject: 'REJECTED',
+  'reject-requeue': 'REJECTED',
+  ignore: 'IGNORED',
+  revoked: 'REVOKED',
+};
+
+/** Tells the `nori:task:run` subscribers how the run ended (a no-op when nothing traces it). */
+function traceOutcome(job: Job, state: TaskRunState, exception?: unknown): void {
+  if (!job.traced) return;
+  job.traced.state = state;
+  if (exception !== undefined && (state === 'FAILURE' || state === 'RETRY')) job.traced.exception = exception;
 }
 
 /** autoretryFor: a matching failure becomes a retry (or the failure itself when none are left). */

@@ -55,7 +55,7 @@ export class Worker extends Emitter<WorkerEvents> {
     this.#execution = new Execution(this.hostname, options, this.#state);
     // The parts emit the worker's hooks on its own emitter (its emit is protected to everyone else).
     const hooks = this as unknown as Hooks;
-    const tracer = new Tracer(host, this.#state, this.#execution, hooks, this.hostname);
+    const tracer = new Tracer(host, this.#state, this.#execution, hooks, this.hostname, this.#connection.info().transport);
     const eta = new EtaWait(this.#connection, this.#state, etaLimits(options, { concurrency, prefetch }), hooks);
     this.#admission = new Admission(host, this.#state, eta, tracer, hooks, this.hostname);
     const queues = (options.queues ?? [host.conf.defaultQueue]).map((q) => (typeof q === 'string' ? host.queue(q) : q));
