@@ -11,6 +11,8 @@
  *   '3.14', the canonical 8-4-4-4-12 UUID), so no precision is lost; they go back to Python as
  *   plain strings.
  * - An unknown `__type__` is a `DecodeError`, as in kombu.
+ * - A function, a symbol, a `Map` or a `Set` is an `EncodeError` (JSON.stringify would drop the
+ *   first two and write `{}` for the others), as kombu refuses what json cannot encode.
  *
  * `jsonPlain` writes no tags (dates as ISO strings, bytes as utf-8 text or base64 strings) for
  * kombu < 5.3 peers such as Debian's 5.2, which cannot read them; it still reads tags.
@@ -53,7 +55,7 @@ function needsReplacer(value: object, depth: number): boolean {
     for (const item of value as unknown[]) if (unsafe(item, depth)) return true;
     return false;
   }
-  if (value.constructor !== Object && (value instanceof Date || ArrayBuffer.isView(value))) return true;
+  if (value.constructor !== Object && (value instanceof Date || ArrayBuffer.isView(value) || value instanceof Map || value instanceof Set)) return true;
   for (const key in value) if (unsafe((value as Record<string, unknown>)[key], depth)) return true;
   return false;
 }
@@ -72,6 +74,9 @@ function replacer(typeTags: boolean) {
       const iso = isoDatetime(original, key);
       return typeTags ? tag('datetime', iso) : iso;
     }
+    // JSON.stringify would write {} for both, losing every entry without a word.
+    if (original instanceof Map) throw new EncodeError(`cannot serialize a Map at key "${key || '(root)'}" as JSON: convert it (Object.fromEntries(map))`);
+    if (original instanceof Set) throw new EncodeError(`cannot serialize a Set at key "${key || '(root)'}" as JSON: convert it ([...set])`);
     if (original instanceof Uint8Array) {
       const { type, value: text } = bytesValue(original);
       return typeTags ? tag(type, text) : text;

@@ -95,6 +95,14 @@ describe('JSON errors name what failed', () => {
     expect(() => json.encode({ d: new Date('nope') })).toThrow(/invalid Date/);
     expect(() => json.encode(undefined)).toThrow(EncodeError);
   });
+  it('refuses a Map and a Set, which JSON.stringify would write as {} (every entry lost)', () => {
+    for (const serializer of [json, jsonPlain]) {
+      expect(() => serializer.encode({ m: new Map([['a', 1]]) })).toThrow(/Map at key "m"/);
+      expect(() => serializer.encode([new Set([1])])).toThrow(/Set at key "0"/);
+      expect(() => serializer.encode(new Map())).toThrow(/Map at key "\(root\)"/);
+      expect(() => serializer.encodeText?.({ deep: { s: new Set() } })).toThrow(EncodeError);
+    }
+  });
   it('invalid JSON and invalid utf-8 are DecodeErrors', () => {
     expect(() => dec(json, '{"a": ')).toThrow(DecodeError);
     expect(() => json.decode(new Uint8Array([0x7b, 0xff, 0x7d]))).toThrow(/utf-8/);

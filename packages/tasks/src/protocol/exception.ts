@@ -4,6 +4,7 @@
  * args list; Celery 4 and some other writers a plain string, read here as a one-item list.
  */
 import { ChordError, TaskError, TaskRevokedError, type CeleryException } from '../errors.js';
+import { safeRepr } from './repr.js';
 
 /** The wire shape. */
 export interface ExceptionInfo {
@@ -60,20 +61,47 @@ export function encodeException(error: unknown): ExceptionInfo {
     return { exc_type: error.excType, exc_message: [...error.excMessage], exc_module: error.excModule ?? null };
   }
   if (error instanceof Error) {
-    const type = error.name || error.constructor.name || 'Error';
+    const type = readText(() => error.name) || error.constructor.name || 'Error';
     // nori's errors with a Celery counterpart name its module (TimeLimitExceeded: billiard.exceptions).
     const own = (error as { excModule?: unknown }).excModule;
     const module = typeof own === 'string' ? own : PYTHON_BUILTINS.has(type) ? 'builtins' : JS_EXCEPTION_MODULE;
-    return { exc_type: type, exc_message: [error.message], exc_module: module };
+    // Python's own words for an exception whose str() fails.
+    return { exc_type: type, exc_message: [readText(() => error.message) ?? `<unprintable ${type} object>`], exc_module: module };
   }
   return { exc_type: 'Error', exc_message: [typeof error === 'string' ? error : safeText(error)], exc_module: JS_EXCEPTION_MODULE };
 }
 
+/** A field of a thrown value that may be a throwing getter (a hostile or broken error): undefined when it throws or is not text. */
+function readText(read: () => unknown): string | undefined {
+  try {
+    const value = read();
+    return typeof value === 'string' ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A failure's traceback: its stack, null when it has none or reading it throws (V8 formats it through the message). */
+export function tracebackOf(error: unknown): string | null {
+  return error instanceof Error ? (readText(() => error.stack) ?? null) : null;
+}
+
+/**
+ * The failure stored for an outcome the result backend cannot encode (a circular value, a
+ * function, a Map...): Celery's kombu.exceptions.EncodeError, as its trace stores it.
+ */
+export function unencodable(cause: Error): TaskError {
+  return new TaskError(
+    { excType: 'EncodeError', excMessage: [`the task's outcome cannot be stored: ${cause.message}`], excModule: 'kombu.exceptions' },
+    { cause },
+  );
+}
+
 function safeText(value: unknown): string {
   try {
-    return JSON.stringify(value) ?? String(value);
+    return JSON.stringify(value) ?? safeRepr(value);
   } catch {
-    return String(value);
+    return safeRepr(value);
   }
 }
 

@@ -5,7 +5,7 @@
 import { DecodeError } from '@nori/core';
 import type { StoredResult } from '../backends/backend.js';
 import { READY_STATES, type TaskState } from '../states.js';
-import { decodeException, encodeException } from './exception.js';
+import { decodeException, encodeException, isExceptionInfo } from './exception.js';
 
 export interface TaskMeta {
   status: TaskState;
@@ -42,7 +42,7 @@ export function parseDateDone(value: unknown): Date | null {
   return Number.isNaN(date.getTime()) ? null : date;
 }
 
-/** The stored form of a state; on exception states an Error result becomes Celery's exception dict. */
+/** The stored form of a state; on exception states the result (an Error, or any value thrown) becomes Celery's exception dict. */
 export function toTaskMeta(
   taskId: string,
   state: TaskState,
@@ -53,16 +53,12 @@ export function toTaskMeta(
 ): TaskMeta {
   return {
     status: state,
-    result: EXCEPTION_STATES.has(state) && (result instanceof Error || isCeleryShaped(result)) ? encodeException(result) : (result ?? null),
+    result: EXCEPTION_STATES.has(state) && !isExceptionInfo(result) ? encodeException(result) : (result ?? null),
     traceback,
     children,
     date_done: READY_STATES.has(state) ? formatDateDone(now) : null,
     task_id: taskId,
   };
-}
-
-function isCeleryShaped(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && typeof (value as { excType?: unknown }).excType === 'string';
 }
 
 /** Read a stored document (from either language); a failure's result becomes a TaskError. */

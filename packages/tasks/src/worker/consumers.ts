@@ -122,9 +122,10 @@ export class Consumers {
       };
       this.#handling.add(end);
       this.#admission.receive(message).then(end, (error: unknown) => {
-        // Admission never rejects; should it, the message goes back rather than being lost.
+        // Admission never rejects; should it, the message is rejected (dead-lettered where the
+        // queue has a dead-letter exchange): given back, it could fail the same way for ever.
         this.#report(error as Error);
-        void settle(message, 'requeue', this.#report).then(end);
+        void settle(message, 'reject', this.#report).then(end);
       });
     });
   }

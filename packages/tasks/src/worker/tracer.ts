@@ -2,7 +2,8 @@
  * The tracer (Celery's trace.py): runs an admitted task and turns its outcome into the after-task
  * steps, called here explicitly and always in this order, before the message is settled:
  *
- *   1. the result stored (SUCCESS, RETRY or FAILURE; REVOKED for a task that is not to run)
+ *   1. the result stored (SUCCESS, RETRY or FAILURE; REVOKED for a task that is not to run); an
+ *      outcome the backend cannot encode is a FAILURE with Celery's EncodeError instead
  *   2. the chord part counted (a header task of a chord on a Redis backend; if it cannot be, the
  *      message goes back instead of being acked, and the re-run counts it: counting is idempotent)
  *   3. the once-lock released (a task with `once`; at the start instead with `unlockBefore`)
@@ -13,8 +14,10 @@
  * A kill at any point re-runs the task from its message rather than losing a step.
  */
 import { performance } from 'node:perf_hooks';
+import { EncodeError } from '@nori/core';
 import { retryDecision } from '../context.js';
 import { Ignore, Reject, Retry, TaskRevokedError, TimeLimitExceeded, WorkerLostError } from '../errors.js';
+import { tracebackOf, unencodable } from '../protocol/exception.js';
 import type { TaskRequest } from '../protocol/message.js';
 import type { TaskState } from '../states.js';
 import { taskRunChannel, type TaskRunState } from '../events/tracing.js';
@@ -113,7 +116,11 @@ export class Tracer {
     let settlement = settlementFor(outcome, policy);
     switch (outcome) {
       case 'success':
-        if (storeResults) await this.#store(request, 'SUCCESS', value, null);
+        if (storeResults) {
+          // Celery's trace: a result the backend cannot encode fails the task with EncodeError.
+          const refused = await this.#store(request, 'SUCCESS', value, null);
+          if (refused) return this.#finish(job, 'failure', unencodable(refused), runtime);
+        }
         if (request.embed.chord && !(await this.#chordPart(request, 'SUCCESS', value))) settlement = 'requeue';
         if (releaseAtEnd) await this.#releaseOnce(job);
         if (request.embed.callbacks || request.embed.chain) await sendCallbacks(this.#host, request, value, this.#report);
@@ -123,14 +130,14 @@ export class Tracer {
         const retry = value as Retry;
         try {
           await publishRetry(this.#host, job, retry);
-          if (storeErrors) await this.#store(request, 'RETRY', retry.exc ?? retry, retry.exc?.stack ?? null);
+          if (storeErrors) await this.#storeFailure(request, 'RETRY', retry.exc ?? retry);
           this.#hooks.emit('task-retried', request, { reason: retry.exc, eta: retry.when });
         } catch (error) {
           // Celery: a retry that cannot be published is a Reject(requeue=False).
           settlement = 'reject';
           traceOutcome(job, 'FAILURE', error);
           this.#report(error as Error);
-          if (storeErrors) await this.#store(request, 'FAILURE', error, (error as Error).stack ?? null);
+          if (storeErrors) await this.#storeFailure(request, 'FAILURE', error);
           if (request.embed.chord && !(await this.#chordPart(request, 'FAILURE', error))) settlement = 'requeue';
           if (releaseAtEnd) await this.#releaseOnce(job);
           this.#hooks.emit('task-failed', request, { error, runtime });
@@ -147,7 +154,7 @@ export class Tracer {
       default: {
         // failure, time-limit, worker-lost: a requeued task will run again, so its outcome is not final yet.
         const final = settlement !== 'requeue' || !policy.acksLate;
-        if (storeErrors && final) await this.#store(request, 'FAILURE', value, value instanceof Error ? (value.stack ?? null) : null);
+        if (storeErrors && final) await this.#storeFailure(request, 'FAILURE', value);
         if (final && request.embed.chord && !(await this.#chordPart(request, 'FAILURE', value))) settlement = 'requeue';
         if (releaseAtEnd) await this.#releaseOnce(job);
         if (storeErrors && final && request.embed.errbacks) await sendErrbacks(this.#host, request, this.#report);
@@ -159,9 +166,15 @@ export class Tracer {
     if (policy.acksLate) await settle(message, settlement, this.#report);
   }
 
-  /** Stores a state; a failure is reported (the task's outcome stands). */
-  #store(request: TaskRequest, state: TaskState, result: unknown, traceback: string | null): Promise<void> {
+  /** Stores a state; resolves with the backend's EncodeError when it cannot encode `result`, any other failure is reported. */
+  #store(request: TaskRequest, state: TaskState, result: unknown, traceback: string | null): Promise<EncodeError | undefined> {
     return storeResult(this.#host, request, state, result, traceback, this.#report);
+  }
+
+  /** Stores a failure (FAILURE, RETRY) with its traceback; one the backend cannot encode is stored as Celery's EncodeError. */
+  async #storeFailure(request: TaskRequest, state: 'FAILURE' | 'RETRY', error: unknown): Promise<void> {
+    const refused = await this.#store(request, state, error, tracebackOf(error));
+    if (refused) await this.#store(request, state, unencodable(refused), null);
   }
 
   /** Counts a chord header part; false when it could not be counted (the message then goes back, so the part re-runs and counts again). */
@@ -181,7 +194,7 @@ export class Tracer {
   }
 }
 
-/** Stores a state for a request; a failure is reported, never thrown. */
+/** Stores a state for a request: resolves with the backend's EncodeError when it cannot encode `result`; any other failure is reported, never thrown. */
 export async function storeResult(
   host: WorkerHost,
   request: TaskRequest,
@@ -189,7 +202,7 @@ export async function storeResult(
   result: unknown,
   traceback: string | null,
   report: (error: Error) => void,
-): Promise<void> {
+): Promise<EncodeError | undefined> {
   try {
     await host.backend.storeResult(request.id, state, result, {
       traceback,
@@ -200,8 +213,10 @@ export async function storeResult(
       },
     });
   } catch (error) {
+    if (error instanceof EncodeError) return error;
     report(error as Error);
   }
+  return undefined;
 }
 
 /** A run's state by Celery's names (task_postrun's `state`). */

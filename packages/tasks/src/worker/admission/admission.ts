@@ -87,9 +87,10 @@ export class Admission {
         if (!this.#state.slots.tryAcquire()) await this.#state.slots.acquire(request.eta !== undefined);
       } catch (error) {
         if (error === STOPPING) return await settle(message, 'release', this.#report);
-        // Nothing here throws otherwise: should it, the message goes back rather than being lost.
+        // Nothing here throws otherwise: should it, the message is rejected (dead-lettered where
+        // configured) rather than given back to fail the same way for ever.
         this.#report(error as Error);
-        return await settle(message, 'requeue', this.#report);
+        return await settle(message, 'reject', this.#report);
       }
       job.holding = true;
       try {
