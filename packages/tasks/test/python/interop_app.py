@@ -73,6 +73,12 @@ def when(self, label):
     return {'label': label, 'ran': time.time(), 'eta': self.request.eta}
 
 
+@app.task(name='interop.ids', bind=True)
+def ids(self, trail):
+    """The trail of a chain so far, plus this task's id, root_id and parent_id as Celery read them."""
+    return trail + [{'id': self.request.id, 'root_id': self.request.root_id, 'parent_id': self.request.parent_id}]
+
+
 @app.task(name='interop.add_quiet', ignore_result=True)
 def add_quiet(x, y):
     """add without a stored result (Celery 5.2 honours ignore_result per task, not per message)."""
