@@ -2,14 +2,15 @@
  * A burst of 20,000 publishes issued at once (so the channel's write buffer fills and publishes
  * wait for 'drain'), with every connection closed by the broker while the burst is in flight.
  * The channel that was full never drains; the publishes waiting on it must go out again on the
- * new connection, not wait for ever. Every publish is confirmed and every message consumed.
+ * new connection, not wait for ever. Every publish is confirmed and every message consumed. The
+ * connections closed are those of AMQP_URL's virtual host.
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
 import { Connection, Queue } from '@nori/core';
 import '@nori/amqp';
-import { AMQP_URL } from '@nori/testing/brokers';
+import { AMQP_URL, AMQP_VHOST } from '@nori/testing/brokers';
 
 const TOTAL = 20_000;
 
@@ -30,7 +31,8 @@ it('publishes held back by a full channel survive a connection loss: all confirm
     // Cut the connection once part of the burst is confirmed and the rest still queued behind it.
     while (confirmed < 2_000) await new Promise((r) => setTimeout(r, 5));
     expect(confirmed).toBeLessThan(TOTAL);
-    execFileSync('rabbitmqctl', ['close_all_connections', 'nori back-pressure test'], { stdio: 'ignore' });
+    // Only AMQP_URL's virtual host: with a vhost of its own, nobody else's connections.
+    execFileSync('rabbitmqctl', ['close_all_connections', '--vhost', AMQP_VHOST, 'nori back-pressure test'], { stdio: 'ignore' });
     await Promise.all(burst);
     expect(failed).toEqual([]);
     expect(confirmed).toBe(TOTAL);

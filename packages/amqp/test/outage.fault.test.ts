@@ -2,41 +2,26 @@
  * A confirmed publish + consume stream of 20,000 messages through two outages: every connection
  * closed by the broker (`rabbitmqctl close_all_connections`), then a full broker restart
  * (`rabbitmqctl stop`, `rabbitmq-server -detached`). Every confirmed message is consumed, and the
- * consumer resumes without help.
+ * consumer resumes without help. A restart stops every virtual host of a node, so the test runs
+ * on a RabbitMQ node of its own (private-rabbit.ts), never on AMQP_URL's.
  */
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { afterAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Connection, Queue } from '@nori/core';
 import '@nori/amqp';
-import { AMQP_URL } from '@nori/testing/brokers';
+import { startPrivateRabbit, type PrivateRabbit } from './private-rabbit.js';
 
 const TOTAL = 20_000;
 
-function rabbitUp(): boolean {
-  try {
-    execFileSync('rabbitmq-diagnostics', ['-q', 'check_port_connectivity'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function startRabbit(): Promise<void> {
-  if (!rabbitUp()) {
-    try {
-      execFileSync('rabbitmq-server', ['-detached'], { stdio: 'ignore' });
-    } catch {
-      // already starting
-    }
-  }
-  for (let i = 0; i < 120 && !rabbitUp(); i++) await new Promise((r) => setTimeout(r, 500));
-}
-
-afterAll(startRabbit, 90_000);
+let rabbit: PrivateRabbit | undefined;
+beforeAll(async () => {
+  rabbit = await startPrivateRabbit('');
+}, 150_000);
+afterAll(() => rabbit?.stop(), 60_000);
 
 it('every confirmed message is consumed through close_all_connections and a broker restart', async () => {
-  const conn = new Connection(AMQP_URL, { transportOptions: { reconnectIntervalStart: 200 } });
+  const node = rabbit as PrivateRabbit;
+  const conn = new Connection(node.url, { transportOptions: { reconnectIntervalStart: 200 } });
   const events: string[] = [];
   conn.on('disconnected', () => events.push('disconnected'));
   conn.on('connected', () => events.push('connected'));
@@ -53,14 +38,15 @@ it('every confirmed message is consumed through close_all_connections and a brok
   const confirmed: number[] = [];
   const failed: unknown[] = [];
   let outages = 0;
+  let restarted: Promise<void> | undefined;
   for (let start = 0; start < TOTAL; start += 500) {
     if (start === 5_000) {
-      execFileSync('rabbitmqctl', ['close_all_connections', 'nori fault test'], { stdio: 'ignore' });
+      await node.ctl('close_all_connections', 'nori fault test');
       outages++;
     }
     if (start === 12_000) {
-      execFileSync('rabbitmqctl', ['stop'], { stdio: 'ignore' });
-      void startRabbit();
+      await node.ctl('stop');
+      restarted = node.start();
       outages++;
     }
     const batch = Array.from({ length: 500 }, (_, i) => start + i);
@@ -73,6 +59,7 @@ it('every confirmed message is consumed through close_all_connections and a brok
       ),
     );
   }
+  await restarted;
   const deadline = Date.now() + 60_000;
   while (confirmed.some((id) => !received.has(id)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
 

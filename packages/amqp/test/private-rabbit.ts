@@ -20,6 +20,9 @@ export interface PrivateRabbit {
   readonly port: number;
   /** `rabbitmqctl <args>` against this node only. */
   ctl(...args: string[]): Promise<string>;
+  /** Boots the node again after `ctl('stop')`, with its data (durable queues, persistent messages); resolves once it listens. */
+  start(): Promise<void>;
+  /** Stops the node for good and deletes its data. */
   stop(): Promise<void>;
 }
 
@@ -69,15 +72,20 @@ export async function startPrivateRabbit(config: string): Promise<PrivateRabbit>
     await ctl('stop').catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   };
-  execFileSync('rabbitmq-server', ['-detached'], { env, stdio: 'ignore' });
-  // Erlang boots slowly on a loaded machine: wait for the AMQP listener, the last step of the boot.
-  const deadline = Date.now() + 110_000;
-  while (!(await listening(port))) {
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`private RabbitMQ ${node} did not listen on ${port} in time`);
+  const start = async (): Promise<void> => {
+    execFileSync('rabbitmq-server', ['-detached'], { env, stdio: 'ignore' });
+    // Erlang boots slowly on a loaded machine: wait for the AMQP listener, the last step of the boot.
+    const deadline = Date.now() + 110_000;
+    while (!(await listening(port))) {
+      if (Date.now() > deadline) throw new Error(`private RabbitMQ ${node} did not listen on ${port} in time`);
+      await new Promise((r) => setTimeout(r, 250));
     }
-    await new Promise((r) => setTimeout(r, 250));
+  };
+  try {
+    await start();
+  } catch (error) {
+    await stop();
+    throw error;
   }
-  return { url: `amqp://guest:guest@127.0.0.1:${port}//`, node, port, ctl, stop };
+  return { url: `amqp://guest:guest@127.0.0.1:${port}//`, node, port, ctl, start, stop };
 }

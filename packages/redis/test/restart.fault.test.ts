@@ -1,38 +1,43 @@
 /**
- * redis-server is shut down and started again mid-stream: the consumer resumes by itself, and every
- * publish either resolved (and its message is consumed) or failed with a ConnectionError.
+ * REDIS_URL's redis-server (the shared one on 6379 unless REDIS_URL names another on this machine) is
+ * shut down and started again, with the settings it ran with, mid-stream: the consumer resumes by
+ * itself, and every publish either resolved (and its message is consumed) or failed with a ConnectionError.
  * Redis here keeps nothing on disk, so messages still queued at the shutdown are gone with it;
  * this test is about nori, so it waits until they were consumed before shutting down.
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Connection, ConnectionError, Queue } from '@nori/core';
 import '@nori/redis';
 import { redisUrl } from '@nori/testing/brokers';
 
-const START = [
-  '--daemonize',
-  'yes',
-  '--bind',
-  '127.0.0.1',
-  '-::1',
-  '--port',
-  '6379',
-  '--save',
-  '',
-  '--appendonly',
-  'no',
-  '--dir',
-  '/var/lib/redis',
-  '--logfile',
-  '/var/log/redis/ci.log',
-];
+/** The server under test is REDIS_URL's (6379 unless it says otherwise): it must run on this machine. */
+const url = new URL(redisUrl());
+const PORT = Number(url.port || 6379);
+if (!['127.0.0.1', 'localhost'].includes(url.hostname)) throw new Error(`restart.fault restarts REDIS_URL's redis-server: ${url.hostname} is not this machine`);
+
+const probeClient = (): Redis => {
+  const probe = new Redis(redisUrl(), { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  probe.on('error', () => undefined);
+  return probe;
+};
+
+/** How the server runs (read before it is shut down), so it comes back as it was: the shared one or a private one. */
+let START: string[] = [];
+beforeAll(async () => {
+  const probe = probeClient();
+  await probe.connect();
+  const setting = async (name: string): Promise<string> => ((await probe.config('GET', name)) as string[])[1] ?? '';
+  const [dir, logfile, bind] = [await setting('dir'), await setting('logfile'), await setting('bind')];
+  probe.disconnect();
+  START = ['--daemonize', 'yes', '--port', String(PORT), '--save', '', '--appendonly', 'no', '--dir', dir, '--logfile', logfile];
+  if (bind !== '') START.push('--bind', ...bind.split(' '));
+});
 
 async function redisUp(): Promise<boolean> {
-  const probe = new Redis({ port: 6379, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-  probe.on('error', () => undefined);
+  const probe = probeClient();
   try {
     await probe.connect();
     return (await probe.ping()) === 'PONG';
@@ -72,7 +77,12 @@ it('a consumer resumes by itself after redis-server restarts; no publish is sile
   for (let i = 0; i < 100 && received.size < 500; i++) await new Promise((r) => setTimeout(r, 50));
   expect(received.size).toBe(500);
 
-  execFileSync('redis-cli', ['-p', '6379', 'shutdown', 'nosave']);
+  const killer = probeClient();
+  await killer.connect();
+  // The server closes the connection instead of replying.
+  await killer.shutdown('NOSAVE').catch(() => undefined);
+  killer.disconnect();
+  for (let i = 0; i < 50 && (await redisUp()); i++) await new Promise((r) => setTimeout(r, 100));
   // Publishes during the outage: they wait for the reconnect (bounded by ioredis' retries and the
   // publish retry policy) or fail with a ConnectionError.
   const during = Array.from({ length: 200 }, (_, i) => 500 + i).map((id) =>

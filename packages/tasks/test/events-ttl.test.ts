@@ -7,16 +7,15 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { App } from '@nori/tasks';
+import { AMQP_VHOST } from '@nori/testing/brokers';
 import { AMQP } from './brokers.js';
 import { CELERY_NAMES, deleteCeleryNames } from './celery-names.js';
 
 const run = promisify(execFile);
-/** The virtual host of AMQP (`amqp://h/` and `amqp://h//` are RabbitMQ's default, `/`). */
-const vhost = decodeURIComponent(new URL(AMQP).pathname.slice(1)) || '/';
 
 /** `rabbitmqctl list_queues name messages arguments` for one queue; undefined when it does not exist. */
 async function listQueue(name: string): Promise<{ messages: number; arguments: string } | undefined> {
-  const { stdout } = await run('rabbitmqctl', ['list_queues', '-q', '-p', vhost, 'name', 'messages', 'arguments'], { timeout: 60_000 });
+  const { stdout } = await run('rabbitmqctl', ['list_queues', '-q', '-p', AMQP_VHOST, 'name', 'messages', 'arguments'], { timeout: 60_000 });
   const line = stdout.split('\n').find((l) => l.split('\t')[0] === name);
   if (!line) return undefined;
   const [, messages, args] = line.split('\t');

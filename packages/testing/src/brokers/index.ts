@@ -14,6 +14,9 @@ export function redisUrl(db = 0): string {
 /** The shared RabbitMQ, default virtual host. */
 export const AMQP_URL = process.env['AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672//';
 
+/** AMQP_URL's virtual host, for `rabbitmqctl -p` (`/` when the URL names none). */
+export const AMQP_VHOST = decodeURIComponent(new URL(AMQP_URL).pathname.slice(1)) || '/';
+
 /**
  * Transport options for the tests' nori connections to RabbitMQ (other transports ignore them):
  * a delay level goes 2 s after its last delayed publish instead of 5 minutes, so a run leaves
