@@ -46,6 +46,12 @@ export interface TaskContext extends Pick<
    * with retries + 1 at the countdown. With no retries left it throws `exc` or MaxRetriesExceededError.
    */
   retry(options?: RetryOptions): never;
+  /**
+   * Report a state while running (Celery's `update_state`): stored as the task's state with `meta`
+   * as its result, in Celery's layout (so `AsyncResult.info` reads it, in Python too), and sent as
+   * a `task-progress` event. Any name; 'PROGRESS' is the usual one. Resolves once stored.
+   */
+  updateState(state: string, meta?: unknown): Promise<void>;
 }
 
 /** Where a running task's context comes from: built when first asked for (most handlers never do), then the same object. */

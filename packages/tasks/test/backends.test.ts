@@ -117,6 +117,40 @@ for (const c of cases) {
       expect(kept).toBeInstanceOf(TaskError);
     });
 
+    it('a custom state (updateState) reads back as state and info; states() yields each until the ready one', async () => {
+      const id = newId();
+      await store(id, 'PROGRESS', { current: 1, total: 3 });
+      const r = new AsyncResult(id, backend);
+      await expect.poll(async () => (await r.refresh()).state, { timeout: 10_000 }).toBe('PROGRESS');
+      expect(r.info).toEqual({ current: 1, total: 3 });
+      expect(r.result).toEqual({ current: 1, total: 3 });
+      expect(r.dateDone).toBeNull();
+      expect(await r.ready()).toBe(false);
+      const states = r.states({ timeout: 10_000 });
+      expect((await states.next()).value).toMatchObject({ state: 'PROGRESS', result: { current: 1, total: 3 } });
+      await store(id, 'PROGRESS', { current: 2, total: 3 });
+      expect((await states.next()).value).toMatchObject({ state: 'PROGRESS', result: { current: 2, total: 3 } });
+      expect(r.info).toEqual({ current: 2, total: 3 });
+      await store(id, 'SUCCESS', 'done');
+      expect((await states.next()).value).toMatchObject({ state: 'SUCCESS', result: 'done' });
+      expect(await states.next()).toEqual({ done: true, value: undefined });
+      expect([r.state, r.info]).toEqual(['SUCCESS', 'done']);
+    });
+
+    it('states() ends on timeout like get(); a loop may break out of it', async () => {
+      const id = newId();
+      const r = new AsyncResult(id, backend);
+      const seen: string[] = [];
+      const timedOut = await (async () => {
+        for await (const s of r.states({ timeout: 300 })) seen.push(s.state);
+      })().catch((e: unknown) => e);
+      expect(timedOut).toBeInstanceOf(TimeoutError);
+      expect(seen).toEqual(['PENDING']);
+      await store(id, 'PROGRESS', 1);
+      for await (const s of r.states({ timeout: 10_000 })) if (s.state === 'PROGRESS') break;
+      expect(r.state).toBe('PROGRESS');
+    });
+
     it.skipIf(!c.keepsSuccess)('a stored SUCCESS is never overwritten (a duplicate run cannot replace it)', async () => {
       const id = newId();
       await store(id, 'SUCCESS', 1);

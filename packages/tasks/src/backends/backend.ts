@@ -1,4 +1,5 @@
 import type { Connection, Logger } from '@nori/core';
+import type { TaskRequest } from '../protocol/message.js';
 import type { TaskState } from '../states.js';
 
 /** A task's result as a backend holds it (Celery's task meta, with nori's names). */
@@ -19,6 +20,26 @@ export interface ResultOrigin {
   taskName?: string;
 }
 
+/** The origin of a task message's results. */
+export function resultOrigin(request: Pick<TaskRequest, 'name' | 'replyTo' | 'correlationId'>): ResultOrigin {
+  return {
+    taskName: request.name,
+    ...(request.replyTo !== undefined && { replyTo: request.replyTo }),
+    ...(request.correlationId !== undefined && { correlationId: request.correlationId }),
+  };
+}
+
+export interface WaitOptions {
+  /** ms; undefined waits for ever. */
+  timeout?: number;
+  signal?: AbortSignal;
+  /**
+   * Called with each state read while waiting (custom states such as PROGRESS included; the ready
+   * one last). A backend that polls may report the same state more than once.
+   */
+  onState?: (result: StoredResult) => void;
+}
+
 export interface ResultBackend {
   /** Called by the App before a task message is published (rpc:// declares its reply queue here). */
   onTaskCall?(taskId: string): Promise<void>;
@@ -27,7 +48,7 @@ export interface ResultBackend {
   /** The current result; PENDING with a null result when the id is unknown. */
   getResult(taskId: string): Promise<StoredResult>;
   /** Resolves once the result is in a ready state; rejects with TimeoutError / AbortError. */
-  waitFor(taskId: string, options?: { timeout?: number; signal?: AbortSignal }): Promise<StoredResult>;
+  waitFor(taskId: string, options?: WaitOptions): Promise<StoredResult>;
   forget(taskId: string): Promise<void>;
   close(): Promise<void>;
 }

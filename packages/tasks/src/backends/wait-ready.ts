@@ -5,14 +5,10 @@
  * backend silently). Watching stops on every way out.
  */
 import { ConnectionClosedError, TimeoutError } from '@nori/core';
-import type { StoredResult } from './backend.js';
+import type { StoredResult, WaitOptions } from './backend.js';
 import { isReady } from '../protocol/task-meta.js';
 
-export interface WaitOptions {
-  /** ms; undefined waits for ever. */
-  timeout?: number;
-  signal?: AbortSignal;
-}
+export type { WaitOptions };
 
 /**
  * Starts delivering updates for one task to `onUpdate`, each as a function that reads it (a
@@ -31,7 +27,7 @@ export function waitForReady(
   watch: Watch,
   fetch: () => Promise<StoredResult>,
 ): Promise<StoredResult> {
-  const { timeout, signal } = options;
+  const { timeout, signal, onState } = options;
   if (signal?.aborted) return Promise.reject(signal.reason as Error);
   if (closed.aborted) return Promise.reject(closedError(taskId));
   return new Promise<StoredResult>((resolve, reject) => {
@@ -55,11 +51,14 @@ export function waitForReady(
       timer = setTimeout(() => finish(() => reject(new TimeoutError(`task ${taskId} was not ready within ${timeout} ms`))), timeout);
     }
     const onResult = (result: StoredResult): void => {
+      onState?.(result);
       if (isReady(result)) finish(() => resolve(result));
     };
     const onError = (error: Error): void => finish(() => reject(error));
+    let updated = false;
     const onUpdate = (read: () => StoredResult): void => {
       try {
+        updated = true;
         onResult(read());
       } catch (error) {
         onError(error as Error);
@@ -69,7 +68,9 @@ export function waitForReady(
       .then(async (stop) => {
         if (settled) return stop();
         unwatch = stop;
-        onResult(await fetch());
+        const current = await fetch();
+        // An update that came while reading is newer than what was read, unless that is final.
+        if (!updated || isReady(current)) onResult(current);
       })
       .catch(onError);
   });

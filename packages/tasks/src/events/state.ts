@@ -53,6 +53,8 @@ export interface TaskSnapshot {
   rootId: string | undefined;
   parentId: string | undefined;
   retries: number | undefined;
+  /** The meta of the last state the task reported (a task-progress event: `state` is its name). */
+  meta: unknown;
   /** Every event seen for the task, in arrival order: its type, the state it set, its (local) time in ms. */
   history: Array<{ type: string; state: string; timestamp: number }>;
 }
@@ -64,6 +66,8 @@ export interface EventStateOptions {
   maxWorkers?: number;
 }
 
+/** The state a task-progress event names (a custom state: any non-empty string). */
+const reported = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : v === undefined || v === null ? undefined : JSON.stringify(v));
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
@@ -164,12 +168,13 @@ export class EventState {
         rootId: undefined,
         parentId: undefined,
         retries: undefined,
+        meta: undefined,
         history: [],
       };
     }
     this.#tasks.set(uuid, t);
     if (this.#tasks.size > this.maxTasks) this.#tasks.delete(this.#tasks.keys().next().value as string);
-    const state = TASK_STATE[e.type] ?? t.state;
+    const state = TASK_STATE[e.type] ?? (e.type === 'task-progress' ? reported(e['state']) : undefined) ?? t.state;
     t.history.push({ type: e.type, state, timestamp: fromSeconds(localTimestamp(e)) });
     if (!READY.has(t.state) || READY.has(state)) t.state = state;
     t.name = text(e['name']) ?? t.name;
@@ -183,5 +188,6 @@ export class EventState {
     t.rootId = text(e['root_id']) ?? t.rootId;
     t.parentId = text(e['parent_id']) ?? t.parentId;
     t.retries = num(e['retries']) ?? t.retries;
+    if (e.type === 'task-progress') t.meta = e['meta'];
   }
 }

@@ -1,6 +1,7 @@
 /**
  * A worker's events on the wire (Celery's `-E`): its local hooks become task-received ...
- * task-revoked with Celery's fields, plus worker-online, a worker-heartbeat every interval and
+ * task-revoked with Celery's fields, and task-progress (nori's: a state the task reported, with
+ * its meta), plus worker-online, a worker-heartbeat every interval and
  * worker-offline. Sent on a connection of its own; a failed send is the worker's `error` event,
  * never a task failure.
  */
@@ -86,6 +87,8 @@ export class WorkerEventSender implements WorkerStep {
     listen('task-revoked', (r, i) =>
       send('task-revoked', { uuid: r.id, terminated: i.terminated, signum: i.terminated ? 'SIGTERM' : null, expired: i.expired }),
     );
+    // Celery sends no event for update_state; its State and Flower show this one as the state 'PROGRESS'.
+    listen('task-progress', (r, i) => send('task-progress', { uuid: r.id, state: i.state, meta: i.meta }));
     await this.#sendWorker('worker-online');
     // An interval of 0 is a worker started without heartbeats (Celery's --without-heartbeat).
     if (this.#options.heartbeatInterval > 0) {

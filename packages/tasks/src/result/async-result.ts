@@ -49,6 +49,11 @@ export class AsyncResult<R = unknown> {
     return this.#seen.result as R | TaskError | null;
   }
 
+  /** Celery's `info`: the meta of a state the task reported (`updateState`, e.g. PROGRESS), else what `result` is. */
+  get info(): unknown {
+    return this.#seen.result;
+  }
+
   get traceback(): string | null {
     return this.#seen.traceback;
   }
@@ -99,6 +104,60 @@ export class AsyncResult<R = unknown> {
     return result as R | TaskError;
   }
 
+  /**
+   * The task's states as they are stored, from the current one to the ready one (its last):
+   * PENDING, STARTED, the states it reports with `updateState` (PROGRESS and its meta), SUCCESS or
+   * FAILURE. Each becomes this result's `state` and `info` as it is yielded. Ends after the ready
+   * state (a failure is yielded, not thrown); throws like `get` on `timeout` or `signal`. A state
+   * that came and went between two reads of a polling backend (MongoDB) may be missed.
+   */
+  async *states(options: Omit<ResultGetOptions, 'propagate'> = {}): AsyncGenerator<StoredResult, void, undefined> {
+    if (isReady(this.#seen)) {
+      yield this.#seen;
+      return;
+    }
+    const seen: StoredResult[] = [];
+    let wake: (() => void) | undefined;
+    let end: { error?: unknown } | undefined;
+    const stop = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+    this.backend
+      .waitFor(this.id, {
+        signal,
+        ...(options.timeout !== undefined && { timeout: options.timeout }),
+        onState: (result) => {
+          seen.push(result);
+          wake?.();
+        },
+      })
+      .then(
+        () => (end = {}),
+        (error: unknown) => (end = { error }),
+      )
+      .finally(() => wake?.());
+    let last: string | undefined;
+    try {
+      for (;;) {
+        for (let result = seen.shift(); result; result = seen.shift()) {
+          this.#seen = result;
+          // A polling backend reads the same state again and again: each is yielded once.
+          const key = sameness(result);
+          if (key !== last || isReady(result)) yield result;
+          last = key;
+          if (isReady(result)) return;
+        }
+        if (end) {
+          if ('error' in end) throw end.error;
+          return;
+        }
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+      }
+    } finally {
+      stop.abort();
+    }
+  }
+
   /** Deletes the stored result (Celery's `forget`). */
   async forget(): Promise<void> {
     await this.backend.forget(this.id);
@@ -117,5 +176,14 @@ export class AsyncResult<R = unknown> {
 
   toJSON(): string {
     return this.id;
+  }
+}
+
+/** What tells two reads of a state apart: its name and its result. */
+function sameness(result: StoredResult): string {
+  try {
+    return `${result.state} ${JSON.stringify(result.result)}`;
+  } catch {
+    return `${result.state} ${String(result.result)}`;
   }
 }

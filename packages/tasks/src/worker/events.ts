@@ -14,6 +14,8 @@ export type WorkerEvents = {
   'task-retried': [request: TaskRequest, info: { reason: Error | undefined; eta: Date }];
   'task-rejected': [request: TaskRequest | undefined, info: { requeue: boolean; reason: Error }];
   'task-revoked': [request: TaskRequest, info: { expired: boolean; terminated: boolean }];
+  /** The running task reported a state (`currentTask().updateState`), stored before this hook. */
+  'task-progress': [request: TaskRequest, info: { state: string; meta: unknown }];
   /** Handed back to the broker to wait for its ETA: no longer this worker's. */
   'task-parked': [request: TaskRequest, info: { eta: Date }];
   /** Consuming: the worker takes tasks. */

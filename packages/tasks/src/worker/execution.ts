@@ -8,6 +8,7 @@ import { runInContext } from '../context.js';
 import { SoftTimeLimitExceeded, TaskRevokedError, TimeLimitExceeded } from '../errors.js';
 import { moduleOf, type ModuleRef } from '../module-task.js';
 import type { Job } from './job.js';
+import type { Progress } from './progress.js';
 import type { WorkerOptions } from './options.js';
 import type { Pool } from './pools/pool.js';
 import type { PoolCall } from './pools/pool-call.js';
@@ -23,10 +24,13 @@ export class Execution {
   readonly #state: WorkerState;
   #pool: Pool | undefined;
 
-  constructor(hostname: string, options: WorkerOptions, state: WorkerState) {
+  readonly #progress: Progress;
+
+  constructor(hostname: string, options: WorkerOptions, state: WorkerState, progress: Progress) {
     this.#hostname = hostname;
     this.#options = options;
     this.#state = state;
+    this.#progress = progress;
   }
 
   /** Starts the worker's pool, when it has one. */
@@ -61,6 +65,7 @@ export class Execution {
     const hard = request.timeLimit ?? policy.timeLimit;
     const soft = request.softTimeLimit ?? policy.softTimeLimit;
     const softTimer = soft === undefined ? undefined : setTimeout(() => job.controller.abort(new SoftTimeLimitExceeded(soft)), soft);
+    job.progress = this.#progress;
     const ref = this.#pool && moduleOf(task.handler);
     let value: unknown;
     try {
@@ -93,7 +98,11 @@ export class Execution {
   #inPool(pool: Pool, ref: ModuleRef, job: Job, timeLimit: number | undefined): Promise<unknown> {
     const kill = new AbortController();
     job.kill = (reason) => kill.abort(reason);
-    return pool.run(ref, { args: job.request.args, context: this.#poolContext(job) }, { timeLimit, signal: job.controller.signal, kill: kill.signal });
+    return pool.run(
+      ref,
+      { args: job.request.args, context: this.#poolContext(job) },
+      { timeLimit, signal: job.controller.signal, kill: kill.signal, onState: (state, meta) => this.#progress.update(job.request, state, meta) },
+    );
   }
 
   #poolContext(job: Job): PoolCall['context'] {

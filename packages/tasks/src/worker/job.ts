@@ -7,9 +7,11 @@
 import type { Message } from '@nori/core';
 import type { ResolvedPolicy } from '../config.js';
 import { retryDecision, type ContextSource, type DeliveryDetails, type TaskContext } from '../context.js';
+import { OutsideTaskError } from '../errors.js';
 import type { TaskRequest } from '../protocol/message.js';
 import type { Task, TaskHandler } from '../task.js';
 import type { TaskRunTraceContext } from '../events/tracing.js';
+import type { Progress } from './progress.js';
 
 /** What the worker holds, as remote control's inspect sees it (read-only). */
 export interface HeldTask {
@@ -28,6 +30,8 @@ export class Job implements ContextSource, HeldTask {
   holding = false;
   /** Set while running: ends the run at once (terminate). */
   kill: ((reason: Error) => void) | undefined;
+  /** Set while running: where the context's updateState goes. */
+  progress: Progress | undefined;
   /** When its handler started (ms since the epoch); null while it waits (reserved, or for its ETA). */
   startedAt: number | null = null;
   /** Its run's context on the `nori:task:run` tracing channel, while something subscribes to it. */
@@ -93,6 +97,8 @@ export class Job implements ContextSource, HeldTask {
         return job.controller.signal;
       },
       retry: (options = {}) => retryDecision(request, policy, options),
+      updateState: (state, meta) =>
+        job.progress ? job.progress.update(request, state, meta) : Promise.reject(new OutsideTaskError('updateState() outside the worker running the task')),
     };
     return this.#context;
   }

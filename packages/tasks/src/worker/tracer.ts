@@ -19,6 +19,7 @@ import { retryDecision } from '../context.js';
 import { Ignore, Reject, Retry, TaskRevokedError, TimeLimitExceeded, WorkerLostError } from '../errors.js';
 import { tracebackOf, unencodable } from '../protocol/exception.js';
 import type { TaskRequest } from '../protocol/message.js';
+import { resultOrigin } from '../backends/backend.js';
 import type { TaskState } from '../states.js';
 import { taskRunChannel, type TaskRunState } from '../events/tracing.js';
 import type { Hooks } from './events.js';
@@ -204,14 +205,7 @@ export async function storeResult(
   report: (error: Error) => void,
 ): Promise<EncodeError | undefined> {
   try {
-    await host.backend.storeResult(request.id, state, result, {
-      traceback,
-      origin: {
-        taskName: request.name,
-        ...(request.replyTo !== undefined && { replyTo: request.replyTo }),
-        ...(request.correlationId !== undefined && { correlationId: request.correlationId }),
-      },
-    });
+    await host.backend.storeResult(request.id, state, result, { traceback, origin: resultOrigin(request) });
   } catch (error) {
     if (error instanceof EncodeError) return error;
     report(error as Error);

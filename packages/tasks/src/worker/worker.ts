@@ -25,6 +25,7 @@ import type { HeldTask } from './job.js';
 import { etaLimits, shutdownTimeout, workerLimits, type WorkerOptions, type WorkerStep } from './options.js';
 import { settle } from './settle.js';
 import { STOPPING, WorkerState } from './state.js';
+import { Progress } from './progress.js';
 import { Tracer } from './tracer.js';
 
 export class Worker extends Emitter<WorkerEvents> {
@@ -52,9 +53,9 @@ export class Worker extends Emitter<WorkerEvents> {
     this.hostname = options.hostname ?? `celery@${osHostname()}`;
     this.#connection = new Connection(host.conf.broker, { ...host.conf.connection, ...options.connection });
     this.#state = new WorkerState(concurrency);
-    this.#execution = new Execution(this.hostname, options, this.#state);
     // The parts emit the worker's hooks on its own emitter (its emit is protected to everyone else).
     const hooks = this as unknown as Hooks;
+    this.#execution = new Execution(this.hostname, options, this.#state, new Progress(host, hooks));
     const tracer = new Tracer(host, this.#state, this.#execution, hooks, this.hostname, this.#connection.info().transport);
     const eta = new EtaWait(this.#connection, this.#state, etaLimits(options, { concurrency, prefetch }), hooks);
     this.#admission = new Admission(host, this.#state, eta, tracer, hooks, this.hostname);

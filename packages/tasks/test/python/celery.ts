@@ -74,6 +74,16 @@ export const pythonStore = (
   spec: { id: string; state: string; result?: unknown; exception?: { message: string }; traceback?: string },
 ): Promise<void> => client(e, { op: 'store', ...spec });
 
+/**
+ * Send a task with Python, poll `AsyncResult.state` until it is `state`, create the file `gate`
+ * (the task waits for it), then `get()`: the state and `info` Python saw, and the result.
+ */
+export const pythonProgress = (
+  e: CeleryEnv,
+  spec: { task: PythonTaskCall; state: string; gate: string },
+  timeout = 30,
+): Promise<{ seen: { state: string; info: unknown }; result: PythonResult }> => client(e, { op: 'progress', ...spec, timeout }, (timeout * 2 + 30) * 1000);
+
 export type CeleryWorker = PythonProcess;
 
 /** A `celery worker` on the queue (`--pool solo` unless `pool` says otherwise); resolves once it is consuming. */

@@ -83,3 +83,13 @@ def ids(self, trail):
 def add_quiet(x, y):
     """add without a stored result (Celery 5.2 honours ignore_result per task, not per message)."""
     return x + y
+
+
+@app.task(name='interop.progress', bind=True)
+def progress(self, gate):
+    """Reports PROGRESS 1 of 2 (update_state), waits up to 30 s for the file `gate`, returns whether it came."""
+    self.update_state(state='PROGRESS', meta={'current': 1, 'total': 2})
+    deadline = time.time() + 30
+    while not os.path.exists(gate) and time.time() < deadline:
+        time.sleep(0.02)
+    return {'gate': os.path.exists(gate)}

@@ -4,12 +4,16 @@
   {"op": "call", "tasks": [...], "timeout": s}   send, then get each     -> [result, ...]
   {"op": "get", "ids": [...], "timeout": s}                               -> [result, ...]
   {"op": "store", "id", "state", "result" | "exception": {type, message}}  writes with Celery's backend
+  {"op": "progress", "task": {...}, "state": s, "gate": path, "timeout": s}
+      send, poll AsyncResult.state until it is `state`, create the file `gate`, then get
+      -> {"seen": {"state", "info"}, "result": result}
 
 A result is {"id", "state", "value"} or, on failure, {"id", "state", "exc_type", "exc_module",
 "exc_args"} as Python's AsyncResult rebuilds the exception.
 """
 import json
 import sys
+import time
 
 from celery.result import AsyncResult
 
@@ -35,6 +39,16 @@ def send(tasks):
             for t in tasks]
 
 
+def progress(request, timeout):
+    [result] = send([request['task']])
+    deadline = time.time() + timeout
+    while result.state != request['state'] and time.time() < deadline:
+        time.sleep(0.05)
+    seen = {'state': result.state, 'info': result.info}
+    open(request['gate'], 'w').close()
+    return {'seen': seen, 'result': describe(result, timeout)}
+
+
 def main():
     request = json.loads(sys.argv[1])
     op = request['op']
@@ -50,6 +64,8 @@ def main():
         result = InteropError(exc['message']) if exc else request.get('result')
         app.backend.store_result(request['id'], result, request['state'], traceback=request.get('traceback'))
         answer = 'ok'
+    elif op == 'progress':
+        answer = progress(request, timeout)
     else:
         raise SystemExit(f'unknown op {op}')
     print(json.dumps(answer, default=str))

@@ -47,8 +47,11 @@ export interface FlatError {
 /** `runs`: the calls the thread or child has run, this one included (for maxTasksPerChild). */
 export type PoolOutcome = { ok: true; value: unknown; runs: number } | { ok: false; error: FlatError; runs: number };
 
-/** To the running task: its signal aborts (soft limit, cold stop). */
-export type ToTask = { type: 'abort'; reason: FlatError };
+/** To the running task: its signal aborts (soft limit, cold stop); a state it reported was stored (or not: `error`). */
+export type ToTask = { type: 'abort'; reason: FlatError } | { type: 'stored'; seq: number; error?: FlatError };
+
+/** From the running task: a state it reported (updateState), answered by `stored` with the same seq. */
+export type FromTask = { type: 'state'; seq: number; state: string; meta: unknown };
 
 export function flatten(error: unknown): FlatError {
   if (!(error instanceof Error)) return { name: 'Error', message: String(error), stack: undefined };
@@ -95,4 +98,4 @@ export function rebuild(flat: FlatError): Error {
 export type ToChild = { type: 'run'; call: PoolCall } | { type: 'exit' } | ToTask;
 
 /** From a process-pool child to the worker: ready for calls; a call's outcome and the child's resident memory after it (bytes). */
-export type FromChild = { type: 'ready' } | { type: 'done'; outcome: PoolOutcome; rss: number };
+export type FromChild = { type: 'ready' } | { type: 'done'; outcome: PoolOutcome; rss: number } | FromTask;

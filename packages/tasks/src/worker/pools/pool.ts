@@ -6,7 +6,7 @@
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ModuleRef } from '../../module-task.js';
-import { flatten, rebuild, type PoolCall, type PoolOutcome, type ToTask } from './pool-call.js';
+import { flatten, rebuild, type FromTask, type PoolCall, type PoolOutcome, type ToTask } from './pool-call.js';
 
 export interface PoolRun {
   /** The hard limit, ms: the run ends (its thread or child with it) with TimeLimitExceeded. */
@@ -15,6 +15,8 @@ export interface PoolRun {
   signal: AbortSignal;
   /** Ends the run at once, its thread or child with it, rejecting with the reason (terminate). */
   kill: AbortSignal;
+  /** Stores a state the task reported (updateState). */
+  onState(state: string, meta: unknown): Promise<void>;
 }
 
 export interface Pool {
@@ -34,12 +36,31 @@ export function entry(name: string): URL {
   return extname(fileURLToPath(here)) === '.ts' ? new URL(`../../../dist/worker/pools/${name}.js`, here) : new URL(`./${name}.js`, here);
 }
 
-/** Sends the task's signal's abort into the thread or child running it, until the returned stop. */
-export function forwardAbort(signal: AbortSignal, post: (message: ToTask) => void): () => void {
-  const onAbort = (): void => post({ type: 'abort', reason: flatten(signal.reason) });
-  if (signal.aborted) onAbort();
-  else signal.addEventListener('abort', onAbort, { once: true });
-  return () => signal.removeEventListener('abort', onAbort);
+/**
+ * The worker's end of a running task's link: sends the task's signal's abort into the thread or
+ * child, stores the states it reports and answers each. `receive` takes the task's messages;
+ * `stop` ends the link (answers still in flight are dropped: the run is over).
+ */
+export function link(run: PoolRun, post: (message: ToTask) => void): { receive(message: FromTask): void; stop(): void } {
+  let open = true;
+  const send = (message: ToTask): void => {
+    if (open) post(message);
+  };
+  const onAbort = (): void => send({ type: 'abort', reason: flatten(run.signal.reason) });
+  if (run.signal.aborted) onAbort();
+  else run.signal.addEventListener('abort', onAbort, { once: true });
+  return {
+    receive(message) {
+      run.onState(message.state, message.meta).then(
+        () => send({ type: 'stored', seq: message.seq }),
+        (error: unknown) => send({ type: 'stored', seq: message.seq, error: flatten(error) }),
+      );
+    },
+    stop() {
+      open = false;
+      run.signal.removeEventListener('abort', onAbort);
+    },
+  };
 }
 
 /** The task's value, or its error rebuilt. */

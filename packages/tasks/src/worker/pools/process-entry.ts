@@ -21,7 +21,7 @@ function done(outcome: PoolOutcome): void {
 }
 
 process.on('message', (message: ToChild) => {
-  if (message.type === 'run') void runCall(message.call).then(done);
+  if (message.type === 'run') void runCall(message.call, send).then(done);
   else if (message.type === 'exit') process.exit(0);
   else receive(message);
 });

@@ -15,7 +15,7 @@ import { constants } from 'node:os';
 import { setLongTimeout } from '@nori/core';
 import { TimeLimitExceeded, WorkerLostError } from '../../errors.js';
 import type { ModuleRef } from '../../module-task.js';
-import { entry, forwardAbort, unwrap, type Pool, type PoolRun } from './pool.js';
+import { entry, link, unwrap, type Pool, type PoolRun } from './pool.js';
 import type { FromChild, PoolCall, PoolOutcome, ToChild } from './pool-call.js';
 
 export interface ProcessPoolOptions {
@@ -159,12 +159,12 @@ export class ProcessPool implements Pool {
     return new Promise((resolve, reject) => {
       let finished = false;
       let timer: { clear(): void } | undefined;
-      let stopForwarding: (() => void) | undefined;
+      let linked: ReturnType<typeof link> | undefined;
       const finish = (end: () => void): void => {
         if (finished) return;
         finished = true;
         timer?.clear();
-        stopForwarding?.();
+        linked?.stop();
         kill.removeEventListener('abort', onKill);
         child.process.off('message', onMessage);
         end();
@@ -177,6 +177,7 @@ export class ProcessPool implements Pool {
       const onKill = (): void => stop(kill.reason);
       const onMessage = (message: FromChild): void => {
         if (message.type === 'done') finish(() => resolve(message));
+        else if (message.type === 'state') linked?.receive(message);
       };
       kill.addEventListener('abort', onKill, { once: true });
       if (kill.aborted) return onKill();
@@ -187,7 +188,7 @@ export class ProcessPool implements Pool {
           if (finished) return;
           if (timeLimit !== undefined) timer = setLongTimeout(() => stop(new TimeLimitExceeded(timeLimit)), timeLimit);
           child.send({ type: 'run', call });
-          stopForwarding = forwardAbort(run.signal, (message) => child.send(message));
+          linked = link(run, (message) => child.send(message));
         },
         (error: unknown) =>
           finish(() =>

@@ -1,15 +1,19 @@
 /**
  * The side of a pool inside its thread or child process: runs a PoolCall (loads the task's module,
- * runs its export under a task context of this side: `currentTask()`, `retry()`, a signal the
- * worker aborts at the soft limit) and returns its outcome. One call at a time per thread or child.
+ * runs its export under a task context of this side: `currentTask()`, `retry()`, `updateState()`
+ * sent to the worker, a signal the worker aborts at the soft limit) and returns its outcome. One
+ * call at a time per thread or child; `post` sends to the worker, `receive` takes its answers.
  */
 import { retryDecision, runInContext, type TaskContext } from '../../context.js';
-import { flatten, rebuild, type PoolCall, type PoolOutcome, type ToTask } from './pool-call.js';
+import { flatten, rebuild, type FromTask, type PoolCall, type PoolOutcome, type ToTask } from './pool-call.js';
 
 let runs = 0;
 let running: AbortController | undefined;
+let seq = 0;
+/** updateState calls waiting for the worker's answer, by seq. */
+const storing = new Map<number, { resolve(): void; reject(error: Error): void }>();
 
-export async function runCall(call: PoolCall): Promise<PoolOutcome> {
+export async function runCall(call: PoolCall, post: (message: FromTask) => void): Promise<PoolOutcome> {
   runs++;
   const c = call.context;
   const controller = new AbortController();
@@ -33,6 +37,12 @@ export async function runCall(call: PoolCall): Promise<PoolOutcome> {
     signal: controller.signal,
     retry: (options = {}) =>
       retryDecision({ id: c.id, name: c.name, retries: c.retries }, { maxRetries: c.maxRetries, defaultRetryDelay: c.defaultRetryDelay }, options),
+    updateState: (state, meta = null) =>
+      new Promise<void>((resolve, reject) => {
+        const n = ++seq;
+        storing.set(n, { resolve, reject });
+        post({ type: 'state', seq: n, state, meta });
+      }),
   };
   try {
     const mod = (await import(call.url)) as Record<string, unknown>;
@@ -44,10 +54,19 @@ export async function runCall(call: PoolCall): Promise<PoolOutcome> {
     return { ok: false, error: flatten(error), runs };
   } finally {
     running = undefined;
+    // Answers after the run are not sent: nothing waits for them any more.
+    storing.clear();
   }
 }
 
 /** A message from the worker for the running call. */
 export function receive(message: ToTask): void {
-  if (message.type === 'abort') running?.abort(rebuild(message.reason));
+  if (message.type === 'abort') {
+    running?.abort(rebuild(message.reason));
+    return;
+  }
+  const waiting = storing.get(message.seq);
+  storing.delete(message.seq);
+  if (message.error) waiting?.reject(rebuild(message.error));
+  else waiting?.resolve();
 }

@@ -6,7 +6,7 @@ import { receive, runCall } from './run-call.js';
 export default async function runThreadCall(call: PoolCall & { port: MessagePort }): Promise<PoolOutcome> {
   call.port.on('message', receive);
   try {
-    return await runCall(call);
+    return await runCall(call, (message) => call.port.postMessage(message));
   } finally {
     call.port.close();
   }

@@ -11,7 +11,7 @@ import { setLongTimeout } from '@nori/core';
 import Tinypool from 'tinypool';
 import type { ModuleRef } from '../../module-task.js';
 import { TimeLimitExceeded, WorkerLostError } from '../../errors.js';
-import { entry, forwardAbort, unwrap, type Pool, type PoolRun } from './pool.js';
+import { entry, link, unwrap, type Pool, type PoolRun } from './pool.js';
 import type { PoolCall, PoolOutcome } from './pool-call.js';
 
 export interface ThreadPoolOptions {
@@ -43,7 +43,8 @@ export class ThreadPool implements Pool {
     const onKill = (): void => controller.abort(kill.reason);
     kill.addEventListener('abort', onKill, { once: true });
     const { port1, port2 } = new MessageChannel();
-    const stopForwarding = forwardAbort(run.signal, (message) => port1.postMessage(message));
+    const { receive, stop } = link(run, (message) => port1.postMessage(message));
+    port1.on('message', receive);
     let outcome: PoolOutcome;
     try {
       outcome = (await this.#pool.run(
@@ -56,7 +57,7 @@ export class ThreadPool implements Pool {
     } finally {
       timer?.clear();
       kill.removeEventListener('abort', onKill);
-      stopForwarding();
+      stop();
       port1.close();
     }
     if (this.#maxTasksPerChild !== undefined && this.#maxTasksPerChild > 1 && outcome.runs >= this.#maxTasksPerChild) void this.#pool.recycleWorkers();
