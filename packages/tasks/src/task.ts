@@ -15,6 +15,12 @@ export type TaskHandler = (...args: never[]) => unknown;
 /** The value a handler's promise resolves to. */
 export type TaskResult<F extends TaskHandler> = Awaited<ReturnType<F>>;
 
+/**
+ * The arguments a signature may carry: the handler's last n parameters, for any n, since the
+ * parent's result (a chain's previous step, a chord's header results) fills the ones before.
+ */
+export type TrailingArgs<P extends readonly unknown[]> = P extends readonly [unknown, ...infer Rest] ? P | TrailingArgs<Rest> : P;
+
 export interface TaskOptions extends TaskPolicy {
   /** Queue for this task's calls (below taskRoutes and call options). */
   queue?: string;
@@ -107,13 +113,26 @@ export class Task<F extends TaskHandler> {
     return this.sender.send(this.name, args, kwargs, options, this as Task<TaskHandler>);
   }
 
-  /** A signature for link/linkError/chains: the parent's result is prepended to `args`. */
-  s(args: readonly unknown[] = [], kwargs: Readonly<Record<string, unknown>> = {}, options: Record<string, unknown> = {}): Signature {
-    return { task: this.name, args: [...args], kwargs: { ...kwargs }, options, subtask_type: null, immutable: false, chord_size: null };
+  /** A signature for link/linkError/chains: the parent's result is prepended to `args` (the handler's trailing parameters). */
+  s(
+    args: TrailingArgs<Parameters<F>> = [] as TrailingArgs<Parameters<F>>,
+    kwargs: Readonly<Record<string, unknown>> = {},
+    options: Record<string, unknown> = {},
+  ): Signature<TaskResult<F>> {
+    return this.#signature(args, kwargs, options, false);
   }
 
   /** An immutable signature: called with exactly `args`, the parent's result is not prepended. */
-  si(args: Parameters<F>, kwargs: Readonly<Record<string, unknown>> = {}, options: Record<string, unknown> = {}): Signature {
-    return { ...this.s(args, kwargs, options), immutable: true };
+  si(args: Parameters<F>, kwargs: Readonly<Record<string, unknown>> = {}, options: Record<string, unknown> = {}): Signature<TaskResult<F>> {
+    return this.#signature(args, kwargs, options, true);
+  }
+
+  #signature(
+    args: readonly unknown[],
+    kwargs: Readonly<Record<string, unknown>>,
+    options: Record<string, unknown>,
+    immutable: boolean,
+  ): Signature<TaskResult<F>> {
+    return { task: this.name, args: [...args], kwargs: { ...kwargs }, options, subtask_type: null, immutable, chord_size: null };
   }
 }

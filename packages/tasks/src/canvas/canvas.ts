@@ -6,7 +6,7 @@
  * before anything is sent, so the results are known up front.
  */
 import { randomUUID } from 'node:crypto';
-import type { Signature } from '../protocol/message.js';
+import type { Signature, SignatureResult } from '../protocol/message.js';
 import type { AsyncResult, ResultGetOptions } from '../result/async-result.js';
 import { applySignature, freeze, frozenId, type SignatureSender } from './signature.js';
 
@@ -24,8 +24,11 @@ export interface CanvasApplyOptions {
 
 const frozen = (sig: Signature): Signature => (frozenId(sig) ? sig : freeze(sig, randomUUID()));
 
-/** Tasks run one after another, each getting the previous one's result (unless immutable). */
-export class Chain {
+/** The last element of a tuple (of an array: any element). */
+type Last<T extends readonly unknown[]> = T extends readonly [...unknown[], infer L] ? L : T[number];
+
+/** Tasks run one after another, each getting the previous one's result (unless immutable); `R` is the last one's result. */
+export class Chain<R = unknown> {
   readonly tasks: readonly Signature[];
 
   constructor(tasks: readonly Signature[]) {
@@ -33,13 +36,13 @@ export class Chain {
     this.tasks = tasks;
   }
 
-  /** Sends the first task; resolves with the last task's result. */
-  async applyAsync<R = unknown>(app: CanvasApp, options: CanvasApplyOptions = {}): Promise<AsyncResult<R>> {
+  /** Sends the first task; resolves with the last task's result (`T` may only narrow it, as for a step called by name). */
+  async applyAsync<T extends R = R>(app: CanvasApp, options: CanvasApplyOptions = {}): Promise<AsyncResult<T>> {
     const steps = this.tasks.map(frozen);
     const [first, ...rest] = steps as [Signature, ...Signature[]];
     const rootId = frozenId(first) as string;
     await applySignature(app, first, options.args, { rootId, ...(rest.length > 0 && { chain: [...rest].reverse() }) });
-    return app.result<R>(frozenId(steps.at(-1) as Signature) as string);
+    return app.result<T>(frozenId(steps.at(-1) as Signature) as string);
   }
 }
 
@@ -64,42 +67,42 @@ export class GroupResult<R = unknown> {
   }
 }
 
-/** Tasks run in parallel under one group id. */
-export class Group {
+/** Tasks run in parallel under one group id; `R` is their results' type (a union when they differ). */
+export class Group<R = unknown> {
   readonly tasks: readonly Signature[];
 
   constructor(tasks: readonly Signature[]) {
     this.tasks = tasks;
   }
 
-  async applyAsync<R = unknown>(app: CanvasApp, options: CanvasApplyOptions & { groupId?: string; chord?: Signature } = {}): Promise<GroupResult<R>> {
+  async applyAsync<T extends R = R>(app: CanvasApp, options: CanvasApplyOptions & { groupId?: string; chord?: Signature } = {}): Promise<GroupResult<T>> {
     const groupId = options.groupId ?? randomUUID();
     const tasks = this.tasks.map(frozen);
     const results = await Promise.all(
-      tasks.map((sig, i) => applySignature<R>(app, sig, options.args, { group: groupId, groupIndex: i, ...(options.chord && { chord: options.chord }) })),
+      tasks.map((sig, i) => applySignature<T>(app, sig, options.args, { group: groupId, groupIndex: i, ...(options.chord && { chord: options.chord }) })),
     );
-    return new GroupResult<R>(groupId, results);
+    return new GroupResult<T>(groupId, results);
   }
 }
 
-/** A group whose results, in order, go to one body task once all have succeeded. */
-export class Chord {
+/** A group whose results, in order, go to one body task once all have succeeded; `R` is the body's result. */
+export class Chord<R = unknown> {
   readonly header: Group;
-  readonly body: Signature;
+  readonly body: Signature<R>;
 
-  constructor(header: Group | readonly Signature[], body: Signature) {
+  constructor(header: Group | readonly Signature[], body: Signature<R>) {
     this.header = header instanceof Group ? header : new Group(header);
     this.body = body;
   }
 
-  /** Sends the header; resolves with the body's result. */
-  async applyAsync<R = unknown>(app: CanvasApp, options: CanvasApplyOptions = {}): Promise<AsyncResult<R>> {
+  /** Sends the header; resolves with the body's result (`T` may only narrow it). */
+  async applyAsync<T extends R = R>(app: CanvasApp, options: CanvasApplyOptions = {}): Promise<AsyncResult<T>> {
     const groupId = randomUUID();
     const body: Signature = { ...frozen(this.body), chord_size: this.header.tasks.length };
     const bodyId = frozenId(body) as string;
     if (this.header.tasks.length === 0) {
       await applySignature(app, body, [[]]);
-      return app.result<R>(bodyId);
+      return app.result<T>(bodyId);
     }
     const header = new Group(this.header.tasks.map(frozen));
     await app.prepareChord(
@@ -108,10 +111,13 @@ export class Chord {
       body,
     );
     await header.applyAsync(app, { ...options, groupId, chord: body });
-    return app.result<R>(bodyId);
+    return app.result<T>(bodyId);
   }
 }
 
-export const chain = (...tasks: Signature[]): Chain => new Chain(tasks);
-export const group = (...tasks: Signature[]): Group => new Group(tasks);
-export const chord = (header: Group | readonly Signature[], body: Signature): Chord => new Chord(header, body);
+/** At least one step; the chain's result is typed by its last. */
+export const chain = <S extends readonly [Signature, ...Signature[]]>(...tasks: S): Chain<SignatureResult<Last<S>>> => new Chain(tasks);
+/** The group's results are typed by its members. */
+export const group = <S extends readonly Signature[]>(...tasks: S): Group<SignatureResult<S[number]>> => new Group(tasks);
+/** The chord's result is typed by its body. */
+export const chord = <R>(header: Group | readonly Signature[], body: Signature<R>): Chord<R> => new Chord(header, body);

@@ -8,13 +8,16 @@ import { fromSeconds } from '../protocol/units.js';
 import type { AsyncResult } from '../result/async-result.js';
 import type { ApplyOptions, Task, TaskHandler, TaskSender } from '../task.js';
 
-/** Celery's `signature(name, args, kwargs, options)`: a call to any task by name (Python's too). */
-export function signature(
+/**
+ * Celery's `signature(name, args, kwargs, options)`: a call to any task by name (Python's too);
+ * `signature<R>(...)` states what that task returns, for the canvas it ends.
+ */
+export function signature<R = unknown>(
   task: string,
   args: readonly unknown[] = [],
   kwargs: Readonly<Record<string, unknown>> = {},
   options: Readonly<Record<string, unknown>> = {},
-): Signature {
+): Signature<R> {
   return { task, args: [...args], kwargs: { ...kwargs }, options: { ...options }, subtask_type: null, immutable: false, chord_size: null };
 }
 

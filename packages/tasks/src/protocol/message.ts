@@ -8,8 +8,15 @@ import { InvalidTaskError } from '../errors.js';
 import { argsRepr, kwargsRepr } from './repr.js';
 import { fromWireTime, toWireTime } from './time.js';
 
-/** A task call as Celery embeds it in callbacks, errbacks and chains (a serialized `Signature`). */
-export interface Signature {
+/** The key of a signature's result type: declared for the type checker only, it exists nowhere at run time. */
+declare const RESULT: unique symbol;
+
+/**
+ * A task call as Celery embeds it in callbacks, errbacks and chains (a serialized `Signature`).
+ * `R` is the result of the task it calls (`task.s()` knows it; one made by name is `unknown`
+ * unless given), which types what a canvas resolves with.
+ */
+export interface Signature<R = unknown> {
   task: string;
   args?: unknown[];
   kwargs?: Record<string, unknown>;
@@ -18,7 +25,12 @@ export interface Signature {
   subtask_type?: string | null;
   immutable?: boolean;
   chord_size?: number | null;
+  /** Type only: never set, never sent. */
+  readonly [RESULT]?: R;
 }
+
+/** The result type of a signature's task. */
+export type SignatureResult<S> = S extends Signature<infer R> ? R : never;
 
 /** The third body element: what runs after the task. */
 export interface Embed {
