@@ -20,6 +20,7 @@ import { remoteControlNode } from './control/remote-control.js';
 import { TaskConfigError } from './errors.js';
 import { EventsApi } from './events/events-api.js';
 import { OnceLocks } from './once/once.js';
+import { checkParams } from './params.js';
 import { taskBody, taskHeaders, type Signature, type TaskCall } from './protocol/message.js';
 import { AsyncResult } from './result/async-result.js';
 import { compileRoutes, type Route } from './routes.js';
@@ -128,6 +129,7 @@ export class App extends Emitter<AppEvents> implements TaskSender {
   /** Register a task. The handler's parameters type `delay`/`applyAsync`; its result types `AsyncResult`. */
   task<F extends TaskHandler>(name: string, handler: F, options: TaskOptions = {}): Task<F> {
     if (this.#tasks.has(name)) throw new TaskConfigError(`task "${name}" is already registered`);
+    checkParams(name, options.params);
     const task = new Task(this, name, handler, options, resolvePolicy(options, this.conf.policy));
     this.#tasks.set(name, task as Task<TaskHandler>);
     return task;

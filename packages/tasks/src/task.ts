@@ -38,6 +38,13 @@ export interface TaskOptions extends TaskPolicy {
   retryJitter?: boolean;
   /** A once-lock: the same call is not queued twice (celery_once). */
   once?: OnceOptions;
+  /**
+   * The names of the handler's positional parameters, in order, so keyword arguments (a Python
+   * caller's kwargs) bind to them as in Python; a last '**name' takes the other keyword arguments
+   * (read them from `currentTask().kwargs`). Without it a call with keyword arguments fails with
+   * TypeError, as a Python function without them would.
+   */
+  params?: readonly string[];
 }
 
 export interface ApplyOptions {

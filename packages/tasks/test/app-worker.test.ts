@@ -44,11 +44,15 @@ for (const b of BROKERS) {
     it('gives the handler its context through currentTask()', async () => {
       const { app, queue, worker } = setup(b);
       let seen: TaskContext | undefined;
-      const t = app.task('t.ctx', async () => {
-        await new Promise((r) => setTimeout(r, 5));
-        seen = currentTask();
-        return seen.id;
-      });
+      const t = app.task(
+        't.ctx',
+        async () => {
+          await new Promise((r) => setTimeout(r, 5));
+          seen = currentTask();
+          return seen.id;
+        },
+        { params: ['**kwargs'] },
+      );
       await worker();
       const r = await t.applyAsync([], { k: 1 });
       expect(await r.get({ timeout: 10_000 })).toBe(r.id);

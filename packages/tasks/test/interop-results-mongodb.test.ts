@@ -52,7 +52,7 @@ describe('results: Python Celery 5.2 ↔ nori on the MongoDB backend', () => {
     backend = createBackend(backendUrl(false), { connection, oid: randomUUID(), resultExpires: 600_000, logger: silentLogger });
     server = new App({ broker: redisUrl(), backend: backendUrl(false), defaultQueue: noriEnv.queue, ...CELERY_NAMES });
     server.task('interop.add', (x: number, y: number) => x + y);
-    server.task('interop.echo', (...args: unknown[]) => ({ args, kwargs: currentTask().kwargs }));
+    server.task('interop.echo', (...args: unknown[]) => ({ args, kwargs: currentTask().kwargs }), { params: ['**kwargs'] });
     server.task('interop.fail', (message: string) => {
       throw new TypeError(message);
     });

@@ -45,8 +45,8 @@ for (const b of BROKERS) {
       workers.push(await startCeleryWorker(pyEnv));
       client = new App({ broker: b.broker, backend: b.backend, defaultQueue: pyQueue, ...shared });
       server = new App({ broker: b.broker, backend: b.backend, defaultQueue: noriQueue, ...shared });
-      server.task('interop.add', (x: number, y: number) => x + y);
-      server.task('interop.echo', (...args: unknown[]) => ({ args, kwargs: currentTask().kwargs }));
+      server.task('interop.add', (x: number, y: number) => x + y, { params: ['x', 'y'] });
+      server.task('interop.echo', (...args: unknown[]) => ({ args, kwargs: currentTask().kwargs }), { params: ['**kwargs'] });
       server.task('interop.fail', (message: string) => {
         throw new TypeError(message);
       });
@@ -141,6 +141,22 @@ for (const b of BROKERS) {
         expect(echo).toMatchObject({ state: 'SUCCESS', value: { args: [1, 'two'], kwargs: { three: [3], four: { n: 4 } } } });
         expect(fail).toMatchObject({ state: 'FAILURE', exc_type: 'TypeError', exc_module: 'builtins', exc_args: ['boom from python'] });
         expect(fail?.traceback).toContain('TypeError: boom from python');
+      }, 60_000);
+
+      it('keyword arguments bind to the declared params; one nothing takes fails with TypeError', async () => {
+        const [byName, mixed, unexpected] = await pythonCall(noriEnv, [
+          { name: 'interop.add', kwargs: { x: 1, y: 2 } },
+          { name: 'interop.add', args: [10], kwargs: { y: 5 } },
+          { name: 'interop.add', args: [1], kwargs: { y: 2, z: 3 } },
+        ]);
+        expect(byName).toMatchObject({ state: 'SUCCESS', value: 3 });
+        expect(mixed).toMatchObject({ state: 'SUCCESS', value: 15 });
+        expect(unexpected).toMatchObject({
+          state: 'FAILURE',
+          exc_type: 'TypeError',
+          exc_module: 'builtins',
+          exc_args: ["interop.add() got an unexpected keyword argument 'z'"],
+        });
       }, 60_000);
 
       // On rpc:// this needs the retry to keep the request's reply_to (it went to the worker's own queue before).

@@ -38,7 +38,12 @@ export class Chords {
     const url = host.conf.backend;
     // Not on a Redis Cluster: Celery's three counter keys of a chord live in different hash slots.
     this.#store = isRedisUrl(url) && !isRedisClusterUrl(url) ? new RedisChordStore(url, host.conf.resultExpires, host.logger) : undefined;
-    host.task(CHORD_UNLOCK, (_groupId: string, body: Signature) => this.#unlock(body), { maxRetries: null, ignoreResult: true });
+    // Celery's signature: unlock_chord(group_id, callback, interval, max_retries, result, **kwargs), read from the context.
+    host.task(CHORD_UNLOCK, (_groupId: string, body: Signature) => this.#unlock(body), {
+      maxRetries: null,
+      ignoreResult: true,
+      params: ['group_id', 'callback', '**kwargs'],
+    });
   }
 
   /** Before the header is sent: Redis gets the chord size, other backends a chord_unlock task. */

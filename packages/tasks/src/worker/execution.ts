@@ -7,6 +7,7 @@
 import { runInContext } from '../context.js';
 import { SoftTimeLimitExceeded, TaskRevokedError, TimeLimitExceeded } from '../errors.js';
 import { moduleOf, type ModuleRef } from '../module-task.js';
+import { bindArguments } from '../params.js';
 import type { Job } from './job.js';
 import type { Progress } from './progress.js';
 import type { WorkerOptions } from './options.js';
@@ -62,6 +63,8 @@ export class Execution {
    */
   run(job: Job): unknown {
     const { request, policy, task } = job;
+    // Keyword arguments bound by name, as Python binds them: a TypeError fails the task, as Python's call would.
+    const args = bindArguments(task, request.args, request.kwargs);
     const hard = request.timeLimit ?? policy.timeLimit;
     const soft = request.softTimeLimit ?? policy.softTimeLimit;
     const softTimer = soft === undefined ? undefined : setTimeout(() => job.controller.abort(new SoftTimeLimitExceeded(soft)), soft);
@@ -69,7 +72,7 @@ export class Execution {
     const ref = this.#pool && moduleOf(task.handler);
     let value: unknown;
     try {
-      value = this.#pool && ref ? this.#inPool(this.#pool, ref, job, hard) : runInContext(job, task.handler, request.args);
+      value = this.#pool && ref ? this.#inPool(this.#pool, ref, job, args, hard) : runInContext(job, task.handler, args);
     } catch (error) {
       clearTimeout(softTimer);
       throw error;
@@ -95,12 +98,12 @@ export class Execution {
   }
 
   /** Runs a module task in the pool, which enforces the hard limit; terminate ends its thread or child. */
-  #inPool(pool: Pool, ref: ModuleRef, job: Job, timeLimit: number | undefined): Promise<unknown> {
+  #inPool(pool: Pool, ref: ModuleRef, job: Job, args: readonly unknown[], timeLimit: number | undefined): Promise<unknown> {
     const kill = new AbortController();
     job.kill = (reason) => kill.abort(reason);
     return pool.run(
       ref,
-      { args: job.request.args, context: this.#poolContext(job) },
+      { args: [...args], context: this.#poolContext(job) },
       { timeLimit, signal: job.controller.signal, kill: kill.signal, onState: (state, meta) => this.#progress.update(job.request, state, meta) },
     );
   }
