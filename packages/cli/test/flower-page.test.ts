@@ -2,7 +2,8 @@
  * The page of `nori flower` in Debian's Chromium (headless, driven by playwright-core, which
  * downloads nothing), watching a `nori worker -E` on Redis: every view opened through its links
  * (workers, a worker, tasks, a task, broker), live updates, the task list's search, filter, sort
- * and paging, a far-ETA task revoked from its page shown REVOKED, a running task terminated, a
+ * and paging, a task's reported progress (updateState) live on the list and its page, a far-ETA
+ * task revoked from its page shown REVOKED, a running task terminated, a
  * worker control and a consumer added from the worker's page, and every view on a phone-sized
  * window without sideways scrolling. No console error, no request leaving the server. The
  * screenshots go to test/artifacts/ (docs/ has copies).
@@ -169,6 +170,23 @@ describe('nori flower: the page in headless Chromium', () => {
     await page.click('#terminate');
     await poll(() => page.locator('#task-state').textContent()).toBe('REVOKED');
     await poll(() => page.locator('#stored dd[data-field="state"]').textContent()).toBe('REVOKED');
+    await page.close();
+  });
+
+  it('a task reporting progress: its state and bar follow the task-progress events on the task list and the task page', async () => {
+    const page = await open();
+    await page.goto(`${base}/tasks`);
+    await page.locator('#tasks').waitFor({ timeout: 10_000 });
+    const id = await send('cli.progress', { args: [3, 1500] });
+    const row = page.locator(`tr.task[data-id="${id}"]`);
+    await poll(() => row.locator('.badge').textContent()).toBe('PROGRESS');
+    await poll(() => row.locator('.progress').textContent()).toMatch(/^[1-3]\/3$/);
+    expect(await row.locator('progress').count()).toBe(1);
+    await page.click(`tr.task[data-id="${id}"] td:first-child a`);
+    await poll(() => page.locator('#task-state').textContent()).toBe('PROGRESS');
+    await poll(() => page.locator('dd[data-field="progress"]').textContent()).toBe('3/3');
+    await poll(() => page.locator('#task-state').textContent()).toBe('SUCCESS');
+    expect(await page.locator('dd[data-field="progress"]').count()).toBe(0);
     await page.close();
   });
 

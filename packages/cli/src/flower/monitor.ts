@@ -40,6 +40,8 @@ export interface FlowerTask {
   parent: string | null;
   parent_id: string | null;
   children: string[];
+  /** nori's, not Celery's: the meta of the state the task last reported (a task-progress event). */
+  meta: unknown;
 }
 
 /** The event type → the time field it sets (Celery's). */
@@ -194,6 +196,7 @@ export class Monitor {
       parent: t.parentId ?? null,
       parent_id: t.parentId ?? null,
       children: [...x.children],
+      meta: t.meta ?? null,
     };
   }
 }

@@ -29,7 +29,8 @@ th{color:var(--mut);font-weight:600}td.num,th.num{text-align:right}td.wrap,.wrap
 tr.task:hover,tr.worker:hover{background:#f0f4fa}.id{font-family:ui-monospace,Menlo,monospace;font-size:12px}
 .badge{display:inline-block;padding:1px 8px;border-radius:9px;font-size:11px;font-weight:600;color:#fff;background:var(--mut)}
 .SUCCESS,.online{background:var(--ok)}.FAILURE,.offline{background:var(--bad)}.STARTED{background:var(--run)}
-.RECEIVED,.PENDING{background:#7a8596}.RETRY,.REVOKED,.REJECTED{background:var(--warn)}
+.RECEIVED,.PENDING{background:#7a8596}.RETRY,.REVOKED,.REJECTED{background:var(--warn)}.reported{background:var(--run)}
+.progress{display:inline-flex;gap:6px;align-items:center;margin-left:6px;font-size:12px}.progress progress{width:80px}
 .filters,.controls{display:flex;flex-wrap:wrap;gap:8px;align-items:center;margin:8px 0}.filters input[type=search]{flex:1 1 260px;min-width:0}
 input,select,button{font:inherit;padding:5px 8px;border:1px solid var(--line);border-radius:4px;background:#fff;color:var(--fg);max-width:100%}
 input.small{width:90px}button{cursor:pointer;background:#eef2f7}button:hover{background:#e2e8f0}button:disabled{cursor:default;opacity:.5}

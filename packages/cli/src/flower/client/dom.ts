@@ -45,8 +45,31 @@ export function link(path: string, ...kids: Child[]): HTMLAnchorElement {
 export const taskPath = (id: string): string => `/task/${encodeURIComponent(id)}`;
 export const workerPath = (name: string): string => `/worker/${encodeURIComponent(name)}`;
 
+/** Celery's own states; any other is one a task reported (updateState / update_state). */
+const CELERY_STATES = new Set(['PENDING', 'RECEIVED', 'STARTED', 'SUCCESS', 'FAILURE', 'RETRY', 'REVOKED', 'REJECTED']);
+
+export const isReported = (state: string): boolean => !CELERY_STATES.has(state);
+
 export function badge(state: string): HTMLSpanElement {
-  return h('span', { class: `badge ${state}` }, state);
+  return h('span', { class: isReported(state) ? 'badge reported' : `badge ${state}` }, state);
+}
+
+/**
+ * A reported state's meta: a bar with `current`/`total` (or `percent`) when it has them, as
+ * progress metas usually do, and the meta itself as text.
+ */
+export function progress(meta: unknown): HTMLSpanElement {
+  const m = typeof meta === 'object' && meta !== null ? (meta as Record<string, unknown>) : {};
+  const { current, total, percent } = m;
+  const done =
+    typeof current === 'number' && typeof total === 'number' && total > 0 ? current / total : typeof percent === 'number' ? percent / 100 : undefined;
+  const label = typeof current === 'number' && typeof total === 'number' ? `${current}/${total}` : (JSON.stringify(meta) ?? '');
+  return h(
+    'span',
+    { class: 'progress' },
+    done === undefined ? null : h('progress', { max: 1, value: Math.min(1, Math.max(0, done)) }),
+    label.length > 80 ? `${label.slice(0, 79)}…` : label,
+  );
 }
 
 /** A UNIX time in seconds as the local time (to the second), with the date unless it is today. */

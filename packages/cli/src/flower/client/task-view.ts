@@ -5,7 +5,7 @@
  * finished (unless read-only). Drawn again when an event about it arrives.
  */
 import { ApiError, get, post } from './api.js';
-import { badge, fields, fill, h, json, link, runtime, table, taskPath, when, workerPath, type Child } from './dom.js';
+import { badge, fields, fill, h, isReported, json, link, progress, runtime, table, taskPath, when, workerPath, type Child } from './dom.js';
 import { throttle, type View } from './view.js';
 
 type Info = Record<string, unknown> & { uuid: string; state: string };
@@ -108,6 +108,7 @@ export const taskView: View = (ctx, id) => {
           ['uuid', info.uuid],
           ['name', text(info['name'])],
           ['state', text(info.state)],
+          ['progress', isReported(info.state) ? progress(info['meta']) : null],
           ['args', text(info['args'])],
           ['kwargs', text(info['kwargs'])],
           ['result', text(info['result'])],

@@ -4,7 +4,7 @@
  * view can be bookmarked or sent; the list follows the events (fetched again at most once a second).
  */
 import { get } from './api.js';
-import { badge, h, link, runtime, taskPath, when, workerPath } from './dom.js';
+import { badge, h, isReported, link, progress, runtime, taskPath, when, workerPath } from './dom.js';
 import { throttle, type View } from './view.js';
 
 interface Task {
@@ -19,6 +19,7 @@ interface Task {
   received: number | null;
   started: number | null;
   runtime: number | null;
+  meta: unknown;
 }
 
 const STATES = ['PENDING', 'RECEIVED', 'STARTED', 'SUCCESS', 'FAILURE', 'RETRY', 'REVOKED', 'REJECTED'];
@@ -79,7 +80,7 @@ export const tasksView: View = ({ root, live, navigate }, _arg, query) => {
           'tr',
           { class: 'task', 'data-id': t.uuid },
           h('td', {}, link(taskPath(t.uuid), t.name ?? '?')),
-          h('td', {}, badge(t.state)),
+          h('td', {}, badge(t.state), isReported(t.state) ? progress(t.meta) : null),
           h('td', { class: 'mut id' }, link(taskPath(t.uuid), t.uuid)),
           h('td', {}, t.args ?? ''),
           h('td', {}, t.result ?? t.exception ?? ''),
