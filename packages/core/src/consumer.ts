@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { ConnectionHost } from './connection-host.js';
 import { asyncDispose } from './dispose.js';
 import { Emitter } from './emitter.js';
-import { InvalidArgumentError } from './errors.js';
+import { InvalidArgumentError, LeaseLostError, RedeliveryLimitError } from './errors.js';
 import { ATTEMPT_HEADER, FailurePolicy, type ConsumerRetryPolicy, type FailureAction } from './failure-policy.js';
 import { setLongTimeout, type LongTimeout } from './long-timer.js';
 import { Message } from './message.js';
@@ -23,6 +23,16 @@ import { processChannel, serverOf, traced, type TraceServer } from './tracing.js
 import type { Delivery, Subscription } from './spi/transport.js';
 
 export type MessageHandler<T = unknown> = (message: Message<T>) => void | Promise<void>;
+
+/**
+ * Lease lapses a message survives by default (`maxLapses`). A lapse means its consumer died, or was
+ * stuck past `maxBlockedMs`, while holding it: a message that five consumers in a row died holding
+ * is likely what kills them, while one that was only prefetched by consumers that died of other
+ * causes survives a rolling restart, an OOM kill and a node loss. (BullMQ fails a job on its second
+ * stall, but it fetches one job per slot; a prefetching consumer's death lapses the messages that
+ * were only waiting too. RabbitMQ's quorum queues allow 20 deliveries.)
+ */
+export const DEFAULT_MAX_LAPSES = 5;
 
 export interface ConsumerOptions<T = unknown> {
   /** Most unsettled messages at once (0 = unlimited). Default 10. */
@@ -60,6 +70,14 @@ export interface ConsumerOptions<T = unknown> {
    * traffic a layer above traces itself (task runs) or internal traffic (remote control, events).
    */
   trace?: boolean;
+  /**
+   * Lease lapses a message survives (`message.lapses`; see `DEFAULT_MAX_LAPSES`, 5). One that came
+   * back more often is not handed to the handler: it is rejected (dead-lettered where the queue has
+   * a dead-letter exchange, else dropped) with a `RedeliveryLimitError` on the `error` event.
+   */
+  maxLapses?: number;
+  /** Called instead of the default (reject + `error` event) for a message past `maxLapses`; it must settle the message. */
+  onRedeliveryLimit?: (message: Message<T>, error: RedeliveryLimitError) => void | Promise<void>;
 }
 
 export type ConsumerEvents<T = unknown> = {
@@ -79,6 +97,7 @@ export class Consumer<T = unknown> extends Emitter<ConsumerEvents<T>> {
   readonly #limits: DecodeLimits;
   readonly #prefetch: number;
   readonly #concurrency: number;
+  readonly #maxLapses: number;
   readonly #schema: StandardSchemaV1<unknown, T> | undefined;
   readonly #policy: FailurePolicy;
   readonly #manual: boolean;
@@ -103,6 +122,8 @@ export class Consumer<T = unknown> extends Emitter<ConsumerEvents<T>> {
     if (!Number.isInteger(this.#prefetch) || this.#prefetch < 0) throw new InvalidArgumentError(`prefetch must be a whole number >= 0, got ${this.#prefetch}`);
     if (!Number.isInteger(this.#concurrency) || this.#concurrency < 1)
       throw new InvalidArgumentError(`concurrency must be a whole number >= 1, got ${this.#concurrency}`);
+    this.#maxLapses = options.maxLapses ?? DEFAULT_MAX_LAPSES;
+    if (!(this.#maxLapses >= 0)) throw new InvalidArgumentError(`maxLapses must be a number >= 0, got ${this.#maxLapses}`);
     this.consumerTag = options.consumerTag ?? `nori-${randomUUID()}`;
     this.#limits = {
       accept: resolveAccept(options.accept ?? ['json']),
@@ -176,6 +197,10 @@ export class Consumer<T = unknown> extends Emitter<ConsumerEvents<T>> {
   #pump(): void {
     while (!this.#stopping && this.#running < this.#concurrency && this.#waiting.length > 0) {
       const message = this.#waiting.shift() as Message<T>;
+      if (message.lost) {
+        this.#skipLost(message);
+        continue;
+      }
       this.#running++;
       void this.#handle(message).then(this.#finished);
     }
@@ -187,15 +212,32 @@ export class Consumer<T = unknown> extends Emitter<ConsumerEvents<T>> {
     this.#pump();
   };
 
+  /**
+   * Another consumer has it now (see `Message.lost`): not started. Released all the same, which
+   * frees its prefetch slot; the broker ignores a release of what this consumer no longer holds.
+   */
+  #skipLost(message: Message<T>): void {
+    this.#report(
+      new LeaseLostError(`message ${String(message.deliveryTag)} of queue "${message.queue}" was lost while waiting here (see Message.lost): not started`),
+      message,
+      'message lost before it started; skipped',
+    );
+    message.release().catch((e: unknown) => this.#settleFailed(e as Error, message, 'release'));
+  }
+
   /** Never rejects: every failure is settled and reported inside. */
   async #handle(message: Message<T>): Promise<void> {
+    if (message.lapses > this.#maxLapses) {
+      await this.#overLimit(message);
+      return;
+    }
     try {
       const loading = message.prepare();
       if (loading) await loading;
       if (this.#schema) await message.parse(this.#schema);
       else message.decode();
     } catch (error) {
-      await this.#refuse(message, error as Error);
+      await this.#refuse(message, error as Error, this.options.onDecodeError, 'message refused (cannot decode, not accepted or invalid); rejected');
       return;
     }
     try {
@@ -220,10 +262,29 @@ export class Consumer<T = unknown> extends Emitter<ConsumerEvents<T>> {
     await this.handler(message);
   }
 
-  async #refuse(message: Message<T>, error: Error): Promise<void> {
+  #overLimit(message: Message<T>): Promise<void> {
+    const error = new RedeliveryLimitError(
+      `message ${String(message.deliveryTag)} of queue "${message.queue}" came back ${message.lapses} times after its lease lapsed ` +
+        `(the consumer holding it died or was stuck), more than maxLapses (${this.#maxLapses}): not run again`,
+    );
+    return this.#refuse(
+      message,
+      error,
+      this.options.onRedeliveryLimit,
+      'message past maxLapses; rejected (dead-lettered where the queue has a dead-letter exchange, else dropped)',
+    );
+  }
+
+  /** Not for the handler: `hook` (the user's) or the report settles it, else it is rejected. */
+  async #refuse<E extends Error>(
+    message: Message<T>,
+    error: E,
+    hook: ((message: Message<T>, error: E) => void | Promise<void>) | undefined,
+    what: string,
+  ): Promise<void> {
     try {
-      if (this.options.onDecodeError) await this.options.onDecodeError(message, error);
-      else this.#report(error, message, 'message refused (cannot decode, not accepted or invalid); rejected');
+      if (hook) await hook(message, error);
+      else this.#report(error, message, what);
       if (!message.acknowledged) await message.reject();
     } catch (settleError) {
       this.#settleFailed(settleError as Error, message, 'reject');

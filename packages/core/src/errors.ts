@@ -31,6 +31,7 @@ export type NoriErrorCode =
   | 'ERR_NORI_BROKER_BLOCKED'
   | 'ERR_NORI_BROKER_REFUSED'
   | 'ERR_NORI_LEASE_LOST'
+  | 'ERR_NORI_REDELIVERY_LIMIT'
   | 'ERR_NORI_SIGNATURE';
 
 /** Packages with errors of their own (e.g. @nori/tasks) extend it with their own code union. */
@@ -222,6 +223,15 @@ export class BrokerRefusedError extends NoriError {
  */
 export class LeaseLostError extends NoriError {
   readonly code = 'ERR_NORI_LEASE_LOST';
+}
+
+/**
+ * A message came back more often than the consumer's `maxLapses` after its lease lapsed (its
+ * consumer died or was stuck while holding it): it is rejected (dead-lettered where the queue has
+ * a dead-letter exchange) instead of handed to one more consumer it may take down too.
+ */
+export class RedeliveryLimitError extends NoriError {
+  readonly code = 'ERR_NORI_REDELIVERY_LIMIT';
 }
 
 /**

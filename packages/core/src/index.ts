@@ -15,7 +15,7 @@ export {
 export { Exchange, type ExchangeOptions } from './exchange.js';
 export { Queue, type Binding, type QueueOptions } from './queue.js';
 export { Producer, DEFAULT_PUBLISH_RETRY, type ProducerOptions, type PublishOptions } from './producer.js';
-export { Consumer, type ConsumerEvents, type ConsumerOptions, type MessageHandler } from './consumer.js';
+export { Consumer, DEFAULT_MAX_LAPSES, type ConsumerEvents, type ConsumerOptions, type MessageHandler } from './consumer.js';
 export { ConsumeIterator } from './consume-iterator.js';
 export { Message, type MessageState } from './message.js';
 export { ATTEMPT_HEADER, type BackoffOptions, type ConsumerRetryPolicy } from './failure-policy.js';
@@ -53,6 +53,7 @@ export {
   BrokerBlockedError,
   BrokerRefusedError,
   LeaseLostError,
+  RedeliveryLimitError,
   SignatureError,
 } from './errors.js';
 export { maskUrl, parseUrl, parseUrls, type BrokerUrl, type HostPort } from './url.js';

@@ -79,6 +79,25 @@ export class Message<T = unknown> {
   get redelivered(): boolean {
     return this.delivery.deliveryInfo.redelivered;
   }
+  /**
+   * How many times this message came back because its lease lapsed while a consumer held it: that
+   * consumer died, or its event loop was stuck past the transport's `maxBlockedMs`. Counted by
+   * Redis, MongoDB and memory; on RabbitMQ it is a quorum queue's `x-delivery-count` (which counts
+   * requeues too), 0 on classic queues. A consumer rejects a message past its `maxLapses`.
+   */
+  get lapses(): number {
+    return this.delivery.deliveryInfo.lapses ?? 0;
+  }
+  /**
+   * True once this consumer can no longer settle the message, so it must not start it: its lease
+   * was given up (an event loop stuck past `maxBlockedMs`) or its channel closed (RabbitMQ, e.g. the
+   * broker's heartbeat timeout after a long block). The broker gives it to another consumer; settling
+   * it here changes nothing. The consumer skips such messages; code that holds messages itself (a
+   * task worker's reserved tasks) checks this before starting one.
+   */
+  get lost(): boolean {
+    return this.delivery.lost === true;
+  }
   get state(): MessageState {
     return this.#state;
   }

@@ -3,9 +3,9 @@
  * instead of delete-on-fetch. Importing it registers the schemes.
  */
 import { registerTransport, virtualTransport } from '@nori/core/spi';
-import { createMongoStore } from './mongo-store.js';
+import { createMongoStore, mongoStoreModule } from './mongo-store.js';
 
-registerTransport(['mongodb', 'mongodb+srv'], virtualTransport(createMongoStore));
+registerTransport(['mongodb', 'mongodb+srv'], virtualTransport(createMongoStore, mongoStoreModule));
 
 export { MongoStore, createMongoStore } from './mongo-store.js';
 export { IdlePoll } from './idle-poll.js';

@@ -25,6 +25,7 @@ import {
   type Store,
   type StoreCapabilities,
   type StoredBinding,
+  type StoreModule,
   type TransportOptions,
   type Unreadable,
 } from '@nori/core/spi';
@@ -46,6 +47,8 @@ interface MessageDoc {
   /** The current claim's fencing token (null when ready): ack, renew and restore must match it. */
   token?: string | null;
   deliveryCount: number;
+  /** How many times the sweep brought it back after its lease lapsed (absent on documents of older versions). */
+  lapses?: number;
   redelivered: boolean;
   payload: string;
 }
@@ -113,7 +116,12 @@ export class MongoStore implements Store {
   /** Length limits by queue (null: none): read from its declaration on a queue's first put, set by this process's declarations. */
   readonly #limits = new Map<string, QueueLimit | null>();
 
-  constructor(url: BrokerUrl, options: TransportOptions) {
+  /** `leaseKeeper`: the lease keeper thread's store, which only renews (no indexes to create, no change stream). */
+  constructor(
+    url: BrokerUrl,
+    options: TransportOptions,
+    private readonly role: 'broker' | 'leaseKeeper' = 'broker',
+  ) {
     const settings = mongoSettings(options);
     this.#client = createMongoClient(url, options);
     this.#db = this.#client.db(readMongoUrl(url).database);
@@ -136,6 +144,7 @@ export class MongoStore implements Store {
     try {
       await this.#client.connect();
       await this.#db.command({ ping: 1 });
+      if (this.role === 'leaseKeeper') return;
       await this.#messages.createIndex({ queue: 1, leaseUntil: 1, rank: 1, seq: 1 });
       await this.#messages.createIndex({ token: 1 });
       // Garbage collection only: expiry is enforced in the claim, since TTL monitors run once a minute.
@@ -335,11 +344,11 @@ export class MongoStore implements Store {
       return [];
     }
     while (claimed.length < max) {
-      // Ready, or in flight under a lease that lapsed (its consumer died): claim it in place.
+      // Ready: not in flight (a lapsed lease is made ready by the sweep, which counts the lapse).
       // A new token per claim: the consumer whose lease lapsed can no longer settle this one.
       const token = randomUUID();
       const doc = await this.#messages.findOneAndUpdate(
-        { queue, visibleAt: { $lte: now }, $or: [{ leaseUntil: null }, { leaseUntil: { $lt: now } }] },
+        { queue, visibleAt: { $lte: now }, leaseUntil: null },
         { $set: { leaseUntil: now + leaseMs, token }, $inc: { deliveryCount: 1 } },
         { sort: { rank: 1, seq: 1 }, returnDocument: 'after' },
       );
@@ -358,6 +367,7 @@ export class MongoStore implements Store {
         tag: doc.tag,
         token,
         deliveryCount: doc.deliveryCount - 1,
+        lapses: doc.lapses ?? 0,
         ...(doc.expiresAt && { expiresAt: doc.expiresAt.getTime() }),
       });
     }
@@ -393,9 +403,18 @@ export class MongoStore implements Store {
     return restored;
   }
 
-  /** Lapsed leases need no sweep: the claim query takes them where they are. Reports how many wait. */
+  /**
+   * Lapsed leases back to ready in place (their order key kept, so they come first), each counting
+   * one more lapse. One update per document is atomic: a renew that came first keeps its lease, and
+   * of several processes sweeping only one brings each message back.
+   */
   async restoreLapsed(): Promise<number> {
-    return this.#messages.countDocuments({ leaseUntil: { $ne: null, $lt: Date.now() } });
+    const { modifiedCount } = await this.#messages.updateMany(
+      { leaseUntil: { $ne: null, $lt: Date.now() } },
+      { $set: { leaseUntil: null, token: null, redelivered: true }, $inc: { lapses: 1 } },
+    );
+    if (modifiedCount > 0) this.#poll.wake();
+    return modifiedCount;
   }
 
   async purge(queue: string): Promise<number> {
@@ -422,3 +441,9 @@ function readable(payload: string): Envelope[] {
 }
 
 export const createMongoStore = (url: BrokerUrl, options: TransportOptions): Store => new MongoStore(url, options);
+
+/** The lease keeper thread's store (renewals only). */
+export const createMongoLeaseStore = (url: BrokerUrl, options: TransportOptions): Store => new MongoStore(url, options, 'leaseKeeper');
+
+/** Where the lease keeper's thread finds `createMongoLeaseStore`. */
+export const mongoStoreModule: StoreModule = { url: import.meta.url, exportName: 'createMongoLeaseStore' };

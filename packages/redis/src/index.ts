@@ -3,9 +3,9 @@
  * key layout. Importing it registers the schemes.
  */
 import { registerTransport, virtualTransport } from '@nori/core/spi';
-import { createRedisStore } from './redis-store.js';
+import { createRedisStore, redisStoreModule } from './redis-store.js';
 
-registerTransport(['redis', 'rediss', 'redis+socket', 'redis+cluster', 'sentinel'], virtualTransport(createRedisStore));
+registerTransport(['redis', 'rediss', 'redis+socket', 'redis+cluster', 'sentinel'], virtualTransport(createRedisStore, redisStoreModule));
 
 export { RedisStore, createRedisStore } from './redis-store.js';
 export { Keys, SEP, DEFAULT_PRIORITY_STEPS, toWirePriority, fromWirePriority } from './keys.js';

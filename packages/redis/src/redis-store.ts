@@ -20,6 +20,7 @@ import {
   type Store,
   type StoreCapabilities,
   type StoredBinding,
+  type StoreModule,
   type TransportOptions,
   type Unreadable,
 } from '@nori/core/spi';
@@ -33,7 +34,7 @@ import { topicPattern } from './topic-pattern.js';
 import { splitEntry } from './unacked-entry.js';
 import { BlockingPool } from './blocking-pool.js';
 import { RedisFanout } from './redis-fanout.js';
-import { EXPIRES_AT, fromWire, toWire } from './wire-envelope.js';
+import { EXPIRES_AT, fromWire, LAPSES, toWire } from './wire-envelope.js';
 
 const claimScript = new LuaScript(CLAIM);
 const purgeScript = new LuaScript(PURGE);
@@ -342,12 +343,16 @@ export class RedisStore implements Store {
         claimed.push({ queue, token, text, error: error as DecodeError });
         continue;
       }
-      const expiresAt = envelope.properties[EXPIRES_AT];
+      const { [EXPIRES_AT]: expiresAt, [LAPSES]: lapses } = envelope.properties;
       const item: { -readonly [K in keyof Claimed]: Claimed[K] } = { queue, envelope, tag: envelope.properties.delivery_tag, token };
+      // The expiry and the lapses are this copy's only: a dead-lettered copy must not carry them to its next queue.
       if (expiresAt !== undefined) {
-        // The expiry is this copy's only: a dead-lettered copy must not carry it to its next queue.
         delete envelope.properties[EXPIRES_AT];
         if (typeof expiresAt === 'number') item.expiresAt = expiresAt;
+      }
+      if (lapses !== undefined) {
+        delete envelope.properties[LAPSES];
+        if (typeof lapses === 'number') item.lapses = lapses;
       }
       claimed.push(item);
       last = envelope;
@@ -416,8 +421,8 @@ export class RedisStore implements Store {
   /**
    * Put entries read from `unacked` back into `queue`, marked redelivered, each into the bucket of
    * its priority; only those still held (and, with a cutoff, still lapsed) when the script runs.
-   * The envelope is re-encoded only when it gains the redelivered mark (an unreadable one goes
-   * back as it was, and is dead-lettered at its next claim).
+   * With a cutoff (the sweep) each counts one more lapse. The envelope is re-encoded only when it
+   * changes (an unreadable one goes back as it was, and is dead-lettered at its next claim).
    */
   async #restoreEntries(
     queue: string,
@@ -435,9 +440,11 @@ export class RedisStore implements Store {
       let wire = 0;
       try {
         const parsed = parseEnvelope(envelope);
-        wire = Number(parsed.properties.priority) || 0;
-        if (parsed.properties.delivery_info.redelivered !== true) {
-          parsed.properties.delivery_info.redelivered = true;
+        const properties = parsed.properties;
+        wire = Number(properties.priority) || 0;
+        if (cutoff !== undefined) properties[LAPSES] = (Number(properties[LAPSES]) || 0) + 1;
+        if (properties.delivery_info.redelivered !== true || cutoff !== undefined) {
+          properties.delivery_info.redelivered = true;
           redelivered = JSON.stringify(parsed);
         }
       } catch {
@@ -502,3 +509,6 @@ export class RedisStore implements Store {
 }
 
 export const createRedisStore = (url: BrokerUrl, options: TransportOptions): Store => new RedisStore(url, options);
+
+/** Where the lease keeper's thread finds `createRedisStore`. */
+export const redisStoreModule: StoreModule = { url: import.meta.url, exportName: 'createRedisStore' };

@@ -7,6 +7,8 @@ import { fromWirePriority, toWirePriority } from './keys.js';
 
 /** nori's absolute expiry rides in the envelope's properties, which kombu ignores. */
 export const EXPIRES_AT = 'nori_expires_at';
+/** So does the count of lease lapses (see `Claimed.lapses`), written by the sweep that restores one. */
+export const LAPSES = 'nori_lapses';
 
 /**
  * The properties are edited in place and put back before returning (no await in between): this

@@ -1,30 +1,53 @@
 /**
- * A consumer for the stale-ack test. With a flag file, its handler blocks the event loop (a
- * CPU-bound task) until the file exists, then acks; with flag '-', it holds its message for good
- * (renewing the lease) until the parent kills it. Prints `ready`, `got <id>` when the handler
- * starts, `done` when it acked, and `error <code>` for each error event of the connection.
- * argv: url, queue, flag file or '-', JSON connection options, JSON list of modules to import first.
+ * A consumer whose handler blocks the event loop, for the lease tests. Modes: a flag file path (the
+ * handler blocks, as a CPU-bound task does, until the file exists, then acks); `block:<ms>` (the
+ * first message's handler blocks that long, the others ack at once); '-' (it holds its message for
+ * good, renewing the lease, until the parent kills it). Prints `ready`, `keeper` once the lease
+ * keeper's thread is connected (so leases outlive a blocked loop from then on), `got <id>` when a
+ * handler starts, `done <id>` when it acked, and `error <code>` for each error event of the
+ * connection or the consumer.
+ * argv: url, queue, mode, JSON connection options, JSON list of modules to import first, prefetch.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Connection, NoriError, Queue } from '@nori/core';
+import { Connection, NoriError, Queue, silentLogger, type ConnectionOptions } from '@nori/core';
 
-const [url = '', queue = '', flag = '', options = '{}', imports = '[]'] = process.argv.slice(2);
+const [url = '', queue = '', mode = '', options = '{}', imports = '[]', prefetch = '1'] = process.argv.slice(2);
 const require = createRequire(join(process.cwd(), 'package.json'));
 for (const name of JSON.parse(imports) as string[]) await import(pathToFileURL(require.resolve(name)).href);
 
-const conn = new Connection(url, JSON.parse(options) as Record<string, never>);
-conn.on('error', (error) => process.stdout.write(`error ${error instanceof NoriError ? error.code : error.name}\n`));
-const consumer = conn.consumer([new Queue(queue)], { prefetch: 1 }, async (message) => {
-  process.stdout.write(`got ${(message.body as { id: string }).id}\n`);
-  if (flag === '-') await new Promise(() => undefined);
-  while (!existsSync(flag)) {
-    // Busy: no timer, no I/O, no lease renewal runs in this process meanwhile.
+const print = (line: string): boolean => process.stdout.write(`${line}\n`);
+const printError = (error: Error): boolean => print(`error ${error instanceof NoriError ? error.code : error.name}`);
+
+/** Busy: no timer, no I/O, no lease renewal in this thread meanwhile. */
+function blockUntil(done: () => boolean): void {
+  while (!done()) {
+    // spin
+  }
+}
+
+let blocked = false;
+const logger = { ...silentLogger, debug: (_: object | string, msg?: string) => msg?.includes('lease keeper connected') && print('keeper') };
+const conn = new Connection(url, { ...(JSON.parse(options) as ConnectionOptions), logger });
+conn.on('error', printError);
+const consumer = conn.consumer([new Queue(queue)], { prefetch: Number(prefetch) }, async (message) => {
+  const id = (message.body as { id: string }).id;
+  print(`got ${id}`);
+  if (mode === '-') await new Promise(() => undefined);
+  if (mode.startsWith('block:')) {
+    if (!blocked) {
+      blocked = true;
+      const until = Date.now() + Number(mode.slice('block:'.length));
+      blockUntil(() => Date.now() >= until);
+    }
+  } else {
+    blockUntil(() => existsSync(mode));
   }
   await message.ack();
-  process.stdout.write('done\n');
+  print(`done ${id}`);
 });
+consumer.on('error', printError);
 await consumer.start();
-process.stdout.write('ready\n');
+print('ready');

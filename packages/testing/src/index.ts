@@ -28,6 +28,8 @@ import { ttlTests } from './ttl.js';
 export type { ConformanceOptions } from './context.js';
 export { SuiteContext, collect, sleep, until, bodies } from './context.js';
 export { TestNames } from './names.js';
+// Child processes of the suite's own scripts (child-*.ts), for tests of a transport package.
+export { child, kill, type Child } from './child.js';
 
 export function runConformance(options: ConformanceOptions): void {
   const ctx = new SuiteContext(options);

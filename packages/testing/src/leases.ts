@@ -6,6 +6,7 @@
  */
 import { expect, it } from 'vitest';
 import { Queue, type Message } from '@nori/core';
+import { child, kill } from './child.js';
 import { sleep, type SuiteContext } from './context.js';
 
 /** Short, so a lapse shows quickly; long enough that a busy machine still renews in time. */
@@ -36,6 +37,41 @@ export function leaseTests(ctx: SuiteContext): void {
     expect(await a.queueSize(q)).toBe(0);
     await a.deleteQueue(q);
   }, 30_000);
+
+  it.skipIf(!ctx.options.childImports || !ctx.options.leases)(
+    'a handler blocking the event loop three times the lease keeps its message and those prefetched with it',
+    async () => {
+      const conn = ctx.connection(undefined, shortLease);
+      const q = new Queue(ctx.name('blocked'));
+      const ids = ['a', 'b', 'c', 'd', 'e'];
+      await conn.declare(q);
+      const base = ctx.options.connectionOptions ?? {};
+      const options = JSON.stringify({ ...base, transportOptions: { ...base.transportOptions, ...shortLease.transportOptions } });
+      const blocking = child('child-blocking', [ctx.options.url, q.name, `block:${3 * LEASE_MS}`, options, JSON.stringify(ctx.options.childImports), '5']);
+      const other: string[] = [];
+      const consumer = conn.consumer([q], { prefetch: 5 }, (m) => {
+        other.push((m.body as { id: string }).id);
+      });
+      try {
+        await blocking.line('keeper', 20_000);
+        // One tick, one batch: the child claims all five and blocks on the first.
+        await Promise.all(ids.map((id) => conn.producer().publish({ id }, { routingKey: q.name })));
+        await blocking.line('got a', 20_000);
+        // Its event loop is blocked now, its renewal timer with it; a lapse would go to this consumer.
+        await consumer.start();
+        for (const id of ids) await blocking.line(`done ${id}`, 20_000);
+        await sleep(2 * LEASE_MS); // a lease that lapsed near the end would be swept and delivered by now
+        expect(other).toEqual([]);
+        expect(blocking.lines.filter((l) => l.startsWith('got '))).toEqual(ids.map((id) => `got ${id}`));
+        expect(blocking.lines.filter((l) => l.startsWith('error'))).toEqual([]);
+      } finally {
+        await consumer.stop();
+        await kill(blocking.proc);
+        await conn.deleteQueue(q);
+      }
+    },
+    60_000,
+  );
 
   it('noAck deliveries leave nothing in flight: nothing comes back after the consumer stops', async () => {
     const conn = ctx.connection(undefined, shortLease);

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
-import { Queue, type Message } from '@nori/core';
+import { Exchange, Queue, RedeliveryLimitError, type Message } from '@nori/core';
 import { collect, sleep, type SuiteContext } from './context.js';
 
 const here = fileURLToPath(import.meta.url);
@@ -98,5 +98,44 @@ export function redeliveryTests(ctx: SuiteContext): void {
       await conn.deleteQueue(q);
     },
     60_000,
+  );
+
+  it.skipIf(!ctx.options.childImports || !ctx.options.leases)(
+    'each death of its holder counts a lapse (message.lapses); past maxLapses the message is dead-lettered, not run again',
+    async () => {
+      const conn = ctx.connection();
+      const dlx = new Exchange(ctx.name('lapse-dlx'), { type: 'direct' });
+      const dead = new Queue(ctx.name('lapse-dead'), { exchange: dlx, routingKey: 'dead' });
+      const q = new Queue(ctx.name('lapse'), { deadLetterExchange: dlx.name, deadLetterRoutingKey: 'dead' });
+      await conn.declare(dead);
+      await conn.producer().publish({ id: 'p' }, { routingKey: q.name, declare: [q] });
+      await (await holdInChild(ctx, q.name, 1, 1)).kill();
+      const inbox = conn.simpleQueue(q);
+      const back = await inbox.get({ timeout: 20_000 });
+      expect([back.body, back.lapses, back.redelivered]).toEqual([{ id: 'p' }, 1, true]);
+      await back.requeue(); // a requeue is not a lapse
+      await (await holdInChild(ctx, q.name, 1, 1)).kill();
+
+      const errors: Error[] = [];
+      const ran: unknown[] = [];
+      const consumer = conn.consumer([q], { maxLapses: 1 }, (m) => {
+        ran.push(m.body);
+      });
+      consumer.on('error', (error) => errors.push(error));
+      await consumer.start();
+      const [deadLettered] = await collect(conn, [dead], 1, { timeoutMs: 20_000 });
+      await consumer.stop();
+      expect(ran).toEqual([]);
+      expect(errors.map((e) => e.constructor)).toEqual([RedeliveryLimitError]);
+      expect(errors[0]?.message).toMatch(/came back 2 times after its lease lapsed.*more than maxLapses \(1\)/);
+      // The dead-lettered copy is a new message of its queue: no lapses of its own.
+      expect([deadLettered?.body, deadLettered?.lapses, (deadLettered?.headers['x-death'] as Array<{ reason: string }>)[0]?.reason]).toEqual([
+        { id: 'p' },
+        0,
+        'rejected',
+      ]);
+      await inbox.close();
+    },
+    90_000,
   );
 }

@@ -32,6 +32,7 @@ export type {
   Store,
   StoreCapabilities,
   StoreFactory,
+  StoreModule,
   StoredBinding,
   Unreadable,
 } from './store.js';
@@ -61,7 +62,9 @@ export {
 } from './message-properties.js';
 export { registerTransport, registerTransportPackage } from './transports.js';
 export { topicMatches, headersMatch, route } from './routing.js';
-export { virtualTransport, virtualOptions, VirtualTransport, type VirtualTransportOptions } from './virtual/virtual-transport.js';
+export { virtualTransport, virtualOptions, VirtualTransport, DEFAULT_MAX_BLOCKED_MS, type VirtualTransportOptions } from './virtual/virtual-transport.js';
+// Worker threads load built JavaScript: the lease keeper's thread, and any other a package starts.
+export { builtModule } from './built-module.js';
 // Batches what one event-loop tick produced into one store call (stores and result backends use it).
 export { TickBatcher } from './virtual/tick-batcher.js';
 export { MemoryStore, createMemoryStore } from './memory/memory-store.js';

@@ -79,6 +79,8 @@ export interface Claimed {
   readonly expiresAt?: number;
   /** Deliveries before this one, where the store counts them. */
   readonly deliveryCount?: number;
+  /** How many times `restoreLapsed` brought this message back (see `DeliveryInfo.lapses`). */
+  readonly lapses?: number;
 }
 
 /**
@@ -150,7 +152,11 @@ export interface Store {
    * Returns how many were still held and so restored.
    */
   restore(queue: string, tokens: readonly string[], position: RestorePosition): Promise<number>;
-  /** Bring back every in-flight message whose lease lapsed; returns how many. Safe to run from many processes. */
+  /**
+   * Bring back every in-flight message whose lease lapsed, counting one more lapse on each (what
+   * `Claimed.lapses` reports at its next claim); returns how many. Safe to run from many processes:
+   * each lapse is counted once.
+   */
   restoreLapsed(): Promise<number>;
   purge(queue: string): Promise<number>;
   /** Optional (see `Transport.promoteDelayed`): every delayed message of the queue into it now, at the front, the soonest due first; returns how many. */
@@ -167,6 +173,16 @@ export interface Store {
    * `operation` names the call ("publish", "ack", ...) for the message.
    */
   classifyError(error: unknown, operation: string): Error;
+}
+
+/**
+ * Where a thread finds a store package's `StoreFactory`: the URL of the module (its `import.meta.url`)
+ * and the name of the export. The lease keeper's thread opens a store of its own with it, to renew
+ * leases while the event loop is blocked. Stores whose state lives in the process (memory) have none.
+ */
+export interface StoreModule {
+  readonly url: string;
+  readonly exportName: string;
 }
 
 /**

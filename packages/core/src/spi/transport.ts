@@ -89,6 +89,12 @@ export interface DeliveryInfo {
   readonly redelivered: boolean;
   /** How many times the broker has delivered it before (quorum queues, virtual transports). */
   readonly deliveryCount?: number;
+  /**
+   * How many times it came back because its lease lapsed while a consumer held it (that consumer
+   * died, or its event loop was stuck past `maxBlockedMs`). Virtual transports count them; on
+   * RabbitMQ it is a quorum queue's `x-delivery-count`. Absent where nothing counts (classic queues).
+   */
+  readonly lapses?: number;
 }
 
 /**
@@ -105,6 +111,12 @@ export interface Delivery {
   readonly headers: Headers;
   readonly properties: MessageProperties;
   readonly deliveryInfo: DeliveryInfo;
+  /**
+   * True once this consumer can no longer settle it: its lease was given up (virtual transports,
+   * an event loop stuck past `maxBlockedMs`) or its channel closed (AMQP). The broker hands it to
+   * another consumer, so it must not be started here. Absent: never lost.
+   */
+  readonly lost?: boolean;
   /** Done: remove it for good. */
   ack(): Promise<void>;
   /** Refused: drop it, or dead-letter it when the queue has a dead-letter exchange. */

@@ -31,7 +31,10 @@ function reported(line: string): Promise<void> {
   return flushed;
 }
 
-const consumer = conn.consumer([new Queue(queue)], { prefetch: 100, concurrency: 20 }, async (message) => {
+// At-least-once under kills is what these runs check, so no redelivery bound: a message held by
+// several killed consumers in a row (or whose 1 s lease an overloaded emulator let lapse while its
+// consumer lived) must still arrive. The bound (`maxLapses`) has tests of its own in the suite.
+const consumer = conn.consumer([new Queue(queue)], { prefetch: 100, concurrency: 20, maxLapses: Infinity }, async (message) => {
   const id = (message.body as { id: number }).id;
   if (handleMs !== '0') await new Promise((resolve) => setTimeout(resolve, Number(handleMs)));
   await reported(message.redelivered ? `${id} redelivered` : String(id));

@@ -15,6 +15,7 @@ interface Entry {
   readonly readyAt?: number;
   readonly expiresAt?: number;
   deliveryCount: number;
+  lapses: number;
 }
 
 interface Leased {
@@ -206,6 +207,7 @@ export class MemoryStore implements Store {
       ...(options.readyAt !== undefined && { readyAt: options.readyAt }),
       ...(options.expiresAt !== undefined && { expiresAt: options.expiresAt }),
       deliveryCount: 0,
+      lapses: 0,
     };
     let report: PutReport = { refused: [], dropped: [] };
     // Delayed messages are not ready, so they count towards maxLength only once due.
@@ -238,6 +240,7 @@ export class MemoryStore implements Store {
         tag: entry.tag,
         token,
         deliveryCount: entry.deliveryCount++,
+        lapses: entry.lapses,
         ...(entry.expiresAt !== undefined && { expiresAt: entry.expiresAt }),
       });
     }
@@ -309,6 +312,7 @@ export class MemoryStore implements Store {
     for (const q of this.#state.queues.values()) {
       const lapsed = [...q.inFlight].filter(([, l]) => l.leaseUntil < now).map(([token]) => token);
       if (lapsed.length === 0) continue;
+      for (const token of lapsed) (q.inFlight.get(token) as Leased).entry.lapses++;
       restored += await this.restore(q.name, lapsed, 'front');
     }
     return restored;

@@ -13,6 +13,8 @@ export type SettleAction = 'ack' | 'reject' | 'requeue' | 'release';
 export interface DeliveryHost {
   /** Settle a claim in the store (never called for a noAck delivery). */
   settle(action: SettleAction, claimed: Claimed): Promise<void>;
+  /** Whether a claim made at `claimedAt` (epoch ms) had its lease given up (see LeaseKeeper). */
+  lost(claimedAt: number): boolean;
 }
 
 const SETTLED: Promise<void> = Promise.resolve();
@@ -34,6 +36,7 @@ export class VirtualDelivery implements Delivery {
     private readonly noAck: boolean,
     consumerTag: string,
     private readonly onSettled: () => void,
+    private readonly claimedAt: number,
   ) {
     const { envelope } = claimed;
     const info = envelope.properties.delivery_info;
@@ -51,7 +54,12 @@ export class VirtualDelivery implements Delivery {
       redelivered: info.redelivered === true,
     };
     if (claimed.deliveryCount !== undefined) deliveryInfo.deliveryCount = claimed.deliveryCount;
+    if (claimed.lapses !== undefined) deliveryInfo.lapses = claimed.lapses;
     this.deliveryInfo = deliveryInfo;
+  }
+
+  get lost(): boolean {
+    return !this.noAck && !this.#settled && this.host.lost(this.claimedAt);
   }
 
   ack(): Promise<void> {

@@ -16,9 +16,10 @@ import {
   QueueFullError,
   UnsupportedFeatureError,
 } from '../../errors.js';
+import { MAX_TIMER_MS } from '../../long-timer.js';
 import { DEFAULT_MAX_BODY_SIZE } from '../../payload.js';
 import { route } from '../routing.js';
-import type { Claimed, PutOptions, PutReport, StoreFactory, Unreadable } from '../store.js';
+import type { Claimed, PutOptions, PutReport, StoreFactory, StoreModule, Unreadable } from '../store.js';
 import type { ExchangeSpec, ExchangeType, QueueSpec } from '../../topology.js';
 import type {
   ConsumeOptions,
@@ -37,6 +38,7 @@ import type {
 import type { BrokerUrl } from '../../url.js';
 import { dial } from '../dial.js';
 import { numberOption } from '../options.js';
+import { byQueue, LeaseKeeper } from './lease-keeper.js';
 import { StoreBoundary } from './store-boundary.js';
 import { TickBatcher } from './tick-batcher.js';
 import { VirtualDelivery, type DeliveryHost } from './virtual-delivery.js';
@@ -51,7 +53,16 @@ export interface VirtualTransportOptions {
   restoreIntervalMs: number;
   /** Largest body a publish stores, in bytes (`maxBodySize`; default 128 MiB, as RabbitMQ). */
   maxBodySize: number;
+  /**
+   * How long the lease keeper renews the leases of an event loop that does not turn (a handler
+   * blocking it) before it takes the loop for stuck and gives them up. Default 30 minutes
+   * (RabbitMQ's `consumer_timeout`).
+   */
+  maxBlockedMs: number;
 }
+
+/** See `maxBlockedMs`. */
+export const DEFAULT_MAX_BLOCKED_MS = 30 * 60_000;
 
 export function virtualOptions(transportOptions: Record<string, unknown>): VirtualTransportOptions {
   const leaseMs = numberOption(transportOptions, 'leaseMs', 30_000, 1);
@@ -60,12 +71,24 @@ export function virtualOptions(transportOptions: Record<string, unknown>): Virtu
     waitMs: numberOption(transportOptions, 'waitMs', 5_000, 1),
     restoreIntervalMs: numberOption(transportOptions, 'restoreIntervalMs', Math.max(250, Math.min(leaseMs / 2, 10_000)), 1),
     maxBodySize: numberOption(transportOptions, 'maxBodySize', DEFAULT_MAX_BODY_SIZE, 1),
+    maxBlockedMs: numberOption(transportOptions, 'maxBlockedMs', DEFAULT_MAX_BLOCKED_MS, 1),
   };
 }
 
-/** The transport factory for a store package: `registerTransport(['redis'], virtualTransport(createRedisStore))`. */
-export function virtualTransport(createStore: StoreFactory): TransportFactory {
-  return (urls, options) => new VirtualTransport(urls, options, createStore);
+/**
+ * The transport factory for a store package:
+ * `registerTransport(['redis'], virtualTransport(createRedisStore, { url: import.meta.url, exportName: 'createRedisStore' }))`.
+ * `storeModule` is where the lease keeper's thread finds the same factory (omit it for a store whose
+ * state lives in the process): without it, leases are renewed from the event loop alone.
+ */
+export function virtualTransport(createStore: StoreFactory, storeModule?: StoreModule): TransportFactory {
+  return (urls, options) => new VirtualTransport(urls, options, createStore, storeModule);
+}
+
+/** A claimed batch in flight: shared by its claims (this is built per claim, not per message). */
+interface Held {
+  readonly queue: string;
+  readonly claimedAt: number;
 }
 
 const ALL_TYPES: readonly ExchangeType[] = ['direct', 'topic', 'fanout', 'headers'];
@@ -93,8 +116,13 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
   #next = 0;
   readonly #exchanges = new Map<string, ExchangeSpec>();
   readonly #queues = new Map<string, QueueSpec>();
-  /** The queue of each claim in flight, by claim token. */
-  readonly #inFlight = new Map<string, string>();
+  /** The claims in flight, by claim token. */
+  readonly #inFlight = new Map<string, Held>();
+  readonly #keeper: LeaseKeeper;
+  /** The URL the store is connected to: the lease keeper's thread connects there too. */
+  #url: BrokerUrl | undefined;
+  /** The keeper's last give-up the loop has acted on (see #forgetGivenUp). */
+  #givenUp = 0;
   readonly #subscriptions = new Set<VirtualSubscription>();
   readonly #acks: TickBatcher<string>;
   readonly #puts: TickBatcher<{ envelope: Envelope; options: PutOptions }>;
@@ -105,9 +133,42 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
     private readonly urls: readonly BrokerUrl[],
     private readonly transportOptions: TransportOptions,
     private readonly createStore: StoreFactory,
+    storeModule?: StoreModule,
   ) {
     super(transportOptions.logger);
     this.#options = virtualOptions(transportOptions.transportOptions);
+    const { logger: _logger, ...cloneable } = transportOptions;
+    this.#keeper = new LeaseKeeper(
+      () =>
+        storeModule &&
+        this.#url && {
+          store: storeModule,
+          url: this.#url,
+          options: cloneable,
+          leaseMs: this.#options.leaseMs,
+          intervalMs: this.#renewIntervalMs,
+          maxBlockedMs: this.#options.maxBlockedMs,
+        },
+      {
+        ready: () => this.logger?.debug({ url: this.#url?.masked }, 'nori transport: lease keeper connected'),
+        failed: (why) =>
+          this.emit(
+            'error',
+            new ConnectionError(
+              `lease keeper: ${why}. Leases are renewed from the event loop alone: a handler that blocks it longer than leaseMs ` +
+                `(${this.#options.leaseMs} ms) may lose its message, and this consumer's prefetched ones, to another consumer`,
+            ),
+          ),
+        gaveUp: (claims, blockedMs) =>
+          this.emit(
+            'error',
+            new LeaseLostError(
+              `the event loop was blocked for ${blockedMs} ms, past maxBlockedMs (${this.#options.maxBlockedMs} ms): the leases of ` +
+                `${claims} message(s) were given up, they go to other consumers, and those not started here will not be`,
+            ),
+          ),
+      },
+    );
     this.#store = new StoreBoundary(createStore(urls[0] as BrokerUrl, transportOptions));
     const c = this.#store.capabilities;
     this.capabilities = {
@@ -143,6 +204,7 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
       return store;
     });
     this.#store = client;
+    this.#url = url;
     this.#next = next;
     this.#connected = true;
     this.#startTimers();
@@ -177,6 +239,7 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
     this.#closed = true;
     clearInterval(this.#renewTimer);
     clearInterval(this.#sweepTimer);
+    await this.#keeper.close();
     await Promise.all([...this.#subscriptions].map((s) => s.cancel()));
     if (this.#connected) {
       // Unsettled messages go back first in line, as a closing AMQP channel returns its unacked.
@@ -198,26 +261,27 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
     if (!this.#connected) throw new ConnectionError('transport is not connected');
   }
 
+  /** Intervals are clamped to what Node's timers honour (see long-timer.ts): renewing more often is harmless. */
+  get #renewIntervalMs(): number {
+    return Math.min(MAX_TIMER_MS, Math.max(50, Math.floor(this.#options.leaseMs / 3)));
+  }
+
   #startTimers(): void {
-    const { leaseMs, restoreIntervalMs } = this.#options;
-    this.#renewTimer = setInterval(() => void this.#renew(), Math.max(50, Math.floor(leaseMs / 3)));
-    this.#sweepTimer = setInterval(() => void this.#sweep(), restoreIntervalMs);
+    this.#renewTimer = setInterval(() => void this.#renew(), this.#renewIntervalMs);
+    this.#sweepTimer = setInterval(() => void this.#sweep(), Math.min(MAX_TIMER_MS, this.#options.restoreIntervalMs));
     this.#renewTimer.unref();
     this.#sweepTimer.unref();
   }
 
   #inFlightByQueue(): Map<string, string[]> {
-    const byQueue = new Map<string, string[]>();
-    for (const [token, queue] of this.#inFlight) {
-      const tokens = byQueue.get(queue);
-      if (tokens) tokens.push(token);
-      else byQueue.set(queue, [token]);
-    }
-    return byQueue;
+    return byQueue(Array.from(this.#inFlight, ([token, held]) => [token, held.queue] as const));
   }
 
+  /** The loop's heartbeat, and its renewal while the lease keeper's thread does not renew. */
   async #renew(): Promise<void> {
-    if (this.#inFlight.size === 0) return;
+    this.#keeper.beat();
+    this.#forgetGivenUp();
+    if (this.#inFlight.size === 0 || this.#keeper.renews) return;
     try {
       await Promise.all([...this.#inFlightByQueue()].map(([queue, tokens]) => this.#store.renew(queue, tokens, this.#options.leaseMs)));
     } catch (error) {
@@ -225,8 +289,21 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
     }
   }
 
+  /**
+   * The keeper gave up the leases of claims made before the loop got stuck: they lapse and go to
+   * other consumers, so this loop stops renewing them (a renew before the sweep would take one back).
+   */
+  #forgetGivenUp(): void {
+    const gaveUpAt = this.#keeper.gaveUpAt;
+    if (gaveUpAt === this.#givenUp) return;
+    this.#givenUp = gaveUpAt;
+    for (const [token, held] of this.#inFlight) if (held.claimedAt < gaveUpAt) this.#inFlight.delete(token);
+  }
+
+  /** Renew first: a sweep right after the loop was blocked must not take this process's own claims. */
   async #sweep(): Promise<void> {
     try {
+      await this.#renew();
       await this.#store.restoreLapsed();
     } catch (error) {
       this.emit('error', error as Error);
@@ -382,6 +459,8 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
 
   async consume(queues: readonly string[], options: ConsumeOptions, onDelivery: (delivery: Delivery) => void): Promise<Subscription> {
     this.#assertOpen();
+    // Its thread connects meanwhile: a consumer typically waits a while for its first message.
+    if (!options.noAck) this.#keeper.start();
     const subscription = new VirtualSubscription(this.#host, queues, options, onDelivery);
     this.#subscriptions.add(subscription);
     await subscription.start();
@@ -416,6 +495,8 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
       const claimed = await this.#store.claim(queue, max - deliveries.length, this.#options.leaseMs);
       if (claimed.length === 0) break;
       const now = Date.now();
+      const held: Held = { queue, claimedAt: now };
+      const tokens: string[] = [];
       for (const c of claimed) {
         if ('error' in c) {
           await this.#discard(c, c.error, () => this.#deadLetterText(c));
@@ -429,15 +510,19 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
         // take its batch down with it.
         let delivery: Delivery;
         try {
-          delivery = this.#delivery(c, options, onSettled);
+          delivery = this.#delivery(c, options, onSettled, now);
         } catch (error) {
           await this.#discard(c, error as Error, () => this.#deadLetter(c.queue, c.envelope, 'rejected'));
           continue;
         }
         if (options.noAck) await this.#store.ack(c.queue, [c.token]);
-        else this.#inFlight.set(c.token, c.queue);
+        else {
+          this.#inFlight.set(c.token, held);
+          tokens.push(c.token);
+        }
         deliveries.push(delivery);
       }
+      if (tokens.length > 0) this.#keeper.hold(queue, tokens);
     }
     return deliveries;
   }
@@ -460,14 +545,16 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
     }
   }
 
-  #delivery(claimed: Claimed, options: ConsumeOptions, onSettled: () => void): Delivery {
-    return new VirtualDelivery(this.#deliveryHost, claimed, options.noAck, options.consumerTag, onSettled);
+  #delivery(claimed: Claimed, options: ConsumeOptions, onSettled: () => void, claimedAt: number): Delivery {
+    return new VirtualDelivery(this.#deliveryHost, claimed, options.noAck, options.consumerTag, onSettled, claimedAt);
   }
 
   readonly #deliveryHost: DeliveryHost = {
+    lost: (claimedAt) => claimedAt < this.#keeper.gaveUpAt,
     settle: (action, claimed) => {
       const { queue, token } = claimed;
       this.#inFlight.delete(token);
+      this.#keeper.drop(token);
       switch (action) {
         case 'ack':
           return this.#acks.add(queue, token);
@@ -522,7 +609,7 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
             // Broadcasts are not stored, so there is nothing to settle in the store.
             const tag = envelope.properties.delivery_tag;
             const claimed: Claimed = { queue, envelope, tag, token: tag };
-            deliver(this.#delivery(claimed, { ...options, noAck: true }, () => undefined));
+            deliver(this.#delivery(claimed, { ...options, noAck: true }, () => undefined, Date.now()));
           }),
         );
       }
