@@ -3,10 +3,17 @@
  * that channel died (reconnect), an ack with its old delivery tag would close the new channel, so
  * it is skipped (the broker redelivers the message) and logged; so is a settle on a channel that is
  * closing (amqplib throws): no amqplib error reaches the user from ack/reject/requeue.
+ *
+ * `lost` once its channel is gone, or once the event loop stalled around its arrival (see
+ * `stallAround`) for half the heartbeat timeout: RabbitMQ closes a connection that missed two
+ * heartbeats, and the close is read only once the loop turns. Erring early is harmless: a consumer
+ * releases a lost message unstarted, which on a channel still alive just requeues it. `lapses` is a
+ * quorum queue's `x-delivery-count`.
  */
 import type { Channel, ConsumeMessage, GetMessage } from 'amqplib';
 import type { Logger } from '@nori/core';
 import { type Delivery, readProperties } from '@nori/core/spi';
+import { stallAround } from './loop-stall.js';
 import { holdWrites } from './write-coalescer.js';
 
 const RESOLVED = Promise.resolve();
@@ -35,7 +42,10 @@ export function toDelivery(
   noAck: boolean,
   logger: Logger,
   onSettled: () => void,
+  /** A stall this long since it arrived makes it lost: half the heartbeat timeout (Infinity without heartbeats). */
+  stallLimitMs: number,
 ): Delivery {
+  const receivedAt = Date.now();
   let settled = false;
   // amqplib's ack/nack are synchronous writes: no promise chain per message beyond the one returned.
   const settle = (action: (ch: Channel) => void) => (): Promise<void> => {
@@ -63,7 +73,10 @@ export function toDelivery(
       ...('consumerTag' in message.fields && { consumerTag: message.fields.consumerTag }),
       deliveryTag: message.fields.deliveryTag,
       redelivered: message.fields.redelivered,
-      ...(typeof count === 'number' && { deliveryCount: count }),
+      ...(typeof count === 'number' && { deliveryCount: count, lapses: count }),
+    },
+    get lost(): boolean {
+      return !noAck && !settled && (slot.channel !== channel || stallAround(receivedAt) >= stallLimitMs);
     },
     ack: settle((ch) => ch.ack(message)),
     reject: settle((ch) => ch.nack(message, false, false)),

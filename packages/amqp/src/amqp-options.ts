@@ -20,10 +20,15 @@ export interface AmqpSettings {
 /** One value through the kit's option reader (URL query values and transport options alike). */
 const num = (value: unknown, what: string, fallback: number): number => numberOption({ [what]: value }, what, fallback);
 
+/** The heartbeat timeout asked for, in seconds (0: none): the Connection option, else the URL's, else 60. */
+export function heartbeatOf(url: BrokerUrl, options: TransportOptions): number {
+  return options.heartbeat ?? num(url.query['heartbeat'], 'heartbeat', 60);
+}
+
 export function connectOptions(url: BrokerUrl, options: TransportOptions): { connect: Options.Connect; socket: SocketOptions } {
   const tls = url.scheme === 'amqps';
   const o = options.transportOptions;
-  const heartbeat = options.heartbeat ?? num(url.query['heartbeat'], 'heartbeat', 60);
+  const heartbeat = heartbeatOf(url, options);
   return {
     connect: {
       protocol: tls ? 'amqps' : 'amqp',

@@ -26,6 +26,8 @@ export interface SubscriptionHost {
   error(error: Error): void;
   /** Whether the queue exists now (asked on another channel: a 404 closes the channel it is asked on). */
   queueExists(queue: string): Promise<boolean>;
+  /** See `toDelivery`. */
+  readonly stallLimitMs: number;
 }
 
 export class AmqpSubscription implements Subscription, ChannelSlot {
@@ -112,7 +114,7 @@ export class AmqpSubscription implements Subscription, ChannelSlot {
       (message) => {
         if (!message) return this.#cancelled(ch, index, queue);
         if (ch === this.channel) this.#unsettled++;
-        this.onDelivery(toDelivery(queue, message, ch, this, noAck, this.host.logger, () => this.#settled(ch)));
+        this.onDelivery(toDelivery(queue, message, ch, this, noAck, this.host.logger, () => this.#settled(ch), this.host.stallLimitMs));
       },
       { noAck, consumerTag: this.#tag(index) },
     );

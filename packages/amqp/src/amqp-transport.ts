@@ -27,11 +27,12 @@ import {
 } from '@nori/core/spi';
 import { toDelivery } from './amqp-delivery.js';
 import { accessRefused, amqpError } from './amqp-error.js';
-import { amqpSettings, connectOptions, type AmqpSettings } from './amqp-options.js';
+import { amqpSettings, connectOptions, heartbeatOf, type AmqpSettings } from './amqp-options.js';
 import { AmqpPublisher } from './amqp-publisher.js';
 import { AmqpSubscription, type SubscriptionHost } from './amqp-subscription.js';
 import { DelayLevels } from './delay-levels.js';
 import { LazyChannel } from './lazy-channel.js';
+import { watchLoop } from './loop-stall.js';
 
 const CAPABILITIES: TransportCapabilities = {
   exchangeTypes: ['direct', 'topic', 'fanout', 'headers'],
@@ -91,6 +92,9 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
   #ready: Promise<void> | undefined;
   #markReady: (() => void) | undefined;
   readonly #closing = new AbortController();
+  /** Stops watching the event loop for stalls (see loop-stall.ts). */
+  #unwatch: (() => void) | undefined;
+  readonly #stallLimitMs: number;
 
   constructor(
     private readonly urls: readonly BrokerUrl[],
@@ -110,7 +114,10 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
       this.#settings,
     );
     this.#delays = new DelayLevels(this, (message, target) => this.#publishing.publish(message, target), this.#settings.delayLevelIdleMs);
+    const heartbeat = heartbeatOf(urls[0] as BrokerUrl, options);
+    this.#stallLimitMs = heartbeat > 0 ? (heartbeat * 1000) / 2 : Infinity;
     this.#subscriptionHost = {
+      stallLimitMs: this.#stallLimitMs,
       logger: options.logger,
       retry: this.#settings.reconnect,
       error: (e) => this.emit('error', e),
@@ -126,6 +133,7 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
     await this.#open();
     this.#timeouts = setInterval(() => this.#publishing.expire(), 250);
     this.#timeouts.unref();
+    this.#unwatch = watchLoop();
   }
 
   /** Dial the URLs in turn; set up the channels; replay topology and consumers. */
@@ -237,6 +245,7 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
     this.#state = 'closed';
     this.#closing.abort();
     clearInterval(this.#timeouts);
+    this.#unwatch?.();
     this.#markReady?.();
     // The broker reads nothing from a blocked connection: no channel close or cancel would be answered.
     const graceful = this.#blocked === undefined;
@@ -421,7 +430,7 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
     } catch (error) {
       throw amqpError(error, `get from "${queue}"`);
     }
-    return message ? toDelivery(queue, message, ch, this.#getter, options.noAck, this.options.logger, () => undefined) : undefined;
+    return message ? toDelivery(queue, message, ch, this.#getter, options.noAck, this.options.logger, () => undefined, this.#stallLimitMs) : undefined;
   }
 }
 
