@@ -5,7 +5,7 @@
  */
 import { NoriError } from '@nori/core';
 
-export type CliErrorCode = 'ERR_NORI_USAGE' | 'ERR_NORI_HTTP' | 'ERR_NORI_SEARCH_QUERY' | 'ERR_NORI_LISTEN' | 'ERR_NORI_PYTHON_APP';
+export type CliErrorCode = 'ERR_NORI_USAGE' | 'ERR_NORI_HTTP' | 'ERR_NORI_SEARCH_QUERY' | 'ERR_NORI_LISTEN' | 'ERR_NORI_PYTHON_APP' | 'ERR_NORI_BEAT_ENTRY';
 
 export abstract class CliError extends NoriError<CliErrorCode> {}
 
@@ -38,4 +38,9 @@ export class ListenError extends CliError {
 /** `nori types` could not read a Python Celery app's tasks (no interpreter, or the import failed). */
 export class PythonAppError extends CliError {
   readonly code = 'ERR_NORI_PYTHON_APP';
+}
+
+/** `nori beat rm|enable|disable` named an entry the store does not have: exit code 1. */
+export class BeatEntryNotFoundError extends CliError {
+  readonly code = 'ERR_NORI_BEAT_ENTRY';
 }

@@ -4,7 +4,9 @@
  * lapses. Each tick has a task id derived from the entry and its due time, is marked in Redis before
  * it is sent and committed after, so a new leader finishes a tick its predecessor died in the middle
  * of (same id) and never sends one that was committed. Missed ticks (downtime, a fail-over) run
- * once, at the latest due time, unless the entry says `missed: 'all'`. A tick whose send fails (an
+ * once, at the latest due time, unless the entry says `missed: 'all'`. Entries come from code (the
+ * `schedule` option) and from the store (`beat.schedules`, changed at run time): the leader reads
+ * the store's schedule version each tick and reloads the entries when it moved. A tick whose send fails (an
  * argument that cannot be encoded, a once-task still queued, a refused publish) is reported with
  * the entry it belongs to and counted as run, as Celery's beat logs it and goes on: it never holds
  * up the entries after it, nor is it retried every check.
@@ -16,23 +18,16 @@ import { TaskConfigError } from '../errors.js';
 import { firstUrl, isRedisClusterUrl, isRedisUrl } from '../protocol/broker-url.js';
 import type { ApplyOptions } from '../task.js';
 import { RedisBeatStore, type BeatStore } from './beat-store.js';
+import type { BeatEntry } from './entry.js';
 import { FileBeatStore } from './file-beat-store.js';
-import type { Schedule } from './schedule.js';
+import { BeatSchedules } from './schedules.js';
+import { fromStoredEntry, type CodeEntry } from './stored-entry.js';
 
-export interface BeatEntry {
-  /** Task name (nori or Python). */
-  task: string;
-  schedule: Schedule;
-  args?: readonly unknown[];
-  kwargs?: Readonly<Record<string, unknown>>;
-  options?: ApplyOptions;
-  /** After downtime: send the missed ticks 'once' (default) or 'all' of them. */
-  missed?: 'once' | 'all';
-}
+export type { BeatEntry } from './entry.js';
 
 export interface BeatOptions {
-  /** Entries by name (Celery's beat_schedule). */
-  schedule: Readonly<Record<string, BeatEntry>>;
+  /** Entries by name (Celery's beat_schedule); the stored ones (`beat.schedules`) run beside them. Default none. */
+  schedule?: Readonly<Record<string, BeatEntry>>;
   /** Redis URL of the lock and the last-run state (default the result backend's, else the broker's, when Redis), or `{ file }` for files on this machine. */
   store?: string | { file: string };
   /** Beats with the same name share a lock and state. Default 'default'. */
@@ -54,8 +49,10 @@ export interface TickInfo {
 export type BeatEvents = {
   /** A tick was sent by this process. */
   'tick-sent': [tick: TickInfo];
-  /** This process became (true) or stopped being (false) the leader. */
+  /** After the first check, whether this process leads; then each time it becomes (true) or stops being (false) the leader. */
   leader: [leading: boolean];
+  /** The leader (re)loaded the stored entries (at the start of its lead, and after each change): what it runs now. */
+  schedules: [loaded: { version: number; entries: readonly string[] }];
   /** Something failed; `tick` is set when it was sending that tick (which is then skipped). */
   error: [error: Error, tick?: TickInfo];
 };
@@ -77,12 +74,20 @@ export class Beat extends Emitter<BeatEvents> {
   /** This process's lock value. */
   readonly id = `${hostname()}:${process.pid}:${randomUUID()}`;
   readonly name: string;
+  /** The entries changed at run time (stored beside the lock and state). */
+  readonly schedules: BeatSchedules;
   readonly #host: BeatHost;
-  readonly #entries: ReadonlyArray<[string, BeatEntry]>;
+  /** The code entries (the `schedule` option). */
+  readonly #code: ReadonlyMap<string, BeatEntry>;
+  /** What the leader runs: code entries, stored ones (replacing code ones of the same name), less those turned off. */
+  #entries: ReadonlyArray<[string, BeatEntry]> = [];
+  /** The stored schedules' version #entries was built from; undefined until loaded. */
+  #version: number | undefined;
   readonly #store: BeatStore;
   readonly #lockTtl: number;
   readonly #interval: number;
-  #leading = false;
+  /** Undefined until the first check, which reports either way (a beat standing by says so). */
+  #leading: boolean | undefined;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #stopped = true;
@@ -91,7 +96,7 @@ export class Beat extends Emitter<BeatEvents> {
     super(host.logger);
     this.#host = host;
     this.name = options.name ?? 'default';
-    this.#entries = Object.entries(options.schedule);
+    this.#code = new Map(Object.entries(options.schedule ?? {}));
     this.#lockTtl = options.lockTtl ?? 5000;
     this.#interval = options.interval ?? 200;
     if (this.#interval * 3 > this.#lockTtl)
@@ -107,10 +112,11 @@ export class Beat extends Emitter<BeatEvents> {
         );
       this.#store = new RedisBeatStore(url, this.name, host.logger);
     }
+    this.schedules = new BeatSchedules(this.#store, this.#code);
   }
 
   get leading(): boolean {
-    return this.#leading;
+    return this.#leading === true;
   }
 
   start(): void {
@@ -150,9 +156,15 @@ export class Beat extends Emitter<BeatEvents> {
     if (leading !== this.#leading) {
       this.#leading = leading;
       this.emit('leader', leading);
-      if (leading) await this.#finishPending();
+      if (leading) {
+        this.#version = undefined;
+        await this.#store.publishCode(new Map([...this.#code].map(([name, e]) => [name, codeEntry(e)])));
+        await this.#load();
+        await this.#finishPending();
+      }
     }
     if (!leading) return;
+    if ((await this.#store.schedulesVersion()) !== this.#version) await this.#load();
     const lastRuns = await this.#store.lastRuns();
     const now = Date.now();
     for (const [name, entry] of this.#entries) {
@@ -175,6 +187,24 @@ export class Beat extends Emitter<BeatEvents> {
         due = entry.schedule.next(due);
       }
     }
+  }
+
+  /** Builds the entries to run from the code ones and the store's. */
+  async #load(): Promise<void> {
+    const stored = await this.#store.schedules();
+    const entries = new Map(this.#code);
+    for (const [name, e] of stored.entries) {
+      try {
+        entries.set(name, fromStoredEntry(e));
+      } catch (error) {
+        // Written by hand, or by a newer nori: reported, the others run.
+        this.emit('error', new TaskConfigError(`stored beat entry "${name}" is not run: ${(error as Error).message}`, { cause: error }));
+      }
+    }
+    for (const name of stored.disabled) entries.delete(name);
+    this.#entries = [...entries];
+    this.#version = stored.version;
+    this.emit('schedules', { version: stored.version, entries: [...entries.keys()] });
   }
 
   /** A tick the previous leader marked but did not commit: send it again, with the same id. */
@@ -205,4 +235,8 @@ export class Beat extends Emitter<BeatEvents> {
     if (sent) this.emit('tick-sent', tick);
     return true;
   }
+}
+
+function codeEntry(e: BeatEntry): CodeEntry {
+  return { task: e.task, schedule: e.schedule.description, ...(e.schedule.spec && { spec: e.schedule.spec }) };
 }

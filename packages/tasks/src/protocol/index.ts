@@ -2,7 +2,7 @@
  * @nori/tasks/protocol: the Celery wire layer, shared by the task layer and the CLI — task
  * messages (protocol v2, v1 read), task meta documents and stored exceptions, Python's repr,
  * Celery's units and dates, broker-URL kinds — and the wire-level rules built on it (the ack
- * matrix, signatures' options, once-lock keys, beat's tick ids).
+ * matrix, signatures' options, once-lock keys, beat's tick ids and stored entries).
  */
 export { parseTaskMessage, taskHeaders, taskBody, type Embed, type Signature, type TaskCall, type TaskRequest } from './message.js';
 export { toTaskMeta, fromTaskMeta, type TaskMeta } from './task-meta.js';
@@ -18,5 +18,8 @@ export type { CanvasApp } from '../canvas/canvas.js';
 export { onceKey } from '../once/once.js';
 export type { OnceSettings } from '../once/options.js';
 export { tickId, type BeatHost } from '../beat/beat.js';
+export type { BeatSchedules, ScheduleInfo } from '../beat/schedules.js';
+export { scheduleFrom, type ScheduleSpec } from '../beat/schedule.js';
+export type { StoredEntry, ScheduleChange, CodeEntry } from '../beat/stored-entry.js';
 export type { TaskSender } from '../task.js';
 export type { ResolvedPolicy } from '../config.js';
