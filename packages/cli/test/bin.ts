@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { redisUrl } from '@nori/testing/brokers';
 import type { Connection } from '@nori/core';
@@ -106,4 +107,13 @@ export async function cleanUp(conn: Connection, queues: readonly string[]): Prom
   }
   await deleteCeleryNames(conn);
   await conn.close();
+}
+
+/** A port nothing listens on now (bound, then released): for a server to come, or to find refused. */
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const { port } = s.address() as AddressInfo;
+  await new Promise((resolve) => s.close(resolve));
+  return port;
 }

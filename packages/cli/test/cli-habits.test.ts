@@ -5,25 +5,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Connection } from '@nori/core';
-import { APP, APP_NAMES_ENV, BACKEND, CLI_DIR, REDIS, cleanUp, run, start, stopAll } from './bin.js';
+import { APP, APP_NAMES_ENV, BACKEND, CLI_DIR, REDIS, cleanUp, freePort, run, start, stopAll } from './bin.js';
 
 const queue = `cli-habits-${randomUUID().slice(0, 8)}`;
 const env = { NORI_TEST_BROKER: REDIS, NORI_TEST_BACKEND: BACKEND, NORI_TEST_QUEUE: queue, ...APP_NAMES_ENV };
 const conn = new Connection(REDIS);
-
-/** A port nothing listens on: bound, then released. */
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((resolve) => s.close(resolve));
-  return port;
-}
 
 /** The task message waiting in the queue (no worker consumes it), as kombu's envelope. */
 async function waitingMessage(): Promise<{ headers: Record<string, unknown> }> {
@@ -45,7 +35,7 @@ describe('nori feels like celery', () => {
   });
 
   it('an unreachable broker: one line naming what was refused, the stack only with -l debug', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const r = await run(['-b', `redis://127.0.0.1:${port}/0`, 'call', 'cli.add']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`ECONNREFUSED 127.0.0.1:${port}`);

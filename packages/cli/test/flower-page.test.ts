@@ -9,14 +9,14 @@
  * screenshots go to test/artifacts/ (docs/ has copies).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Connection } from '@nori/core';
 import { APP, APP_NAMES_ENV, BACKEND, REDIS, cleanUp, start } from './bin.js';
+import { launchChromium } from './chromium.js';
 import { apiAt, startFlower, until } from './flower-client.js';
 
 const queue = `cli-page-${randomUUID().slice(0, 8)}`;
@@ -25,7 +25,6 @@ const hostname = `page-${randomUUID().slice(0, 8)}@test`;
 const env = { NORI_TEST_BROKER: REDIS, NORI_TEST_BACKEND: BACKEND, NORI_TEST_QUEUE: queue, ...APP_NAMES_ENV };
 const ARTIFACTS = fileURLToPath(new URL('artifacts/', import.meta.url));
 const conn = new Connection(REDIS);
-const profile = mkdtempSync(join(tmpdir(), 'nori-chromium-'));
 let base = '';
 let browser: BrowserContext;
 const problems: string[] = [];
@@ -61,25 +60,11 @@ beforeAll(async () => {
   const worker = start(['-A', APP, 'worker', '-E', '-c', '2', '-n', hostname, '-l', 'info'], env);
   await worker.waitFor(/ready, consuming/);
   await until(async () => ((await api<Record<string, boolean>>('/api/workers?status=true'))[hostname] ? true : undefined));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {
   await browser?.close();
-  rmSync(profile, { recursive: true, force: true });
   await cleanUp(conn, [queue, extraQueue]);
 });
 

@@ -7,7 +7,7 @@ import { NotFoundError } from '@nori/core';
 import type { FlowerContext, Route } from './route.js';
 import { parseTaskQuery, queryTasks } from './task-query.js';
 
-export function dashboardRoutes({ app, monitor, workers, readOnly }: FlowerContext): Route[] {
+export function dashboardRoutes({ app, monitor, workers, readOnly, signIn }: FlowerContext): Route[] {
   return [
     {
       method: 'GET',
@@ -51,7 +51,7 @@ export function dashboardRoutes({ app, monitor, workers, readOnly }: FlowerConte
     {
       method: 'GET',
       path: /^\/dashboard\/config$/,
-      run: () => ({ readOnly, backend: app.conf.backend !== undefined }),
+      run: ({ user }) => ({ readOnly, backend: app.conf.backend !== undefined, user: user === 'anonymous' ? null : (user ?? null), signIn }),
     },
   ];
 }

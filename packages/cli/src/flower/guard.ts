@@ -6,7 +6,8 @@
  *   ('*': any). A rebinding name reaches the server with its own name as Host, and is refused.
  * - A change (any method but GET and HEAD) comes from the same origin: `Sec-Fetch-Site` absent,
  *   same-origin or none, and `Origin` absent or the server's own. Scripts send neither header.
- * - A read from another site (`Sec-Fetch-Site` cross-site or same-site) is only a navigation to a page.
+ * - A read from another site (`Sec-Fetch-Site` cross-site or same-site) is only a navigation (to a
+ *   page, or the sign-in provider sending the browser back to /login).
  * - A JSON body is declared JSON: text/plain and form bodies are what a cross-site page can send
  *   without a preflight.
  */
@@ -52,12 +53,12 @@ export class RequestGuard {
     );
   }
 
-  /** Refuses what another site's page asks for: any change, and reads other than navigating to a page. */
-  origin(req: IncomingMessage, change: boolean, page: boolean): void {
+  /** Refuses what another site's page asks for: any change, and reads other than navigating where it may. */
+  origin(req: IncomingMessage, change: boolean, navigable: boolean): void {
     const site = req.headers['sec-fetch-site'];
     const crossSite = site !== undefined && site !== 'same-origin' && site !== 'none';
     if (!change) {
-      if (crossSite && !(page && req.headers['sec-fetch-mode'] === 'navigate'))
+      if (crossSite && !(navigable && req.headers['sec-fetch-mode'] === 'navigate'))
         throw new HttpError(403, `Cross-site request refused (Sec-Fetch-Site: ${site})`);
       return;
     }

@@ -34,7 +34,7 @@ tr.task:hover,tr.worker:hover{background:#f0f4fa}.id{font-family:ui-monospace,Me
 .filters,.controls{display:flex;flex-wrap:wrap;gap:8px;align-items:center;margin:8px 0}.filters input[type=search]{flex:1 1 260px;min-width:0}
 input,select,button{font:inherit;padding:5px 8px;border:1px solid var(--line);border-radius:4px;background:#fff;color:var(--fg);max-width:100%}
 input.small{width:90px}button{cursor:pointer;background:#eef2f7}button:hover{background:#e2e8f0}button:disabled{cursor:default;opacity:.5}
-button.danger{background:#fbeaea;border-color:#f0c4c4;color:var(--bad)}button.link{border:0;background:none;padding:0;color:var(--mut);font-weight:600}
+button.danger{background:#fbeaea;border-color:#f0c4c4;color:var(--bad)}button.link{border:0;background:none;padding:0;color:var(--mut);font-weight:600}header button.link{color:#cfd6e0;font-size:12px}
 .sep{width:1px;align-self:stretch;background:var(--line)}
 .pager{display:flex;flex-wrap:wrap;gap:10px;align-items:center;margin-top:10px}
 #chart{width:100%;height:150px}
@@ -51,7 +51,7 @@ export const PAGE = `<!doctype html>
 <script type="module" src="/static/main.js"></script></head>
 <body><header><a class="brand" href="/" data-nav>nori flower</a>
 <nav><a href="/workers" data-nav data-section="workers">Workers</a><a href="/tasks" data-nav data-section="tasks">Tasks</a><a href="/broker" data-nav data-section="broker">Broker</a></nav>
-<span id="status"><span id="mode"></span><span id="live">connecting…</span></span></header>
+<span id="status"><span id="mode"></span><span id="user"></span><span id="live">connecting…</span></span></header>
 <main><div id="notice" role="status"></div><div id="view"></div></main></body></html>`;
 
 export const PAGE_CSP = [

@@ -14,6 +14,8 @@ export interface RouteRequest {
   /** The query string and, for a form body, its fields (Tornado's get_argument reads both). */
   params: URLSearchParams;
   body: string;
+  /** Who asks (a basic-auth user, a signed-in address, 'anonymous' for the open page's session). */
+  user: string | undefined;
 }
 
 export interface Route {
@@ -31,6 +33,8 @@ export interface FlowerContext {
   readonly monitor: Monitor;
   readonly workers: WorkerInfo;
   readonly readOnly: boolean;
+  /** Users sign in (OpenID Connect) and may sign out. */
+  readonly signIn: boolean;
 }
 
 /**

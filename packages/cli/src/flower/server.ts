@@ -17,6 +17,8 @@ import { workerRoutes } from './api-workers.js';
 import { Auth } from './auth.js';
 import { dashboardRoutes } from './dashboard-routes.js';
 import { RequestGuard } from './guard.js';
+import { OidcSignIn, type OidcOptions } from './oidc.js';
+import { signInRoute } from './sign-in.js';
 import { watchRevokes } from './revoke-watch.js';
 import { Monitor } from './monitor.js';
 import { PAGE, PAGE_CSP, PAGE_PATH, staticFiles } from './page.js';
@@ -36,6 +38,8 @@ export interface FlowerOptions {
   unauthenticatedApi?: boolean;
   /** Host names the server answers to besides its own (a proxy's, a DNS name); '*' = any. */
   allowedHosts?: readonly string[];
+  /** Sign-in with an OpenID Connect provider (Flower's --auth with an OAuth 2 provider). */
+  oidc?: OidcOptions;
   /** Refuse every route that changes something (403), as Flower's read-only mode. */
   readOnly?: boolean;
   /** How long inspect calls wait for workers, ms. Default 1000. */
@@ -54,6 +58,7 @@ const MAX_BODY = 1_000_000;
 const NEEDS_AUTH =
   'The API needs authentication: start nori flower with --basic-auth, or allow unauthenticated calls with ' +
   '--unauthenticated-api (or NORI_FLOWER_UNAUTHENTICATED_API=true)';
+const NEEDS_SIGN_IN = 'Sign in at /login (or call with basic auth, if nori flower was given --basic-auth)';
 
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
@@ -105,11 +110,14 @@ function decodeCaptures(match: RegExpExecArray): void {
 
 export async function startFlower(app: App, options: FlowerOptions = {}): Promise<FlowerServer> {
   const host = options.host ?? '127.0.0.1';
-  const guard = new RequestGuard(host, options.allowedHosts);
-  const auth = new Auth({ basicAuth: options.basicAuth });
+  const signIn = options.oidc && new OidcSignIn(options.oidc);
+  // The provider sends the browser back to the redirect URI's host: it is one of the server's names.
+  const redirect = options.oidc && new URL(options.oidc.redirectUri);
+  const guard = new RequestGuard(host, [...(options.allowedHosts ?? []), ...(redirect ? [redirect.hostname] : [])]);
+  const auth = new Auth({ basicAuth: options.basicAuth, signIn: signIn !== undefined, secure: redirect?.protocol === 'https:' });
   const monitor = new Monitor(options.maxTasks);
   const workers = new WorkerInfo(app, monitor, options.inspectTimeout ?? 1000);
-  const ctx: FlowerContext = { app, monitor, workers, readOnly: options.readOnly === true };
+  const ctx: FlowerContext = { app, monitor, workers, readOnly: options.readOnly === true, signIn: signIn !== undefined };
   const routes: Route[] = [...workerRoutes(ctx), ...taskRoutes(ctx), ...dashboardRoutes(ctx)];
   const assets = staticFiles();
 
@@ -118,8 +126,16 @@ export async function startFlower(app: App, options: FlowerOptions = {}): Promis
     if (!auth.open) return false;
     return path === '/metrics' || options.unauthenticatedApi === true;
   };
-  const refuse = (res: ServerResponse): void => {
-    if (auth.basic) send(res, 401, 'Unauthorized', { 'Content-Type': 'text/plain; charset=UTF-8', 'WWW-Authenticate': 'Basic realm="nori flower"' });
+  const refuse = (req: IncomingMessage, res: ServerResponse, page: boolean): void => {
+    if (signIn && page)
+      return send(res, 302, 'Sign in at /login', {
+        'Content-Type': 'text/plain; charset=UTF-8',
+        Location: `/login?next=${encodeURIComponent(req.url ?? '/')}`,
+      });
+    // With sign-in, no basic challenge: the page's calls after its session ended would make the
+    // browser ask for a password; scripts send their basic credentials without being asked.
+    if (signIn) send(res, 401, { error: NEEDS_SIGN_IN });
+    else if (auth.basic) send(res, 401, 'Unauthorized', { 'Content-Type': 'text/plain; charset=UTF-8', 'WWW-Authenticate': 'Basic realm="nori flower"' });
     else send(res, 401, { error: NEEDS_AUTH });
   };
 
@@ -132,17 +148,19 @@ export async function startFlower(app: App, options: FlowerOptions = {}): Promis
     if (req.method === 'GET' && path === '/healthcheck') return send(res, 200, 'OK', { 'Content-Type': 'text/plain; charset=UTF-8' });
     guard.host(req);
     const page = req.method === 'GET' && PAGE_PATH.test(path);
-    guard.origin(req, req.method !== 'GET' && req.method !== 'HEAD', page);
+    // Another site may send the browser to a page, and the provider sends it back to /login.
+    guard.origin(req, req.method !== 'GET' && req.method !== 'HEAD', page || (signIn !== undefined && path === '/login'));
     // The page's script and stylesheet: code anyone may read, as Flower's /static.
     const asset = req.method === 'GET' && path.startsWith('/static/') ? assets.get(path.slice('/static/'.length)) : undefined;
     if (asset) return send(res, 200, asset.body, { 'Content-Type': asset.type });
+    if (signIn && (await signInRoute(req, res, url, signIn, auth, send))) return;
+    const user = auth.user(req);
     if (page) {
-      const user = auth.user(req);
-      if (user === undefined && !auth.open) return refuse(res);
+      if (user === undefined && !auth.open) return refuse(req, res, true);
       const cookie = user === undefined ? auth.pageCookie() : undefined;
       return send(res, 200, PAGE, { 'Content-Type': 'text/html; charset=UTF-8', 'Content-Security-Policy': PAGE_CSP, ...(cookie && { 'Set-Cookie': cookie }) });
     }
-    if (!authorized(req, path)) return refuse(res);
+    if (!authorized(req, path)) return refuse(req, res, false);
     if (req.method === 'GET' && path === '/metrics') {
       return send(res, 200, await monitor.metrics.render(), { 'Content-Type': monitor.metrics.contentType });
     }
@@ -164,7 +182,7 @@ export async function startFlower(app: App, options: FlowerOptions = {}): Promis
       const params = new URLSearchParams(url.search);
       // Tornado's get_argument reads the query and a form body alike.
       if (req.headers['content-type']?.startsWith('application/x-www-form-urlencoded')) for (const [k, v] of new URLSearchParams(body)) params.append(k, v);
-      return send(res, 200, await route.run({ match, params, body }));
+      return send(res, 200, await route.run({ match, params, body, user }));
     }
     send(res, 404, { error: 'Not found' });
   };

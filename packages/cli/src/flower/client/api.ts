@@ -42,4 +42,8 @@ export async function post(path: string, params: Record<string, string | number>
 export interface Config {
   readOnly: boolean;
   backend: boolean;
+  /** Who is signed in (null: the open page, no user). */
+  user: string | null;
+  /** Users sign in with a provider and may sign out. */
+  signIn: boolean;
 }

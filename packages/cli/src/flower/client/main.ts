@@ -3,7 +3,7 @@
  * the view the address names (Flower's paths: /, /workers, /worker/<name>, /tasks, /task/<id>,
  * /broker). Links inside the page change the view without a reload; back and forward work.
  */
-import { get, type Config } from './api.js';
+import { get, post, type Config } from './api.js';
 import { brokerView } from './broker-view.js';
 import { h } from './dom.js';
 import { Live } from './live.js';
@@ -41,6 +41,12 @@ async function start(): Promise<void> {
     });
   }
   byId('mode').textContent = config.readOnly ? 'read-only' : '';
+  if (config.user) byId('user').textContent = config.user;
+  if (config.signIn) {
+    const out = h('button', { id: 'sign-out', class: 'link' }, 'Sign out');
+    out.addEventListener('click', () => void post('/logout').then(() => location.assign('/login')));
+    byId('status').append(out);
+  }
   live.connect(byId('live'));
 
   const root = byId('view');
