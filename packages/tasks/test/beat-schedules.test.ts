@@ -9,15 +9,28 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { every, TaskConfigError, type Beat, type BeatOptions, type Schedule, type TickInfo } from '@nori/tasks';
 import { Redis } from 'ioredis';
+import { mongoUrl, startServer, stopServer } from '../../mongodb/test/server.js';
 import { REDIS, waitFor } from './brokers.js';
 import { cleanup, testbed } from './testbed.js';
 
 afterEach(cleanup);
 const redis = new Redis(REDIS);
-afterAll(() => void redis.disconnect());
+beforeAll(startServer);
+afterAll(async () => {
+  redis.disconnect();
+  await stopServer();
+});
+
+/** The beat store of each kind: Redis (the broker's), MongoDB (as when it is the result backend), a file. */
+async function storeOf(kind: 'redis' | 'mongodb' | 'file'): Promise<{ store: Pick<BeatOptions, 'store'>; done: () => Promise<void> }> {
+  if (kind === 'redis') return { store: {}, done: async () => undefined };
+  if (kind === 'mongodb') return { store: { store: mongoUrl }, done: async () => undefined };
+  const dir = await mkdtemp(join(tmpdir(), 'nori-beat-'));
+  return { store: { store: { file: join(dir, 'beat.json') } }, done: () => rm(dir, { recursive: true, force: true }) };
+}
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const INTERVAL = 100;
 
@@ -46,13 +59,12 @@ async function change(w: Watch, run: () => Promise<unknown>): Promise<number> {
   return loaded.at - done;
 }
 
-for (const kind of ['redis', 'file'] as const) {
+for (const kind of ['redis', 'mongodb', 'file'] as const) {
   describe(`stored beat entries (${kind} store)`, () => {
     it('added, changed, disabled, enabled and removed while a beat leads: each loaded within one tick, listed and logged', async () => {
       const { app } = testbed(REDIS);
       const name = `beat-stored-${randomUUID().slice(0, 8)}`;
-      const dir = kind === 'file' ? await mkdtemp(join(tmpdir(), 'nori-beat-')) : undefined;
-      const store: Pick<BeatOptions, 'store'> = dir ? { store: { file: join(dir, 'beat.json') } } : {};
+      const { store, done } = await storeOf(kind);
       const runner = app.beat({ name, interval: INTERVAL, lockTtl: 1000, ...store, schedule: { code: { task: 'b.code', schedule: every(300) } } });
       const admin = app.beat({ name, ...store });
       const w = watch(runner);
@@ -122,15 +134,14 @@ for (const kind of ['redis', 'file'] as const) {
         await runner.stop();
         await admin.clear();
         await admin.stop();
-        if (dir) await rm(dir, { recursive: true, force: true });
+        await done();
       }
     }, 60_000);
 
     it('stored entries survive: a beat started later runs them, and one that is not readable is reported and skipped', async () => {
       const { app, queue } = testbed(REDIS);
       const name = `beat-stored-${randomUUID().slice(0, 8)}`;
-      const dir = kind === 'file' ? await mkdtemp(join(tmpdir(), 'nori-beat-')) : undefined;
-      const store: Pick<BeatOptions, 'store'> = dir ? { store: { file: join(dir, 'beat.json') } } : {};
+      const { store, done } = await storeOf(kind);
       const admin = app.beat({ name, ...store });
       await admin.schedules.upsert('later', { task: 'b.later', schedule: every(200), kwargs: { a: 1 }, options: { queue, priority: 3 } });
       await admin.schedules.upsert('off', { task: 'b.off', schedule: every(200), enabled: false });
@@ -156,7 +167,7 @@ for (const kind of ['redis', 'file'] as const) {
         await runner.stop();
         await admin.clear();
         await admin.stop();
-        if (dir) await rm(dir, { recursive: true, force: true });
+        await done();
       }
     }, 30_000);
   });
@@ -179,3 +190,48 @@ it('file store: changes from two processes at once are all kept (each is read, c
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+it('mongodb store: a lapsed lock is taken over; of two beats one leads, and a stop hands over with no tick lost or sent twice', async () => {
+  const { app } = testbed(REDIS);
+  const name = `beat-mongo-${randomUUID().slice(0, 8)}`;
+  const { MongoClient } = await import('mongodb');
+  const client = new MongoClient(mongoUrl);
+  const options = {
+    name,
+    interval: INTERVAL,
+    lockTtl: 600,
+    store: mongoUrl,
+    schedule: { tick: { task: 'b.tick', schedule: every(200), missed: 'all' as const } },
+  };
+  // A leader that died holding the lock for another 800 ms.
+  await client
+    .db('nori_test')
+    .collection<{ _id: string }>('nori_beat')
+    .insertOne({ _id: `${name}:lock`, beat: name, kind: 'lock', holder: 'ghost', expires: Date.now() + 800 });
+  const [a, b] = [app.beat(options), app.beat(options)];
+  const [wa, wb] = [watch(a), watch(b)];
+  const started = Date.now();
+  a.start();
+  b.start();
+  try {
+    await waitFor('a leader', () => a.leading || b.leading, 5000);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(700);
+    await sleep(1000);
+    expect([a.leading, b.leading].filter(Boolean)).toHaveLength(1);
+    const [leader, other] = a.leading ? [a, b] : [b, a];
+    await leader.stop();
+    await waitFor('the other to lead', () => other.leading, 3000);
+    await sleep(1000);
+    const ticks = [...wa.ticks, ...wb.ticks].map((t) => t.due.getTime()).sort((x, y) => x - y);
+    expect(new Set(ticks).size).toBe(ticks.length);
+    expect(ticks.slice(1).map((d, i) => d - (ticks[i] as number))).toEqual(Array(ticks.length - 1).fill(200));
+    expect(ticks.length).toBeGreaterThanOrEqual(8);
+  } finally {
+    await a.stop();
+    await b.stop();
+    const admin = app.beat({ name, store: mongoUrl });
+    await admin.clear();
+    await admin.stop();
+    await client.close();
+  }
+}, 30_000);

@@ -6,7 +6,8 @@
  *
  * `nori beat ls|add|rm|enable|disable|changes` change the stored entries (beat.schedules) while
  * beats run: the leader picks each change up within one tick. They find the store as a beat does
- * (`--store`, else the result backend's Redis, else the broker's; `--name` the beat's name).
+ * (`--store`, else the result backend's Redis, else the broker's, else the result backend's
+ * MongoDB; `--name` the beat's name).
  */
 import type { Command } from 'commander';
 import { at, crontab, every, type App, type BeatEntry, type BeatOptions, type Schedule } from '@nori/tasks';
@@ -173,7 +174,10 @@ export function registerBeat(program: Command): void {
     )
     .option('--name <name>', 'beats with the same name share a lock, state and stored entries (default "default")')
     .option('--lock-ttl <ms>', 'leader lock lifetime: a dead leader is replaced within it (or 30s)', duration('--lock-ttl', 'ms'))
-    .option('--store <url>', "Redis URL of the lock, state and stored entries (default: the result backend's, else the broker's)")
+    .option(
+      '--store <url>',
+      "Redis or MongoDB URL of the lock, state and stored entries (default: the result backend's Redis, else the broker's, else the result backend's MongoDB)",
+    )
     .action(async (_o: unknown, cmd: Command) => {
       const o = cmd.optsWithGlobals<BeatCliOptions>();
       const { app, exports } = await loadAppModule(o);

@@ -5,16 +5,13 @@
  * BSON date (Celery 5.2 wrote an ISO string; both read back). Like Celery's, it has no native expiry
  * (Celery cleans up with `celery.backend_cleanup`); `get()` polls, since MongoDB has no publish. The client comes from @nori/mongodb.
  */
-import { parseUrl, type BrokerUrl } from '@nori/core';
-import type { createMongoClient } from '@nori/mongodb';
+import type { BrokerUrl } from '@nori/core';
 import type { BackendHost, ResultBackend, ResultOrigin, StoredResult } from './backend.js';
 import { ResultCodec } from './result-codec.js';
 import { fromTaskMeta, pendingResult, toTaskMeta } from '../protocol/task-meta.js';
 import type { TaskState } from '../states.js';
-import { importOptional } from '../optional-package.js';
+import { connectMongo, withoutOption, type MongoClient } from '../protocol/mongo-client.js';
 import { waitForReady, type WaitOptions } from './wait-ready.js';
-
-type Client = ReturnType<typeof createMongoClient>;
 
 interface TaskDoc {
   _id: string;
@@ -36,7 +33,7 @@ export class MongoBackend implements ResultBackend {
   readonly #url: BrokerUrl;
   readonly #collectionName: string;
   readonly #codec: ResultCodec;
-  #client: Promise<Client> | undefined;
+  #client: Promise<MongoClient> | undefined;
   readonly #closing = new AbortController();
 
   constructor(
@@ -44,19 +41,14 @@ export class MongoBackend implements ResultBackend {
     private readonly host: BackendHost,
   ) {
     // Taken out of the URL the driver gets: it refuses options it does not know.
-    const queryAt = url.indexOf('?');
-    const params = new URLSearchParams(queryAt < 0 ? '' : url.slice(queryAt + 1));
-    const collection = params.get(COLLECTION_OPTION);
-    params.delete(COLLECTION_OPTION);
+    const { url: driverUrl, value: collection } = withoutOption(url, COLLECTION_OPTION);
     this.#collectionName = collection ?? 'celery_taskmeta';
-    this.#url = parseUrl(collection === null ? url : `${url.slice(0, queryAt)}${params.size > 0 ? `?${params}` : ''}`);
+    this.#url = driverUrl;
     this.#codec = new ResultCodec(host.resultSerializer);
   }
 
-  #connect(): Promise<Client> {
-    this.#client ??= importOptional(this.#url.scheme, '@nori/mongodb', () => import('@nori/mongodb')).then(({ createMongoClient }) =>
-      createMongoClient(this.#url, { transportOptions: { ...this.#url.query }, connectTimeout: 4000 }),
-    );
+  #connect(): Promise<MongoClient> {
+    this.#client ??= connectMongo(this.#url);
     return this.#client;
   }
 

@@ -15,11 +15,12 @@ import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Emitter, type Logger } from '@nori/core';
 import { TaskConfigError } from '../errors.js';
-import { firstUrl, isRedisClusterUrl, isRedisUrl } from '../protocol/broker-url.js';
+import { firstUrl, isMongoUrl, isRedisClusterUrl, isRedisUrl } from '../protocol/broker-url.js';
 import type { ApplyOptions } from '../task.js';
 import { RedisBeatStore, type BeatStore } from './beat-store.js';
 import type { BeatEntry } from './entry.js';
 import { FileBeatStore } from './file-beat-store.js';
+import { MongoBeatStore } from './mongo-beat-store.js';
 import { BeatSchedules } from './schedules.js';
 import { fromStoredEntry, type CodeEntry } from './stored-entry.js';
 
@@ -28,7 +29,11 @@ export type { BeatEntry } from './entry.js';
 export interface BeatOptions {
   /** Entries by name (Celery's beat_schedule); the stored ones (`beat.schedules`) run beside them. Default none. */
   schedule?: Readonly<Record<string, BeatEntry>>;
-  /** Redis URL of the lock and the last-run state (default the result backend's, else the broker's, when Redis), or `{ file }` for files on this machine. */
+  /**
+   * Where the lock, the last runs and the stored entries live: a Redis URL (default the result
+   * backend's, else the broker's, when Redis), a MongoDB URL (default the result backend's when
+   * MongoDB and no Redis is given), or `{ file }` for files on this machine.
+   */
   store?: string | { file: string };
   /** Beats with the same name share a lock and state. Default 'default'. */
   name?: string;
@@ -105,12 +110,16 @@ export class Beat extends Emitter<BeatEvents> {
       this.#store = new FileBeatStore(options.store.file);
     } else {
       // Not a Redis Cluster: beat's scripts touch its lock and state keys together.
-      const url = options.store ?? [host.conf.backend, firstUrl(host.conf.broker)].find((u) => isRedisUrl(u) && !isRedisClusterUrl(u));
-      if (!isRedisUrl(url) || isRedisClusterUrl(url))
+      const url =
+        options.store ??
+        [host.conf.backend, firstUrl(host.conf.broker)].find((u) => isRedisUrl(u) && !isRedisClusterUrl(u)) ??
+        (isMongoUrl(host.conf.backend) ? host.conf.backend : undefined);
+      if (isMongoUrl(url)) this.#store = new MongoBeatStore(url, this.name);
+      else if (isRedisUrl(url) && !isRedisClusterUrl(url)) this.#store = new RedisBeatStore(url, this.name, host.logger);
+      else
         throw new TaskConfigError(
-          'beat needs a Redis server (or Sentinel) for its lock and state: set `store` to a redis:// URL, or to { file } for one machine',
+          'beat needs a Redis server (or Sentinel) or MongoDB for its lock and state: set `store` to a redis:// or mongodb:// URL, or to { file } for one machine',
         );
-      this.#store = new RedisBeatStore(url, this.name, host.logger);
     }
     this.schedules = new BeatSchedules(this.#store, this.#code);
   }

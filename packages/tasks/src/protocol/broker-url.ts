@@ -17,6 +17,11 @@ export function isRedisUrl(url: string | undefined): url is string {
   return url !== undefined && REDIS_SCHEMES.has(urlScheme(url));
 }
 
+/** A MongoDB URL (result backend, beat's store). */
+export function isMongoUrl(url: string | undefined): url is string {
+  return url !== undefined && (urlScheme(url) === 'mongodb' || urlScheme(url) === 'mongodb+srv');
+}
+
 /** A Redis Cluster URL: keys of one operation must share a hash slot there. */
 export function isRedisClusterUrl(url: string | undefined): boolean {
   return url !== undefined && urlScheme(url) === 'redis+cluster';
