@@ -8,6 +8,7 @@
  * follows the handler through every await, and helpers deep in the call stack can read it.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Logger } from '@nori/core';
 import { OutsideTaskError, Retry, MaxRetriesExceededError } from './errors.js';
 import type { TaskRequest } from './protocol/message.js';
 
@@ -52,6 +53,8 @@ export interface TaskContext extends Pick<
    * a `task-progress` event. Any name; 'PROGRESS' is the usual one. Resolves once stored.
    */
   updateState(state: string, meta?: unknown): Promise<void>;
+  /** The App's `logger` with this task's `task_id` and `task_name` on every line (silent when the App has none). */
+  readonly logger: Logger;
 }
 
 /** Where a running task's context comes from: built when first asked for (most handlers never do), then the same object. */

@@ -104,7 +104,13 @@ export class Execution {
     return pool.run(
       ref,
       { args: [...args], context: this.#poolContext(job) },
-      { timeLimit, signal: job.controller.signal, kill: kill.signal, onState: (state, meta) => this.#progress.update(job.request, state, meta) },
+      {
+        timeLimit,
+        signal: job.controller.signal,
+        kill: kill.signal,
+        onState: (state, meta) => this.#progress.update(job.request, state, meta),
+        onLog: (level, fields, msg) => job.context().logger[level](fields, msg),
+      },
     );
   }
 

@@ -4,12 +4,13 @@
  * `currentTask()` or reading `signal`, a time limit, a stop): a trivial handler never does, and
  * each costs allocations per task (an AbortSignal alone was ~1.5% of a trivial task).
  */
-import type { Message } from '@nori/core';
+import type { Logger, Message } from '@nori/core';
 import type { ResolvedPolicy } from '../config.js';
 import { retryDecision, type ContextSource, type DeliveryDetails, type TaskContext } from '../context.js';
 import { OutsideTaskError } from '../errors.js';
 import type { TaskRequest } from '../protocol/message.js';
 import type { Task, TaskHandler } from '../task.js';
+import { taskFields, withFields } from '../task-logger.js';
 import type { TaskRunTraceContext } from '../events/tracing.js';
 import type { Progress } from './progress.js';
 
@@ -44,6 +45,8 @@ export class Job implements ContextSource, HeldTask {
     readonly request: TaskRequest,
     readonly task: Task<TaskHandler>,
     readonly hostname: string,
+    /** The App's logger, which the context binds to this task. */
+    readonly logger: Logger,
   ) {
     this.policy = task.policy;
   }
@@ -95,6 +98,9 @@ export class Job implements ContextSource, HeldTask {
       embed: request.embed,
       get signal(): AbortSignal {
         return job.controller.signal;
+      },
+      get logger(): Logger {
+        return withFields(job.logger, taskFields(request));
       },
       retry: (options = {}) => retryDecision(request, policy, options),
       updateState: (state, meta) =>

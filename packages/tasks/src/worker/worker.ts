@@ -27,6 +27,7 @@ import { settle } from './settle.js';
 import { STOPPING, WorkerState } from './state.js';
 import { Progress } from './progress.js';
 import { Tracer } from './tracer.js';
+import { logTaskLines } from './task-log.js';
 
 export class Worker extends Emitter<WorkerEvents> {
   readonly hostname: string;
@@ -67,6 +68,8 @@ export class Worker extends Emitter<WorkerEvents> {
       this.#admission,
       this.#report,
     );
+    const { logger } = host.conf.connection;
+    if (logger) logTaskLines(this, logger);
   }
 
   /** The worker's broker connection. */

@@ -13,7 +13,7 @@
  *   revoked while it waited                   → REVOKED stored, acked
  *   admitted                                  → the tracer runs it and settles it by the ack matrix
  */
-import { sleep, type Message } from '@nori/core';
+import { silentLogger, sleep, type Message } from '@nori/core';
 import { NotRegistered } from '../../errors.js';
 import { parseTaskMessage, type TaskRequest } from '../../protocol/message.js';
 import type { Task, TaskHandler } from '../../task.js';
@@ -72,7 +72,7 @@ export class Admission {
       return settle(message, 'reject', this.#report);
     }
     this.#hooks.emit('task-received', request);
-    const job = new Job(message, request, task, this.#hostname);
+    const job = new Job(message, request, task, this.#hostname, this.#host.conf.connection.logger ?? silentLogger);
     this.#state.held.add(job);
     try {
       try {

@@ -51,7 +51,12 @@ export type PoolOutcome = { ok: true; value: unknown; runs: number } | { ok: fal
 export type ToTask = { type: 'abort'; reason: FlatError } | { type: 'stored'; seq: number; error?: FlatError };
 
 /** From the running task: a state it reported (updateState), answered by `stored` with the same seq. */
-export type FromTask = { type: 'state'; seq: number; state: string; meta: unknown };
+export type FromTask =
+  | { type: 'state'; seq: number; state: string; meta: unknown }
+  /** A line the task logged (`currentTask().logger`), written by the worker's logger. */
+  | { type: 'log'; level: LogLevel; fields: Record<string, unknown>; msg: string | undefined };
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export function flatten(error: unknown): FlatError {
   if (!(error instanceof Error)) return { name: 'Error', message: String(error), stack: undefined };

@@ -6,7 +6,7 @@
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ModuleRef } from '../../module-task.js';
-import { flatten, rebuild, type FromTask, type PoolCall, type PoolOutcome, type ToTask } from './pool-call.js';
+import { flatten, rebuild, type FromTask, type LogLevel, type PoolCall, type PoolOutcome, type ToTask } from './pool-call.js';
 
 export interface PoolRun {
   /** The hard limit, ms: the run ends (its thread or child with it) with TimeLimitExceeded. */
@@ -17,6 +17,8 @@ export interface PoolRun {
   kill: AbortSignal;
   /** Stores a state the task reported (updateState). */
   onState(state: string, meta: unknown): Promise<void>;
+  /** Writes a line the task logged. */
+  onLog(level: LogLevel, fields: Record<string, unknown>, msg: string | undefined): void;
 }
 
 export interface Pool {
@@ -51,6 +53,7 @@ export function link(run: PoolRun, post: (message: ToTask) => void): { receive(m
   else run.signal.addEventListener('abort', onAbort, { once: true });
   return {
     receive(message) {
+      if (message.type === 'log') return run.onLog(message.level, message.fields, message.msg);
       run.onState(message.state, message.meta).then(
         () => send({ type: 'stored', seq: message.seq }),
         (error: unknown) => send({ type: 'stored', seq: message.seq, error: flatten(error) }),

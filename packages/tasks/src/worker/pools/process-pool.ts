@@ -177,7 +177,7 @@ export class ProcessPool implements Pool {
       const onKill = (): void => stop(kill.reason);
       const onMessage = (message: FromChild): void => {
         if (message.type === 'done') finish(() => resolve(message));
-        else if (message.type === 'state') linked?.receive(message);
+        else if (message.type === 'state' || message.type === 'log') linked?.receive(message);
       };
       kill.addEventListener('abort', onKill, { once: true });
       if (kill.aborted) return onKill();

@@ -5,7 +5,7 @@
  * call at a time per thread or child; `post` sends to the worker, `receive` takes its answers.
  */
 import { retryDecision, runInContext, type TaskContext } from '../../context.js';
-import { flatten, rebuild, type FromTask, type PoolCall, type PoolOutcome, type ToTask } from './pool-call.js';
+import { flatten, rebuild, type FromTask, type LogLevel, type PoolCall, type PoolOutcome, type ToTask } from './pool-call.js';
 
 let runs = 0;
 let running: AbortController | undefined;
@@ -43,6 +43,13 @@ export async function runCall(call: PoolCall, post: (message: FromTask) => void)
         storing.set(n, { resolve, reject });
         post({ type: 'state', seq: n, state, meta });
       }),
+    // Lines go to the worker, whose logger adds the task's fields.
+    logger: {
+      debug: (obj, msg) => post(logLine('debug', obj, msg)),
+      info: (obj, msg) => post(logLine('info', obj, msg)),
+      warn: (obj, msg) => post(logLine('warn', obj, msg)),
+      error: (obj, msg) => post(logLine('error', obj, msg)),
+    },
   };
   try {
     const mod = (await import(call.url)) as Record<string, unknown>;
@@ -57,6 +64,14 @@ export async function runCall(call: PoolCall, post: (message: FromTask) => void)
     // Answers after the run are not sent: nothing waits for them any more.
     storing.clear();
   }
+}
+
+/** A logged line as it crosses to the worker: an Error (as the object, or as `err`) flattened. */
+function logLine(level: LogLevel, obj: object | string, msg: string | undefined): FromTask {
+  if (typeof obj === 'string') return { type: 'log', level, fields: {}, msg: obj };
+  const fields: Record<string, unknown> = obj instanceof Error ? { err: obj } : { ...obj };
+  if (fields['err'] instanceof Error) fields['err'] = flatten(fields['err']);
+  return { type: 'log', level, fields, msg };
 }
 
 /** A message from the worker for the running call. */

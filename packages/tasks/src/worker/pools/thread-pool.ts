@@ -6,13 +6,13 @@
  * isolated workers, and N > 1 recycles the pool's threads (each after its current task, the only
  * recycling tinypool offers) once a thread reports N tasks.
  */
-import { MessageChannel } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import { setLongTimeout } from '@nori/core';
 import Tinypool from 'tinypool';
 import type { ModuleRef } from '../../module-task.js';
 import { TimeLimitExceeded, WorkerLostError } from '../../errors.js';
 import { entry, link, unwrap, type Pool, type PoolRun } from './pool.js';
-import type { PoolCall, PoolOutcome } from './pool-call.js';
+import type { FromTask, PoolCall, PoolOutcome } from './pool-call.js';
 
 export interface ThreadPoolOptions {
   size: number;
@@ -57,6 +57,8 @@ export class ThreadPool implements Pool {
     } finally {
       timer?.clear();
       kill.removeEventListener('abort', onKill);
+      // Lines the task logged just before returning may still wait on the port (the outcome came on another).
+      for (let left = receiveMessageOnPort(port1); left; left = receiveMessageOnPort(port1)) receive(left.message as FromTask);
       stop();
       port1.close();
     }
