@@ -13,6 +13,7 @@ import { createBackend } from './backends/create-backend.js';
 import { DisabledBackend } from './backends/disabled-backend.js';
 import { Beat, type BeatOptions } from './beat/beat.js';
 import { Chords } from './canvas/chords.js';
+import { withReplyTo } from './canvas/signature.js';
 import { resolveConfig, resolvePolicy, type AppOptions, type ResolvedConfig } from './config.js';
 import { Control } from './control/control.js';
 import { Mailbox } from './control/mailbox.js';
@@ -48,8 +49,9 @@ export type SendKwargs<N extends string> = N extends keyof TaskRegistry
     : Readonly<Record<string, unknown>>
   : Readonly<Record<string, unknown>>;
 
-const asList = (s: Signature | readonly Signature[] | undefined): Signature[] | null =>
-  s === undefined ? null : Array.isArray(s) ? [...(s as readonly Signature[])] : [s as Signature];
+/** Link callbacks as a list, each with the caller's reply queue (a worker sends them later; rpc:// results go to the caller). */
+const linked = (s: Signature | readonly Signature[] | undefined, replyTo: string): Signature[] | null =>
+  s === undefined ? null : (Array.isArray(s) ? (s as readonly Signature[]) : [s as Signature]).map((sig) => withReplyTo(sig, replyTo));
 
 export class App extends Emitter<AppEvents> implements TaskSender {
   readonly conf: ResolvedConfig;
@@ -226,6 +228,7 @@ export class App extends Emitter<AppEvents> implements TaskSender {
     if (!Array.isArray(args)) throw new TaskConfigError(`task ${name}: args must be an array`);
     const policy = task?.policy ?? this.conf.policy;
     const id = options.taskId ?? randomUUID();
+    const replyTo = options.replyTo ?? this.oid;
     const now = Date.now();
     const eta = options.eta ?? (options.countdown !== undefined && options.countdown > 0 ? new Date(now + options.countdown) : undefined);
     const expiresIn = options.expires ?? task?.options.expires;
@@ -236,8 +239,8 @@ export class App extends Emitter<AppEvents> implements TaskSender {
       args,
       kwargs: kwargs ?? {},
       embed: {
-        callbacks: asList(options.link),
-        errbacks: asList(options.linkError),
+        callbacks: linked(options.link, replyTo),
+        errbacks: linked(options.linkError, replyTo),
         chain: options.chain ? [...options.chain] : null,
         chord: options.chord ?? null,
       },
@@ -267,7 +270,7 @@ export class App extends Emitter<AppEvents> implements TaskSender {
       headers,
       deliveryMode: this.conf.deliveryMode,
       correlationId: id,
-      replyTo: options.replyTo ?? this.oid,
+      replyTo,
       serializer: options.serializer ?? policy.serializer,
       ...((options.compression ?? policy.compression) !== undefined && { compression: options.compression ?? policy.compression }),
       ...((options.priority ?? route.priority ?? policy.priority) !== undefined && { priority: options.priority ?? route.priority ?? policy.priority }),

@@ -12,6 +12,8 @@ import { applySignature, freeze, frozenId, type SignatureSender } from './signat
 
 /** What a canvas needs from the App it is sent with (an App is one). */
 export interface CanvasApp extends SignatureSender {
+  /** The reply queue of this caller (rpc:// results of every task of the canvas go there). */
+  readonly oid: string;
   result<R>(id: string): AsyncResult<R>;
   /** Before a chord's header is sent (Celery's apply_chord): the chord size on Redis, a chord_unlock task elsewhere. */
   prepareChord(groupId: string, headerIds: readonly string[], body: Signature): Promise<void>;
@@ -21,8 +23,6 @@ export interface CanvasApplyOptions {
   /** Arguments prepended to the first task's (a chain) or every task's (a group, a chord header). */
   args?: readonly unknown[];
 }
-
-const frozen = (sig: Signature): Signature => (frozenId(sig) ? sig : freeze(sig, randomUUID()));
 
 /** The last element of a tuple (of an array: any element). */
 type Last<T extends readonly unknown[]> = T extends readonly [...unknown[], infer L] ? L : T[number];
@@ -38,7 +38,7 @@ export class Chain<R = unknown> {
 
   /** Sends the first task; resolves with the last task's result (`T` may only narrow it, as for a step called by name). */
   async applyAsync<T extends R = R>(app: CanvasApp, options: CanvasApplyOptions = {}): Promise<AsyncResult<T>> {
-    const steps = this.tasks.map(frozen);
+    const steps = this.tasks.map((t) => freeze(t, app.oid));
     const [first, ...rest] = steps as [Signature, ...Signature[]];
     const rootId = frozenId(first) as string;
     await applySignature(app, first, options.args, { rootId, ...(rest.length > 0 && { chain: [...rest].reverse() }) });
@@ -77,7 +77,7 @@ export class Group<R = unknown> {
 
   async applyAsync<T extends R = R>(app: CanvasApp, options: CanvasApplyOptions & { groupId?: string; chord?: Signature } = {}): Promise<GroupResult<T>> {
     const groupId = options.groupId ?? randomUUID();
-    const tasks = this.tasks.map(frozen);
+    const tasks = this.tasks.map((t) => freeze(t, app.oid));
     const results = await Promise.all(
       tasks.map((sig, i) => applySignature<T>(app, sig, options.args, { group: groupId, groupIndex: i, ...(options.chord && { chord: options.chord }) })),
     );
@@ -98,13 +98,13 @@ export class Chord<R = unknown> {
   /** Sends the header; resolves with the body's result (`T` may only narrow it). */
   async applyAsync<T extends R = R>(app: CanvasApp, options: CanvasApplyOptions = {}): Promise<AsyncResult<T>> {
     const groupId = randomUUID();
-    const body: Signature = { ...frozen(this.body), chord_size: this.header.tasks.length };
+    const body: Signature = { ...freeze(this.body, app.oid), chord_size: this.header.tasks.length };
     const bodyId = frozenId(body) as string;
     if (this.header.tasks.length === 0) {
       await applySignature(app, body, [[]]);
       return app.result<T>(bodyId);
     }
-    const header = new Group(this.header.tasks.map(frozen));
+    const header = new Group(this.header.tasks.map((t) => freeze(t, app.oid)));
     await app.prepareChord(
       groupId,
       header.tasks.map((t) => frozenId(t) as string),

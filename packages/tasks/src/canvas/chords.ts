@@ -3,13 +3,14 @@
  * counter (redis-chord.ts) — each header task, on whichever worker (nori or Python), counts itself
  * in; the last one sends the body. On every other backend (and a Redis Cluster): Celery's `celery.chord_unlock` task,
  * which polls the header results every `interval` and sends the body once all are ready; nori
- * workers run it (registered on every App) and so do Python ones.
+ * workers run it (registered on every App) and so do Python ones. On rpc://, whose results only
+ * the caller sees, the App that sends the chord completes it.
  */
 import type { Logger } from '@nori/core';
 import type { ResultBackend } from '../backends/backend.js';
 import { currentTask } from '../context.js';
 import { ChordError } from '../errors.js';
-import { isRedisClusterUrl, isRedisUrl } from '../protocol/broker-url.js';
+import { isRedisClusterUrl, isRedisUrl, urlScheme } from '../protocol/broker-url.js';
 import { decodeException } from '../protocol/exception.js';
 import type { Signature, TaskRequest } from '../protocol/message.js';
 import { fromSeconds } from '../protocol/units.js';
@@ -46,9 +47,10 @@ export class Chords {
     });
   }
 
-  /** Before the header is sent: Redis gets the chord size, other backends a chord_unlock task. */
+  /** Before the header is sent: Redis gets the chord size, rpc:// a watch in this App, other backends a chord_unlock task. */
   async prepare(groupId: string, headerIds: readonly string[], body: Signature): Promise<void> {
     if (this.#store) return this.#store.setSize(groupId, headerIds.length);
+    if (urlScheme(this.#host.conf.backend ?? '') === 'rpc') return this.#completeHere(headerIds, body);
     await this.#host.sendTask(
       CHORD_UNLOCK,
       [groupId, body],
@@ -73,6 +75,17 @@ export class Chords {
     await this.#store.clear(request.group);
   }
 
+  /**
+   * rpc:// results reach only the caller's reply queue, so no worker can see a chord's header
+   * results (Celery refuses chords on rpc://): the App that sends the chord completes it, once
+   * every header result has arrived, as long as it runs (its results live no longer anyway).
+   */
+  #completeHere(headerIds: readonly string[], body: Signature): void {
+    void Promise.all(headerIds.map((id) => this.#host.backend.waitFor(id)))
+      .then((results) => this.#complete(body, results))
+      .catch((error: unknown) => this.#host.logger.error({ err: error, chord: frozenId(body) }, 'chord not completed'));
+  }
+
   async close(): Promise<void> {
     await this.#store?.close();
   }
@@ -83,7 +96,12 @@ export class Chords {
     if (failed) {
       const cause = failed.result instanceof Error ? failed.result : decodeException(failed.result, failed.taskId, null);
       const id = frozenId(body);
-      if (id) await this.#host.backend.storeResult(id, 'FAILURE', new ChordError(`Dependency ${failed.taskId} raised ${cause.message}`, { cause }));
+      // To the caller's reply queue on rpc:// (the body's reply_to, stamped when it was frozen).
+      const replyTo = body.options?.['reply_to'];
+      if (id)
+        await this.#host.backend.storeResult(id, 'FAILURE', new ChordError(`Dependency ${failed.taskId} raised ${cause.message}`, { cause }), {
+          origin: { correlationId: id, ...(typeof replyTo === 'string' && { replyTo }) },
+        });
       return;
     }
     await applySignature(this.#host, body, [parts.map((p) => p.result)]);

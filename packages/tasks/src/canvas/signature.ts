@@ -3,6 +3,7 @@
  * making one, reading its options (Celery's snake_case names, seconds) as ApplyOptions, and sending
  * one with the parent's result prepended unless it is immutable.
  */
+import { randomUUID } from 'node:crypto';
 import type { Signature } from '../protocol/message.js';
 import { fromSeconds } from '../protocol/units.js';
 import type { AsyncResult } from '../result/async-result.js';
@@ -39,6 +40,7 @@ export function signatureOptions(sig: Signature): ApplyOptions {
     ...(num('priority') !== undefined && { priority: num('priority') }),
     ...(countdown !== undefined && { countdown: fromSeconds(countdown) }),
     ...(text('task_id') !== undefined && { taskId: text('task_id') }),
+    ...(text('reply_to') !== undefined && { replyTo: text('reply_to') }),
     ...(link && { link }),
     ...(linkError && { linkError }),
   };
@@ -60,9 +62,20 @@ export function applySignature<R = unknown>(
   return sender.send<R>(sig.task, args, sig.kwargs, { ...signatureOptions(sig), ...extra }, sender.tasks.get(sig.task));
 }
 
-/** A copy with a task id fixed in its options (Celery's freeze), so its result can be known before it runs. */
-export function freeze(sig: Signature, id: string): Signature {
-  return { ...sig, options: { ...sig.options, task_id: id } };
+/**
+ * Frozen as Celery's Signature.freeze does: a task id fixed in its options (kept if it has one),
+ * so its result is known before it runs, and the caller's reply queue, so an rpc:// result goes
+ * to the caller from whichever worker sends the task (a chain's next step, a chord's body).
+ */
+export function freeze<S extends Signature>(sig: S, replyTo: string): S {
+  const o = sig.options ?? {};
+  if (typeof o['task_id'] === 'string' && typeof o['reply_to'] === 'string') return sig;
+  return { ...sig, options: { ...o, task_id: typeof o['task_id'] === 'string' ? o['task_id'] : randomUUID(), reply_to: o['reply_to'] ?? replyTo } };
+}
+
+/** The caller's reply queue stamped on a signature that names none (a link callback sent later by a worker). */
+export function withReplyTo<S extends Signature>(sig: S, replyTo: string): S {
+  return typeof sig.options?.['reply_to'] === 'string' ? sig : { ...sig, options: { ...sig.options, reply_to: replyTo } };
 }
 
 /** The id a signature was frozen with. */

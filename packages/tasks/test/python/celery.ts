@@ -67,6 +67,10 @@ export const pythonSend = (e: CeleryEnv, tasks: PythonTaskCall[]): Promise<strin
 export const pythonCall = (e: CeleryEnv, tasks: PythonTaskCall[], timeout = 30): Promise<PythonResult[]> =>
   client(e, { op: 'call', tasks, timeout }, (timeout + 30) * 1000);
 /** Python's `AsyncResult(id).get(propagate=False)` of each id. */
+/** Python starts a chain of the tasks (Celery's `chain(...).apply_async()`) and waits for its last result. */
+export const pythonChain = (e: CeleryEnv, tasks: PythonTaskCall[], timeout = 30): Promise<PythonResult> =>
+  client(e, { op: 'chain', tasks, timeout }, (timeout + 30) * 1000);
+
 export const pythonGet = (e: CeleryEnv, ids: string[], timeout = 30): Promise<PythonResult[]> => client(e, { op: 'get', ids, timeout }, (timeout + 30) * 1000);
 /** Store a state with Celery's own backend code (`exception` raises interop_app.InteropError(message)). */
 export const pythonStore = (

@@ -4,6 +4,7 @@
   {"op": "call", "tasks": [...], "timeout": s}   send, then get each     -> [result, ...]
   {"op": "get", "ids": [...], "timeout": s}                               -> [result, ...]
   {"op": "store", "id", "state", "result" | "exception": {type, message}}  writes with Celery's backend
+  {"op": "chain", "tasks": [...], "timeout": s}  a chain of the tasks (as signatures), then get  -> result
   {"op": "progress", "task": {...}, "state": s, "gate": path, "timeout": s}
       send, poll AsyncResult.state until it is `state`, create the file `gate`, then get
       -> {"seen": {"state", "info"}, "result": result}
@@ -15,6 +16,7 @@ import json
 import sys
 import time
 
+from celery import chain
 from celery.result import AsyncResult
 
 from interop_app import InteropError, app
@@ -37,6 +39,11 @@ def describe(result, timeout):
 def send(tasks):
     return [app.send_task(t['name'], args=t.get('args', []), kwargs=t.get('kwargs', {}), **t.get('options', {}))
             for t in tasks]
+
+
+def run_chain(tasks, timeout):
+    steps = [app.signature(t['name'], args=t.get('args', []), kwargs=t.get('kwargs', {}), **t.get('options', {})) for t in tasks]
+    return describe(chain(*steps).apply_async(), timeout)
 
 
 def progress(request, timeout):
@@ -64,6 +71,8 @@ def main():
         result = InteropError(exc['message']) if exc else request.get('result')
         app.backend.store_result(request['id'], result, request['state'], traceback=request.get('traceback'))
         answer = 'ok'
+    elif op == 'chain':
+        answer = run_chain(request['tasks'], timeout)
     elif op == 'progress':
         answer = progress(request, timeout)
     else:
