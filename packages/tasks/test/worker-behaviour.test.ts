@@ -3,8 +3,11 @@
  * limits, autoretry with backoff, routes, warm and cold shutdown.
  */
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as timersSetTimeout } from 'node:timers/promises';
 import { afterEach, expect, it } from 'vitest';
-import { currentTask, Reject, SoftTimeLimitExceeded, type AppOptions } from '@nori/tasks';
+import { currentTask, Reject, SoftTimeLimitExceeded, TaskConfigError, type AppOptions } from '@nori/tasks';
 import { cleanup, testbed } from './testbed.js';
 
 afterEach(cleanup);
@@ -96,6 +99,41 @@ it('soft time limit aborts the signal; hard time limit fails with TimeLimitExcee
   // Per-call limits (the timelimit header) override the task's.
   const perCall = await hard.applyAsync([], {}, { timeLimit: 50 });
   await expect(perCall.get({ timeout: 5000 })).rejects.toMatchObject({ excType: 'TimeLimitExceeded' });
+});
+
+it('a soft limit reached through Node APIs (timers/promises, fetch) is stored as SoftTimeLimitExceeded, not their AbortError', async () => {
+  const { app, worker } = setup();
+  // A server that never answers: fetch waits until its signal aborts.
+  const server = createServer(() => undefined);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  try {
+    const sleeping = app.task('t.sleepy', async () => timersSetTimeout(10_000, 'late', { signal: currentTask().signal }), { softTimeLimit: 100 });
+    const fetching = app.task('t.fetchy', async () => (await fetch(url, { signal: currentTask().signal })).status, { softTimeLimit: 100 });
+    const wrapped = app.task(
+      't.wrapped',
+      async () => {
+        await timersSetTimeout(10_000, undefined, { signal: currentTask().signal }).catch((error: unknown) => {
+          throw new Error('the download was cut', { cause: error });
+        });
+      },
+      { softTimeLimit: 100 },
+    );
+    await worker({ concurrency: 3 });
+    const results = await Promise.all([sleeping.delay(), fetching.delay(), wrapped.delay()]);
+    for (const r of results) {
+      await expect(r.get({ timeout: 5000 })).rejects.toMatchObject({ excType: 'SoftTimeLimitExceeded', excModule: 'billiard.exceptions' });
+    }
+  } finally {
+    server.closeAllConnections();
+    server.close();
+  }
+});
+
+it('an unknown pool is a TaskConfigError, not tasks run in-process', () => {
+  const { app } = setup();
+  for (const pool of ['prefork', 'gevent', 'thread', '']) expect(() => app.worker({ pool: pool as 'async' }), pool).toThrow(TaskConfigError);
+  for (const pool of ['async', 'threads', 'process'] as const) expect(() => app.worker({ pool })).not.toThrow();
 });
 
 it("rate limits a task per worker ('10/s' spaces starts 100 ms apart) and leaves other tasks alone", async () => {

@@ -55,8 +55,13 @@ export interface WorkerStep {
   stop(): Promise<void>;
 }
 
-/** Concurrency and prefetch, checked. */
+const POOLS: ReadonlySet<unknown> = new Set(['async', 'threads', 'process']);
+
+/** Concurrency and prefetch (and the pool's name), checked. */
 export function workerLimits(options: WorkerOptions, conf: ResolvedConfig): { concurrency: number; prefetch: number } {
+  // A pool nori does not have must not quietly run tasks in-process.
+  if (options.pool !== undefined && !POOLS.has(options.pool))
+    throw new TaskConfigError(`pool must be 'async', 'threads' or 'process', got ${JSON.stringify(options.pool)}`);
   const concurrency = options.concurrency ?? 10;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new TaskConfigError(`concurrency must be a whole number >= 1, got ${concurrency}`);
   return { concurrency, prefetch: (options.prefetchMultiplier ?? conf.prefetchMultiplier) * concurrency };

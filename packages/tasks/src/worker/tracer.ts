@@ -16,7 +16,7 @@
 import { performance } from 'node:perf_hooks';
 import { EncodeError } from '@nori/core';
 import { retryDecision } from '../context.js';
-import { Ignore, Reject, Retry, TaskRevokedError, TimeLimitExceeded, WorkerLostError } from '../errors.js';
+import { Ignore, Reject, Retry, SoftTimeLimitExceeded, TaskRevokedError, TimeLimitExceeded, WorkerLostError } from '../errors.js';
 import { tracebackOf, unencodable } from '../protocol/exception.js';
 import type { TaskRequest } from '../protocol/message.js';
 import { resultOrigin } from '../backends/backend.js';
@@ -85,7 +85,7 @@ export class Tracer {
       if (isThenable(value)) value = await value;
       outcome = 'success';
     } catch (error) {
-      value = autoretry(job, error);
+      value = autoretry(job, softLimitOf(job, error));
       outcome = classify(value);
     }
     this.#state.releaseSlot(job);
@@ -245,6 +245,21 @@ function autoretry(job: Job, error: unknown): unknown {
   } catch (decided) {
     return decided;
   }
+}
+
+/**
+ * The soft limit's SoftTimeLimitExceeded, when that is what ended the run however Node's APIs
+ * wrapped it: timers/promises and fetch reject with their own AbortError (the reason as its
+ * cause), and a handler may wrap that again. Else the error itself.
+ */
+function softLimitOf(job: Job, error: unknown): unknown {
+  const reason = job.abortReason;
+  if (!(reason instanceof SoftTimeLimitExceeded) || error === reason) return error;
+  let e = error as { name?: unknown; cause?: unknown } | null | undefined;
+  for (let depth = 0; depth < 8 && typeof e === 'object' && e !== null; depth++, e = e.cause as typeof e) {
+    if (e === reason || e.name === 'AbortError') return reason;
+  }
+  return error;
 }
 
 function classify(error: unknown): Outcome {
