@@ -10,7 +10,7 @@
  * MongoDB; `--name` the beat's name).
  */
 import type { Command } from 'commander';
-import { at, crontab, every, type App, type BeatEntry, type BeatOptions, type Schedule } from '@nori/tasks';
+import { at, crontab, every, type BeatEntry, type BeatOptions, type Schedule } from '@nori/tasks';
 import type { BeatSchedules, ScheduleInfo } from '@nori/tasks/protocol';
 import { loadAppModule, type AppSource } from '../load-app.js';
 import { Log, type LogOptions } from '../log.js';
@@ -49,11 +49,11 @@ function storeOf(o: StoreOptions): Pick<BeatOptions, 'name' | 'store'> {
 }
 
 /** Runs `fn` with the stored schedules of the beat the options name (no beat is started). */
-function withSchedules<T>(o: StoreOptions, fn: (schedules: BeatSchedules, app: App) => Promise<T>): Promise<T> {
+function withSchedules<T>(o: StoreOptions, fn: (schedules: BeatSchedules) => Promise<T>): Promise<T> {
   return withApp(o, async (app) => {
     const beat = app.beat(storeOf(o));
     try {
-      return await fn(beat.schedules, app);
+      return await fn(beat.schedules);
     } finally {
       await beat.stop();
     }

@@ -15,6 +15,7 @@ import { HttpError, ListenError, SearchQueryError } from '../errors.js';
 import { taskRoutes } from './api-tasks.js';
 import { workerRoutes } from './api-workers.js';
 import { Auth } from './auth.js';
+import { beatRoutes } from './beat-routes.js';
 import { dashboardRoutes } from './dashboard-routes.js';
 import { RequestGuard } from './guard.js';
 import { OidcSignIn, type OidcOptions } from './oidc.js';
@@ -118,7 +119,7 @@ export async function startFlower(app: App, options: FlowerOptions = {}): Promis
   const monitor = new Monitor(options.maxTasks);
   const workers = new WorkerInfo(app, monitor, options.inspectTimeout ?? 1000);
   const ctx: FlowerContext = { app, monitor, workers, readOnly: options.readOnly === true, signIn: signIn !== undefined };
-  const routes: Route[] = [...workerRoutes(ctx), ...taskRoutes(ctx), ...dashboardRoutes(ctx)];
+  const routes: Route[] = [...workerRoutes(ctx), ...taskRoutes(ctx), ...dashboardRoutes(ctx), ...beatRoutes(ctx)];
   const assets = staticFiles();
 
   const authorized = (req: IncomingMessage, path: string): boolean => {
