@@ -208,6 +208,11 @@ export class App extends Emitter<AppEvents> implements TaskSender {
     return new Beat({ conf: this.conf, logger: this.connection.logger, sendTask: (name, args, kwargs, o) => this.sendTask(name, args, kwargs, o) }, options);
   }
 
+  /** `await using app = new App(...)` closes it. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   /** Close the backend and the sending connection. */
   async close(): Promise<void> {
     await this.control.close();

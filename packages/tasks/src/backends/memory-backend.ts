@@ -7,7 +7,7 @@ import type { BackendHost, ResultBackend, ResultOrigin, StoredResult } from './b
 import { ResultCodec } from './result-codec.js';
 import { pendingResult, toTaskMeta } from '../protocol/task-meta.js';
 import type { TaskState } from '../states.js';
-import { waitForReady, type WaitOptions } from './wait-ready.js';
+import { closingController, waitForReady, type WaitOptions } from './wait-ready.js';
 
 interface Entry {
   data: Uint8Array;
@@ -36,7 +36,7 @@ const stores = new Map<string, MemoryResults>();
 export class MemoryBackend implements ResultBackend {
   readonly #store: MemoryResults;
   readonly #codec: ResultCodec;
-  readonly #closing = new AbortController();
+  readonly #closing = closingController();
 
   constructor(
     url: string,

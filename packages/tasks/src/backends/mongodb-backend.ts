@@ -11,7 +11,7 @@ import { ResultCodec } from './result-codec.js';
 import { fromTaskMeta, pendingResult, toTaskMeta } from '../protocol/task-meta.js';
 import type { TaskState } from '../states.js';
 import { connectMongo, withoutOption, type MongoClient } from '../protocol/mongo-client.js';
-import { waitForReady, type WaitOptions } from './wait-ready.js';
+import { closingController, waitForReady, type WaitOptions } from './wait-ready.js';
 
 interface TaskDoc {
   _id: string;
@@ -34,7 +34,7 @@ export class MongoBackend implements ResultBackend {
   readonly #collectionName: string;
   readonly #codec: ResultCodec;
   #client: Promise<MongoClient> | undefined;
-  readonly #closing = new AbortController();
+  readonly #closing = closingController();
 
   constructor(
     url: string,

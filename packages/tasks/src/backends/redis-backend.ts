@@ -11,7 +11,7 @@ import type { BackendHost, ResultBackend, ResultOrigin, StoredResult } from './b
 import { ResultCodec } from './result-codec.js';
 import { pendingResult, toTaskMeta } from '../protocol/task-meta.js';
 import type { TaskState } from '../states.js';
-import { waitForReady, type WaitOptions } from './wait-ready.js';
+import { closingController, waitForReady, type WaitOptions } from './wait-ready.js';
 
 /**
  * Store each result unless its task already has a SUCCESS (Celery reads first and ignores later
@@ -54,7 +54,7 @@ export class RedisBackend implements ResultBackend {
   #ready: Clients | undefined;
   #subscriber: RedisClient | undefined;
   readonly #watchers = new Map<string, Set<(data: Buffer) => void>>();
-  readonly #closing = new AbortController();
+  readonly #closing = closingController();
   /** Results stored in one tick, written by one STORE call (one per key on a Cluster: keys of other slots). */
   readonly #writes = new TickBatcher<{ key: string; data: string | Buffer }>(async (_, items) => {
     const { client, scripts } = this.#ready ?? (await this.#connect());

@@ -10,7 +10,7 @@ import { Queue, type Consumer, type Message, type Producer } from '@nori/core';
 import type { BackendHost, ResultBackend, ResultOrigin, StoredResult } from './backend.js';
 import { fromTaskMeta, pendingResult, toTaskMeta } from '../protocol/task-meta.js';
 import type { TaskState } from '../states.js';
-import { waitForReady, type WaitOptions } from './wait-ready.js';
+import { closingController, waitForReady, type WaitOptions } from './wait-ready.js';
 
 /** Most task ids whose latest state is kept; the oldest is dropped beyond it. */
 export const MAX_KEPT = 100_000;
@@ -21,7 +21,7 @@ export class RpcBackend implements ResultBackend {
   #producer: Producer | undefined;
   readonly #latest = new Map<string, StoredResult>();
   readonly #watchers = new Map<string, Set<(read: () => StoredResult) => void>>();
-  readonly #closing = new AbortController();
+  readonly #closing = closingController();
 
   constructor(private readonly host: BackendHost) {
     this.#queue = new Queue(host.oid, {

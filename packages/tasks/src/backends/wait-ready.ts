@@ -4,6 +4,7 @@
  * ready state, or reject on timeout, abort, or the backend closing (a wait never outlives its
  * backend silently). Watching stops on every way out.
  */
+import { setMaxListeners } from 'node:events';
 import { ConnectionClosedError, TimeoutError } from '@nori/core';
 import type { StoredResult, WaitOptions } from './backend.js';
 import { isReady } from '../protocol/task-meta.js';
@@ -16,6 +17,16 @@ export type { WaitOptions };
  * stop function.
  */
 export type Watch = (onUpdate: (read: () => StoredResult) => void) => Promise<() => void>;
+
+/**
+ * A backend's `close()` signal: every wait listens on it, so it takes any number of listeners
+ * (awaiting more than ten results at once printed a MaxListenersExceededWarning).
+ */
+export function closingController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
+}
 
 const closedError = (taskId: string): ConnectionClosedError => new ConnectionClosedError(`the result backend was closed while waiting for task ${taskId}`);
 

@@ -7,6 +7,7 @@
  */
 import { loadavg, type as osType } from 'node:os';
 import { Connection, type ConnectionOptions } from '@nori/core';
+import { tracebackOf } from '../protocol/exception.js';
 import { exceptionRepr, safeRepr } from '../protocol/repr.js';
 import { toSeconds } from '../protocol/units.js';
 import type { WorkerEvents } from '../worker/events.js';
@@ -79,10 +80,8 @@ export class WorkerEventSender implements WorkerStep {
       send('task-started', { uuid: r.id });
     });
     listen('task-succeeded', (r, i) => send('task-succeeded', { uuid: r.id, result: safeRepr(i.result), runtime: toSeconds(i.runtime) }));
-    listen('task-failed', (r, i) =>
-      send('task-failed', { uuid: r.id, exception: exceptionRepr(i.error), traceback: i.error instanceof Error ? (i.error.stack ?? null) : null }),
-    );
-    listen('task-retried', (r, i) => send('task-retried', { uuid: r.id, exception: exceptionRepr(i.reason), traceback: i.reason?.stack ?? null }));
+    listen('task-failed', (r, i) => send('task-failed', { uuid: r.id, exception: exceptionRepr(i.error), traceback: tracebackOf(i.error) }));
+    listen('task-retried', (r, i) => send('task-retried', { uuid: r.id, exception: exceptionRepr(i.reason), traceback: tracebackOf(i.reason) }));
     listen('task-rejected', (r, i) => r && send('task-rejected', { uuid: r.id, requeue: i.requeue }));
     listen('task-revoked', (r, i) =>
       send('task-revoked', { uuid: r.id, terminated: i.terminated, signum: i.terminated ? 'SIGTERM' : null, expired: i.expired }),

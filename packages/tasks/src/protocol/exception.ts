@@ -3,6 +3,8 @@
  * `prepare_exception` / `exception_to_python`). Celery 5 writes exc_message as the exception's
  * args list; Celery 4 and some other writers a plain string, read here as a one-item list.
  */
+import { sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ChordError, TaskError, TaskRevokedError, type CeleryException } from '../errors.js';
 import { safeRepr } from './repr.js';
 
@@ -81,9 +83,33 @@ function readText(read: () => unknown): string | undefined {
   }
 }
 
-/** A failure's traceback: its stack, null when it has none or reading it throws (V8 formats it through the message). */
+/** Where nori's own code lives (this file is <packages>/tasks/{src,dist}/protocol/): frames there are not the task's. */
+const NORI_PACKAGES = fileURLToPath(new URL('../../../', import.meta.url));
+const NORI_CODE = new RegExp(`${NORI_PACKAGES.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[^/\\\\]+[/\\\\](?:src|dist)[/\\\\]`);
+const FRAME = /^\s+at /;
+const FILE_URL = /file:\/\/[^\s)]+?(?=:\d+:\d+|\)|$)/g;
+
+/**
+ * A failure's traceback, as Python callers and Flower show it: the stack's header and the task's
+ * own frames, with paths relative to the working directory instead of absolute paths and file
+ * URLs; nori's frames and Node's internals dropped (all of them, for an error nori raised). Null
+ * when there is no stack or reading it throws (V8 formats it through the message).
+ */
 export function tracebackOf(error: unknown): string | null {
-  return error instanceof Error ? (readText(() => error.stack) ?? null) : null;
+  const stack = error instanceof Error ? readText(() => error.stack) : undefined;
+  if (stack === undefined) return null;
+  const cwd = `${process.cwd()}${sep}`;
+  const lines: string[] = [];
+  for (const line of stack.split('\n')) {
+    if (!FRAME.test(line)) {
+      lines.push(line);
+      continue;
+    }
+    const frame = line.replace(FILE_URL, (url) => fileURLToPath(url));
+    if (frame.includes('(node:') || frame.includes('at node:') || NORI_CODE.test(frame)) continue;
+    lines.push(frame.split(cwd).join(''));
+  }
+  return lines.join('\n');
 }
 
 /**

@@ -168,6 +168,11 @@ export class Worker extends Emitter<WorkerEvents> {
     return this.#stopping;
   }
 
+  /** `await using worker = app.worker()` stops it (warm). */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+
   async #warmStop(): Promise<void> {
     this.#state.stop();
     let cold = false;
