@@ -11,7 +11,7 @@ import { matchesSearch, parseSearch, searchDocument } from '../src/flower/task-s
 function task(uuid: string, name: string, state: string, worker: string | null, o: Partial<FlowerTask> = {}): FlowerTask {
   const none = { received: null, sent: null, started: null, rejected: null, succeeded: null, failed: null, retried: null, revoked: null };
   const rest = { eta: null, expires: null, retries: null, exception: null, runtime: null, traceback: null, exchange: null, routing_key: null };
-  const more = { clock: null, client: null, root: null, root_id: null, parent: null, parent_id: null, children: [] };
+  const more = { clock: null, client: null, root: null, root_id: null, parent: null, parent_id: null, children: [], meta: null };
   return { uuid, name, state, worker, args: '()', kwargs: '{}', result: null, timestamp: 0, ...none, ...rest, ...more, ...o };
 }
 

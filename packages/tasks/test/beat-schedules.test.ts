@@ -206,7 +206,7 @@ it('mongodb store: a lapsed lock is taken over; of two beats one leads, and a st
   // A leader that died holding the lock for another 800 ms.
   await client
     .db('nori_test')
-    .collection<{ _id: string }>('nori_beat')
+    .collection<{ _id: string; beat: string; kind: string; holder: string; expires: number }>('nori_beat')
     .insertOne({ _id: `${name}:lock`, beat: name, kind: 'lock', holder: 'ghost', expires: Date.now() + 800 });
   const [a, b] = [app.beat(options), app.beat(options)];
   const [wa, wb] = [watch(a), watch(b)];

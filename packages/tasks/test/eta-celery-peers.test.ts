@@ -48,7 +48,7 @@ it('six countdowns a nori worker held (3) and parked (3) all run on a Celery wor
     worker.on('task-received', (r) => received.push(r.id));
     await worker.start();
     const results = [];
-    for (let i = 0; i < 6; i++) results.push(await app.sendTask<When>('interop.when', [`t${i}`], {}, { countdown: 8000 }));
+    for (let i = 0; i < 6; i++) results.push(await app.sendTask('interop.when', [`t${i}`], {}, { countdown: 8000 }));
     await waitFor('the nori worker to hold three and park three', () => received.length === 6 && parked.length === 3, 10_000);
     expect(await redis.zcard(`${queue}\x06\x16delayed`)).toBe(3);
     await worker.stop();
@@ -58,7 +58,7 @@ it('six countdowns a nori worker held (3) and parked (3) all run on a Celery wor
     expect(await redis.llen(queue)).toBe(6);
 
     celery.push(await startCeleryWorker({ broker: redisUrl(), backend, queue }));
-    const outcomes = await Promise.all(results.map((r) => r.get({ timeout: 30_000 })));
+    const outcomes = (await Promise.all(results.map((r) => r.get({ timeout: 30_000 })))) as When[];
     expect(outcomes.map((o) => o.label).sort()).toEqual(['t0', 't1', 't2', 't3', 't4', 't5']);
     for (const o of outcomes) expect(o.ran).toBeGreaterThanOrEqual(Date.parse(o.eta as string) / 1000);
     expect(started).toEqual([]);

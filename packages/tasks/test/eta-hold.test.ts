@@ -60,7 +60,7 @@ for (const { name, broker } of NETWORK_BROKERS) {
       w.on('task-started', onStart);
       const parked: string[] = [];
       w.on('task-parked', (r) => parked.push(r.id));
-      const etas = [];
+      const etas: Array<Awaited<ReturnType<typeof later.applyAsync>>> = [];
       for (let i = 0; i < 20; i++) etas.push(await later.applyAsync([], {}, { countdown: 4000 }));
       const sentPlain = Date.now();
       const plains = await Promise.all(Array.from({ length: 10 }, () => plain.delay()));
