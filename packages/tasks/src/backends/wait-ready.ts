@@ -5,7 +5,7 @@
  * backend silently). Watching stops on every way out.
  */
 import { setMaxListeners } from 'node:events';
-import { ConnectionClosedError, TimeoutError } from '@nori/core';
+import { ConnectionClosedError, setLongTimeout, TimeoutError, type LongTimeout } from '@nori/core';
 import type { StoredResult, WaitOptions } from './backend.js';
 import { isReady } from '../protocol/task-meta.js';
 
@@ -44,11 +44,11 @@ export function waitForReady(
   return new Promise<StoredResult>((resolve, reject) => {
     let settled = false;
     let unwatch: (() => void) | undefined;
-    let timer: NodeJS.Timeout | undefined;
+    let timer: LongTimeout | undefined;
     const finish = (settle: () => void): void => {
       if (settled) return;
       settled = true;
-      if (timer) clearTimeout(timer);
+      timer?.clear();
       signal?.removeEventListener('abort', onAbort);
       closed.removeEventListener('abort', onClose);
       unwatch?.();
@@ -59,7 +59,7 @@ export function waitForReady(
     signal?.addEventListener('abort', onAbort, { once: true });
     closed.addEventListener('abort', onClose, { once: true });
     if (timeout !== undefined) {
-      timer = setTimeout(() => finish(() => reject(new TimeoutError(`task ${taskId} was not ready within ${timeout} ms`))), timeout);
+      timer = setLongTimeout(() => finish(() => reject(new TimeoutError(`task ${taskId} was not ready within ${timeout} ms`))), timeout);
     }
     const onResult = (result: StoredResult): void => {
       onState?.(result);

@@ -13,7 +13,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Emitter, type Logger } from '@nori/core';
+import { Emitter, setLongTimeout, type LongTimeout, type Logger } from '@nori/core';
 import { TaskConfigError } from '../errors.js';
 import { firstUrl, isMongoUrl, isRedisClusterUrl, isRedisUrl } from '../protocol/broker-url.js';
 import type { ApplyOptions } from '../task.js';
@@ -93,7 +93,7 @@ export class Beat extends Emitter<BeatEvents> {
   readonly #interval: number;
   /** Undefined until the first check, which reports either way (a beat standing by says so). */
   #leading: boolean | undefined;
-  #timer: NodeJS.Timeout | undefined;
+  #timer: LongTimeout | undefined;
   #running: Promise<void> | undefined;
   #stopped = true;
 
@@ -137,7 +137,7 @@ export class Beat extends Emitter<BeatEvents> {
   /** Stops ticking; a leader gives its lock up so another beat takes over at once. */
   async stop(): Promise<void> {
     this.#stopped = true;
-    clearTimeout(this.#timer);
+    this.#timer?.clear();
     await this.#running;
     if (this.#leading) await this.#store.resign(this.id).catch(() => undefined);
     this.#leading = false;
@@ -150,7 +150,7 @@ export class Beat extends Emitter<BeatEvents> {
   }
 
   #schedule(delay: number): void {
-    this.#timer = setTimeout(() => {
+    this.#timer = setLongTimeout(() => {
       this.#running = this.#tick()
         .catch((error: unknown) => this.emit('error', error as Error))
         .finally(() => {

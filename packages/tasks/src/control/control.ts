@@ -4,7 +4,7 @@
  * `timeout` ms (or until `limit` replies). Replies for other tickets are left for their callers.
  */
 import { randomUUID } from 'node:crypto';
-import type { Connection, Consumer, Producer } from '@nori/core';
+import { setLongTimeout, type Connection, type Consumer, type Producer } from '@nori/core';
 import { startBroadcastConsumer } from '../broadcast-consumer.js';
 import type { LamportClock } from '../events/clock.js';
 import { secondsOrNull, toSeconds, unixSeconds } from '../protocol/units.js';
@@ -87,9 +87,9 @@ export class Control {
           callback: options.callback,
           done: () => undefined,
         };
-        const timer = setTimeout(() => collector.done(), timeout);
+        const timer = setLongTimeout(() => collector.done(), timeout);
         collector.done = () => {
-          clearTimeout(timer);
+          timer.clear();
           this.#collectors.delete(ticket);
           resolve(collector.replies);
         };

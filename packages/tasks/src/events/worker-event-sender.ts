@@ -6,7 +6,7 @@
  * never a task failure.
  */
 import { loadavg, type as osType } from 'node:os';
-import { Connection, type ConnectionOptions } from '@nori/core';
+import { Connection, setLongTimeout, type ConnectionOptions, type LongTimeout } from '@nori/core';
 import { tracebackOf } from '../protocol/exception.js';
 import { exceptionRepr, safeRepr } from '../protocol/repr.js';
 import { toSeconds } from '../protocol/units.js';
@@ -28,7 +28,7 @@ export class WorkerEventSender implements WorkerStep {
   readonly #clock: LamportClock;
   #connection: Connection | undefined;
   #dispatcher: EventDispatcher | undefined;
-  #heartbeat: NodeJS.Timeout | undefined;
+  #heartbeat: LongTimeout | undefined;
   #processed = 0;
   /** Task events on (remote control's enable_events / disable_events switch them). */
   taskEvents = true;
@@ -91,13 +91,13 @@ export class WorkerEventSender implements WorkerStep {
     await this.#sendWorker('worker-online');
     // An interval of 0 is a worker started without heartbeats (Celery's --without-heartbeat).
     if (this.#options.heartbeatInterval > 0) {
-      this.#heartbeat = setInterval(() => void this.heartbeat(), this.#options.heartbeatInterval);
-      this.#heartbeat.unref();
+      this.#nextHeartbeat();
     }
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.#heartbeat);
+    this.#heartbeat?.clear();
+    this.#heartbeat = undefined;
     for (const off of this.#off.splice(0)) off();
     await this.#sendWorker('worker-offline').catch(() => undefined);
     await this.#connection?.close();
@@ -112,6 +112,14 @@ export class WorkerEventSender implements WorkerStep {
       () => undefined,
       (error: unknown) => this.#report(error as Error),
     );
+  }
+
+  /** The next heartbeat in one interval (a chain of long timeouts: any interval, and none left behind by stop). */
+  #nextHeartbeat(): void {
+    this.#heartbeat = setLongTimeout(() => {
+      void this.heartbeat();
+      if (this.#heartbeat) this.#nextHeartbeat();
+    }, this.#options.heartbeatInterval).unref();
   }
 
   /** A worker-heartbeat now (also the `heartbeat` control command). */

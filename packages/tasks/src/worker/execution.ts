@@ -4,6 +4,7 @@
  * and the hard limit (the run rejects with TimeLimitExceeded; a pool enforces it by ending the
  * thread or child); and ended at once by `terminate` (Celery's revoke with terminate).
  */
+import { setLongTimeout, type LongTimeout } from '@nori/core';
 import { runInContext } from '../context.js';
 import { SoftTimeLimitExceeded, TaskRevokedError, TimeLimitExceeded } from '../errors.js';
 import { moduleOf, type ModuleRef } from '../module-task.js';
@@ -67,24 +68,24 @@ export class Execution {
     const args = bindArguments(task, request.args, request.kwargs);
     const hard = request.timeLimit ?? policy.timeLimit;
     const soft = request.softTimeLimit ?? policy.softTimeLimit;
-    const softTimer = soft === undefined ? undefined : setTimeout(() => job.controller.abort(new SoftTimeLimitExceeded(soft)), soft);
+    const softTimer = soft === undefined ? undefined : setLongTimeout(() => job.controller.abort(new SoftTimeLimitExceeded(soft)), soft);
     job.progress = this.#progress;
     const ref = this.#pool && moduleOf(task.handler);
     let value: unknown;
     try {
       value = this.#pool && ref ? this.#inPool(this.#pool, ref, job, args, hard) : runInContext(job, task.handler, args);
     } catch (error) {
-      clearTimeout(softTimer);
+      softTimer?.clear();
       throw error;
     }
     // A handler that returned synchronously is done: nothing left to race against a limit or a kill.
     if (!isThenable(value)) {
-      clearTimeout(softTimer);
+      softTimer?.clear();
       return value;
     }
     // The pool enforces the hard limit by ending the thread or child.
     const running = this.#pool && ref ? (value as Promise<unknown>) : this.#underHardLimit(job, value, hard);
-    return running.finally(() => clearTimeout(softTimer));
+    return running.finally(() => softTimer?.clear());
   }
 
   /** Ends a running task now: its signal aborts and its run rejects. False when it is not running here. */
@@ -135,15 +136,15 @@ export class Execution {
   #underHardLimit(job: Job, value: PromiseLike<unknown>, hard: number | undefined): Promise<unknown> {
     const run = Promise.resolve(value);
     if (hard === undefined) return Promise.race([run, this.#killed(job)]);
-    let timer: NodeJS.Timeout | undefined;
+    let timer: LongTimeout | undefined;
     const limit = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
+      timer = setLongTimeout(() => {
         const error = new TimeLimitExceeded(hard);
         job.controller.abort(error);
         reject(error);
       }, hard);
     });
-    return Promise.race([run, this.#killed(job), limit]).finally(() => clearTimeout(timer));
+    return Promise.race([run, this.#killed(job), limit]).finally(() => timer?.clear());
   }
 
   /** Rejects when `terminate` ends the job. */

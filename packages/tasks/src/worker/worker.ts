@@ -13,7 +13,7 @@
  * due, up to `etaHoldLimit` of them); ETAs further away than `etaHoldMax` are parked in the broker.
  */
 import { hostname as osHostname } from 'node:os';
-import { Connection, Emitter, type Queue } from '@nori/core';
+import { Connection, Emitter, setLongTimeout, type LongTimeout, type Queue } from '@nori/core';
 import type { RevokedSet } from '../control/revoked.js';
 import { Admission } from './admission/admission.js';
 import { EtaWait, returnParked } from './admission/eta.js';
@@ -178,9 +178,9 @@ export class Worker extends Emitter<WorkerEvents> {
     let cold = false;
     const stopped = this.#consumers.stop();
     if (stopped) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([stopped, new Promise<void>((resolve) => (timer = setTimeout(resolve, shutdownTimeout(this.#options))))]);
-      clearTimeout(timer);
+      let timer: LongTimeout | undefined;
+      await Promise.race([stopped, new Promise<void>((resolve) => (timer = setLongTimeout(resolve, shutdownTimeout(this.#options))))]);
+      timer?.clear();
       if (this.#state.running.size > 0) {
         cold = true;
         this.#coldStop();
