@@ -97,6 +97,8 @@ export class AmqpPublisher {
   readonly #plain = new Lane<Channel>(() => this.#openPlain());
   /** Why the broker closed a confirm channel (404 on a missing exchange, ...). */
   readonly #channelErrors = new WeakMap<Channel, Error>();
+  /** Confirm channels closed by a 404 whose failing publish has been seen (see #confirmed). */
+  readonly #pastFailure = new WeakSet<Channel>();
   /** Publishes waiting for a connection, or for the broker to stop blocking (bounded). */
   #buffer: PendingPublish[] = [];
   /** Publishes sent and waiting for their confirm. */
@@ -250,13 +252,20 @@ export class AmqpPublisher {
     // The channel closed before the confirm. Closed because the connection went away (320 and
     // friends): it stays unconfirmed, and lost() sends it again after the reconnect. Closed by the
     // broker over this channel: a 404 names its missing exchange, and only the publishes to it
-    // fail; the others (sent before it, maybe enqueued; or after it, discarded) go again on a new
-    // channel. Another channel error cannot be pinned on one publish: all fail with it.
+    // fail. RabbitMQ handles a channel's commands in order, so those sent before the first of them
+    // were routed (only their confirms are lost): they resolve; those sent after it were discarded
+    // and go again on a new channel. amqplib fails a closed channel's callbacks in publish order,
+    // so "after" is "after the failing publish's callback". Another channel error cannot be pinned
+    // on one publish: all fail with it.
     const channelError = this.#channelErrors.get(ch) as (Error & { code?: number }) | undefined;
     if (!channelError || channelError.code === undefined || channelError.code >= 500 || channelError.code === 320) return;
     this.#unconfirmed.delete(p);
     const missing = channelError.code === 404 ? missingExchange(channelError) : undefined;
-    if (missing === undefined || missing === p.target.exchange) return p.reject(amqpError(channelError, `publish to "${p.target.exchange}"`));
+    if (missing === undefined || missing === p.target.exchange) {
+      this.#pastFailure.add(ch);
+      return p.reject(amqpError(channelError, `publish to "${p.target.exchange}"`));
+    }
+    if (!this.#pastFailure.has(ch)) return p.resolve();
     this.#confirming.channel.discard(ch);
     this.#send(p);
   }
