@@ -5,11 +5,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname as osHostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { currentTask, TaskRevokedError } from '@nori/tasks';
+import { EventState } from '@nori/tasks/events';
 import { ALL_BROKERS, REDIS, waitFor } from './brokers.js';
 import { CONTROL_EXCHANGE } from './celery-names.js';
 import { cleanup, testbed } from './testbed.js';
@@ -157,3 +158,52 @@ describe('remote control: changes at run time (Redis)', () => {
     }
   });
 });
+
+/** The process warnings emitted from now until `stop()`. */
+function captureWarnings(): { warnings: Error[]; stop: () => void } {
+  const warnings: Error[] = [];
+  const on = (w: Error): void => void warnings.push(w);
+  process.on('warning', on);
+  return { warnings, stop: () => void process.off('warning', on) };
+}
+const duplicateWarnings = (warnings: Error[], name: string): string[] =>
+  warnings.filter((w) => w.name === 'DuplicateNodenameWarning' && w.message.includes(name)).map((w) => w.message);
+
+describe('remote control: node names (Redis)', () => {
+  it("a worker is nori-<pid>@<host> unless named (Celery's celery@<host> would share a Python worker's mailbox)", async () => {
+    const { app, worker: start } = testbed(REDIS, { backend: 'memory://' });
+    const worker = await start();
+    const name = `nori-${process.pid}@${osHostname()}`;
+    expect(worker.hostname).toBe(name);
+    expect(await app.control.ping({ destination: [name], timeout: 5000 })).toEqual({ [name]: { ok: 'pong' } });
+  });
+
+  it('two workers under one name are warned about as Celery warns (DuplicateNodenameWarning): replies, events', async () => {
+    const capture = captureWarnings();
+    try {
+      const { app, worker: start } = testbed(REDIS, { backend: 'memory://' });
+      const name = node();
+      await start({ hostname: name });
+      await start({ hostname: name });
+      // Redis's fanout reaches both readers of the one node queue: two replies from one name.
+      expect(await app.control.ping({ timeout: 1000 })).toEqual({ [name]: { ok: 'pong' } });
+      await waitFor('the warning', () => duplicateWarnings(capture.warnings, name).length > 0);
+      expect(duplicateWarnings(capture.warnings, name)).toEqual([expect.stringMatching(new RegExp(`^Received multiple replies from node name: ${name}\\.`))]);
+
+      // A monitor sees heartbeats of one name from pids A, B, A; a restart (A, A, B, B) is not warned about.
+      const state = new EventState();
+      const beat = (hostname: string, pid: number): void =>
+        state.event({ type: 'worker-heartbeat', hostname, pid, freq: 2, timestamp: Date.now() / 1000, utcoffset: 0, clock: 1 });
+      const restarted = node();
+      for (const pid of [1, 1, 2, 2]) beat(restarted, pid);
+      const shared = node();
+      for (const pid of [1, 2, 1]) beat(shared, pid);
+      await waitFor('the warning', () => duplicateWarnings(capture.warnings, shared).length > 0);
+      expect(duplicateWarnings(capture.warnings, shared)).toEqual([`Events from two processes (pids 2 and 1) under node name: ${shared}.\n${HINT}`]);
+      expect(duplicateWarnings(capture.warnings, restarted)).toEqual([]);
+    } finally {
+      capture.stop();
+    }
+  });
+});
+const HINT = 'Please make sure you give each node a unique nodename using the worker `-n` option (`hostname`).';

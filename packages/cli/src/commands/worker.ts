@@ -58,7 +58,7 @@ export function registerWorker(program: Command): void {
     .option('--max-tasks-per-child <n>', 'threads and process pools: replace a thread or child after this many tasks', int('--max-tasks-per-child', 1))
     .option('-E, --events', 'send task and worker events (for `nori events` and `nori flower`)')
     .option('--without-heartbeat', 'with -E: send no worker-heartbeat events (monitors then see the worker as offline)')
-    .option('-n, --hostname <name>', 'node name (default celery@<host>)')
+    .option('-n, --hostname <name>', 'node name (default nori-<pid>@<host>)')
     .option('--shutdown-timeout <ms>', 'how long a warm shutdown waits for running tasks before going cold (or 30s)', duration('--shutdown-timeout', 'ms'))
     .action(async (_o: unknown, cmd: Command) => {
       const o = cmd.optsWithGlobals<Options>();

@@ -8,6 +8,7 @@ import { setLongTimeout, type Connection, type Consumer, type Producer } from '@
 import { startBroadcastConsumer } from '../broadcast-consumer.js';
 import type { LamportClock } from '../events/clock.js';
 import { secondsOrNull, toSeconds, unixSeconds } from '../protocol/units.js';
+import { warnDuplicateNodenames } from './duplicate-nodename.js';
 import { type ControlCommand, type Mailbox } from './mailbox.js';
 
 export interface BroadcastOptions {
@@ -185,11 +186,22 @@ export class Control {
     for (const queue of consumer?.queues ?? []) await this.#host.connection.deleteQueue(queue).catch(() => undefined);
   }
 
-  /** @internal A command whose replies are flattened to `{node: reply}`. */
+  /**
+   * @internal A command whose replies are flattened to `{node: reply}` (Celery's flatten_reply): two
+   * replies from one node name are two workers sharing a name, warned as Celery warns.
+   */
   async request(command: string, args: Record<string, unknown>, options: BroadcastOptions): Promise<Replies> {
     const replies = await this.broadcast(command, { ...options, arguments: args, reply: true });
     if (replies.length === 0) return null;
-    return Object.assign({}, ...replies) as Record<string, unknown>;
+    const nodes: Record<string, unknown> = {};
+    const dupes: string[] = [];
+    for (const reply of replies)
+      for (const [node, value] of Object.entries(reply)) {
+        if (Object.hasOwn(nodes, node)) dupes.push(node);
+        nodes[node] = value;
+      }
+    warnDuplicateNodenames(dupes);
+    return nodes;
   }
 
   #command(command: string, args: Record<string, unknown>, options: InspectOptions & { reply?: boolean }): Promise<Replies> {

@@ -4,6 +4,7 @@
  * tasks by id with the state each event moved them to. Tasks are an LRU bounded by `maxTasks`, so
  * a long-running monitor holds a fixed amount of memory.
  */
+import { warnDuplicateNodenames } from '../control/duplicate-nodename.js';
 import { fromSeconds } from '../protocol/units.js';
 import { localTimestamp, type CeleryEvent } from './event.js';
 
@@ -76,6 +77,8 @@ export class EventState {
   readonly maxWorkers: number;
   readonly #workers = new Map<string, WorkerSnapshot>();
   readonly #tasks = new Map<string, TaskSnapshot>();
+  /** hostname → the pid its events came from before the current one. */
+  readonly #previousPid = new Map<string, number>();
   /** Events seen. */
   eventCount = 0;
 
@@ -113,6 +116,17 @@ export class EventState {
     return this.#tasks.get(uuid);
   }
 
+  /**
+   * Events of one live node name from pid A, then B, then A again are two workers sharing the name
+   * (a worker restarted under its name goes A, A, B, B and is not one).
+   */
+  #checkPid(w: WorkerSnapshot, pid: number | undefined): void {
+    if (pid === undefined || w.pid === undefined || pid === w.pid) return;
+    if (this.#previousPid.get(w.hostname) === pid && this.alive(w.hostname))
+      warnDuplicateNodenames([w.hostname], `Events from two processes (pids ${w.pid} and ${pid}) under`);
+    this.#previousPid.set(w.hostname, w.pid);
+  }
+
   #onWorker(e: CeleryEvent): void {
     let w = this.#workers.get(e.hostname);
     if (!w) {
@@ -130,8 +144,13 @@ export class EventState {
         swSys: undefined,
       };
       this.#workers.set(e.hostname, w);
-      if (this.#workers.size > this.maxWorkers) this.#workers.delete(this.#workers.keys().next().value as string);
+      if (this.#workers.size > this.maxWorkers) {
+        const oldest = this.#workers.keys().next().value as string;
+        this.#workers.delete(oldest);
+        this.#previousPid.delete(oldest);
+      }
     }
+    this.#checkPid(w, num(e.pid));
     const freq = num(e['freq']);
     if (freq !== undefined) w.freq = fromSeconds(freq);
     w.pid = num(e.pid) ?? w.pid;

@@ -1,4 +1,5 @@
 /** A worker's options (Celery's worker settings, durations in ms) and the steps that run beside it. */
+import { hostname } from 'node:os';
 import type { ConnectionOptions, Queue } from '@nori/core';
 import type { ResolvedConfig } from '../config.js';
 import { TaskConfigError } from '../errors.js';
@@ -23,7 +24,7 @@ export interface WorkerOptions {
   childExecArgv?: readonly string[];
   /** Overrides the app's prefetchMultiplier. */
   prefetchMultiplier?: number;
-  /** Node name; default `celery@<host>`. */
+  /** Node name; default `nori-<pid>@<host>` (see defaultNodename). */
   hostname?: string;
   /** How long a warm stop waits for running tasks before going cold, ms. Default 60 000. */
   shutdownTimeout?: number;
@@ -54,6 +55,13 @@ export interface WorkerStep {
   start(report: (error: Error) => void): Promise<void>;
   stop(): Promise<void>;
 }
+
+/**
+ * A worker's node name unless told: `nori-<pid>@<host>`. Not Celery's `celery@<host>`, which a
+ * Python worker on the same host takes too (the two would share one mailbox queue, so a broadcast
+ * reaches one of them); the pid keeps several nori processes on one host apart as well.
+ */
+export const defaultNodename = (): string => `nori-${process.pid}@${hostname()}`;
 
 const POOLS: ReadonlySet<unknown> = new Set(['async', 'threads', 'process']);
 

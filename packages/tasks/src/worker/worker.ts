@@ -12,7 +12,6 @@
  * Messages it reserves stay unacked under the transport's renewed lease, ETA tasks too (held until
  * due, up to `etaHoldLimit` of them); ETAs further away than `etaHoldMax` are parked in the broker.
  */
-import { hostname as osHostname } from 'node:os';
 import { Connection, Emitter, setLongTimeout, type LongTimeout, type Queue } from '@nori/core';
 import type { RevokedSet } from '../control/revoked.js';
 import { Admission } from './admission/admission.js';
@@ -22,7 +21,7 @@ import type { Hooks, WorkerEvents } from './events.js';
 import { Execution } from './execution.js';
 import type { WorkerHost } from './host.js';
 import type { HeldTask } from './job.js';
-import { etaLimits, shutdownTimeout, workerLimits, type WorkerOptions, type WorkerStep } from './options.js';
+import { defaultNodename, etaLimits, shutdownTimeout, workerLimits, type WorkerOptions, type WorkerStep } from './options.js';
 import { settle } from './settle.js';
 import { STOPPING, WorkerState } from './state.js';
 import { Progress } from './progress.js';
@@ -51,7 +50,7 @@ export class Worker extends Emitter<WorkerEvents> {
     const { concurrency, prefetch } = workerLimits(options, host.conf);
     this.#concurrency = concurrency;
     this.prefetch = prefetch;
-    this.hostname = options.hostname ?? `celery@${osHostname()}`;
+    this.hostname = options.hostname ?? defaultNodename();
     this.#connection = new Connection(host.conf.broker, { ...host.conf.connection, ...options.connection });
     this.#state = new WorkerState(concurrency);
     // The parts emit the worker's hooks on its own emitter (its emit is protected to everyone else).
