@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import { FAULT_TESTS_ENV, faultTestsRequested } from './test/fault-guard/fault-tests-requested.js';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 const FAULTS = '**/*.fault.test.ts';
@@ -29,10 +30,13 @@ export default defineConfig({
         },
       },
       {
-        // Fault tests restart brokers and kill processes: after everything else, one file at a time.
+        // Fault tests restart brokers and kill processes: after everything else, one file at a time,
+        // and only when asked for; otherwise their runner skips each file, saying why.
         extends: true,
         test: {
           name: 'faults',
+          runner: './test/fault-guard/fault-guard-runner.ts',
+          env: { [FAULT_TESTS_ENV]: faultTestsRequested(process.argv, process.env) ? '1' : '0' },
           include: [FAULTS],
           exclude: ['**/node_modules/**'],
           fileParallelism: false,
