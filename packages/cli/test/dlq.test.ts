@@ -8,15 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ATTEMPT_HEADER, Connection, Exchange, Queue } from '@nori/core';
 import { App } from '@nori/tasks';
 import { collect, TestNames } from '@nori/testing';
-import { AMQP_TRANSPORT_OPTIONS, AMQP_URL, redisUrl } from '@nori/testing/brokers';
-import { mongoUrl, startServer, stopServer } from '../../mongodb/test/server.js';
+import { AMQP_TRANSPORT_OPTIONS } from '@nori/testing/brokers';
+import { startServer, stopServer } from '../../mongodb/test/server.js';
 import { run, stopAll } from './bin.js';
-
-const brokers = [
-  { name: 'redis', url: redisUrl(2), backend: redisUrl(3) },
-  { name: 'amqp', url: AMQP_URL, backend: redisUrl(3) },
-  { name: 'mongodb', url: mongoUrl, backend: mongoUrl },
-] as const;
+import { DLQ_BROKERS, giveUp, type Letter } from './dead-letters.js';
 
 beforeAll(startServer);
 afterAll(async () => {
@@ -24,17 +19,7 @@ afterAll(async () => {
   await stopServer();
 });
 
-interface Letter {
-  id: string;
-  task: string | null;
-  queue: string | null;
-  reason: string | null;
-  attempts: number | null;
-  deadLetteredAt: string | null;
-  error: string | null;
-}
-
-describe.each(brokers)('nori dlq ($name)', ({ url, backend }) => {
+describe.each(DLQ_BROKERS)('nori dlq ($name)', ({ url, backend }) => {
   const names = new TestNames('cli-dlq');
   const dlx = new Exchange(names.name('dlx'), { type: 'direct' });
   const work = new Queue(names.name('work'), { deadLetterExchange: dlx.name });
@@ -66,14 +51,7 @@ describe.each(brokers)('nori dlq ($name)', ({ url, backend }) => {
     plainId = 'plain-1';
     // The first task's worker stored its failure, as a Celery or nori worker does.
     await app.backend.storeResult(taskIds[0]!, 'FAILURE', new Error('no such user'));
-    const failing = conn.consumer([work], { retry: { attempts: 2, backoff: { delay: 10, jitter: false } } }, async () => {
-      throw new Error('handler failed');
-    });
-    failing.on('error', () => undefined);
-    await failing.start();
-    const deadline = Date.now() + 20_000;
-    while ((await conn.queueSize(dlq)) < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    await failing.stop();
+    await giveUp(conn, work, dlq, 4);
     expect(await conn.queueSize(dlq)).toBe(4);
   });
 

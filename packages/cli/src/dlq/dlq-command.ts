@@ -1,7 +1,7 @@
 /** `nori dlq ls|replay|purge <queue>`: see, replay and drop the messages of a dead-letter queue. */
 import type { Command } from 'commander';
 import { NotFoundError } from '@nori/core';
-import { TaskError, type App } from '@nori/tasks';
+import type { App } from '@nori/tasks';
 import { confirm } from '../confirm.js';
 import { EXIT } from '../exit-codes.js';
 import type { AppSource } from '../load-app.js';
@@ -10,6 +10,7 @@ import { table } from '../table.js';
 import { withApp } from '../with-app.js';
 import type { DeadLetter } from './dead-letter.js';
 import { DeadLetterQueue, type Selection } from './dead-letter-queue.js';
+import { addStoredErrors } from './stored-errors.js';
 
 interface DlqOptions extends AppSource {
   id?: string[];
@@ -53,16 +54,6 @@ function reportMissing(o: DlqOptions, found: readonly DeadLetter[]): void {
   process.exitCode = EXIT.FAILURE;
 }
 
-/** The failure a task's stored result holds, where the app has a result backend. */
-async function addErrors(app: App, letters: DeadLetter[]): Promise<void> {
-  if (app.conf.backend === undefined) return;
-  for (const letter of letters) {
-    if (letter.task === null) continue;
-    const { state, result } = await app.result(letter.id).refresh();
-    if (state === 'FAILURE' && result instanceof TaskError) letter.error = result.message;
-  }
-}
-
 function printLetters(letters: readonly DeadLetter[], queue: string, size: number): void {
   const rows = letters.map((l) => [
     l.id,
@@ -89,7 +80,7 @@ export function registerDlq(program: Command): void {
       const o = cmd.optsWithGlobals<DlqOptions>();
       await withQueue(queue, o, async (q, size, app) => {
         const letters = await q.list(o.limit!);
-        await addErrors(app, letters);
+        await addStoredErrors(app, letters);
         if (o.json) process.stdout.write(`${JSON.stringify(letters)}\n`);
         else printLetters(letters, queue, size);
       });

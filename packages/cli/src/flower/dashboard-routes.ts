@@ -4,6 +4,7 @@
  * queues with the workers consuming each, the server's mode.
  */
 import { NotFoundError } from '@nori/core';
+import { knownQueues } from './known-queues.js';
 import type { FlowerContext, Route } from './route.js';
 import { parseTaskQuery, queryTasks } from './task-query.js';
 
@@ -25,24 +26,17 @@ export function dashboardRoutes({ app, monitor, workers, readOnly, signIn }: Flo
     { method: 'GET', path: /^\/dashboard\/tasks$/, run: ({ params }) => queryTasks(monitor.tasks(), parseTaskQuery(params)) },
     {
       // Every queue the app declares or a worker consumes, its ready messages asked of the broker
-      // (null: no such queue) and who consumes it. Workers, not the broker's consumer count: only
-      // RabbitMQ counts consumers across processes.
+      // (null: no such queue) and who consumes it.
       method: 'GET',
       path: /^\/dashboard\/broker$/,
       run: async () => {
-        const consumers = new Map<string, string[]>([[app.conf.defaultQueue, []], ...app.conf.queues.map((q): [string, string[]] => [q.name, []])]);
-        for (const [worker, info] of Object.entries(await workers.get())) {
-          for (const q of (info['active_queues'] as Array<{ name?: unknown }> | undefined) ?? []) {
-            if (typeof q.name === 'string') consumers.set(q.name, [...(consumers.get(q.name) ?? []), worker]);
-          }
-        }
         const queues = [];
-        for (const [name, by] of [...consumers].sort(([a], [b]) => a.localeCompare(b))) {
+        for (const [name, by] of await knownQueues(app, workers)) {
           const messages = await app.connection.queueStatus(name).then(
             (s) => s.messageCount,
             (error: unknown) => (error instanceof NotFoundError ? null : Promise.reject(error)),
           );
-          queues.push({ name, messages, workers: by.sort() });
+          queues.push({ name, messages, workers: by });
         }
         const { transport, url, alternates } = app.connection.info();
         return { transport, url, alternates, queues };

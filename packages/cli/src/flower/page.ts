@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 
 /** The paths that show the page (Flower's views). */
-export const PAGE_PATH = /^\/(?:workers|tasks|broker|beat|worker\/.+|task\/.+)?$/;
+export const PAGE_PATH = /^\/(?:workers|tasks|broker|beat|dlq|worker\/.+|task\/.+|dlq\/.+)?$/;
 
 const STYLE = `
 :root{--bg:#f6f7f9;--fg:#1d2430;--mut:#6b7380;--line:#dde1e7;--ok:#1f8a4c;--bad:#c0392b;--run:#1f6fd1;--warn:#b7791f}
@@ -50,7 +50,7 @@ export const PAGE = `<!doctype html>
 <title>nori flower</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/static/page.css">
 <script type="module" src="/static/main.js"></script></head>
 <body><header><a class="brand" href="/" data-nav>nori flower</a>
-<nav><a href="/workers" data-nav data-section="workers">Workers</a><a href="/tasks" data-nav data-section="tasks">Tasks</a><a href="/broker" data-nav data-section="broker">Broker</a><a href="/beat" data-nav data-section="beat">Beat</a></nav>
+<nav><a href="/workers" data-nav data-section="workers">Workers</a><a href="/tasks" data-nav data-section="tasks">Tasks</a><a href="/broker" data-nav data-section="broker">Broker</a><a href="/beat" data-nav data-section="beat">Beat</a><a href="/dlq" data-nav data-section="dlq">Dead letters</a></nav>
 <span id="status"><span id="mode"></span><span id="user"></span><span id="live">connecting…</span></span></header>
 <main><div id="notice" role="status"></div><div id="view"></div></main></body></html>`;
 

@@ -17,6 +17,7 @@ import { workerRoutes } from './api-workers.js';
 import { Auth } from './auth.js';
 import { beatRoutes } from './beat-routes.js';
 import { dashboardRoutes } from './dashboard-routes.js';
+import { dlqRoutes } from './dlq-routes.js';
 import { RequestGuard } from './guard.js';
 import { OidcSignIn, type OidcOptions } from './oidc.js';
 import { signInRoute } from './sign-in.js';
@@ -119,7 +120,7 @@ export async function startFlower(app: App, options: FlowerOptions = {}): Promis
   const monitor = new Monitor(options.maxTasks);
   const workers = new WorkerInfo(app, monitor, options.inspectTimeout ?? 1000);
   const ctx: FlowerContext = { app, monitor, workers, readOnly: options.readOnly === true, signIn: signIn !== undefined };
-  const routes: Route[] = [...workerRoutes(ctx), ...taskRoutes(ctx), ...dashboardRoutes(ctx), ...beatRoutes(ctx)];
+  const routes: Route[] = [...workerRoutes(ctx), ...taskRoutes(ctx), ...dashboardRoutes(ctx), ...beatRoutes(ctx), ...dlqRoutes(ctx)];
   const assets = staticFiles();
 
   const authorized = (req: IncomingMessage, path: string): boolean => {

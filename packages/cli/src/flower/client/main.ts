@@ -1,11 +1,12 @@
 /**
  * The page's start: reads the server's mode and the workers seen, opens the live stream, and shows
  * the view the address names (Flower's paths: /, /workers, /worker/<name>, /tasks, /task/<id>,
- * /broker; and /beat). Links inside the page change the view without a reload; back and forward work.
+ * /broker; and /beat, /dlq). Links inside the page change the view without a reload; back and forward work.
  */
 import { get, post, type Config } from './api.js';
 import { beatView } from './beat-view.js';
 import { brokerView } from './broker-view.js';
+import { dlqView } from './dlq-view.js';
 import { h } from './dom.js';
 import { Live } from './live.js';
 import { taskView } from './task-view.js';
@@ -21,6 +22,7 @@ const ROUTES: ReadonlyArray<[RegExp, View, string]> = [
   [/^\/task\/(.+)$/, taskView, 'tasks'],
   [/^\/broker$/, brokerView, 'broker'],
   [/^\/beat$/, beatView, 'beat'],
+  [/^\/dlq(?:\/(.+))?$/, dlqView, 'dlq'],
 ];
 
 const byId = (id: string): HTMLElement => document.getElementById(id)!;
