@@ -169,7 +169,11 @@ export class MaxRetriesExceededError extends TasksError {
   }
 }
 
-/** The thread running the task died (billiard's WorkerLostError). */
+/**
+ * The thread or child process running the task died, or the task's message came back more than
+ * the worker's `maxLapses` times after its lease lapsed (the workers holding it died or were
+ * stuck), so it is not run again (billiard's WorkerLostError).
+ */
 export class WorkerLostError extends TasksError {
   readonly code = 'ERR_NORI_TASK_WORKER_LOST';
   override readonly excModule = 'billiard.exceptions';

@@ -13,7 +13,7 @@ afterEach(cleanup);
 const CPU = new URL('./fixtures/cpu-tasks.mjs', import.meta.url);
 
 it('settles late-acked messages as Celery does', () => {
-  const outcomes: Outcome[] = ['success', 'retry', 'failure', 'time-limit', 'worker-lost', 'reject', 'reject-requeue', 'ignore', 'revoked'];
+  const outcomes: Outcome[] = ['success', 'retry', 'failure', 'time-limit', 'worker-lost', 'lapsed', 'reject', 'reject-requeue', 'ignore', 'revoked'];
   const table = (policy: Parameters<typeof settlementFor>[1]) => Object.fromEntries(outcomes.map((o) => [o, settlementFor(o, policy)]));
   expect(table({ acksLate: true, acksOnFailureOrTimeout: true, rejectOnWorkerLost: false })).toEqual({
     success: 'ack',
@@ -21,6 +21,7 @@ it('settles late-acked messages as Celery does', () => {
     failure: 'ack',
     'time-limit': 'ack',
     'worker-lost': 'ack',
+    lapsed: 'reject',
     reject: 'reject',
     'reject-requeue': 'requeue',
     ignore: 'ack',
@@ -32,6 +33,7 @@ it('settles late-acked messages as Celery does', () => {
     failure: 'reject',
     'time-limit': 'requeue',
     'worker-lost': 'requeue',
+    lapsed: 'reject',
     reject: 'reject',
     'reject-requeue': 'requeue',
     ignore: 'ack',

@@ -23,6 +23,7 @@ interface Options extends AppSource, LogOptions {
   withoutHeartbeat?: boolean;
   hostname?: string;
   shutdownTimeout?: number;
+  maxLapses?: number;
 }
 
 function parseAutoscale(value: string): [number, number] {
@@ -60,6 +61,11 @@ export function registerWorker(program: Command): void {
     .option('--without-heartbeat', 'with -E: send no worker-heartbeat events (monitors then see the worker as offline)')
     .option('-n, --hostname <name>', 'node name (default nori-<pid>@<host>)')
     .option('--shutdown-timeout <ms>', 'how long a warm shutdown waits for running tasks before going cold (or 30s)', duration('--shutdown-timeout', 'ms'))
+    .option(
+      '--max-lapses <n>',
+      'lease lapses a task message survives (its worker died or was stuck); past them its FAILURE (WorkerLostError) is stored and it is dead-lettered (default 5)',
+      int('--max-lapses', 0),
+    )
     .action(async (_o: unknown, cmd: Command) => {
       const o = cmd.optsWithGlobals<Options>();
       if (o.maxTasksPerChild !== undefined && o.pool === 'async') throw new UsageError('--max-tasks-per-child needs --pool threads or process');
@@ -74,6 +80,7 @@ export function registerWorker(program: Command): void {
         ...(o.withoutHeartbeat && { heartbeat: false }),
         ...(o.hostname && { hostname: o.hostname }),
         ...(o.shutdownTimeout !== undefined && { shutdownTimeout: o.shutdownTimeout }),
+        ...(o.maxLapses !== undefined && { maxLapses: o.maxLapses }),
       };
       const worker = app.worker(options);
       const about = bannerFields(app, worker, { app: o.app, pool: o.pool, events: o.events === true });

@@ -14,6 +14,8 @@ export interface ConsumerSettings {
   accept: readonly string[];
   /** How long stopping a consumer waits for its running handlers, ms. */
   stopTimeout: number;
+  /** Lease lapses a message survives; past them admission ends it (`Admission.lapsed`). */
+  maxLapses: number;
 }
 
 export class Consumers {
@@ -89,7 +91,7 @@ export class Consumers {
   }
 
   async #consume(queues: readonly Queue[]): Promise<Consumer> {
-    const { prefetch, accept, stopTimeout } = this.#settings;
+    const { prefetch, accept, stopTimeout, maxLapses } = this.#settings;
     const consumer = this.#connection.consumer(
       queues,
       {
@@ -101,6 +103,8 @@ export class Consumers {
         // Traced as task runs (events/tracing.ts), not as messages.
         trace: false,
         onDecodeError: (message, error) => this.#admission.refuse(message, error),
+        maxLapses,
+        onRedeliveryLimit: (message, error) => this.#admission.lapsed(message, error, maxLapses),
       },
       (message) => this.#handle(message),
     );

@@ -1,6 +1,6 @@
 /** A worker's options (Celery's worker settings, durations in ms) and the steps that run beside it. */
 import { hostname } from 'node:os';
-import type { ConnectionOptions, Queue } from '@nori/core';
+import { DEFAULT_MAX_LAPSES, type ConnectionOptions, type Queue } from '@nori/core';
 import type { ResolvedConfig } from '../config.js';
 import { TaskConfigError } from '../errors.js';
 import type { EtaLimits } from './admission/eta.js';
@@ -39,6 +39,14 @@ export interface WorkerOptions {
    * each stop would otherwise move through the queue once).
    */
   returnParkedOnStop?: boolean;
+  /**
+   * Lease lapses a task message survives (core's consumer `maxLapses`; default
+   * `DEFAULT_MAX_LAPSES`, 5). A lapse means the worker holding it died, or its event loop was stuck
+   * past the transport's `maxBlockedMs`; on RabbitMQ it is a quorum queue's delivery count. A
+   * message that lapsed more often is not run again: its FAILURE (`WorkerLostError`, saying why) is
+   * stored and it is rejected (dead-lettered where its queue has a dead-letter exchange).
+   */
+  maxLapses?: number;
   /** Options of the worker's own broker connection (default the app's). */
   connection?: ConnectionOptions;
   /** Send task and worker events (Celery's `-E`); default the app's `sendEvents`. */
@@ -86,3 +94,10 @@ export function etaLimits(options: WorkerOptions, limits: { concurrency: number;
 
 /** How long a warm stop waits for running tasks (and a consumer for its handlers), ms. */
 export const shutdownTimeout = (options: WorkerOptions): number => options.shutdownTimeout ?? 60_000;
+
+/** Lease lapses a task message survives (see `WorkerOptions.maxLapses`), checked. */
+export function maxLapses(options: WorkerOptions): number {
+  const max = options.maxLapses ?? DEFAULT_MAX_LAPSES;
+  if (!(max >= 0)) throw new TaskConfigError(`maxLapses must be a number >= 0, got ${max}`);
+  return max;
+}

@@ -6,7 +6,8 @@
  */
 import type { Message } from '@nori/core';
 
-export type Outcome = 'success' | 'retry' | 'failure' | 'time-limit' | 'worker-lost' | 'reject' | 'reject-requeue' | 'ignore' | 'revoked';
+/** How a task ended; `lapsed`: not run again, its lease lapsed more than the worker's `maxLapses` times. */
+export type Outcome = 'success' | 'retry' | 'failure' | 'time-limit' | 'worker-lost' | 'lapsed' | 'reject' | 'reject-requeue' | 'ignore' | 'revoked';
 
 export type Settlement = 'ack' | 'reject' | 'requeue';
 
@@ -18,7 +19,8 @@ export interface AckPolicy {
 
 /**
  * How a late-acked message is settled after `outcome`. Early-acked messages (acksLate: false) were
- * acked before the task started; for them every outcome settles nothing more.
+ * acked before the task started; for them every outcome settles nothing more, except `lapsed`
+ * (a message that lapsed was never acked: it is rejected whatever the policy).
  */
 export function settlementFor(outcome: Outcome, policy: AckPolicy): Settlement {
   switch (outcome) {
@@ -28,6 +30,7 @@ export function settlementFor(outcome: Outcome, policy: AckPolicy): Settlement {
       return policy.acksOnFailureOrTimeout ? 'ack' : 'requeue';
     case 'worker-lost':
       return policy.rejectOnWorkerLost ? 'requeue' : 'ack';
+    case 'lapsed':
     case 'reject':
       return 'reject';
     case 'reject-requeue':

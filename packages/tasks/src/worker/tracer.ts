@@ -109,6 +109,15 @@ export class Tracer {
     await settle(message, 'ack', this.#report);
   }
 
+  /**
+   * Not run again: its lease lapsed more than `maxLapses` times (the workers holding it died or were
+   * stuck). Ends as a failure of the task (FAILURE `error` stored, chord part, errbacks,
+   * task-failed), and the message is rejected: dead-lettered where its queue has a dead-letter exchange.
+   */
+  lapsed(job: Job, error: WorkerLostError): Promise<void> {
+    return this.#finish(job, 'lapsed', error, 0);
+  }
+
   async #finish(job: Job, outcome: Outcome, value: unknown, runtime: number): Promise<void> {
     const { request, message, policy, task } = job;
     const storeResults = !(request.ignoreResult || policy.ignoreResult);
@@ -153,7 +162,7 @@ export class Tracer {
       case 'ignore':
         break;
       default: {
-        // failure, time-limit, worker-lost: a requeued task will run again, so its outcome is not final yet.
+        // failure, time-limit, worker-lost, lapsed: a requeued task will run again, so its outcome is not final yet.
         const final = settlement !== 'requeue' || !policy.acksLate;
         if (storeErrors && final) await this.#storeFailure(request, 'FAILURE', value);
         if (final && request.embed.chord && !(await this.#chordPart(request, 'FAILURE', value))) settlement = 'requeue';
@@ -164,7 +173,7 @@ export class Tracer {
     }
     // Done with, as far as inspect is concerned, once its outcome is out (the ack may take a while).
     this.#state.held.delete(job);
-    if (policy.acksLate) await settle(message, settlement, this.#report);
+    if (policy.acksLate || outcome === 'lapsed') await settle(message, settlement, this.#report);
   }
 
   /** Stores a state; resolves with the backend's EncodeError when it cannot encode `result`, any other failure is reported. */
@@ -220,6 +229,7 @@ const RUN_STATES: Record<Outcome, TaskRunState> = {
   failure: 'FAILURE',
   'time-limit': 'FAILURE',
   'worker-lost': 'FAILURE',
+  lapsed: 'FAILURE',
   reject: 'REJECTED',
   'reject-requeue': 'REJECTED',
   ignore: 'IGNORED',

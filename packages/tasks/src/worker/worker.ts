@@ -21,7 +21,7 @@ import type { Hooks, WorkerEvents } from './events.js';
 import { Execution } from './execution.js';
 import type { WorkerHost } from './host.js';
 import type { HeldTask } from './job.js';
-import { defaultNodename, etaLimits, shutdownTimeout, workerLimits, type WorkerOptions, type WorkerStep } from './options.js';
+import { defaultNodename, etaLimits, maxLapses, shutdownTimeout, workerLimits, type WorkerOptions, type WorkerStep } from './options.js';
 import { settle } from './settle.js';
 import { STOPPING, WorkerState } from './state.js';
 import { Progress } from './progress.js';
@@ -63,7 +63,7 @@ export class Worker extends Emitter<WorkerEvents> {
     this.#consumers = new Consumers(
       this.#connection,
       queues,
-      { prefetch, accept: host.conf.accept, stopTimeout: shutdownTimeout(options) },
+      { prefetch, accept: host.conf.accept, stopTimeout: shutdownTimeout(options), maxLapses: maxLapses(options) },
       this.#admission,
       this.#report,
     );

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
-import { AsyncResult, TaskError, TaskRevokedError } from '@nori/tasks';
+import { AsyncResult, TaskError, TaskRevokedError, WorkerLostError } from '@nori/tasks';
 import { type ResultBackend } from '@nori/tasks/backends';
 import { pythonGet, pythonSend, pythonStore, type CeleryEnv, type PythonResult } from './celery.js';
 
@@ -46,17 +46,18 @@ export async function expectPythonFailureReadByNori(env: CeleryEnv, get: (id: st
 }
 
 /**
- * Python starts waiting on three ids, then nori's backend stores a SUCCESS, a FAILURE and a
- * REVOKED under them; Python must read each with Celery's exception fields. `subscribeMs` gives
+ * Python starts waiting on four ids, then nori's backend stores a SUCCESS, a FAILURE, a REVOKED and
+ * the FAILURE of a task whose lease lapsed past `maxLapses` (billiard's WorkerLostError) under
+ * them; Python must read each with Celery's exception fields. `subscribeMs` gives
  * Python time to start waiting first. Returns the ids and what Python read, for backend checks.
  */
 export async function expectNoriResultsReadByPython(
   env: CeleryEnv,
   backend: ResultBackend,
   subscribeMs: number,
-): Promise<{ ids: [string, string, string]; read: PythonResult[] }> {
-  const ids: [string, string, string] = [randomUUID(), randomUUID(), randomUUID()];
-  const [ok, failed, revoked] = ids;
+): Promise<{ ids: [string, string, string, string]; read: PythonResult[] }> {
+  const ids: [string, string, string, string] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+  const [ok, failed, revoked, lapsed] = ids;
   const reading = pythonGet(env, ids, 30);
   await new Promise((resolve) => setTimeout(resolve, subscribeMs));
   await backend.storeResult(ok, 'SUCCESS', { sum: 5, list: [1, 'a'] }, { origin: { taskName: 'interop.add' } });
@@ -64,11 +65,14 @@ export async function expectNoriResultsReadByPython(
     traceback: 'TypeError: cannot read x\n    at run (task.js:3:7)',
   });
   await backend.storeResult(revoked, 'REVOKED', new TaskRevokedError('expired'));
+  const why = "its lease lapsed 6 times, more than the worker's maxLapses (5): not run again, rejected";
+  await backend.storeResult(lapsed, 'FAILURE', new WorkerLostError(why));
   const read = await reading;
-  const [a, b, c] = read;
+  const [a, b, c, d] = read;
   expect(a).toMatchObject({ id: ok, state: 'SUCCESS', value: { sum: 5, list: [1, 'a'] } });
   expect(b).toMatchObject({ id: failed, state: 'FAILURE', exc_type: 'TypeError', exc_module: 'builtins', exc_args: ['cannot read x of undefined'] });
   expect(b?.traceback).toContain('at run (task.js:3:7)');
   expect(c).toMatchObject({ id: revoked, state: 'REVOKED', exc_type: 'TaskRevokedError', exc_module: 'celery.exceptions', exc_args: ['expired'] });
+  expect(d).toMatchObject({ id: lapsed, state: 'FAILURE', exc_type: 'WorkerLostError', exc_module: 'billiard.exceptions', exc_args: [why] });
   return { ids, read };
 }

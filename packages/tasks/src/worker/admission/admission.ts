@@ -6,6 +6,7 @@
  *   cannot be decoded / not accepted          → rejected ('error' event)
  *   not a Celery task message                 → rejected (task-rejected)
  *   a task this worker does not know          → FAILURE NotRegistered stored, rejected (task-rejected)
+ *   its lease lapsed more than maxLapses times → FAILURE WorkerLostError stored, rejected (the tracer, task-failed)
  *   expired, or revoked by id                 → REVOKED stored, acked (task-revoked)
  *   ETA ahead                                 → held (near, within the hold limit), or parked: republished to wait in the broker, acked (task-parked)
  *   over its rate limit, or no slot free      → waits, unacked
@@ -13,8 +14,8 @@
  *   revoked while it waited                   → REVOKED stored, acked
  *   admitted                                  → the tracer runs it and settles it by the ack matrix
  */
-import { silentLogger, sleep, type Message } from '@nori/core';
-import { NotRegistered } from '../../errors.js';
+import { silentLogger, sleep, type Message, type RedeliveryLimitError } from '@nori/core';
+import { NotRegistered, WorkerLostError } from '../../errors.js';
 import { parseTaskMessage, type TaskRequest } from '../../protocol/message.js';
 import type { Task, TaskHandler } from '../../task.js';
 import type { Hooks } from '../events.js';
@@ -64,15 +65,10 @@ export class Admission {
       return settle(message, 'reject', this.#report);
     }
     const task = this.#host.tasks.get(request.name);
-    if (!task) {
-      // Celery: reject (no requeue) and store NotRegistered as the failure.
-      const error = new NotRegistered(request.name);
-      await storeResult(this.#host, request, 'FAILURE', error, null, this.#report);
-      this.#hooks.emit('task-rejected', request, { requeue: false, reason: error });
-      return settle(message, 'reject', this.#report);
-    }
+    // Celery: reject (no requeue) and store NotRegistered as the failure.
+    if (!task) return this.#rejectWith(message, request, new NotRegistered(request.name));
     this.#hooks.emit('task-received', request);
-    const job = new Job(message, request, task, this.#hostname, this.#host.conf.connection.logger ?? silentLogger);
+    const job = this.#job(message, request, task);
     this.#state.held.add(job);
     try {
       try {
@@ -102,6 +98,41 @@ export class Admission {
     } finally {
       this.#state.held.delete(job);
     }
+  }
+
+  /**
+   * A message whose lease lapsed more than `maxLapses` times (core's consumer hands it here instead
+   * of to `receive`): the workers holding it died or were stuck, so it is not run again. Its task
+   * fails with WorkerLostError saying why (stored, so `get()` rejects), and it is rejected.
+   */
+  async lapsed(message: Message, limit: RedeliveryLimitError, maxLapses: number): Promise<void> {
+    let request: TaskRequest;
+    try {
+      await message.prepare();
+      request = parseTaskMessage(message.headers, message.body, message.properties);
+    } catch {
+      this.#report(limit);
+      return settle(message, 'reject', this.#report);
+    }
+    const error = new WorkerLostError(
+      `task ${request.name}[${request.id}]: its lease lapsed ${message.lapses} times (the worker holding it died, or its event loop was stuck ` +
+        `past the transport's maxBlockedMs), more than the worker's maxLapses (${maxLapses}): not run again, rejected`,
+      { cause: limit },
+    );
+    const task = this.#host.tasks.get(request.name);
+    if (!task) return this.#rejectWith(message, request, error);
+    return this.#tracer.lapsed(this.#job(message, request, task), error);
+  }
+
+  /** Not for this worker (unknown task): FAILURE `error` stored, rejected. */
+  async #rejectWith(message: Message, request: TaskRequest, error: Error): Promise<void> {
+    await storeResult(this.#host, request, 'FAILURE', error, null, this.#report);
+    this.#hooks.emit('task-rejected', request, { requeue: false, reason: error });
+    return settle(message, 'reject', this.#report);
+  }
+
+  #job(message: Message, request: TaskRequest, task: Task<TaskHandler>): Job {
+    return new Job(message, request, task, this.#hostname, this.#host.conf.connection.logger ?? silentLogger);
   }
 
   /** Forget the rate limiter of a task whose rateLimit changed. */
