@@ -169,6 +169,37 @@ export function consumerPolicyTests(ctx: SuiteContext): void {
     expect(await conn.queueSize(work)).toBe(0);
   });
 
+  it('dead letters to a fanout exchange are stored in every bound queue, with no consumer listening', async () => {
+    const conn = ctx.connection();
+    const dlx = new Exchange(ctx.name('fan-dlx'), { type: 'fanout' });
+    const deadQueues = [new Queue(ctx.name('fan-dead-a'), { exchange: dlx }), new Queue(ctx.name('fan-dead-b'), { exchange: dlx })];
+    const work = new Queue(ctx.name('fan-work'), { deadLetterExchange: dlx.name });
+    for (const q of deadQueues) await conn.declare(q);
+    const messageId = ctx.name('doomed');
+    await conn.producer().publish({ id: messageId }, { routingKey: work.name, declare: [work], messageId });
+    let calls = 0;
+    const consumer = conn.consumer([work], { retry: { attempts: 3, backoff: { type: 'fixed', delay: 50, jitter: false } } }, () => {
+      calls++;
+      throw new Error('always');
+    });
+    consumer.on('error', () => undefined);
+    await consumer.start();
+    // Nobody consumes the bound queues meanwhile (a listener would hide a broadcast): stored or lost.
+    const deadline = Date.now() + 10_000;
+    const stored = async (): Promise<number[]> => Promise.all(deadQueues.map((q) => conn.queueSize(q)));
+    while ((await stored()).some((n) => n === 0) && Date.now() < deadline) await sleep(50);
+    await consumer.stop();
+    expect(calls).toBe(3);
+    expect(await stored()).toEqual([1, 1]);
+    const deadLettered = await Promise.all(deadQueues.map((q) => conn.simpleQueue(q).getNowait()));
+    expect(deadLettered.map((m) => [m.properties.messageId, m.body, m.headers[ATTEMPT_HEADER]])).toEqual([
+      [messageId, { id: messageId }, 3],
+      [messageId, { id: messageId }, 3],
+    ]);
+    await Promise.all(deadLettered.map((m) => m.ack()));
+    expect(await Promise.all([work, ...deadQueues].map((q) => conn.queueSize(q)))).toEqual([0, 0, 0]);
+  });
+
   it('with no error listener a throwing handler prints one warn line through the logger; the default policy requeues once', async () => {
     const lines: Line[] = [];
     const conn = ctx.connection(ctx.options.url, { logger: recordingLogger(lines) });

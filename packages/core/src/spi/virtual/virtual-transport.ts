@@ -410,22 +410,27 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
     const envelope = toEnvelope(message, target.exchange, target.routingKey, randomUUID());
     const readyAt = target.delay !== undefined && target.delay > 0 ? Date.now() + target.delay : undefined;
     if (target.exchange === '') return this.#put(target.routingKey, envelope, readyAt);
-    return this.#route(target.exchange, target.routingKey, envelope, readyAt).then((routed) => {
+    return this.#route(target.exchange, target.routingKey, envelope, readyAt, true).then((routed) => {
       if (!routed && target.mandatory) {
         this.emit('returned', { message, exchange: target.exchange, routingKey: target.routingKey, replyText: 'NO_ROUTE' });
       }
     });
   }
 
-  /** Deliver an envelope through an exchange; false when no queue took it. */
-  async #route(exchange: string, routingKey: string, envelope: Envelope, readyAt: number | undefined): Promise<boolean> {
+  /**
+   * Deliver an envelope through an exchange; false when no queue took it. `broadcast`: a fanout
+   * exchange may go over the store's pub/sub (kombu's live fanout on Redis, which only reaches the
+   * subscribers listening at that moment); without it, a copy is stored in every bound queue, as
+   * dead letters must be: nobody may be listening when a message is dead-lettered.
+   */
+  async #route(exchange: string, routingKey: string, envelope: Envelope, readyAt: number | undefined, broadcast: boolean): Promise<boolean> {
     if (exchange === '') {
       await this.#put(routingKey, envelope, readyAt);
       return true;
     }
     const type = await this.#exchangeType(exchange);
     const fanout = this.#store.fanout;
-    if (type === 'fanout' && fanout) {
+    if (type === 'fanout' && fanout && broadcast) {
       await fanout.publish(exchange, routingKey, envelope);
       return true;
     }
@@ -594,7 +599,7 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
       headers,
       properties: { ...properties, delivery_tag: randomUUID(), delivery_info: { exchange: spec.deadLetterExchange, routing_key: routingKey } },
     };
-    await this.#route(spec.deadLetterExchange, routingKey, envelope, undefined);
+    await this.#route(spec.deadLetterExchange, routingKey, envelope, undefined, false);
   }
 
   async #subscribeBroadcasts(queues: readonly string[], options: ConsumeOptions, deliver: (d: Delivery) => void): Promise<() => Promise<void>> {
