@@ -158,6 +158,52 @@ describe('nori (the bin)', () => {
     expect(JSON.parse(read.stdout)).toEqual({ 'task-id': id, state: 'SUCCESS', result: 'slept' });
   });
 
+  it('--eta-hold-max, --eta-hold-limit and --no-return-parked-on-stop reach the worker: past either bound an ETA task is parked, and stays parked on a warm stop', async () => {
+    const etaQueue = `${queue}-eta`;
+    const w = start(
+      [
+        'worker',
+        '-A',
+        APP,
+        '-Q',
+        etaQueue,
+        '-l',
+        'info',
+        '-n',
+        `eta-${hostname}`,
+        '--eta-hold-max',
+        '20s',
+        '--eta-hold-limit',
+        '1',
+        '--no-return-parked-on-stop',
+      ],
+      env,
+    );
+    const send = async (countdown: string): Promise<string> => {
+      const id = (await nori(['call', 'cli.add', '--args', '[1, 2]', '--countdown', countdown, '-Q', etaQueue])).stdout.trim();
+      await w.waitFor(new RegExp(`cli\\.add\\[${id}\\] received`));
+      return id;
+    };
+    try {
+      await w.waitFor(/ready, consuming/);
+      // Held (within 20 s, the one place); parked (no place left); parked (beyond 20 s). By default all three are held.
+      const held = await send('10');
+      const full = await send('10');
+      const far = await send('60');
+      await w.waitFor(new RegExp(`cli\\.add\\[${far}\\] parked until`));
+      await w.waitFor(new RegExp(`cli\\.add\\[${full}\\] parked until`));
+      expect(w.stderr).not.toContain(`cli.add[${held}] parked`);
+      w.process.kill('SIGTERM');
+      expect(await w.exited).toBe(0);
+      // The held one is back in the queue; the parked ones are still in its delayed set (returned, by default).
+      expect(await conn.queueSize(etaQueue)).toBe(1);
+      expect(await (await conn.transport()).promoteDelayed!(etaQueue)).toBe(2);
+    } finally {
+      await conn.deleteQueue(etaQueue).catch(() => undefined);
+      await conn.deleteExchange(etaQueue).catch(() => undefined);
+    }
+  });
+
   it('a second SIGTERM is a cold shutdown: the process ends at once and the running task goes back to its queue', async () => {
     const coldQueue = `${queue}-cold`;
     const cold = start(['worker', '-A', APP, '-Q', coldQueue, '-l', 'info', '-n', `cold-${hostname}`], env);

@@ -24,6 +24,9 @@ interface Options extends AppSource, LogOptions {
   hostname?: string;
   shutdownTimeout?: number;
   maxLapses?: number;
+  etaHoldMax?: number;
+  etaHoldLimit?: number;
+  returnParkedOnStop: boolean;
 }
 
 function parseAutoscale(value: string): [number, number] {
@@ -66,6 +69,17 @@ export function registerWorker(program: Command): void {
       'lease lapses a task message survives (its worker died or was stuck); past them its FAILURE (WorkerLostError) is stored and it is dead-lettered (default 5)',
       int('--max-lapses', 0),
     )
+    .option(
+      '--eta-hold-max <ms>',
+      'ETA tasks due within this long are held in the worker and run when due, later ones parked in the broker (or 5m; default 5 min)',
+      duration('--eta-hold-max', 'ms'),
+    )
+    .option(
+      '--eta-hold-limit <n>',
+      'most ETA tasks held at once (each keeps a place in the prefetch window), past it they are parked (default prefetch - concurrency)',
+      int('--eta-hold-limit', 0),
+    )
+    .option('--no-return-parked-on-stop', "a warm stop leaves parked ETA tasks in Redis's delayed sets (default: back into the queues, for Celery workers)")
     .action(async (_o: unknown, cmd: Command) => {
       const o = cmd.optsWithGlobals<Options>();
       if (o.maxTasksPerChild !== undefined && o.pool === 'async') throw new UsageError('--max-tasks-per-child needs --pool threads or process');
@@ -81,6 +95,9 @@ export function registerWorker(program: Command): void {
         ...(o.hostname && { hostname: o.hostname }),
         ...(o.shutdownTimeout !== undefined && { shutdownTimeout: o.shutdownTimeout }),
         ...(o.maxLapses !== undefined && { maxLapses: o.maxLapses }),
+        ...(o.etaHoldMax !== undefined && { etaHoldMax: o.etaHoldMax }),
+        ...(o.etaHoldLimit !== undefined && { etaHoldLimit: o.etaHoldLimit }),
+        ...(!o.returnParkedOnStop && { returnParkedOnStop: false }),
       };
       const worker = app.worker(options);
       const about = bannerFields(app, worker, { app: o.app, pool: o.pool, events: o.events === true });
@@ -104,6 +121,9 @@ export function registerWorker(program: Command): void {
       );
       worker.on('task-retried', (r, i) =>
         log.info(`Task ${label(r)} retry at ${i.eta.toISOString()}: ${i.reason?.message ?? ''}`, { ...fields(r, 'RETRY'), eta: i.eta.toISOString() }),
+      );
+      worker.on('task-parked', (r, i) =>
+        log.info(`Task ${label(r)} parked until ${i.eta.toISOString()}`, { task: r.name, id: r.id, eta: i.eta.toISOString() }),
       );
       worker.on('task-revoked', (r) => log.info(`Task ${label(r)} revoked`, fields(r, 'REVOKED')));
       worker.on('error', (e) => log.failure(e));
