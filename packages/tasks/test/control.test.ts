@@ -207,3 +207,66 @@ describe('remote control: node names (Redis)', () => {
   });
 });
 const HINT = 'Please make sure you give each node a unique nodename using the worker `-n` option (`hostname`).';
+
+describe("remote control: the rest of Celery's panel (Redis)", () => {
+  it("hello (mingle) swaps revoked ids and the clock in Celery's shape; autoscale, pool_restart, report, election and unknown commands are answered", async () => {
+    const capture = captureWarnings();
+    try {
+      const { app, worker: start } = testbed(REDIS, { backend: 'memory://' });
+      const hostname = node();
+      const worker = await start({ hostname, concurrency: 1 });
+      const scaled = node();
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const block = app.task('ctl.block', () => gate);
+      const elastic = await start({ hostname: scaled, autoscale: { max: 3, min: 1, interval: 50 } });
+      const to = (name: string): { destination: string[]; timeout: number } => ({ destination: [name], timeout: 5000 });
+
+      worker.revoked.add('revoked-here');
+      // What Celery's mingle sends: its LimitedSet._data, {id: [time.monotonic() when revoked, id]}.
+      const monotonic = Number(process.hrtime.bigint()) / 1e9;
+      const reply = (
+        await app.control.request('hello', { from_node: 'py@peer', revoked: { 'revoked-there': [monotonic - 60, 'revoked-there'] } }, to(hostname))
+      )?.[hostname] as { revoked: Record<string, [number, string]>; clock: number };
+      expect(Object.keys(reply)).toEqual(['revoked', 'clock']);
+      expect(reply.clock).toEqual(expect.any(Number));
+      expect(Object.keys(reply.revoked)).toEqual(['revoked-there', 'revoked-here']);
+      expect(reply.revoked['revoked-there']).toEqual([expect.closeTo(monotonic - 60, 1), 'revoked-there']);
+      expect(reply.revoked['revoked-here']![1]).toBe('revoked-here');
+      expect(Number.isInteger(reply.revoked['revoked-here']![0])).toBe(false);
+      expect(worker.revoked.has('revoked-there')).toBe(true);
+      // A hello under this worker's own name is another worker taking it: no sync, a warning.
+      expect(await app.control.request('hello', { from_node: hostname, revoked: {} }, to(hostname))).toEqual({ [hostname]: null });
+      await waitFor('the warning', () => duplicateWarnings(capture.warnings, hostname).length > 0);
+      expect(duplicateWarnings(capture.warnings, hostname)).toEqual([`Another worker started as node name: ${hostname}.\n${HINT}`]);
+
+      expect(await app.control.request('autoscale', { max: 4, min: 2 }, to(hostname))).toEqual({
+        [hostname]: { error: "ValueError('Autoscale not enabled')" },
+      });
+      expect(await app.control.request('pool_restart', { reload: false }, to(hostname))).toEqual({
+        [hostname]: { error: "ValueError('Pool restarts not enabled')" },
+      });
+      expect(await app.control.request('election', { id: 'e1', topic: 'topic', action: null }, to(hostname))).toEqual({ [hostname]: null });
+      expect(await app.control.request('no_such_thing', {}, to(hostname))).toEqual({ [hostname]: { error: "KeyError('no_such_thing')" } });
+      const report = ((await app.control.request('report', {}, to(hostname)))?.[hostname] as { ok: string }).ok;
+      expect(report.split('\n').slice(0, 3)).toEqual([
+        expect.stringMatching(/^software -> nori:\S+ node:v\d+/),
+        expect.stringMatching(/^platform -> system:\S+ arch:\S+ kernel version:\S+/),
+        'settings -> transport:redis results:memory://',
+      ]);
+
+      // The autoscaler grows while every slot is busy, up to max; autoscale moves its bounds.
+      await worker.stop(); // it reads the same queue
+      expect(elastic.concurrency).toBe(1);
+      expect(elastic.prefetch).toBe(12);
+      const held = await Promise.all([1, 2, 3, 4].map(() => block.delay()));
+      await waitFor('the pool to grow to 3', () => elastic.concurrency === 3 && elastic.active === 3);
+      expect(await app.control.autoscale(2, 1, to(scaled))).toEqual({ [scaled]: { ok: 'autoscale now max=2 min=1' } });
+      expect([elastic.concurrency, elastic.autoscaler?.max]).toEqual([2, 2]);
+      release();
+      for (const r of held) await r.get({ timeout: 10_000 });
+    } finally {
+      capture.stop();
+    }
+  });
+});

@@ -50,6 +50,7 @@ const CONTROL: Record<string, (app: App, args: string[], o: InspectOptions & { t
   cancel_consumer: (app, a, o) => (need(a, 1, 'cancel_consumer <queue>'), app.control.cancelConsumer(a[0]!, { ...o, reply: true })),
   pool_grow: (app, a, o) => app.control.poolGrow(Number(a[0] ?? 1), { ...o, reply: true }),
   pool_shrink: (app, a, o) => app.control.poolShrink(Number(a[0] ?? 1), { ...o, reply: true }),
+  autoscale: (app, a, o) => (need(a, 1, 'autoscale <max> [min]'), app.control.autoscale(Number(a[0]), Number(a[1] ?? 0), { ...o, reply: true })),
   enable_events: (app, _a, o) => app.control.enableEvents({ ...o, reply: true }),
   disable_events: (app, _a, o) => app.control.disableEvents({ ...o, reply: true }),
 };

@@ -6,7 +6,6 @@
 import type { Command } from 'commander';
 import type { TaskRequest, WorkerOptions } from '@nori/tasks';
 import { toSeconds } from '@nori/tasks/protocol';
-import { autoscale } from '../autoscale.js';
 import { banner, bannerFields } from '../banner.js';
 import { loadApp, type AppSource } from '../load-app.js';
 import { Log, type LogOptions } from '../log.js';
@@ -87,7 +86,7 @@ export function registerWorker(program: Command): void {
       const app = await loadApp(o);
       const options: WorkerOptions = {
         pool: o.pool,
-        concurrency: o.autoscale ? Math.max(o.autoscale[1], 1) : (o.concurrency ?? 10),
+        ...(o.autoscale ? { autoscale: { max: o.autoscale[0], min: o.autoscale[1] } } : { concurrency: o.concurrency ?? 10 }),
         ...(o.queues && { queues: o.queues }),
         ...(o.maxTasksPerChild !== undefined && { maxTasksPerChild: o.maxTasksPerChild }),
         ...(o.events && { sendEvents: true }),
@@ -104,6 +103,7 @@ export function registerWorker(program: Command): void {
       // Celery prints its banner on stdout whatever the level; a log shipper gets it as one record.
       if (log.json) log.write('info', `${worker.hostname} starting`, { ...about }, true);
       else process.stdout.write(banner(about));
+      worker.on('worker-resized', (i) => log.info(`pool: ${i.concurrency} at once`, { hostname: i.hostname, concurrency: i.concurrency }));
       worker.on('worker-ready', (i) => log.info(`${i.hostname} ready, consuming ${i.queues.join(', ')}`, { hostname: i.hostname, queues: i.queues }));
       worker.on('task-received', (r) => log.info(`Task ${label(r)} received`, fields(r, 'RECEIVED')));
       worker.on('task-succeeded', (r, i) =>
@@ -154,9 +154,7 @@ export function registerWorker(program: Command): void {
         });
       });
       await worker.start();
-      const stopScaling = o.autoscale ? autoscale(worker, { max: o.autoscale[0], min: o.autoscale[1] }, (n) => log.info(`autoscale: ${n} at once`)) : undefined;
       await stopped;
-      stopScaling?.();
       await app.close();
       log.info('worker stopped');
       // A task abandoned by a cold stop (or user code's timers) must not keep the process alive.

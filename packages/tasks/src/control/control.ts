@@ -158,6 +158,11 @@ export class Control {
     return this.#command('pool_shrink', { n }, options);
   }
 
+  /** New bounds of workers' autoscalers (Celery's `autoscale`): `{ok: 'autoscale now max=.. min=..'}`, or Celery's error where a worker has none. */
+  autoscale(max: number, min: number, options: InspectOptions & { reply?: boolean } = {}): Promise<Replies> {
+    return this.#command('autoscale', { max, min }, options);
+  }
+
   enableEvents(options: InspectOptions & { reply?: boolean } = {}): Promise<Replies> {
     return this.#command('enable_events', {}, options);
   }

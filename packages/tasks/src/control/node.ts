@@ -62,15 +62,17 @@ export class ControlNode implements WorkerStep {
       return;
     }
     const command = Object.hasOwn(PANEL, body.method) ? PANEL[body.method] : undefined;
-    if (!command) {
-      this.#report(new Error(`no such control command: ${body.method}`));
-      return;
-    }
     let reply: unknown;
-    try {
-      reply = await command(ctx, body.arguments ?? {});
-    } catch (error) {
-      reply = { error: String(error) };
+    if (!command) {
+      // Celery's panel raises KeyError, logged, and its repr answered: the caller learns too.
+      this.#report(new Error(`no such control command: ${body.method}`));
+      reply = { error: `KeyError('${body.method}')` };
+    } else {
+      try {
+        reply = await command(ctx, body.arguments ?? {});
+      } catch (error) {
+        reply = { error: String(error) };
+      }
     }
     if (reply === NO_REPLY || !body.reply_to || !this.#producer) return;
     try {

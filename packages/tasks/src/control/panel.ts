@@ -2,16 +2,18 @@
  * The commands a worker answers (celery/worker/control.py), with Celery's argument names and
  * reply shapes, so `celery inspect` / `celery control` and nori's client read them alike.
  */
-import { resourceUsage } from 'node:process';
+import { arch, release, type } from 'node:os';
+import { resourceUsage, version } from 'node:process';
 import type { ConnectionInfo } from '@nori/core';
 import type { ResolvedConfig } from '../config.js';
-import type { WorkerEventSender } from '../events/worker-event-sender.js';
+import { SOFTWARE, type WorkerEventSender } from '../events/worker-event-sender.js';
 import type { LamportClock } from '../events/clock.js';
 import { msOrUndefined, secondsOrNull, toSeconds } from '../protocol/units.js';
 import { parseRate } from '../worker/admission/rate-limit.js';
 import type { Task, TaskHandler } from '../task.js';
 import type { Worker } from '../worker/worker.js';
 import { censorSettings } from './censor.js';
+import { warnDuplicateNodenames } from './duplicate-nodename.js';
 import type { HeldTasks } from './held-tasks.js';
 
 export interface PanelContext {
@@ -138,6 +140,38 @@ function queueInfo(worker: Worker): Array<Record<string, unknown>> {
   });
 }
 
+/**
+ * Celery's mingle (celery/worker/consumer/mingle.py): a starting worker sends `hello` with its
+ * name and revoked ids; the others merge the ids and answer theirs with their clock. The same name
+ * as this worker's is another worker under it (this one sends no `hello`): Celery answers None.
+ */
+function hello(ctx: PanelContext, a: Args): { revoked: Record<string, [number, string]>; clock: number } | null {
+  const from = String(a['from_node']);
+  if (from === ctx.worker.hostname) {
+    warnDuplicateNodenames([from], 'Another worker started as');
+    return null;
+  }
+  ctx.worker.revoked.mergeCelery(a['revoked']);
+  return { revoked: ctx.worker.revoked.toCelery(), clock: ctx.clock.forward() };
+}
+
+/** Celery's `report` (app.bugreport()): software, platform and settings, for a bug report. */
+function report(ctx: PanelContext): { ok: string } {
+  const settings = censorSettings(celeryConf(ctx.conf, ctx.broker));
+  return ok(
+    [
+      `software -> ${SOFTWARE.sw_ident}:${SOFTWARE.sw_ver} node:${version}`,
+      `platform -> system:${type()} arch:${arch()} kernel version:${release()}`,
+      `settings -> transport:${ctx.broker.transport} results:${settings['result_backend'] === null ? 'disabled' : String(settings['result_backend'])}`,
+      '',
+      ...Object.entries(settings).map(([k, v]) => `${k}: ${JSON.stringify(v)}`),
+    ].join('\n'),
+  );
+}
+
+/** What Celery's panel replies when a command raises (kombu's pidbox: `{'error': repr(exc)}`). */
+const raised = (type: string, message: string): { error: string } => nok(`${type}('${message}')`);
+
 function revoke(ctx: PanelContext, ids: string[], terminate: boolean): Promise<{ ok: string }> {
   for (const id of ids) ctx.worker.revoked.add(id);
   const saved = ctx.saveRevoked();
@@ -148,6 +182,8 @@ function revoke(ctx: PanelContext, ids: string[], terminate: boolean): Promise<{
 
 export const PANEL: Readonly<Record<string, Command>> = {
   ping: () => ok('pong'),
+  hello,
+  report,
   clock: (ctx) => ({ clock: ctx.clock.value }),
   active: (ctx, a) => ctx.held.active(a['safe'] === true),
   reserved: (ctx) => ctx.held.reserved(),
@@ -227,6 +263,17 @@ export const PANEL: Readonly<Record<string, Command>> = {
     await ctx.events?.heartbeat();
     return null;
   },
+  autoscale: (ctx, a) => {
+    const scaler = ctx.worker.autoscaler;
+    if (!scaler) return raised('ValueError', 'Autoscale not enabled');
+    const int = (v: unknown): number | undefined => (v === undefined || v === null ? undefined : Number(v));
+    const [max, min] = scaler.update(int(a['max']), int(a['min']));
+    return ok(`autoscale now max=${max} min=${min}`);
+  },
+  // Celery restarts its pool only with worker_pool_restarts, off by default; nori has no such setting.
+  pool_restart: () => raised('ValueError', 'Pool restarts not enabled'),
+  // Celery's gossip holds elections; a worker without gossip (as nori) answers None.
+  election: () => null,
   shutdown: (ctx) => {
     void ctx.worker.stop();
     return NO_REPLY;

@@ -12,6 +12,10 @@ export interface RevokedOptions {
   expires?: number;
 }
 
+const monotonicSeconds = (): number => Number(process.hrtime.bigint()) / 1e9;
+/** Celery refuses an int timestamp (LimitedSet.update wants a float): JSON writes 12.0 as 12. */
+const pythonFloat = (seconds: number): number => (Number.isInteger(seconds) ? seconds + 1e-6 : seconds);
+
 export class RevokedSet {
   readonly maxSize: number;
   readonly expires: number;
@@ -49,6 +53,34 @@ export class RevokedSet {
   ids(): string[] {
     this.purge();
     return [...this.#ids.keys()];
+  }
+
+  /**
+   * The set as Celery's LimitedSet._data, what mingle's `hello` exchanges: `{id: [inserted, id]}`
+   * with `inserted` on Python's time.monotonic() (Linux's CLOCK_MONOTONIC, which Node's hrtime
+   * reads too), so a Python peer on the host ages the ids as its own.
+   */
+  toCelery(now = Date.now()): Record<string, [number, string]> {
+    this.purge(now);
+    const mono = monotonicSeconds();
+    return Object.fromEntries([...this.#ids].map(([id, at]) => [id, [pythonFloat(mono - (now - at) / 1000), id]]));
+  }
+
+  /** Adds a peer's ids sent as Celery's LimitedSet._data (`{id: [inserted, id]}` or `{id: inserted}`, monotonic seconds). */
+  mergeCelery(data: unknown, now = Date.now()): void {
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) return;
+    const mono = monotonicSeconds();
+    const merged = new Map(this.#ids);
+    for (const [id, entry] of Object.entries(data)) {
+      const inserted: unknown = Array.isArray(entry) ? entry[0] : entry;
+      if (typeof inserted !== 'number' || !Number.isFinite(inserted)) continue;
+      const at = Math.min(now, now - (mono - inserted) * 1000);
+      if (!(at <= (merged.get(id) ?? -Infinity))) merged.set(id, at);
+    }
+    // A peer's ids are older than some of ours: purge reads the map oldest first.
+    this.#ids.clear();
+    for (const [id, at] of [...merged].sort((x, y) => x[1] - y[1])) this.#ids.set(id, at);
+    this.purge(now);
   }
 
   /** Adds the ids a state file holds (none when it does not exist yet). */

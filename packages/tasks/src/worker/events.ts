@@ -20,6 +20,8 @@ export type WorkerEvents = {
   'task-parked': [request: TaskRequest, info: { eta: Date }];
   /** Consuming: the worker takes tasks. */
   'worker-ready': [info: { hostname: string; queues: readonly string[] }];
+  /** Tasks that may run at once changed (remote control's pool_grow/pool_shrink, the autoscaler). */
+  'worker-resized': [info: { hostname: string; concurrency: number }];
   /** Stopped: nothing runs, prefetched messages are back in their queues. */
   'worker-shutdown': [info: { hostname: string; cold: boolean }];
   /** Something failed outside a task (a settle, a result store, a publish). */

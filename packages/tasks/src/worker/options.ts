@@ -4,12 +4,18 @@ import { DEFAULT_MAX_LAPSES, type ConnectionOptions, type Queue } from '@nori/co
 import type { ResolvedConfig } from '../config.js';
 import { TaskConfigError } from '../errors.js';
 import type { EtaLimits } from './admission/eta.js';
+import type { AutoscaleOptions } from './autoscaler.js';
 
 export interface WorkerOptions {
   /** Queue names (declared as Celery declares them) or Queue entities; default the app's default queue. */
   queues?: ReadonlyArray<string | Queue>;
   /** Tasks running at once. Default 10. */
   concurrency?: number;
+  /**
+   * Celery's `--autoscale max,min`: start at `min` (at least 1) tasks at once, grow while busy up
+   * to `max`, shrink while idle; prefetch follows `max`. Replaces `concurrency`.
+   */
+  autoscale?: AutoscaleOptions;
   /**
    * 'async' (default): handlers run on this thread. 'threads': moduleTask handlers run in worker
    * threads, 'process': in child processes (a crash or a hung task cannot reach the worker); other
@@ -78,9 +84,11 @@ export function workerLimits(options: WorkerOptions, conf: ResolvedConfig): { co
   // A pool nori does not have must not quietly run tasks in-process.
   if (options.pool !== undefined && !POOLS.has(options.pool))
     throw new TaskConfigError(`pool must be 'async', 'threads' or 'process', got ${JSON.stringify(options.pool)}`);
-  const concurrency = options.concurrency ?? 10;
+  const scale = options.autoscale;
+  const concurrency = scale ? Math.max(scale.min ?? 0, 1) : (options.concurrency ?? 10);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new TaskConfigError(`concurrency must be a whole number >= 1, got ${concurrency}`);
-  return { concurrency, prefetch: (options.prefetchMultiplier ?? conf.prefetchMultiplier) * concurrency };
+  // As Celery's autoscaler: the prefetch window fits the most tasks the pool may grow to.
+  return { concurrency, prefetch: (options.prefetchMultiplier ?? conf.prefetchMultiplier) * Math.max(concurrency, scale?.max ?? 0) };
 }
 
 /** How long ETA tasks are held in the worker, and how many at once (see admission/eta.ts), checked. */

@@ -21,6 +21,7 @@ import type { Hooks, WorkerEvents } from './events.js';
 import { Execution } from './execution.js';
 import type { WorkerHost } from './host.js';
 import type { HeldTask } from './job.js';
+import { Autoscaler } from './autoscaler.js';
 import { defaultNodename, etaLimits, maxLapses, shutdownTimeout, workerLimits, type WorkerOptions, type WorkerStep } from './options.js';
 import { settle } from './settle.js';
 import { STOPPING, WorkerState } from './state.js';
@@ -30,6 +31,8 @@ import { logTaskLines } from './task-log.js';
 
 export class Worker extends Emitter<WorkerEvents> {
   readonly hostname: string;
+  /** With `autoscale`: resizes the pool as it gets busy or idle (remote control's `autoscale` changes its bounds). */
+  readonly autoscaler: Autoscaler | undefined;
   readonly prefetch: number;
   #concurrency: number;
   readonly #host: WorkerHost;
@@ -67,6 +70,8 @@ export class Worker extends Emitter<WorkerEvents> {
       this.#admission,
       this.#report,
     );
+    this.autoscaler = options.autoscale ? new Autoscaler(this, options.autoscale) : undefined;
+    if (this.autoscaler) this.#steps.push(this.autoscaler);
     const { logger } = host.conf.connection;
     if (logger) logTaskLines(this, logger);
   }
@@ -111,11 +116,13 @@ export class Worker extends Emitter<WorkerEvents> {
     return this.#concurrency;
   }
 
-  /** Change how many tasks may run at once (Celery's pool_grow / pool_shrink); never below 1. */
+  /** Change how many tasks may run at once (Celery's pool_grow / pool_shrink, the autoscaler); never below 1. */
   resize(concurrency: number): void {
     const next = Math.max(1, Math.trunc(concurrency));
+    if (next === this.#concurrency) return;
     this.#state.slots.resize(next - this.#concurrency);
     this.#concurrency = next;
+    this.emit('worker-resized', { hostname: this.hostname, concurrency: next });
   }
 
   /** Forget the rate limiter of a task whose rateLimit changed. */
