@@ -21,8 +21,9 @@ const setup = (broker: string): { app: App; queue: string } => testbed(broker, {
 
 for (const b of NETWORK_BROKERS) {
   describe(`events: nori ↔ Python Celery 5.2 on ${b.name}`, () => {
-    it("Celery's EventReceiver sees a nori worker's heartbeats and task events", async () => {
-      const { app } = setup(b.broker);
+    it("Celery's EventReceiver and `celery events --dump` see a nori worker's heartbeats and its task events, batched and compressed", async () => {
+      // Task events leave as a full batch of 12, or at the worker's stop (a window no test waits out).
+      const { app } = testbed(b.broker, { backend: 'memory://', sendEvents: true, eventBatchWindow: 60_000, eventBatchSize: 12 });
       const dump: PythonProcess = await startPython([`${PYTHON_DIR}event_dump.py`, b.broker, '40'], {}, /^ready$/m);
       cleanups.push(() => dump.stop());
       // And `celery events --dump` itself, Celery's CLI.
@@ -37,30 +38,40 @@ for (const b of NETWORK_BROKERS) {
       cleanups.push(() => worker.stop());
       await worker.start();
       await waitFor('the CLI to show the nori worker', () => cli.output().includes(`${worker.hostname} [`));
-      const r = await add.delay(20, 22);
-      expect(await r.get({ timeout: 10_000 })).toBe(42);
+      const results = [];
+      for (let i = 0; i < 6; i++) results.push(await add.delay(20 + i, 22));
+      expect(await Promise.all(results.map((r) => r.get({ timeout: 10_000 })))).toEqual([42, 43, 44, 45, 46, 47]);
+      const ids = results.map((r) => r.id);
       const mine = (): Array<Record<string, unknown>> => dump.json().filter((e) => e['hostname'] === worker.hostname);
-      await waitFor(
-        'a heartbeat and the task events in Python',
-        () => mine().some((e) => e['type'] === 'worker-heartbeat') && mine().some((e) => e['type'] === 'task-succeeded'),
-      );
+      const taskEvents = (): Array<Record<string, unknown>> => mine().filter((e) => ids.includes(e['uuid'] as string));
+      // 18 task events: the full batch of 12 reaches Python, the other 6 wait for the stop.
+      await waitFor('a heartbeat and the first batch in Python', () => mine().some((e) => e['type'] === 'worker-heartbeat') && taskEvents().length >= 12);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(taskEvents()).toHaveLength(12);
       await worker.stop();
       await waitFor('worker-offline in Python', () => mine().some((e) => e['type'] === 'worker-offline'));
       const types = mine().map((e) => e['type']);
       expect(types[0]).toBe('worker-online');
-      expect(types.filter((t) => String(t).startsWith('task-'))).toEqual(['task-received', 'task-started', 'task-succeeded']);
-      const received = mine().find((e) => e['type'] === 'task-received');
-      expect(received).toMatchObject({ uuid: r.id, name: 'evi.add', args: '(20, 22)', pid: process.pid });
+      expect(types.at(-1)).toBe('worker-offline');
+      expect(taskEvents()).toHaveLength(18);
+      for (const id of ids)
+        expect(
+          taskEvents()
+            .filter((e) => e['uuid'] === id)
+            .map((e) => e['type']),
+        ).toEqual(['task-received', 'task-started', 'task-succeeded']);
+      const received = taskEvents().find((e) => e['type'] === 'task-received');
+      expect(received).toMatchObject({ uuid: ids[0], name: 'evi.add', args: '(20, 22)', pid: process.pid });
       // Celery's receiver adds local_received and adjusts the timestamp by utcoffset: both numbers.
       expect(received).toMatchObject({ local_received: expect.any(Number), timestamp: expect.any(Number) });
-      expect(mine().find((e) => e['type'] === 'task-succeeded')).toMatchObject({ uuid: r.id, result: '42' });
+      expect(taskEvents().find((e) => e['type'] === 'task-succeeded')).toMatchObject({ uuid: ids[0], result: '42' });
       expect(mine().find((e) => e['type'] === 'worker-heartbeat')).toMatchObject({
         freq: 2,
         sw_ident: 'nori',
         active: expect.any(Number),
         processed: expect.any(Number),
       });
-      await waitFor('the CLI to show the task', () => cli.output().includes(`task succeeded: evi.add(${r.id}) args=(20, 22)`));
+      await waitFor('the CLI to show every task', () => ids.every((id, i) => cli.output().includes(`task succeeded: evi.add(${id}) args=(${20 + i}, 22)`)));
       expect(cli.output()).toMatch(new RegExp(`${worker.hostname} \\[[^\\]]+\\] heartbeat: .*sw_ident=nori`));
     });
 

@@ -4,6 +4,7 @@
  * object follows them; off by default; task-sent from the client; on Redis nothing is stored.
  */
 import { randomUUID } from 'node:crypto';
+import { inflateSync } from 'node:zlib';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { App, type AppOptions } from '@nori/tasks';
@@ -85,6 +86,41 @@ for (const b of ALL_BROKERS) {
       expect(state.alive(worker.hostname)).toBe(false);
     });
 
+    it('task events leave in batches (full, or at the worker’s stop, before worker-offline): every event of every task arrives', async () => {
+      // A window no test waits out: only a full batch (10 events) or the stop sends.
+      const { app } = setup(b.broker, { sendEvents: true, eventBatchWindow: 60_000, eventBatchSize: 10 });
+      const events: CeleryEvent[] = [];
+      await receive(app, events);
+      const add = app.task('ev.batched', (x: number, y: number) => x + y);
+      const worker = app.worker({ concurrency: 2, heartbeat: false, hostname: `batch-${randomUUID().slice(0, 6)}@test` });
+      cleanups.push(() => worker.stop());
+      await worker.start();
+      const results = [];
+      for (let i = 0; i < 8; i++) results.push(await add.delay(i, 1));
+      expect(await Promise.all(results.map((r) => r.get({ timeout: 10_000 })))).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+      const ids = results.map((r) => r.id);
+      const taskEvents = (): CeleryEvent[] => events.filter((e) => ids.includes(e.uuid as string));
+      // 24 task events: two full batches of 10 leave, 4 wait for the window or the stop.
+      await waitFor('two full batches', () => taskEvents().length >= 20);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(taskEvents()).toHaveLength(20);
+      await worker.stop();
+      await waitFor('worker-offline', () => events.some((e) => e.type === 'worker-offline' && e.hostname === worker.hostname));
+      expect(taskEvents()).toHaveLength(24);
+      for (const id of ids)
+        expect(
+          taskEvents()
+            .filter((e) => e.uuid === id)
+            .map((e) => e.type),
+        ).toEqual(['task-received', 'task-started', 'task-succeeded']);
+      const mine = events.filter((e) => e.hostname === worker.hostname).map((e) => e.type);
+      expect(mine.at(-1)).toBe('worker-offline');
+      expect(mine.filter((t) => t.startsWith('task-'))).toHaveLength(24);
+      // Each batch's clock and timestamp are its events' own, in the order they happened.
+      const clocks = taskEvents().map((e) => e.clock);
+      expect(clocks).toEqual([...clocks].sort((x, y) => x - y));
+    });
+
     it("heartbeat: false (Celery's --without-heartbeat) sends worker-online and task events but no heartbeat", async () => {
       const { app } = setup(b.broker, { sendEvents: true });
       const events: CeleryEvent[] = [];
@@ -152,6 +188,36 @@ describe('events on Redis are never stored', () => {
     expect(custom().map((e) => e['i'])).toEqual([...Array(20).keys()]);
     expect(channels.filter((c) => c === `/0.${EVENT_EXCHANGE}/custom.thing`).length).toBeGreaterThanOrEqual(20);
     expect(await redis.exists(receiver.queue.name)).toBe(0);
+  });
+});
+
+describe('task event batches on the wire (Redis)', () => {
+  it('one PUBLISH on /0.<event exchange>/task.multi per batch, its body a zlib-compressed list of the events', async () => {
+    const { app } = setup(REDIS, { sendEvents: true, eventBatchWindow: 60_000, eventBatchSize: 6 });
+    const sub = new Redis(REDIS);
+    cleanups.push(async () => void sub.disconnect());
+    const published: Array<{ channel: string; text: string }> = [];
+    await sub.psubscribe(`/0.${EVENT_EXCHANGE}/*`);
+    sub.on('pmessage', (_p: string, channel: string, text: string) => published.push({ channel, text }));
+    const add = app.task('ev.wire', (x: number, y: number) => x + y);
+    const worker = app.worker({ heartbeat: false, hostname: `wire-${randomUUID().slice(0, 6)}@test` });
+    cleanups.push(() => worker.stop());
+    await worker.start();
+    const first = await add.delay(1, 1);
+    const second = await add.delay(2, 2);
+    await first.get({ timeout: 10_000 });
+    await second.get({ timeout: 10_000 });
+    await waitFor('the batch', () => published.some((m) => m.channel.endsWith('/task.multi')));
+    const batches = published.filter((m) => m.channel === `/0.${EVENT_EXCHANGE}/task.multi`);
+    expect(batches).toHaveLength(1);
+    expect(published.filter((m) => /\/task\.(received|started|succeeded)$/.test(m.channel))).toEqual([]);
+    const envelope = JSON.parse((batches[0] as { text: string }).text) as { body: string; headers: Record<string, unknown>; 'content-type': string };
+    expect(envelope.headers).toMatchObject({ compression: 'application/x-gzip', hostname: worker.hostname });
+    expect(envelope['content-type']).toBe('application/json');
+    const list = JSON.parse(inflateSync(Buffer.from(envelope.body, 'base64')).toString('utf8')) as CeleryEvent[];
+    expect(list).toHaveLength(6);
+    for (const id of [first.id, second.id])
+      expect(list.filter((e) => e.uuid === id).map((e) => e.type)).toEqual(['task-received', 'task-started', 'task-succeeded']);
   });
 });
 

@@ -40,6 +40,17 @@ export interface EventsOptions {
   eventSerializer?: string;
   /** Worker heartbeat interval. Default 2000 (Celery's 2 s). */
   heartbeatInterval?: number;
+  /**
+   * A worker's task events are sent in batches, as Celery's worker sends them: one list message on
+   * `task.multi` at most this long after the batch's first event (so receivers and the dashboard
+   * see a task's progress up to this late), or sooner when full. 0 sends each event alone at once.
+   * Default 100.
+   */
+  eventBatchWindow?: number;
+  /** Task events a batch holds at most. Default 200. */
+  eventBatchSize?: number;
+  /** Codec of the batches (kombu's `compression` header, which Celery's receiver reads); false: none. Default 'zlib'. */
+  eventCompression?: string | false;
 }
 
 export type ResolvedEventsOptions = Required<EventsOptions>;
@@ -54,6 +65,9 @@ export function resolveEventsOptions(o: EventsOptions): ResolvedEventsOptions {
     eventQueueExpires: o.eventQueueExpires ?? 60_000,
     eventSerializer: o.eventSerializer ?? 'json',
     heartbeatInterval: o.heartbeatInterval ?? 2000,
+    eventBatchWindow: o.eventBatchWindow ?? 100,
+    eventBatchSize: o.eventBatchSize ?? 200,
+    eventCompression: o.eventCompression ?? 'zlib',
   };
 }
 

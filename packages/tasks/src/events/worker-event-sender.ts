@@ -1,12 +1,12 @@
 /**
  * A worker's events on the wire (Celery's `-E`): its local hooks become task-received ...
  * task-revoked with Celery's fields, and task-progress (nori's: a state the task reported, with
- * its meta), plus worker-online, a worker-heartbeat every interval and
- * worker-offline. Sent on a connection of its own; a failed send is the worker's `error` event,
- * never a task failure.
+ * its meta), sent in compressed batches (task-event-buffer.ts); plus worker-online, a
+ * worker-heartbeat every interval and worker-offline, each sent at once. Sent on a connection of
+ * its own; a failed send is the worker's `error` event, never a task failure.
  */
 import { loadavg, type as osType } from 'node:os';
-import { Connection, setLongTimeout, type ConnectionOptions, type LongTimeout } from '@nori/core';
+import { CompressorNotInstalledError, Connection, loadCompressor, setLongTimeout, type ConnectionOptions, type LongTimeout } from '@nori/core';
 import { tracebackOf } from '../protocol/exception.js';
 import { exceptionRepr, safeRepr } from '../protocol/repr.js';
 import { toSeconds } from '../protocol/units.js';
@@ -16,6 +16,7 @@ import type { Worker } from '../worker/worker.js';
 import type { LamportClock } from './clock.js';
 import { EventDispatcher } from './dispatcher.js';
 import type { ResolvedEventsOptions } from './event.js';
+import { TaskEventBuffer } from './task-event-buffer.js';
 
 /** `sw_ident` / `sw_ver` of nori workers (Python's are 'py-celery' / its version). */
 export const SOFTWARE = { sw_ident: 'nori', sw_ver: '0.1.0', sw_sys: osType() } as const;
@@ -28,6 +29,7 @@ export class WorkerEventSender implements WorkerStep {
   readonly #clock: LamportClock;
   #connection: Connection | undefined;
   #dispatcher: EventDispatcher | undefined;
+  #taskEvents: TaskEventBuffer | undefined;
   #heartbeat: LongTimeout | undefined;
   #processed = 0;
   /** Task events on (remote control's enable_events / disable_events switch them). */
@@ -56,12 +58,18 @@ export class WorkerEventSender implements WorkerStep {
       exchange: this.#options.eventExchange,
       serializer: this.#options.eventSerializer,
     });
+    const tasks = new TaskEventBuffer(
+      this.#dispatcher,
+      { window: this.#options.eventBatchWindow, size: this.#options.eventBatchSize, compression: await this.#compression() },
+      (error) => this.#report(error),
+    );
+    this.#taskEvents = tasks;
     const w = this.#worker;
     const listen = <E extends keyof WorkerEvents>(event: E, fn: (...args: WorkerEvents[E]) => void): void => {
       w.on(event, fn);
       this.#off.push(() => w.off(event, fn));
     };
-    const send = (type: string, fields: Record<string, unknown>): void => void (this.taskEvents && this.send(type, fields));
+    const send = (type: string, fields: Record<string, unknown>): void => void (this.taskEvents && tasks.add(type, fields));
     listen('task-received', (r) =>
       send('task-received', {
         uuid: r.id,
@@ -99,6 +107,8 @@ export class WorkerEventSender implements WorkerStep {
     this.#heartbeat?.clear();
     this.#heartbeat = undefined;
     for (const off of this.#off.splice(0)) off();
+    await this.#taskEvents?.flush();
+    this.#taskEvents = undefined;
     await this.#sendWorker('worker-offline').catch(() => undefined);
     await this.#connection?.close();
     this.#connection = undefined;
@@ -112,6 +122,20 @@ export class WorkerEventSender implements WorkerStep {
       () => undefined,
       (error: unknown) => this.#report(error as Error),
     );
+  }
+
+  /** The batches' codec, loaded now; without `@nori/compression` installed they go uncompressed (logged once). */
+  async #compression(): Promise<string | undefined> {
+    const codec = this.#options.eventCompression;
+    if (codec === false || this.#options.eventBatchWindow <= 0) return undefined;
+    try {
+      await loadCompressor(codec);
+      return codec;
+    } catch (error) {
+      if (!(error instanceof CompressorNotInstalledError)) throw error;
+      this.#connection?.logger.warn({ err: error }, 'task events are sent uncompressed');
+      return undefined;
+    }
   }
 
   /** The next heartbeat in one interval (a chain of long timeouts: any interval, and none left behind by stop). */
