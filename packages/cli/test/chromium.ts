@@ -1,7 +1,8 @@
 /**
  * Debian's Chromium for the page tests (installed by scripts/services.sh), driven by playwright-core,
  * which downloads nothing: headless, no sandbox (containers), nothing fetched of its own, and a new
- * empty profile each time, removed with the browser.
+ * empty profile each time, removed with the browser (retried: Chromium may still be writing to it,
+ * ENOTEMPTY).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +24,6 @@ export const CHROMIUM_ARGS = [
 export async function launchChromium(): Promise<BrowserContext> {
   const profile = mkdtempSync(join(tmpdir(), 'nori-chromium-'));
   const context = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
-  context.on('close', () => rmSync(profile, { recursive: true, force: true }));
+  context.on('close', () => rmSync(profile, { recursive: true, force: true, maxRetries: 5 }));
   return context;
 }

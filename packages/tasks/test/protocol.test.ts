@@ -58,8 +58,9 @@ it('sends protocol v2: headers, properties, [args, kwargs, embed] and the defaul
     [1, 'a'],
     {},
     {
-      callbacks: [{ task: 'proj.add', args: [10], kwargs: {}, options: {}, subtask_type: null, immutable: false, chord_size: null }],
-      errbacks: [{ task: 'proj.add', args: [0, 0], kwargs: {}, options: {}, subtask_type: null, immutable: true, chord_size: null }],
+      // Callbacks carry the caller's reply queue, so an rpc:// result of theirs comes back here (#22.8).
+      callbacks: [{ task: 'proj.add', args: [10], kwargs: {}, options: { reply_to: app.oid }, subtask_type: null, immutable: false, chord_size: null }],
+      errbacks: [{ task: 'proj.add', args: [0, 0], kwargs: {}, options: { reply_to: app.oid }, subtask_type: null, immutable: true, chord_size: null }],
       chain: null,
       chord: null,
     },
