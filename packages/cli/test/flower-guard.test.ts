@@ -23,9 +23,10 @@ function status(check: () => void): number | 'ok' {
   }
 }
 
+// Guards are made inside each test: one made while the file loads is invisible to a mutation run's per-test coverage.
 describe('RequestGuard.host', () => {
-  const guard = new RequestGuard('127.0.0.1', ['Flower.Example.com.']);
-  const host = (h: string | undefined): number | 'ok' => status(() => guard.host(req(h === undefined ? {} : { host: h })));
+  const guard = (): RequestGuard => new RequestGuard('127.0.0.1', ['Flower.Example.com.', '*.example.org']);
+  const host = (h: string | undefined): number | 'ok' => status(() => guard().host(req(h === undefined ? {} : { host: h })));
 
   it("accepts the server's own names in any case, with or without a port or a final dot", () => {
     for (const h of [
@@ -46,9 +47,14 @@ describe('RequestGuard.host', () => {
     expect(host('rebind.evil.example:5555')).toBe(403);
     expect(host('[::2]:5555')).toBe(403);
     expect(host('127.0.0.2')).toBe(403);
+    // Brackets only around a whole name, a port only at the end, no wildcard names.
+    expect(host('local[host]:5555')).toBe(403);
+    expect(host('local:host')).toBe(403);
+    expect(host('a.example.org')).toBe(403);
     expect(host('')).toBe(400);
     expect(host(undefined)).toBe(400);
-    expect(() => guard.host(req({ host: 'Rebind.Evil.example:5555' }))).toThrow(
+    expect(() => guard().host(req({}))).toThrow('Host header missing');
+    expect(() => guard().host(req({ host: 'Rebind.Evil.example:5555' }))).toThrow(
       'Host "rebind.evil.example" is not this server\'s name; if it is (a proxy, a DNS name), start nori flower with --allowed-hosts rebind.evil.example',
     );
   });
@@ -71,9 +77,9 @@ describe('RequestGuard.host', () => {
 });
 
 describe('RequestGuard.origin', () => {
-  const guard = new RequestGuard('127.0.0.1', ['proxy.example.com']);
+  const guard = (): RequestGuard => new RequestGuard('127.0.0.1', ['proxy.example.com']);
   const check = (headers: Record<string, string>, change: boolean, navigable = false): number | 'ok' =>
-    status(() => guard.origin(req({ host: 'localhost:5555', ...headers }), change, navigable));
+    status(() => guard().origin(req({ host: 'localhost:5555', ...headers }), change, navigable));
 
   it('lets reads through from the same origin, a typed address, or no browser at all', () => {
     for (const site of [undefined, 'same-origin', 'none']) expect(check(site ? { 'sec-fetch-site': site } : {}, false), site).toBe('ok');
@@ -83,35 +89,35 @@ describe('RequestGuard.origin', () => {
     expect(check({ 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'cors' }, false, true)).toBe(403);
     expect(check({ 'sec-fetch-site': 'same-site', 'sec-fetch-mode': 'navigate' }, false, false)).toBe(403);
     expect(check({ 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate' }, false, true)).toBe('ok');
-    expect(() => guard.origin(req({ 'sec-fetch-site': 'cross-site' }), false, false)).toThrow('Cross-site request refused (Sec-Fetch-Site: cross-site)');
+    expect(() => guard().origin(req({ 'sec-fetch-site': 'cross-site' }), false, false)).toThrow('Cross-site request refused (Sec-Fetch-Site: cross-site)');
   });
 
   it('refuses any change from another site, even a navigation', () => {
     expect(check({ 'sec-fetch-site': 'same-site', 'sec-fetch-mode': 'navigate' }, true, true)).toBe(403);
-    expect(() => guard.origin(req({ 'sec-fetch-site': 'cross-site' }), true, true)).toThrow('Cross-site change refused (Sec-Fetch-Site: cross-site)');
+    expect(() => guard().origin(req({ 'sec-fetch-site': 'cross-site' }), true, true)).toThrow('Cross-site change refused (Sec-Fetch-Site: cross-site)');
   });
 
   it("accepts a change whose Origin is the request's own host or a configured name, and no other", () => {
     expect(check({}, true)).toBe('ok');
     expect(check({ origin: 'http://localhost:5555', 'sec-fetch-site': 'same-origin' }, true)).toBe('ok');
     expect(check({ origin: 'http://LOCALHOST:5555' }, true)).toBe('ok');
-    expect(status(() => guard.origin(req({ host: 'LocalHost:5555', origin: 'http://localhost:5555' }), true, false))).toBe('ok');
+    expect(status(() => guard().origin(req({ host: 'LocalHost:5555', origin: 'http://localhost:5555' }), true, false))).toBe('ok');
     expect(check({ origin: 'https://proxy.example.com' }, true)).toBe('ok');
     expect(check({ origin: 'http://localhost:5556' }, true)).toBe(403);
     expect(check({ origin: 'http://evil.example' }, true)).toBe(403);
     expect(check({ origin: 'null' }, true)).toBe(403);
-    expect(() => guard.origin(req({ host: 'localhost:5555', origin: 'http://evil.example' }), true, false)).toThrow(
+    expect(() => guard().origin(req({ host: 'localhost:5555', origin: 'http://evil.example' }), true, false)).toThrow(
       'Cross-origin change refused (Origin: http://evil.example)',
     );
     // No Host to compare with: only a configured name passes.
-    expect(status(() => guard.origin(req({ origin: 'http://localhost:5555' }), true, false))).toBe(403);
+    expect(status(() => guard().origin(req({ origin: 'http://localhost:5555' }), true, false))).toBe(403);
   });
 });
 
 describe('RequestGuard.jsonBody', () => {
-  const guard = new RequestGuard('127.0.0.1');
+  const guard = (): RequestGuard => new RequestGuard('127.0.0.1');
   const body = (type: string | undefined, text: string): number | 'ok' =>
-    status(() => guard.jsonBody(req(type === undefined ? {} : { 'content-type': type }), text));
+    status(() => guard().jsonBody(req(type === undefined ? {} : { 'content-type': type }), text));
 
   it('accepts a body declared JSON, and no type only with no body', () => {
     expect(body('application/json', '{}')).toBe('ok');
@@ -121,7 +127,7 @@ describe('RequestGuard.jsonBody', () => {
     expect(body('text/plain', '{}')).toBe(415);
     expect(body('text/plain', '')).toBe(415);
     expect(body('application/x-www-form-urlencoded', 'a=1')).toBe(415);
-    expect(() => guard.jsonBody(req({ 'content-type': 'text/plain' }), '')).toThrow('Send the body as JSON, with Content-Type: application/json');
+    expect(() => guard().jsonBody(req({ 'content-type': 'text/plain' }), '')).toThrow('Send the body as JSON, with Content-Type: application/json');
   });
 });
 
@@ -139,6 +145,14 @@ describe('Auth', () => {
     expect(auth.user(req(basic('admin:wrong')))).toBeUndefined();
     expect(auth.user(req(basic('admin:s3cret ')))).toBeUndefined();
     expect(auth.user(req({}))).toBeUndefined();
+  });
+
+  it('basic auth beside sign-in: a session cookie still counts when the Authorization header is not Basic', () => {
+    const auth = new Auth({ basicAuth: ['admin:s3cret'], signIn: true });
+    const session = tokenOf(auth.signIn('ana@example.com', 60_000));
+    expect(auth.user(req({ cookie: session }))).toBe('ana@example.com');
+    expect(auth.user(req({ authorization: 'Bearer abc', cookie: session }))).toBe('ana@example.com');
+    expect(auth.user(req({ ...basic('admin:wrong'), cookie: session }))).toBeUndefined();
   });
 
   it('open (no basic auth, no sign-in): the page cookie carries the anonymous session, forever', () => {

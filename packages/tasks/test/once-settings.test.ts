@@ -14,7 +14,8 @@ import { cleanup, testbed } from './testbed.js';
 
 afterEach(cleanup);
 const BACKEND = redisUrl(1);
-const ONCE_DB = redisUrl(2);
+/** A database no other test uses, so its clients are this file's. */
+const ONCE_DB = redisUrl(12);
 const backendRedis = new Redis(BACKEND);
 const onceRedis = new Redis(ONCE_DB);
 afterAll(() => {
@@ -46,6 +47,14 @@ describe('once-locks: key and settings', () => {
     expect(await onceRedis.get(`qo_${name}_"ana"`)).toBe(first.id);
     expect(await backendRedis.exists(`qo_${name}_"ana"`)).toBe(0);
     await onceRedis.del(`qo_${name}_"ana"`, `qo_${name}_"bo"`);
+    // Closing the App closes the lock store's connection (this test's own is the one left).
+    const clients = async (): Promise<number> =>
+      String(await onceRedis.client('LIST'))
+        .split('\n')
+        .filter((line) => / db=12 /.test(line)).length;
+    expect(await clients()).toBe(2);
+    await app.close();
+    await waitFor('the lock connection to close', async () => (await clients()) === 1, 5000);
   });
 
   it('a lock lasts an hour by default, in the broker’s Redis when there is no Redis backend', async () => {
