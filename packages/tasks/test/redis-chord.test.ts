@@ -86,4 +86,28 @@ describe('RedisChordStore', () => {
     await chords.clear(group);
     expect(await redis.exists(...keysOf(group))).toBe(0);
   });
+
+  it('close() disconnects the counter client, and closing an unused store is a no-op', async () => {
+    // A database no other test uses, so its clients are this test's.
+    const own = new Redis(redisUrl(13));
+    const chords = new RedisChordStore(redisUrl(13), 0, silentLogger);
+    const clients = async (): Promise<number> =>
+      String(await own.client('LIST'))
+        .split('\n')
+        .filter((line) => / db=13 /.test(line)).length;
+    try {
+      const group = randomUUID();
+      await chords.setSize(group, 1);
+      expect(await clients()).toBe(2);
+      await chords.close();
+      await chords.close();
+      const end = Date.now() + 5000;
+      while ((await clients()) !== 1 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+      expect(await clients()).toBe(1);
+      await own.del(...keysOf(group));
+      await new RedisChordStore(redisUrl(13), 0, silentLogger).close();
+    } finally {
+      own.disconnect();
+    }
+  });
 });
