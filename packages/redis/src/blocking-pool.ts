@@ -3,7 +3,7 @@
  * takes one of its own, reused afterwards; an abort disconnects the one it blocks.
  */
 import type { Cluster, Redis } from 'ioredis';
-import { duplicateClient } from './client.js';
+import { disconnectClient, duplicateClient } from './client.js';
 
 export class BlockingPool {
   readonly #source: Redis | Cluster;
@@ -19,7 +19,7 @@ export class BlockingPool {
   async blockOn(key: string, seconds: number, signal: AbortSignal): Promise<void> {
     const client = this.#idle.pop() ?? duplicateClient(this.#source);
     this.#busy.add(client);
-    const onAbort = (): void => client.disconnect();
+    const onAbort = (): void => disconnectClient(client);
     signal.addEventListener('abort', onAbort, { once: true });
     try {
       await client.blmove(key, key, 'RIGHT', 'RIGHT', seconds);
@@ -28,13 +28,13 @@ export class BlockingPool {
     } finally {
       signal.removeEventListener('abort', onAbort);
       this.#busy.delete(client);
-      if (signal.aborted || this.#closed) client.disconnect();
+      if (signal.aborted || this.#closed) disconnectClient(client);
       else this.#idle.push(client);
     }
   }
 
   close(): void {
     this.#closed = true;
-    for (const client of [...this.#idle, ...this.#busy]) client.disconnect();
+    for (const client of [...this.#idle, ...this.#busy]) disconnectClient(client);
   }
 }

@@ -4,7 +4,7 @@
  */
 import { Cluster, type Redis } from 'ioredis';
 import type { Envelope, FanoutChannel } from '@nori/core/spi';
-import { duplicateClient } from './client.js';
+import { disconnectClient, duplicateClient } from './client.js';
 import type { Keys } from './keys.js';
 import { fromWire, toWire } from './wire-envelope.js';
 
@@ -79,6 +79,6 @@ export class RedisFanout implements FanoutChannel {
 
   close(): void {
     this.#closed = true;
-    this.#subscriber?.disconnect();
+    if (this.#subscriber) disconnectClient(this.#subscriber);
   }
 }

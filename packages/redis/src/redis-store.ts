@@ -25,7 +25,7 @@ import {
   type Unreadable,
 } from '@nori/core/spi';
 import { bindingMember, Keys, parseBindingMember, reservedQueueName, SEP, toWirePriority } from './keys.js';
-import { createRedisClient } from './client.js';
+import { createRedisClient, disconnectClient } from './client.js';
 import { LuaScript } from './lua-script.js';
 import { redisSettings, type RedisStoreSettings } from './options.js';
 import { classifyRedisError } from './redis-error.js';
@@ -152,7 +152,7 @@ export class RedisStore implements Store {
     this.#blocking.close();
     this.fanout.close();
     if (this.#client.status === 'ready') await this.#client.quit().catch(() => undefined);
-    this.#client.disconnect();
+    disconnectClient(this.#client);
   }
 
   // ---- topology ----------------------------------------------------------------------------

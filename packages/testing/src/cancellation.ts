@@ -1,9 +1,36 @@
-/** Cancellation and disposal on every transport: AbortSignal on get, connect, publish and the async iterator; `await using`. */
+/**
+ * Cancellation and disposal on every transport: AbortSignal on get, connect, publish and the async
+ * iterator; `await using`; close() leaving nothing behind.
+ */
 import { expect, it } from 'vitest';
 import { AbortError, Connection, Queue } from '@nori/core';
-import { collect, type SuiteContext } from './context.js';
+import { child, kill } from './child.js';
+import { collect, sleep, type SuiteContext } from './context.js';
+
+/** How soon after close() a process with nothing else to do must have exited (a loaded CI machine included). */
+const EXIT_AFTER_CLOSE_MS = 1000;
 
 export function cancellationTests(ctx: SuiteContext): void {
+  /** child-close in `mode` on `url`: what it printed, and how long after `closed` it exited. */
+  async function closeInChild(mode: 'live' | 'dead', url: string): Promise<{ lines: string[]; exitMs: number }> {
+    const args = [mode, url, ctx.name('close'), JSON.stringify(ctx.options.connectionOptions ?? {}), JSON.stringify(ctx.options.childImports ?? [])];
+    const c = child('child-close', args);
+    const exited = new Promise<number>((resolve) => c.proc.once('exit', () => resolve(Date.now())));
+    try {
+      await c.line('closed', 20_000);
+      const closedAt = Date.now();
+      const exitedAt = await Promise.race([exited, sleep(3000).then(() => Infinity)]);
+      return { lines: c.lines, exitMs: exitedAt - closedAt };
+    } finally {
+      await kill(c.proc);
+    }
+  }
+
+  it('a closed connection leaves nothing pending (no timer, no socket): its process exits at once', async () => {
+    const { exitMs } = await closeInChild('live', ctx.options.url);
+    expect(exitMs).toBeLessThan(EXIT_AFTER_CLOSE_MS);
+  });
+
   it('an aborted get rejects with AbortError at once, and a message sent afterwards is not lost', async () => {
     const conn = ctx.connection();
     const sq = conn.simpleQueue(ctx.name('abort'));
