@@ -26,6 +26,11 @@ export interface ConnectionHost {
   isDeclared(entity: Exchange | Queue): boolean;
   queueSize(queue: Queue): Promise<number>;
   purge(queue: Queue): Promise<number>;
+  /**
+   * Runs `work` with a signal that fires when `signal` does or the connection closes; it then
+   * rejects with `AbortError` or `ConnectionClosedError` respectively (a publish's retries).
+   */
+  untilClosed<T>(signal: AbortSignal | undefined, work: (stop: AbortSignal) => Promise<T>): Promise<T>;
   /** Consumers register so close() can stop them. */
   track(consumer: Stoppable): void;
   untrack(consumer: Stoppable): void;

@@ -9,7 +9,7 @@ import { ConsumeIterator, type ConsumeIteratorOptions } from './consume-iterator
 import { Consumer, type ConsumerOptions, type MessageHandler } from './consumer.js';
 import { asyncDispose } from './dispose.js';
 import { Emitter } from './emitter.js';
-import { ConnectionError, NotFoundError, UnknownSchemeError } from './errors.js';
+import { ConnectionClosedError, ConnectionError, NotFoundError, UnknownSchemeError } from './errors.js';
 import { Exchange } from './exchange.js';
 import { silentLogger, type Logger } from './logger.js';
 import { Producer, type ProducerOptions } from './producer.js';
@@ -49,7 +49,10 @@ export interface ConnectionInfo {
 }
 
 export interface ConnectOptions {
-  /** Stop waiting: rejects with `AbortError` at once (a connect already under way may still complete). */
+  /**
+   * Stop waiting: rejects with `AbortError` at once (a connect already under way may still
+   * complete). `close()` ends the wait too, with `ConnectionClosedError`.
+   */
   signal?: AbortSignal;
 }
 
@@ -63,6 +66,10 @@ export class Connection extends Emitter<ConnectionEvents> {
   override readonly logger: Logger;
   #transport: Transport | undefined;
   #connecting: Promise<Transport> | undefined;
+  /** The transport a connect is under way on: close() closes it, so the connect ends. */
+  #opening: Transport | undefined;
+  /** Aborted by close(): every pending connect, ensureConnection and its retry sleep end at once. */
+  readonly #closing = new AbortController();
   #declared = new Map<string, string>();
   /** Entity objects already declared on this transport: the per-publish check is a lookup. */
   #declaredObjects = new WeakSet<Exchange | Queue>();
@@ -91,6 +98,7 @@ export class Connection extends Emitter<ConnectionEvents> {
       queueSize: (queue) => this.queueSize(queue),
       purge: (queue) => this.purge(queue),
       isDeclared: (entity) => this.#isDeclared(entity),
+      untilClosed: (signal, work) => this.#untilClosed(signal, work),
       track: (consumer) => this.#consumers.add(consumer),
       untrack: (consumer) => this.#consumers.delete(consumer),
     };
@@ -106,27 +114,44 @@ export class Connection extends Emitter<ConnectionEvents> {
     return this.#transport.capabilities;
   }
 
+  /** Connects now (it is lazy otherwise); rejects with `ConnectionClosedError` once closed. */
   async connect(options: ConnectOptions = {}): Promise<this> {
-    await raceAbort(this.transport(), options.signal);
+    await this.#untilClosed(options.signal, (stop) => raceAbort(this.transport(), stop));
     return this;
   }
 
-  /** Connect, retrying with backoff on connection errors. */
+  /** Connect, retrying with backoff on connection errors, until connected, out of retries, aborted or closed. */
   async ensureConnection(options: EnsureConnectionOptions = {}): Promise<this> {
     const { signal, ...policy } = options;
-    try {
-      await retry(() => raceAbort(this.transport(), signal), policy, {
+    await this.#untilClosed(signal, (stop) =>
+      retry(() => raceAbort(this.transport(), stop), policy, {
         isRetryable: (error) => error instanceof ConnectionError,
         onRetry: (error, attempt, delayMs) => {
           this.logger.debug({ err: error, attempt, delayMs }, 'nori connection: connect failed; retrying');
           this.emit('reconnecting', attempt, delayMs);
         },
-        ...(signal && { signal }),
-      });
+        signal: stop,
+      }),
+    );
+    return this;
+  }
+
+  /**
+   * Runs `work` with a signal that fires when `signal` does or close() is called; it then rejects
+   * with `AbortError` or `ConnectionClosedError` respectively, whatever `work` was waiting for.
+   */
+  async #untilClosed<T>(signal: AbortSignal | undefined, work: (stop: AbortSignal) => Promise<T>): Promise<T> {
+    const closing = this.#closing.signal;
+    try {
+      return await work(signal ? AbortSignal.any([signal, closing]) : closing);
     } catch (error) {
+      if (closing.aborted) throw error instanceof ConnectionClosedError ? error : this.#closedError(error);
       throw signal?.aborted ? abortError(signal) : error;
     }
-    return this;
+  }
+
+  #closedError(cause?: unknown): ConnectionClosedError {
+    return new ConnectionClosedError(`connection to ${(this.urls[0] as BrokerUrl).masked} is closed`, { cause });
   }
 
   /** Whether this entity object was declared on the current transport. */
@@ -134,9 +159,10 @@ export class Connection extends Emitter<ConnectionEvents> {
     return (entity instanceof Exchange && entity.name === '') || this.#declaredObjects.has(entity);
   }
 
-  /** The connected transport, connecting on first use. */
+  /** The connected transport, connecting on first use; a closed connection does not connect again. */
   transport(): Promise<Transport> {
     if (this.#transport) return Promise.resolve(this.#transport);
+    if (this.#closing.signal.aborted) return Promise.reject(this.#closedError());
     this.#connecting ??= this.#open().finally(() => (this.#connecting = undefined));
     return this.#connecting;
   }
@@ -157,16 +183,31 @@ export class Connection extends Emitter<ConnectionEvents> {
     transport.on('connected', (url) => this.logger.debug({ url }, 'nori connection: connected'));
     transport.on('disconnected', (error) => this.logger.debug({ err: error }, 'nori connection: disconnected'));
     transport.on('reconnecting', (attempt, delayMs) => this.logger.debug({ attempt, delayMs }, 'nori connection: reconnecting'));
-    await transport.connect();
+    this.#opening = transport;
+    try {
+      await transport.connect();
+    } finally {
+      this.#opening = undefined;
+    }
+    if (this.#closing.signal.aborted) {
+      await transport.close();
+      throw this.#closedError();
+    }
     this.#transport = transport;
     this.#declared = new Map();
     this.#declaredObjects = new WeakSet();
     return transport;
   }
 
-  /** Stop consumers (returning their prefetched messages) and close the transport. */
+  /**
+   * Stop consumers (returning their prefetched messages) and close the transport. Every pending
+   * connect and `ensureConnection` rejects with `ConnectionClosedError`, a connect under way is
+   * ended, and the connection does not connect again.
+   */
   async close(): Promise<void> {
+    this.#closing.abort();
     await Promise.all([...this.#consumers].map((c) => c.stop()));
+    await this.#opening?.close();
     const transport = this.#transport ?? (await this.#connecting?.catch(() => undefined));
     this.#transport = undefined;
     await transport?.close();

@@ -2,7 +2,7 @@
  * Publishes messages: declares what it is asked to (once per connection), encodes the body,
  * and resolves once the broker has the message (confirm or acknowledged write).
  */
-import { abortError, raceAbort, throwIfAborted } from './abort.js';
+import { raceAbort, throwIfAborted } from './abort.js';
 import type { ConnectionHost } from './connection-host.js';
 import { Exchange } from './exchange.js';
 import { ConnectionError, TimeoutError } from './errors.js';
@@ -127,20 +127,20 @@ export class Producer {
     const host = this.host;
     const transport = host.activeTransport();
     if (transport && !options.retry && allDeclared(host, toDeclare)) return transport.publish(message, target);
-    const { signal } = options;
-    const send = async (): Promise<void> => {
+    const send = async (signal: AbortSignal | undefined): Promise<void> => {
       const t = await raceAbort(this.host.transport(), signal);
       for (const entity of toDeclare) await this.host.declare(entity);
       throwIfAborted(signal);
       await t.publish(message, target);
     };
-    if (!options.retry) return send();
-    return retry(send, options.retryPolicy ?? DEFAULT_PUBLISH_RETRY, {
-      isRetryable: (error) => error instanceof ConnectionError || error instanceof TimeoutError,
-      ...(signal && { signal }),
-    }).catch((error: unknown) => {
-      throw signal?.aborted ? abortError(signal) : error;
-    });
+    if (!options.retry) return send(options.signal);
+    // Closing the connection ends the retries (and the sleep between them) too.
+    return host.untilClosed(options.signal, (stop) =>
+      retry(() => send(stop), options.retryPolicy ?? DEFAULT_PUBLISH_RETRY, {
+        isRetryable: (error) => error instanceof ConnectionError || error instanceof TimeoutError,
+        signal: stop,
+      }),
+    );
   }
 
   /** The publish options with the producer's default compression, and the default serializer. */

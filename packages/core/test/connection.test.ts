@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Connection, ConnectionError, type BrokerUrl } from '@nori/core';
+import { Connection, ConnectionClosedError, ConnectionError, type BrokerUrl } from '@nori/core';
 import { MemoryStore, registerTransport, virtualTransport } from '@nori/core/spi';
 
 /** memory:// behind a URL whose host says whether it answers: 'down' never does, 'flaky-N' fails N times. */
@@ -33,9 +33,25 @@ describe('Connection', () => {
     expect(conn.capabilities.exchangeTypes).toEqual(['direct', 'topic', 'fanout', 'headers']);
     await conn.close();
     expect(conn.connected).toBe(false);
-    await conn.connect(); // a closed connection can connect again
-    expect(attempts.get('lazy-host')).toBe(2);
+    await expect(conn.connect()).rejects.toThrow(ConnectionClosedError); // a closed connection does not connect again
+    await expect(conn.producer().publish({ a: 2 }, { routingKey: 'lazy-q' })).rejects.toThrow(ConnectionClosedError);
+    expect(attempts.get('lazy-host')).toBe(1);
+  });
+
+  it('close() ends a pending ensureConnection, connect and publish retry at once, with ConnectionClosedError', async () => {
+    const conn = new Connection('gated://down/');
+    const started = Date.now();
+    const ensure = conn.ensureConnection({ maxRetries: 100, intervalStart: 5000 }).catch((e: unknown) => e);
+    const publish = conn
+      .producer()
+      .publish({ a: 1 }, { routingKey: 'q', retry: true, retryPolicy: { maxRetries: 100, intervalStart: 5000 } })
+      .catch((e: unknown) => e);
+    await new Promise((resolve) => setTimeout(resolve, 100)); // each failed its first attempt and sleeps
     await conn.close();
+    const errors = await Promise.all([ensure, publish]);
+    expect(errors.map((e) => (e as Error).constructor)).toEqual([ConnectionClosedError, ConnectionClosedError]);
+    expect(Date.now() - started).toBeLessThan(2000);
+    await expect(conn.ensureConnection({ maxRetries: 1 })).rejects.toThrow(ConnectionClosedError);
   });
 
   it('fails over to the next URL of a failover list and says which ones failed', async () => {

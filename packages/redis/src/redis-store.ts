@@ -106,6 +106,8 @@ export class RedisStore implements Store {
   /** The bucket a queue's traffic last came from: where an idle wait blocks. */
   readonly #hotBucket = new Map<string, string>();
   #closed = false;
+  /** Whether a connect succeeded: from then on the client reconnects by itself. */
+  #connected = false;
   readonly #connectTimeout: number;
   /** The client's last 'error' event: why a connect failed (ioredis rejects with "Connection is closed"). */
   #lastError: Error | undefined;
@@ -114,7 +116,12 @@ export class RedisStore implements Store {
     this.#settings = redisSettings(url, options);
     this.#connectTimeout = options.connectTimeout;
     this.#keys = new Keys(this.#settings.keyPrefix, this.#settings.db, this.#settings.prioritySteps, this.#settings.clusterNodes !== undefined);
-    this.#client = createRedisClient(this.#settings);
+    // Until its first connect succeeds the client does not reconnect on its own: connect() reports
+    // the failure (ensureConnection retries), and the failed client has ended, so dropping it
+    // leaves no reconnect or disconnect timer behind.
+    const reconnect = this.#settings.client.retryStrategy;
+    const retryStrategy = (times: number): ReturnType<NonNullable<typeof reconnect>> => (this.#connected ? reconnect?.(times) : null);
+    this.#client = createRedisClient({ ...this.#settings, client: { ...this.#settings.client, retryStrategy } });
     // Connection errors surface through failed commands (and the transport's error events);
     // ioredis would otherwise print unhandled 'error' events itself.
     this.#client.on('error', (error: Error) => (this.#lastError = error));
@@ -132,8 +139,9 @@ export class RedisStore implements Store {
     this.#lastError = undefined;
     try {
       await Promise.race([this.#client.connect(), timeout]);
+      this.#connected = true;
     } catch (error) {
-      this.#client.disconnect();
+      disconnectClient(this.#client);
       // The transport names the (masked) URL; this says why: the client's own error (ECONNREFUSED
       // host:port, a refused AUTH) rather than its "Connection is closed.".
       throw classifyRedisError(this.#lastError ?? error, 'connect');

@@ -13,4 +13,5 @@ runConformance({
   deadUrl: 'sentinel://127.0.0.1:1',
   childImports: ['@nori/redis'],
   connectionOptions: { transportOptions: { leaseMs: 1500, masterName, global_keyprefix: '_sentinel_' } },
+  failedConnectLingerMs: 2000,
 });

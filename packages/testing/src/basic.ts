@@ -1,10 +1,10 @@
 /** kombu's BasicFunctionality: connect/close, failing connects, publish/consume, empty queue, SimpleQueue/SimpleBuffer. */
 import { expect, it } from 'vitest';
-import { ConnectionError, Queue, QueueEmptyError } from '@nori/core';
+import { ConnectionClosedError, ConnectionError, Queue, QueueEmptyError } from '@nori/core';
 import { bodies, collect, type SuiteContext } from './context.js';
 
 export function basicTests(ctx: SuiteContext): void {
-  it('connects lazily, closes, and connects again', async () => {
+  it('connects lazily, closes, and does not connect again once closed', async () => {
     const conn = ctx.connection();
     expect(conn.connected).toBe(false);
     await conn.connect();
@@ -12,8 +12,8 @@ export function basicTests(ctx: SuiteContext): void {
     expect(conn.capabilities.exchangeTypes).toContain('direct');
     await conn.close();
     expect(conn.connected).toBe(false);
-    await conn.connect();
-    expect(conn.connected).toBe(true);
+    await expect(conn.connect()).rejects.toThrow(ConnectionClosedError);
+    expect(conn.connected).toBe(false);
   });
 
   it.skipIf(!ctx.options.deadUrl)('a connect to an unreachable broker rejects with ConnectionError, promptly', async () => {

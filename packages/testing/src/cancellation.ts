@@ -1,6 +1,6 @@
 /**
  * Cancellation and disposal on every transport: AbortSignal on get, connect, publish and the async
- * iterator; `await using`; close() leaving nothing behind.
+ * iterator; `await using`; close() ending what is pending and leaving nothing behind.
  */
 import { expect, it } from 'vitest';
 import { AbortError, Connection, Queue } from '@nori/core';
@@ -30,6 +30,15 @@ export function cancellationTests(ctx: SuiteContext): void {
     const { exitMs } = await closeInChild('live', ctx.options.url);
     expect(exitMs).toBeLessThan(EXIT_AFTER_CLOSE_MS);
   });
+
+  it.skipIf(!ctx.options.deadUrl)(
+    'close() ends a pending ensureConnection with ConnectionClosedError, leaves nothing pending and connects no more',
+    async () => {
+      const { lines, exitMs } = await closeInChild('dead', ctx.options.deadUrl as string);
+      expect(lines).toEqual(['rejected ERR_NORI_CONNECTION_CLOSED', 'reconnect ERR_NORI_CONNECTION_CLOSED', 'closed']);
+      expect(exitMs).toBeLessThan(EXIT_AFTER_CLOSE_MS + (ctx.options.failedConnectLingerMs ?? 0));
+    },
+  );
 
   it('an aborted get rejects with AbortError at once, and a message sent afterwards is not lost', async () => {
     const conn = ctx.connection();

@@ -10,6 +10,11 @@ export interface ConformanceOptions {
   deadUrl?: string;
   /** Merged into every Connection the suite opens. */
   connectionOptions?: ConnectionOptions;
+  /**
+   * How long the client library keeps a process alive after a refused connect, beyond nori's
+   * control (ioredis's Sentinel probe clients: a fixed 2 s disconnect timer each).
+   */
+  failedConnectLingerMs?: number;
   /** Modules a child process imports to register the transport (kill-and-redeliver); omit for process-local transports. */
   childImports?: readonly string[];
   /**
