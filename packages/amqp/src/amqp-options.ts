@@ -3,7 +3,7 @@
  * the virtual host is the path (`//` is '/', no path is the default '/'), guest/guest by default.
  */
 import type { Options, SocketOptions } from 'amqplib';
-import { type BrokerUrl, type RetryPolicy } from '@nori/core';
+import { DEFAULT_MAX_BODY_SIZE, type BrokerUrl, type RetryPolicy } from '@nori/core';
 import { numberOption, type TransportOptions } from '@nori/core/spi';
 import { DEFAULT_LEVEL_IDLE_MS } from './delay-levels.js';
 
@@ -15,6 +15,8 @@ export interface AmqpSettings {
   readonly reconnect: RetryPolicy;
   /** How long a delay level outlives its last delayed publish, beyond its TTL (`delay-levels.ts`), ms. */
   readonly delayLevelIdleMs: number;
+  /** Largest body a publish sends, in bytes (RabbitMQ's own `max_message_size` by default). */
+  readonly maxBodySize: number;
 }
 
 /** One value through the kit's option reader (URL query values and transport options alike). */
@@ -61,5 +63,6 @@ export function amqpSettings(options: TransportOptions): AmqpSettings {
       ...(o['reconnectMaxRetries'] !== undefined && { maxRetries: num(o['reconnectMaxRetries'], 'reconnectMaxRetries', 0) }),
     },
     delayLevelIdleMs: numberOption(o, ['delayLevelIdleMs', 'delay_level_idle_ms'], DEFAULT_LEVEL_IDLE_MS),
+    maxBodySize: numberOption(o, 'maxBodySize', DEFAULT_MAX_BODY_SIZE, 1),
   };
 }

@@ -10,6 +10,7 @@
 import amqplib, { type Channel, type ChannelModel } from 'amqplib';
 import { AuthenticationError, backoffDelay, ConnectionClosedError, ConnectionError, Emitter, type BrokerUrl } from '@nori/core';
 import {
+  assertBodySize,
   delay,
   dial,
   type ConsumeOptions,
@@ -396,6 +397,11 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
   }
 
   publish(message: OutgoingMessage, target: PublishTarget): Promise<void> {
+    try {
+      assertBodySize(message.body.byteLength, this.#settings.maxBodySize);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (target.delay !== undefined && target.delay > 0) return this.#delays.publish(message, target);
     return this.#publishing.publish(message, target);
   }

@@ -93,6 +93,14 @@ export function encodeBody(body: unknown, options: EncodeOptions, defaultSeriali
  */
 export const DEFAULT_MAX_BODY_SIZE = 128 * 1024 * 1024;
 
+/**
+ * `MessageTooLargeError` for a body of `size` bytes over `limit` (set by `option`). Every transport's
+ * `publish` calls it with its transport option `maxBodySize` before anything is sent or stored.
+ */
+export function assertBodySize(size: number, limit: number, option = 'transport option maxBodySize'): void {
+  if (size > limit) throw new MessageTooLargeError(`body of ${size} bytes is over the limit of ${limit} bytes (${option})`);
+}
+
 /** Content types decoded whatever the accept list says (kombu's trusted content). */
 const ALWAYS_ACCEPTED = new Set(['application/data', 'application/text']);
 
@@ -152,10 +160,7 @@ export function decodeBody(
   headers: Headers,
   limits: DecodeLimits,
 ): unknown {
-  const maxBodySize = limits.maxBodySize ?? DEFAULT_MAX_BODY_SIZE;
-  if (raw.byteLength > maxBodySize) {
-    throw new MessageTooLargeError(`body of ${raw.byteLength} bytes is over the limit of ${maxBodySize}`);
-  }
+  assertBodySize(raw.byteLength, limits.maxBodySize ?? DEFAULT_MAX_BODY_SIZE, 'consumer option maxBodySize');
   const type = contentType || 'application/data';
   if (limits.accept && !limits.accept.has(type) && !ALWAYS_ACCEPTED.has(type)) {
     throw new ContentDisallowedError(`refusing to deserialize content of type ${type}; accepted: ${[...limits.accept].join(', ')}`);

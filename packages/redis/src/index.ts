@@ -7,7 +7,7 @@ import { createRedisStore, redisStoreModule } from './redis-store.js';
 
 registerTransport(['redis', 'rediss', 'redis+socket', 'redis+cluster', 'sentinel'], virtualTransport(createRedisStore, redisStoreModule));
 
-export { RedisStore, createRedisStore } from './redis-store.js';
+export { RedisStore, createRedisStore, REDIS_MAX_BODY_SIZE } from './redis-store.js';
 export { Keys, SEP, DEFAULT_PRIORITY_STEPS, toWirePriority, fromWirePriority } from './keys.js';
 export { redisSettings, type RedisStoreSettings } from './options.js';
 export { createRedisClient } from './client.js';

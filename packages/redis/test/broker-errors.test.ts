@@ -5,8 +5,8 @@
  * this file starts (the shared one is never filled or re-passworded).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuthenticationError, BrokerRefusedError, Connection, InvalidArgumentError, Queue, type Message } from '@nori/core';
-import '@nori/redis';
+import { AuthenticationError, BrokerRefusedError, Connection, InvalidArgumentError, MessageTooLargeError, Queue, type Message } from '@nori/core';
+import { REDIS_MAX_BODY_SIZE } from '@nori/redis';
 import { sleep } from '@nori/testing';
 import { startPrivateRedis, type PrivateRedis } from './private-redis.js';
 
@@ -32,6 +32,23 @@ describe('server refusals', () => {
       expect(await redis.admin.get('wrongtype-q')).toBe('a string');
     } finally {
       await conn.close();
+    }
+  });
+
+  it('a body over 1 MiB is refused at publish by default (one big message stalls every client of the server); 1 MiB is stored; maxBodySize raises it', async () => {
+    expect(REDIS_MAX_BODY_SIZE).toBe(1024 * 1024);
+    const conn = new Connection(url);
+    const raised = new Connection(url, { transportOptions: { maxBodySize: REDIS_MAX_BODY_SIZE + 1 } });
+    const q = new Queue('body-limit-q');
+    try {
+      await expect(conn.producer().publish(new Uint8Array(REDIS_MAX_BODY_SIZE + 1), { routingKey: q.name })).rejects.toThrow(MessageTooLargeError);
+      expect(await redis.admin.exists(q.name)).toBe(0);
+      await conn.producer().publish(new Uint8Array(REDIS_MAX_BODY_SIZE), { routingKey: q.name });
+      await raised.producer().publish(new Uint8Array(REDIS_MAX_BODY_SIZE + 1), { routingKey: q.name });
+      expect(await conn.queueSize(q)).toBe(2);
+    } finally {
+      await conn.deleteQueue(q);
+      await Promise.all([conn.close(), raised.close()]);
     }
   });
 

@@ -1,6 +1,6 @@
 /** kombu's BasicFunctionality: connect/close, failing connects, publish/consume, empty queue, SimpleQueue/SimpleBuffer. */
 import { expect, it } from 'vitest';
-import { ConnectionClosedError, ConnectionError, Queue, QueueEmptyError } from '@nori/core';
+import { ConnectionClosedError, ConnectionError, MessageTooLargeError, Queue, QueueEmptyError } from '@nori/core';
 import { bodies, collect, type SuiteContext } from './context.js';
 
 export function basicTests(ctx: SuiteContext): void {
@@ -22,6 +22,22 @@ export function basicTests(ctx: SuiteContext): void {
     await expect(conn.connect()).rejects.toThrow(ConnectionError);
     await expect(conn.producer().publish({ a: 1 }, { routingKey: 'x' })).rejects.toThrow(ConnectionError);
     expect(Date.now() - started).toBeLessThan(15_000);
+  });
+
+  it('a publish over the transport option maxBodySize is refused with MessageTooLargeError naming the limit, and nothing is stored; one at the limit is', async () => {
+    const conn = ctx.connection(ctx.options.url, { transportOptions: { maxBodySize: 1000 } });
+    const queue = new Queue(ctx.name('body-limit'));
+    await conn.declare(queue);
+    const producer = conn.producer();
+    const error: unknown = await producer.publish(new Uint8Array(1001), { routingKey: queue.name }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MessageTooLargeError);
+    expect((error as Error).message).toMatch(/1001 bytes .* limit of 1000 .*maxBodySize/);
+    await producer.publish(new Uint8Array(1000).fill(7), { routingKey: queue.name });
+    expect(await conn.queueSize(queue)).toBe(1);
+    const m = await conn.simpleQueue(queue).getNowait();
+    expect([m.rawBody.byteLength, m.rawBody[999]]).toEqual([1000, 7]);
+    await m.ack();
+    expect(await conn.queueSize(queue)).toBe(0);
   });
 
   it('publishes and consumes a round trip with declare, retry and accept', async () => {

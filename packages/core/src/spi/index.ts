@@ -52,6 +52,7 @@ export {
 export { sleep as delay } from '../long-timer.js';
 export { dial, type Dialed } from './dial.js';
 export { numberOption } from './options.js';
+export { assertBodySize } from '../payload.js';
 export {
   MESSAGE_PROPERTIES,
   readProperties,

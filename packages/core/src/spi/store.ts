@@ -34,6 +34,11 @@ export interface StoreCapabilities {
   /** In-flight state lives in the store, so a killed consumer's messages come back. */
   readonly redeliversOnCrash: boolean;
   readonly processLocal: boolean;
+  /**
+   * The default of the transport option `maxBodySize` (the largest body a publish stores), where the
+   * store needs one below `DEFAULT_MAX_BODY_SIZE` (Redis: one big message stalls the whole server).
+   */
+  readonly maxBodySize?: number;
 }
 
 export interface StoredBinding {

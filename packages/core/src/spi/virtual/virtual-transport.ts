@@ -6,18 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import { Emitter } from '../../emitter.js';
 import { assertStorableHeaders, toEnvelope, type Envelope } from '../envelope.js';
-import {
-  ConnectionClosedError,
-  ConnectionError,
-  DecodeError,
-  LeaseLostError,
-  MessageTooLargeError,
-  NotFoundError,
-  QueueFullError,
-  UnsupportedFeatureError,
-} from '../../errors.js';
+import { ConnectionClosedError, ConnectionError, DecodeError, LeaseLostError, NotFoundError, QueueFullError, UnsupportedFeatureError } from '../../errors.js';
 import { MAX_TIMER_MS } from '../../long-timer.js';
-import { DEFAULT_MAX_BODY_SIZE } from '../../payload.js';
+import { assertBodySize, DEFAULT_MAX_BODY_SIZE } from '../../payload.js';
 import { route } from '../routing.js';
 import type { Claimed, PutOptions, PutReport, StoreFactory, StoreModule, Unreadable } from '../store.js';
 import type { ExchangeSpec, ExchangeType, QueueSpec } from '../../topology.js';
@@ -51,7 +42,7 @@ export interface VirtualTransportOptions {
   waitMs: number;
   /** How often lapsed leases are swept back to their queues. */
   restoreIntervalMs: number;
-  /** Largest body a publish stores, in bytes (`maxBodySize`; default 128 MiB, as RabbitMQ). */
+  /** Largest body a publish stores, in bytes (`maxBodySize`; default the store's, else 128 MiB as RabbitMQ). */
   maxBodySize: number;
   /**
    * How long the lease keeper renews the leases of an event loop that does not turn (a handler
@@ -64,13 +55,13 @@ export interface VirtualTransportOptions {
 /** See `maxBlockedMs`. */
 export const DEFAULT_MAX_BLOCKED_MS = 30 * 60_000;
 
-export function virtualOptions(transportOptions: Record<string, unknown>): VirtualTransportOptions {
+export function virtualOptions(transportOptions: Record<string, unknown>, defaultMaxBodySize = DEFAULT_MAX_BODY_SIZE): VirtualTransportOptions {
   const leaseMs = numberOption(transportOptions, 'leaseMs', 30_000, 1);
   return {
     leaseMs,
     waitMs: numberOption(transportOptions, 'waitMs', 5_000, 1),
     restoreIntervalMs: numberOption(transportOptions, 'restoreIntervalMs', Math.max(250, Math.min(leaseMs / 2, 10_000)), 1),
-    maxBodySize: numberOption(transportOptions, 'maxBodySize', DEFAULT_MAX_BODY_SIZE, 1),
+    maxBodySize: numberOption(transportOptions, 'maxBodySize', defaultMaxBodySize, 1),
     maxBlockedMs: numberOption(transportOptions, 'maxBlockedMs', DEFAULT_MAX_BLOCKED_MS, 1),
   };
 }
@@ -136,7 +127,8 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
     storeModule?: StoreModule,
   ) {
     super(transportOptions.logger);
-    this.#options = virtualOptions(transportOptions.transportOptions);
+    this.#store = new StoreBoundary(createStore(urls[0] as BrokerUrl, transportOptions));
+    this.#options = virtualOptions(transportOptions.transportOptions, this.#store.capabilities.maxBodySize);
     const { logger: _logger, ...cloneable } = transportOptions;
     this.#keeper = new LeaseKeeper(
       () =>
@@ -169,7 +161,6 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
           ),
       },
     );
-    this.#store = new StoreBoundary(createStore(urls[0] as BrokerUrl, transportOptions));
     const c = this.#store.capabilities;
     this.capabilities = {
       exchangeTypes: c.headersExchange ? ALL_TYPES : ALL_TYPES.filter((t) => t !== 'headers'),
@@ -399,11 +390,7 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
         throw new UnsupportedFeatureError('this transport cannot expire messages (no messageTtl capability)');
       }
       assertStorableHeaders(message.headers);
-      if (message.body.byteLength > this.#options.maxBodySize) {
-        throw new MessageTooLargeError(
-          `body of ${message.body.byteLength} bytes is over the limit of ${this.#options.maxBodySize} (transport option maxBodySize)`,
-        );
-      }
+      assertBodySize(message.body.byteLength, this.#options.maxBodySize);
     } catch (error) {
       return Promise.reject(error);
     }
