@@ -78,6 +78,16 @@ describe('nori flower: the page in headless Chromium', () => {
     for (let i = 0; i < 4; i++) await send('cli.add', { args: [i, 10] });
     await until(async () => ((await page.locator('#rate').textContent())?.startsWith('0 ') ? undefined : true), 10_000);
     await shot(page, 'flower-workers.png');
+    // Counts line up under their headers; the chart's axis labels keep their shape as it stretches.
+    expect((await page.getByText('60 s ago').boundingBox())!.width).toBeLessThan(60);
+    expect(await page.evaluate(`[...document.querySelectorAll('#workers th')].map((th) => getComputedStyle(th).textAlign)`)).toEqual([
+      'left',
+      'left',
+      'right',
+      'right',
+      'left',
+      'left',
+    ]);
 
     await page.click('nav a[data-section="tasks"]');
     await page.locator('#tasks').waitFor();
@@ -129,6 +139,7 @@ describe('nori flower: the page in headless Chromium', () => {
     await page.goto(`${base}/tasks`);
     await page.locator('tr.task').first().waitFor();
     await shot(page, 'flower-tasks.png');
+    expect(await page.evaluate(`getComputedStyle([...document.querySelectorAll('#tasks th')].at(-1)).textAlign`)).toBe('right');
     await page.close();
   });
 
@@ -184,6 +195,7 @@ describe('nori flower: the page in headless Chromium', () => {
     expect(await page.locator(`#queue-table tr[data-queue="${queue}"]`).count()).toBe(1);
     expect(await page.locator('#tasks tr[data-task="cli.add"]').count()).toBe(1);
     expect(await page.locator('#config').textContent()).toContain('task_default_queue');
+    expect(await page.locator('h1 .badge').getAttribute('class')).toBe('badge online');
     await page.fill('#pool-n', '3');
     await page.click('#pool-grow');
     await poll(() => page.locator('#notice').textContent()).toBe(`Grow: Growing '${hostname}' worker's pool by 3`);
@@ -193,6 +205,17 @@ describe('nori flower: the page in headless Chromium', () => {
     await poll(() => page.locator('#notice').textContent()).toBe(`Add consumer: add consumer ${extraQueue}`);
     await page.locator(`#queue-table tr[data-queue="${extraQueue}"]`).waitFor({ timeout: 10_000 });
     await shot(page, 'flower-worker.png');
+    // A row's name sits level with its controls (the vertical distance of their middles, px).
+    const offset = (row: string): Promise<unknown> =>
+      page.evaluate(`(() => {
+        const tr = document.querySelector(${JSON.stringify(row)});
+        const text = document.createRange();
+        text.selectNodeContents(tr.cells[0]);
+        const a = text.getBoundingClientRect(), b = tr.querySelector('input, button').getBoundingClientRect();
+        return Math.abs(a.top + a.height / 2 - (b.top + b.height / 2));
+      })()`);
+    expect(await offset('#tasks tr[data-task="cli.add"]')).toBeLessThanOrEqual(2);
+    expect(await offset(`#queue-table tr[data-queue="${queue}"]`)).toBeLessThanOrEqual(2);
     await page.click(`#queue-table tr[data-queue="${extraQueue}"] button`);
     await poll(() => page.locator(`#queue-table tr[data-queue="${extraQueue}"]`).count()).toBe(0);
     await page.close();
@@ -209,6 +232,8 @@ describe('nori flower: the page in headless Chromium', () => {
     expect(await page.locator('dd[data-field="url"]').textContent()).toBe(REDIS);
     expect(await page.locator('dd[data-field="transport"]').textContent()).toBe('redis');
     await shot(page, 'flower-broker.png');
+    // The time as every other view shows it (24-hour).
+    expect(await page.getByText(/^At \d/).textContent()).toMatch(/^At \d{1,2}:\d{2}:\d{2}$/);
     await page.close();
   });
 

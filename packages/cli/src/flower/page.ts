@@ -37,7 +37,8 @@ input.small{width:90px}button{cursor:pointer;background:#eef2f7}button:hover{bac
 button.danger{background:#fbeaea;border-color:#f0c4c4;color:var(--bad)}button.link{border:0;background:none;padding:0;color:var(--mut);font-weight:600}header button.link{color:#cfd6e0;font-size:12px}
 .sep{width:1px;align-self:stretch;background:var(--line)}
 .pager{display:flex;flex-wrap:wrap;gap:10px;align-items:center;margin-top:10px}
-#chart{width:100%;height:150px}
+.chart{position:relative}.chart span{position:absolute;font-size:11px;line-height:14px;color:var(--mut)}#chart{display:block;width:100%;height:150px}
+tr:has(button,input)>td{vertical-align:middle}td .controls{margin:0}
 dl.fields{display:grid;grid-template-columns:minmax(90px,160px) 1fr;gap:4px 14px;margin:0 0 8px;font-size:13px}
 dt{color:var(--mut)}dd{margin:0;word-break:break-all;white-space:pre-wrap;font-family:ui-monospace,Menlo,monospace;font-size:12px}
 pre{margin:8px 0 0;padding:8px;background:#f6f8fa;border-radius:4px;overflow-x:auto;font-size:12px}

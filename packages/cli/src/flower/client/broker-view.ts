@@ -5,7 +5,7 @@
  * again every 5 s.
  */
 import { get } from './api.js';
-import { fields, h, link, table, workerPath } from './dom.js';
+import { fields, h, link, table, when, workerPath } from './dom.js';
 import type { View } from './view.js';
 
 interface Broker {
@@ -41,7 +41,7 @@ export const brokerView: View = ({ root }) => {
       );
       body.replaceChildren(
         table(['Queue', 'Ready messages', 'Consumed by'], rows, { id: 'queue-lengths' }),
-        h('p', { class: 'mut' }, `At ${new Date().toLocaleTimeString()}`),
+        h('p', { class: 'mut' }, `At ${when(Date.now() / 1000)}`),
       );
     } catch (error) {
       if (!closed) body.replaceChildren(h('p', { class: 'error' }, (error as Error).message));

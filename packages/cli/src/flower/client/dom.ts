@@ -54,6 +54,9 @@ export function badge(state: string): HTMLSpanElement {
   return h('span', { class: isReported(state) ? 'badge reported' : `badge ${state}` }, state);
 }
 
+/** A worker's status (not a task state: `badge` would take 'online' for a state a task reported). */
+export const statusBadge = (online: boolean): HTMLSpanElement => h('span', { class: `badge ${online ? 'online' : 'offline'}` }, online ? 'online' : 'offline');
+
 /**
  * A reported state's meta: a bar with `current`/`total` (or `percent`) when it has them, as
  * progress metas usually do, and the meta itself as text.
@@ -96,8 +99,14 @@ export function fields(rows: ReadonlyArray<[string, Child]>): HTMLDListElement {
 }
 
 /** A table that scrolls sideways on a narrow screen instead of widening the page. */
+/** A table whose headers line up with their column: right over the first row's `num` cells. */
 export function table(head: readonly string[], rows: readonly HTMLTableRowElement[], attrs: Attrs = {}): HTMLDivElement {
-  return h('div', { class: 'scroll' }, h('table', attrs, h('thead', {}, h('tr', {}, ...head.map((c) => h('th', {}, c)))), h('tbody', {}, ...rows)));
+  const num = (i: number): boolean => rows[0]?.cells[i]?.classList.contains('num') ?? false;
+  return h(
+    'div',
+    { class: 'scroll' },
+    h('table', attrs, h('thead', {}, h('tr', {}, ...head.map((c, i) => h('th', num(i) ? { class: 'num' } : {}, c)))), h('tbody', {}, ...rows)),
+  );
 }
 
 export function json(value: unknown): string {

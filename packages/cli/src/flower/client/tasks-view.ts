@@ -62,7 +62,7 @@ export const tasksView: View = ({ root, live, navigate }, _arg, query) => {
   const sortBy = q.get('sort_by') ?? '';
   const header = (label: string): HTMLTableCellElement => {
     const key = SORTABLE[label];
-    if (!key) return h('th', {}, label);
+    if (!key) return h('th', label === 'Runtime' ? { class: 'num' } : {}, label);
     const next = sortBy === key ? `-${key}` : key;
     const mark = sortBy === key ? ' ▲' : sortBy === `-${key}` ? ' ▼' : '';
     return h('th', {}, h('button', { class: 'link', 'data-sort': key, onclick: () => go({ sort_by: next }) }, label + mark));

@@ -6,7 +6,7 @@
  * each control; the online badge follows the heartbeats.
  */
 import { get, post } from './api.js';
-import { badge, fields, fill, h, json, link, table, taskPath, type Child } from './dom.js';
+import { fields, fill, h, json, link, statusBadge, table, taskPath, type Child } from './dom.js';
 import type { View } from './view.js';
 
 type Details = Record<string, unknown>;
@@ -41,7 +41,7 @@ export const workerView: View = (ctx, name) => {
   const status = h('span', {});
   const showStatus = (): void => {
     const w = live.workers.get(name);
-    status.replaceChildren(w && live.alive(w) ? badge('online') : badge('offline'));
+    status.replaceChildren(statusBadge(!!w && live.alive(w)));
   };
 
   const act = (label: string, run: () => Promise<string>, then?: () => void): (() => Promise<void>) => {

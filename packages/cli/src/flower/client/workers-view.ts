@@ -2,11 +2,15 @@
  * `/` and `/workers`: every worker seen (online while its heartbeats come), its load and counts,
  * each a link to its page, and the tasks finished per second over the last minute.
  */
-import { h, link, svg, table, workerPath } from './dom.js';
+import { h, link, statusBadge, svg, table, workerPath } from './dom.js';
 import type { LiveWorker } from './live.js';
 import { throttle, type View } from './view.js';
 
-function chart(finished: ReadonlyMap<number, number>): [SVGElement, string] {
+/**
+ * The SVG stretches to the section's width (preserveAspectRatio none, its height fixed at H px), so
+ * its axis labels are HTML beside it: SVG text would stretch with the plot.
+ */
+function chart(finished: ReadonlyMap<number, number>): [HTMLDivElement, string] {
   const now = Math.floor(Date.now() / 1000);
   const W = 600;
   const H = 150;
@@ -17,16 +21,26 @@ function chart(finished: ReadonlyMap<number, number>): [SVGElement, string] {
   const x = (i: number): number => P + (i * (W - P - 6)) / 59;
   const y = (v: number): number => H - 18 - (v * (H - 30)) / max;
   const line = points.map((v, i) => `${x(i)},${y(v)}`).join(' ');
-  const label = (text: string, at: Record<string, number>): SVGElement => svg('text', { 'font-size': 10, fill: '#6b7380', ...at }, text);
-  const root = svg('svg', { id: 'chart', viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: 'none', role: 'img', 'aria-label': 'tasks finished per second' });
-  root.append(
+  const plot = svg('svg', { id: 'chart', viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: 'none', role: 'img', 'aria-label': 'tasks finished per second' });
+  plot.append(
     svg('line', { x1: P, y1: y(0), x2: W - 6, y2: y(0), stroke: '#dde1e7' }),
     svg('polygon', { points: `${x(0)},${y(0)} ${line} ${x(59)},${y(0)}`, fill: '#1f6fd122' }),
-    svg('polyline', { points: line, fill: 'none', stroke: '#1f6fd1', 'stroke-width': 2 }),
-    label(String(max), { x: 2, y: y(max) + 4 }),
-    label('0', { x: 2, y: y(0) + 4 }),
-    label('60 s ago', { x: P, y: H - 2 }),
-    label('now', { x: W - 28, y: H - 2 }),
+    svg('polyline', { points: line, fill: 'none', stroke: '#1f6fd1', 'stroke-width': 2, 'vector-effect': 'non-scaling-stroke' }),
+  );
+  // Placed through CSSOM: the page's CSP refuses style attributes.
+  const label = (text: string, at: Partial<CSSStyleDeclaration>): HTMLSpanElement => {
+    const span = h('span', {}, text);
+    Object.assign(span.style, at);
+    return span;
+  };
+  const root = h(
+    'div',
+    { class: 'chart' },
+    plot,
+    label(String(max), { left: '2px', top: `${y(max) - 7}px` }),
+    label('0', { left: '2px', top: `${y(0) - 7}px` }),
+    label('60 s ago', { left: `${(P / W) * 100}%`, bottom: '0' }),
+    label('now', { right: '6px', bottom: '0' }),
   );
   const rate = points.slice(-10).reduce((a, b) => a + b, 0) / 10;
   return [root, `${rate} tasks/s (last 10 s)`];
@@ -42,7 +56,7 @@ export const workersView: View = ({ root, live }) => {
           'tr',
           { class: 'worker', 'data-hostname': w.hostname },
           h('td', {}, link(workerPath(w.hostname), w.hostname)),
-          h('td', {}, h('span', { class: `badge ${on ? 'online' : 'offline'}` }, on ? 'online' : 'offline')),
+          h('td', {}, statusBadge(on)),
           h('td', { class: 'num' }, w.active ?? ''),
           h('td', { class: 'num' }, w.processed ?? ''),
           h('td', {}, (w.loadavg ?? []).map((n) => n.toFixed(2)).join(' ')),
