@@ -248,7 +248,7 @@ describe("remote control: the rest of Celery's panel (Redis)", () => {
       });
       expect(await app.control.request('election', { id: 'e1', topic: 'topic', action: null }, to(hostname))).toEqual({ [hostname]: null });
       expect(await app.control.request('no_such_thing', {}, to(hostname))).toEqual({ [hostname]: { error: "KeyError('no_such_thing')" } });
-      const report = ((await app.control.request('report', {}, to(hostname)))?.[hostname] as { ok: string }).ok;
+      const report = ((await app.control.inspect(to(hostname)).report())?.[hostname] as { ok: string }).ok;
       expect(report.split('\n').slice(0, 3)).toEqual([
         expect.stringMatching(/^software -> nori:\S+ node:v\d+/),
         expect.stringMatching(/^platform -> system:\S+ arch:\S+ kernel version:\S+/),

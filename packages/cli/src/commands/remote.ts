@@ -31,6 +31,7 @@ const INSPECT: Record<string, (i: Inspect, args: string[]) => Promise<Replies>> 
   conf: (i, a) => i.conf(a[0] === 'true'),
   query_task: (i, a) => i.queryTask(...a),
   clock: (i) => i.clock(),
+  report: (i) => i.report(),
 };
 
 function need(args: string[], count: number, usage: string): void {

@@ -297,4 +297,9 @@ export class Inspect {
   clock(): Promise<Replies<{ clock: number }>> {
     return this.#ask('clock');
   }
+
+  /** Software, platform and settings, for a bug report (Celery's `report`). */
+  report(): Promise<Replies<{ ok: string }>> {
+    return this.#ask('report');
+  }
 }
