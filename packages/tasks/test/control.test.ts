@@ -265,6 +265,8 @@ describe("remote control: the rest of Celery's panel (Redis)", () => {
       expect([elastic.concurrency, elastic.autoscaler?.max]).toEqual([2, 2]);
       release();
       for (const r of held) await r.get({ timeout: 10_000 });
+      // Idle: back down to min, one slot every 5 ticks.
+      await waitFor('the pool to shrink to 1', () => elastic.concurrency === 1);
     } finally {
       capture.stop();
     }
