@@ -1,7 +1,8 @@
 /**
  * Beat leadership on both stores (Redis, and files on this machine): the leader's renewal really
- * extends its lock (its time left never runs down, and a rival beat never leads), and a leader
- * whose lock is taken over stops sending at once, even in the middle of a long catch-up.
+ * extends its lock (its time left never runs down, it stays the leader, and a rival beat never
+ * leads), a leader that stops hands over at once, and a leader whose lock is taken over stops
+ * sending at once, even in the middle of a long catch-up.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -96,6 +97,8 @@ for (const s of STORES) {
       const app = newApp();
       const options = { name, store: store.store, lockTtl: 2000, interval: 200, schedule: {} };
       const leader = startBeat(app, options);
+      const leaderChanges: boolean[] = [];
+      leader.on('leader', (leading) => leaderChanges.push(leading));
       await waitFor('the first beat to lead', () => leader.leading, 5000);
       const rival = startBeat(app, options);
       let rivalLed = false;
@@ -112,6 +115,26 @@ for (const s of STORES) {
       expect(Math.min(...samples.map((l) => l?.left ?? 0))).toBeGreaterThan(1000);
       expect(rivalLed).toBe(false);
       expect(rival.leading).toBe(false);
+      // Each renewal keeps the leader leading: it became the leader once and never stopped.
+      expect(leaderChanges).toEqual([true]);
+      expect(leader.leading).toBe(true);
+    });
+
+    it('a leader that stops gives its lock up: a rival leads at once, not a lock lifetime later', async () => {
+      const name = `beat-handover-${randomUUID().slice(0, 8)}`;
+      const store = await s.make(name);
+      const app = newApp();
+      const options = { name, store: store.store, lockTtl: 10_000, interval: 200, schedule: {} };
+      const leader = startBeat(app, options);
+      await waitFor('the first beat to lead', () => leader.leading, 5000);
+      const rival = startBeat(app, options);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(rival.leading).toBe(false);
+      const stopped = Date.now();
+      await leader.stop();
+      await waitFor('the rival to lead', () => rival.leading, 5000);
+      expect(Date.now() - stopped).toBeLessThan(3000);
+      expect((await store.lock())?.holder).toBe(rival.id);
     });
 
     it('a leader whose lock is taken over sends nothing more, even in the middle of a catch-up', async () => {
