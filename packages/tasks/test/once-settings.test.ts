@@ -71,7 +71,9 @@ describe('once-locks: key and settings', () => {
     const app = new App({ broker: 'memory://', backend: 'memory://' });
     try {
       const t = app.task(unique('memory'), () => 1, { once: {} });
-      await expect(t.delay()).rejects.toBeInstanceOf(TaskConfigError);
+      const error = await t.delay().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TaskConfigError);
+      expect((error as Error).message).toBe('once-locks need Redis: set onceBackend to a redis:// URL (or use a Redis backend or broker)');
     } finally {
       await app.close();
     }
