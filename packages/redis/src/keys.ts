@@ -1,8 +1,9 @@
 /**
  * kombu's Redis key layout (kombu/transport/redis.py): one list per priority bucket, the binding
  * sets, the `unacked` hash and `unacked_index` sorted set, fanout channels; every key and channel
- * behind `global_keyprefix`. nori adds two keys kombu never reads: a delayed set per queue and a
- * hash of exchange declarations.
+ * behind `global_keyprefix`. nori adds keys kombu never reads: a delayed set, a length limit and a
+ * use marker per queue, the hash of exchange declarations, the set of declared queues and the hash
+ * of queues with an expiry.
  *
  * On a Redis Cluster every key of a queue must share a hash slot, because the claim and restore
  * scripts touch them together: the queue name is wrapped in a hash tag (`{celery}`), and the
@@ -14,7 +15,7 @@
 export const SEP = '\x06\x16';
 
 /** Keys every process of the database shares (kombu's and nori's): no queue may be named like one. */
-const FIXED_KEYS = new Set(['unacked', 'unacked_index', 'unacked_mutex', '_nori.exchanges', '_nori.queues']);
+const FIXED_KEYS = new Set(['unacked', 'unacked_index', 'unacked_mutex', '_nori.exchanges', '_nori.queues', '_nori.expiring']);
 
 /**
  * Why `queue` cannot be a queue name on Redis, or undefined when it can: its list would be one of
@@ -70,6 +71,14 @@ export class Keys {
     return `${this.#queue(queue)}${SEP}limit`;
   }
 
+  /**
+   * A queue with an expiry is in use while this key lives: set with the expiry (PX) at declare,
+   * publish and claim (an idle consumer claims every `bucketPollMs`). Next to its lists.
+   */
+  inUse(queue: string): string {
+    return `${this.#queue(queue)}${SEP}in_use`;
+  }
+
   delayed(queue: string): string {
     return `${this.#queue(queue)}${SEP}delayed`;
   }
@@ -101,6 +110,11 @@ export class Keys {
 
   get queues(): string {
     return `${this.prefix}_nori.queues`;
+  }
+
+  /** Queues declared with an expiry → the expiry (ms): what the sweep looks at (see `inUse`). */
+  get expiring(): string {
+    return `${this.prefix}_nori.expiring`;
   }
 
   /**

@@ -105,7 +105,11 @@ export class RedisStore implements Store {
   readonly #blocking: BlockingPool;
   /** Queues this process claimed from: swept on a cluster even if another process declared them. */
   readonly #claimedFrom = new Set<string>();
-  /** Queue expiry (ms) of queues this process declared, applied on put and claim as kombu does. */
+  /**
+   * Queue expiry (ms) of queues this process declared: every put and claim keeps such a queue's
+   * lists and its use marker (`Keys.inUse`) alive that much longer; the sweep forgets the queue
+   * once the marker lapsed (`forgetExpired`).
+   */
   readonly #expires = new Map<string, number>();
   /**
    * Length limits by queue (null: none), read from Redis on a queue's first put (another process
@@ -210,7 +214,34 @@ export class RedisStore implements Store {
       const tx = this.#client.pipeline();
       for (const key of this.#keys.buckets(queue.name)) tx.pexpire(key, queue.expires);
       await exec(tx);
+      await this.#markInUse(queue.name, queue.expires);
+      if (Number(await this.#client.hget(this.#keys.expiring, queue.name)) !== queue.expires) {
+        await this.#client.hset(this.#keys.expiring, queue.name, queue.expires);
+      }
+    } else if (await this.#client.hexists(this.#keys.expiring, queue.name)) {
+      await this.#client.hdel(this.#keys.expiring, queue.name);
+      await this.#client.del(this.#keys.inUse(queue.name));
     }
+  }
+
+  /** The queue is in use for `expires` ms more: PEXPIRE first (it takes no memory, so a full Redis allows it). */
+  async #markInUse(queue: string, expires: number): Promise<void> {
+    const key = this.#keys.inUse(queue);
+    if (!(await this.#client.pexpire(key, expires))) await this.#client.set(key, '1', 'PX', expires);
+  }
+
+  /**
+   * Every queue declared with an expiry (by any process) whose use marker lapsed: deleted with its
+   * messages, bindings and registration, as RabbitMQ deletes an unused queue past its x-expires.
+   */
+  async forgetExpired(): Promise<number> {
+    let forgotten = 0;
+    for (const queue of await this.#client.hkeys(this.#keys.expiring)) {
+      if (await this.#client.exists(this.#keys.inUse(queue))) continue;
+      await this.deleteQueue(queue);
+      forgotten++;
+    }
+    return forgotten;
   }
 
   async queueExists(name: string): Promise<boolean> {
@@ -219,8 +250,9 @@ export class RedisStore implements Store {
   }
 
   async deleteQueue(name: string): Promise<void> {
-    await this.#client.del(...this.#keys.buckets(name), this.#keys.delayed(name), this.#keys.limit(name));
+    await this.#client.del(...this.#keys.buckets(name), this.#keys.delayed(name), this.#keys.limit(name), this.#keys.inUse(name));
     await this.#client.srem(this.#keys.queues, name);
+    await this.#client.hdel(this.#keys.expiring, name);
     this.#expires.delete(name);
     this.#limits.delete(name);
     const suffix = `${SEP}${name}`;
@@ -308,7 +340,10 @@ export class RedisStore implements Store {
     ready.forEach((texts, bucket) => tx.lpush(buckets[bucket] as string, ...texts));
     if (delayed.length > 0) tx.zadd(this.#keys.delayed(queue), ...delayed);
     const expires = this.#expires.get(queue);
-    if (expires !== undefined) for (const key of buckets) tx.pexpire(key, expires);
+    if (expires !== undefined) {
+      for (const key of buckets) tx.pexpire(key, expires);
+      tx.set(this.#keys.inUse(queue), '1', 'PX', expires);
+    }
     await exec(tx);
   }
 
@@ -322,7 +357,11 @@ export class RedisStore implements Store {
       args.push(readyAt, this.#keys.bucketIndex(wire) + 1, text);
     }
     const keys = [...this.#keys.buckets(queue), this.#keys.delayed(queue)];
-    const [refused, dropped] = (await putLimitedScript.run(this.#client, keys, args)) as [number[], string[]];
+    const expires = this.#expires.get(queue);
+    const [[refused, dropped]] = await Promise.all([
+      putLimitedScript.run(this.#client, keys, args) as Promise<[number[], string[]]>,
+      expires !== undefined && this.#markInUse(queue, expires),
+    ]);
     return { refused, dropped: dropped.flatMap((text) => this.#dropped(text)) };
   }
 
@@ -346,8 +385,10 @@ export class RedisStore implements Store {
     const score = (Date.now() + leaseMs - this.#settings.visibilityTimeout) / 1000;
     if (this.#keys.cluster) this.#claimedFrom.add(queue);
     const keys = [...this.#keys.buckets(queue), this.#keys.unacked(queue), this.#keys.unackedIndex(queue), this.#keys.delayed(queue)];
-    const args = [max, Date.now(), score, JSON.stringify(queue), this.#expires.get(queue) ?? 0, randomUUID()];
-    const out = (await claimScript.run(this.#client, keys, args)) as string[];
+    const expires = this.#expires.get(queue);
+    const args = [max, Date.now(), score, JSON.stringify(queue), expires ?? 0, randomUUID()];
+    // A claim is a use, found or not: an idle consumer claims every bucketPollMs, so its queue stays.
+    const [out] = await Promise.all([claimScript.run(this.#client, keys, args) as Promise<string[]>, expires !== undefined && this.#markInUse(queue, expires)]);
     const claimed: Array<Claimed | Unreadable> = [];
     let last: Envelope | undefined;
     for (let i = 0; i < out.length; i += 2) {

@@ -163,6 +163,13 @@ export interface Store {
    * each lapse is counted once.
    */
   restoreLapsed(): Promise<number>;
+  /**
+   * Optional: delete every queue whose expiry (`QueueSpec.expires`) passed unused, whichever process
+   * declared it (its owner may have been killed): its messages, its bindings and its registration,
+   * as RabbitMQ deletes it. Every connected process's sweep runs it; returns how many. Stores
+   * without it delete an expired queue when they come across it, or never.
+   */
+  forgetExpired?(): Promise<number>;
   purge(queue: string): Promise<number>;
   /** Optional (see `Transport.promoteDelayed`): every delayed message of the queue into it now, at the front, the soonest due first; returns how many. */
   promoteDelayed?(queue: string): Promise<number>;

@@ -107,6 +107,10 @@ export class StoreBoundary implements Store {
   restoreLapsed(): Promise<number> {
     return this.#guard('restore lapsed', () => this.store.restoreLapsed());
   }
+  /** 0 where the store cannot. */
+  forgetExpired(): Promise<number> {
+    return this.#guard('forget expired queues', () => this.store.forgetExpired?.() ?? Promise.resolve(0));
+  }
   purge(queue: string): Promise<number> {
     return this.#guard('purge', () => this.store.purge(queue));
   }

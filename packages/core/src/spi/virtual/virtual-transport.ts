@@ -291,11 +291,15 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
     for (const [token, held] of this.#inFlight) if (held.claimedAt < gaveUpAt) this.#inFlight.delete(token);
   }
 
-  /** Renew first: a sweep right after the loop was blocked must not take this process's own claims. */
+  /**
+   * Renew first: a sweep right after the loop was blocked must not take this process's own claims.
+   * Then expired queues: whoever sweeps notices them, so a killed owner leaves nothing behind.
+   */
   async #sweep(): Promise<void> {
     try {
       await this.#renew();
       await this.#store.restoreLapsed();
+      await this.#store.forgetExpired();
     } catch (error) {
       this.emit('error', error as Error);
     }
