@@ -9,7 +9,9 @@
  * run interleaved, after an untimed warm-up pass of every Node case; the ratio lines under the table
  * divide medians of the same run; each row gives its worker's RSS after the runs. Then the bytes one
  * task puts on the wire (message and stored result) beside Celery's for the same call.
- *   npm run bench:tasks [-- --count 20000 --celery-count 1000 --celery-amqp-count 300 --runs 3 --transports redis,rabbitmq --json out.json --cpu-prof dir]
+ *   npm run bench:tasks [-- --count 20000 --celery-count 1000 --celery-amqp-count 300 --runs 3 --transports redis,rabbitmq --only nori --json out.json --cpu-prof dir]
+ * `--only nori`: nori's rows and the transport's consume + ack only (no BullMQ, celery-node, Celery,
+ * amqplib), e.g. to profile nori's worker. The brokers are REDIS_URL and AMQP_URL (see @nori/testing/brokers).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -48,9 +50,10 @@ const AMQP = AMQP_URL;
 const TRANSPORTS = (stringArg('transports') ?? 'redis,rabbitmq').split(',');
 /** --cpu-prof <dir>: nori's workers write V8 CPU profiles there (nori-redis.cpuprofile, nori-amqp.cpuprofile); benchmarks/profile/top-frames.ts reads them. */
 const CPU_PROF = stringArg('cpu-prof');
+const ONLY_NORI = stringArg('only') === 'nori';
 
-/** --celery-count 0 leaves Celery out. */
-const celery = CELERY_COUNT > 0 ? celeryVersion() : undefined;
+/** --celery-count 0 (or --only nori) leaves Celery out. */
+const celery = CELERY_COUNT > 0 && !ONLY_NORI ? celeryVersion() : undefined;
 
 const closers: Array<() => Promise<unknown>> = [];
 
@@ -275,11 +278,11 @@ const bench = new Bench('tasks end to end', {
   bullmqResults: 'removeOnComplete without results; returnvalue kept with results (completed jobs cleaned between runs, untimed)',
 });
 
-const bull = onRedis ? await bullSide() : undefined;
-const celeryNode = onRedis ? await celeryNodeSide() : undefined;
+const bull = onRedis && !ONLY_NORI ? await bullSide() : undefined;
+const celeryNode = onRedis && !ONLY_NORI ? await celeryNodeSide() : undefined;
 const noriRedis = onRedis ? await noriSide(REDIS, RESULTS) : undefined;
 const floor = onRedis ? await transportFloor() : undefined;
-const raw = onAmqp ? await amqplibSide() : undefined;
+const raw = onAmqp && !ONLY_NORI ? await amqplibSide() : undefined;
 const noriAmqp = onAmqp ? await noriSide(AMQP, 'rpc://') : undefined;
 const celeries: Array<{ transport: 'redis' | 'rabbitmq'; pool: CeleryPool; side: Side }> = [];
 for (const pool of ['solo', 'prefork'] as const) {
@@ -297,11 +300,11 @@ const celeryName = (pool: CeleryPool): string => `Celery ${celery ?? ''} ${poolN
 const row = (group: string, name: string, side: Side, stored: boolean, baseline = false): void =>
   bench.add({ group, name, baseline, unit: 'tasks/s', ...(side.clean && { setup: side.clean }), run: () => side.run(stored), memory: side.rss });
 
-if (bull && celeryNode && noriRedis)
+if (noriRedis)
   for (const stored of [false, true]) {
     const group = `redis, ${stored ? 'results stored' : 'no results'}`;
-    row(group, `BullMQ addBulk + Worker${stored ? ' (returnvalue kept)' : ' (removeOnComplete)'}`, bull, stored, true);
-    row(group, `celery-node client + worker${stored ? '' : ' (stores results: no ignore_result)'}`, celeryNode, stored);
+    if (bull) row(group, `BullMQ addBulk + Worker${stored ? ' (returnvalue kept)' : ' (removeOnComplete)'}`, bull, stored, true);
+    if (celeryNode) row(group, `celery-node client + worker${stored ? '' : ' (stores results: no ignore_result)'}`, celeryNode, stored);
     row(group, `nori App + worker${stored ? ', redis backend' : ''}`, noriRedis, stored);
     for (const c of celeries.filter((x) => x.transport === 'redis')) row(group, `${celeryName(c.pool)}${stored ? ', redis backend' : ''}`, c.side, stored);
   }
@@ -314,10 +317,10 @@ if (floor)
     setup: floor.load,
     run: floor.consume,
   });
-if (raw && noriAmqp)
+if (noriAmqp)
   for (const stored of [false, true]) {
     const group = `rabbitmq, ${stored ? 'results over rpc://' : 'no results'}`;
-    row(group, 'amqplib confirmed publish + consume/ack (no result)', raw, false, true);
+    if (raw) row(group, 'amqplib confirmed publish + consume/ack (no result)', raw, false, true);
     row(group, 'nori App + worker', noriAmqp, stored);
     for (const c of celeries.filter((x) => x.transport === 'rabbitmq')) row(group, celeryName(c.pool), c.side, stored);
   }

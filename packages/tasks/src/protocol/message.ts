@@ -136,19 +136,24 @@ function signatures(value: unknown): Signature[] | null {
   return value.filter((s): s is Signature => isRecord(s) && typeof s['task'] === 'string');
 }
 
+/** The embed of most tasks (Celery sends every field null): one frozen object, not one per message. */
+const NO_EMBED: Embed = Object.freeze({ callbacks: null, errbacks: null, chain: null, chord: null });
+
 function embedOf(value: unknown): Embed {
-  const e = isRecord(value) ? value : {};
-  const chord = e['chord'];
-  return {
-    callbacks: signatures(e['callbacks']),
-    errbacks: signatures(e['errbacks']),
-    chain: signatures(e['chain']),
+  if (!isRecord(value)) return NO_EMBED;
+  const chord = value['chord'];
+  const embed: Embed = {
+    callbacks: signatures(value['callbacks']),
+    errbacks: signatures(value['errbacks']),
+    chain: signatures(value['chain']),
     chord: isRecord(chord) && typeof chord['task'] === 'string' ? (chord as unknown as Signature) : null,
   };
+  return embed.callbacks || embed.errbacks || embed.chain || embed.chord ? embed : NO_EMBED;
 }
 
-function limits(value: unknown): [number | undefined, number | undefined] {
-  return Array.isArray(value) ? [ms(value[0]), ms(value[1])] : [undefined, undefined];
+/** Celery's `timelimit` header, [hard, soft] in seconds, as ms: one of the two. */
+function limit(value: unknown, which: 0 | 1): number | undefined {
+  return Array.isArray(value) ? ms(value[which]) : undefined;
 }
 
 /** Reads a decoded task message; throws InvalidTaskError when it is neither v2 nor v1. */
@@ -160,18 +165,18 @@ export function parseTaskMessage(headers: Headers, body: unknown, properties: Me
 
 function parseV2(h: Headers, body: unknown, p: MessageProperties): TaskRequest {
   if (!Array.isArray(body) || body.length < 2) throw new InvalidTaskError(`task ${String(h['task'])}: protocol 2 body must be [args, kwargs, embed]`);
-  const [args, kwargs, embed] = body as unknown[];
+  const args: unknown = body[0];
+  const kwargs: unknown = body[1];
   if (!Array.isArray(args)) throw new InvalidTaskError(`task ${String(h['task'])}: args must be a list`);
   if (!isRecord(kwargs)) throw new InvalidTaskError(`task ${String(h['task'])}: kwargs must be a mapping`);
   const id = str(h['id']);
   if (id === null) throw new InvalidTaskError(`task ${String(h['task'])}: no id header`);
-  const [timeLimit, softTimeLimit] = limits(h['timelimit']);
   return {
     id,
     name: h['task'] as string,
     args,
     kwargs,
-    embed: embedOf(embed),
+    embed: embedOf(body[2]),
     retries: int(h['retries']) ?? 0,
     eta: fromWireTime(h['eta']),
     expires: fromWireTime(h['expires']),
@@ -179,8 +184,8 @@ function parseV2(h: Headers, body: unknown, p: MessageProperties): TaskRequest {
     parentId: str(h['parent_id']),
     group: str(h['group']),
     groupIndex: int(h['group_index']),
-    timeLimit,
-    softTimeLimit,
+    timeLimit: limit(h['timelimit'], 0),
+    softTimeLimit: limit(h['timelimit'], 1),
     origin: str(h['origin']),
     ignoreResult: h['ignore_result'] === true,
     replyTo: str(p.replyTo) ?? undefined,
@@ -201,7 +206,6 @@ function parseV1(b: Record<string, unknown>, p: MessageProperties): TaskRequest 
   const kwargs = b['kwargs'] ?? {};
   if (!Array.isArray(args)) throw new InvalidTaskError(`task ${name}: args must be a list`);
   if (!isRecord(kwargs)) throw new InvalidTaskError(`task ${name}: kwargs must be a mapping`);
-  const [timeLimit, softTimeLimit] = limits(b['timelimit']);
   return {
     id,
     name,
@@ -215,8 +219,8 @@ function parseV1(b: Record<string, unknown>, p: MessageProperties): TaskRequest 
     parentId: null,
     group: str(b['taskset']),
     groupIndex: null,
-    timeLimit,
-    softTimeLimit,
+    timeLimit: limit(b['timelimit'], 0),
+    softTimeLimit: limit(b['timelimit'], 1),
     origin: null,
     ignoreResult: false,
     replyTo: str(p.replyTo) ?? undefined,

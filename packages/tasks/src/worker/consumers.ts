@@ -125,7 +125,13 @@ export class Consumers {
         resolve();
       };
       this.#handling.add(end);
-      this.#admission.receive(message).then(end, (error: unknown) => {
+      let receiving: Promise<void>;
+      try {
+        receiving = this.#admission.receive(message);
+      } catch (error) {
+        receiving = Promise.reject(error as Error);
+      }
+      receiving.then(end, (error: unknown) => {
         // Admission never rejects; should it, the message is rejected (dead-lettered where the
         // queue has a dead-letter exchange): given back, it could fail the same way for ever.
         this.#report(error as Error);

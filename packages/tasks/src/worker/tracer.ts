@@ -28,7 +28,7 @@ import { publishRetry, sendCallbacks, sendErrbacks } from './follow-ups.js';
 import type { WorkerHost } from './host.js';
 import type { Job } from './job.js';
 import { retryCountdown } from './retry-backoff.js';
-import { settle, settlementFor, type Outcome } from './settle.js';
+import { settle, SETTLED, settlementFor, type Outcome, type Settlement } from './settle.js';
 import type { WorkerState } from './state.js';
 
 export class Tracer {
@@ -67,36 +67,57 @@ export class Tracer {
   }
 
   /** Runs a job that holds a slot; the slot goes back once the handler is done (storing and settling need none). */
-  async #run(job: Job): Promise<void> {
+  #run(job: Job): Promise<void> {
+    const { policy, task } = job;
+    if (!policy.acksLate || policy.trackStarted || task.options.once?.unlockBefore) return this.#before(job).then(() => this.#execute(job));
+    return this.#execute(job);
+  }
+
+  /** The steps some tasks take before they run: the early ack, STARTED stored, the once-lock released (`unlockBefore`). */
+  async #before(job: Job): Promise<void> {
     const { message, request, policy, task } = job;
     if (!policy.acksLate) await settle(message, 'ack', this.#report);
     if (policy.trackStarted) await this.#store(request, 'STARTED', { pid: process.pid, hostname: this.#hostname }, null);
+    if (task.options.once?.unlockBefore) await this.#releaseOnce(job);
+  }
+
+  /**
+   * The handler, then its outcome's steps. Not an async function: a handler that returned
+   * synchronously (a trivial task) costs no promise, closure or async frame here.
+   */
+  #execute(job: Job): Promise<void> {
+    const { request } = job;
     this.#state.running.add(job);
     job.startedAt = Date.now();
     this.#state.total.set(request.name, (this.#state.total.get(request.name) ?? 0) + 1);
-    if (task.options.once?.unlockBefore) await this.#releaseOnce(job);
     this.#hooks.emit('task-started', request);
     const started = performance.now();
-    let outcome: Outcome;
     let value: unknown;
     try {
       value = this.#execution.run(job);
-      // A handler that returned synchronously is done: no await, no extra turn of the microtask queue.
-      if (isThenable(value)) value = await value;
-      outcome = 'success';
     } catch (error) {
-      value = autoretry(job, softLimitOf(job, error));
-      outcome = classify(value);
+      return this.#ended(job, error, true, started);
     }
+    if (!isThenable(value)) return this.#ended(job, value, false, started);
+    return Promise.resolve(value).then(
+      (v) => this.#ended(job, v, false, started),
+      (error: unknown) => this.#ended(job, error, true, started),
+    );
+  }
+
+  /** The handler returned `result` (or threw it): its outcome classified (`autoretryFor` first), then the after-task steps. */
+  #ended(job: Job, result: unknown, threw: boolean, started: number): Promise<void> {
+    const value = threw ? autoretry(job, softLimitOf(job, result)) : result;
+    const outcome: Outcome = threw ? classify(value) : 'success';
     this.#state.releaseSlot(job);
-    if (job.abandoned) return;
+    if (job.abandoned) return SETTLED;
     this.#state.running.delete(job);
     if (job.abortReason instanceof TaskRevokedError) {
       traceOutcome(job, 'REVOKED');
       return this.revoke(job, true);
     }
     traceOutcome(job, RUN_STATES[outcome], outcome === 'retry' ? ((value as Retry).exc ?? value) : outcome === 'success' ? undefined : value);
-    await this.#finish(job, outcome, value, performance.now() - started);
+    return this.#finish(job, outcome, value, performance.now() - started);
   }
 
   /** Not to run (expired, revoked) or ended while running (`terminated`): REVOKED stored, the message acked. */
@@ -118,8 +139,34 @@ export class Tracer {
     return this.#finish(job, 'lapsed', error, 0);
   }
 
-  async #finish(job: Job, outcome: Outcome, value: unknown, runtime: number): Promise<void> {
-    const { request, message, policy, task } = job;
+  /**
+   * The after-task steps of `outcome`, then the settlement. A success with no step to take but the
+   * hook (no result stored, no chord, no once-lock, no callbacks: a trivial task with ignoreResult)
+   * goes straight to them, without the async frame of every step.
+   */
+  #finish(job: Job, outcome: Outcome, value: unknown, runtime: number): Promise<void> {
+    const { request, policy, task } = job;
+    if (
+      outcome !== 'success' ||
+      !(request.ignoreResult || policy.ignoreResult) ||
+      request.embed.chord ||
+      request.embed.callbacks ||
+      request.embed.chain ||
+      (task.options.once && !task.options.once.unlockBefore)
+    )
+      return this.#steps(job, outcome, value, runtime);
+    this.#hooks.emit('task-succeeded', request, { result: value, runtime });
+    return this.#settle(job, 'ack');
+  }
+
+  /** Done with, as far as inspect is concerned, once its outcome is out (the ack may take a while); then settled, if late-acked (or lapsed). */
+  #settle(job: Job, settlement: Settlement, lapsed = false): Promise<void> {
+    this.#state.held.delete(job);
+    return job.policy.acksLate || lapsed ? settle(job.message, settlement, this.#report) : SETTLED;
+  }
+
+  async #steps(job: Job, outcome: Outcome, value: unknown, runtime: number): Promise<void> {
+    const { request, policy, task } = job;
     const storeResults = !(request.ignoreResult || policy.ignoreResult);
     const storeErrors = storeResults || policy.storeErrorsEvenIfIgnored;
     const releaseAtEnd = task.options.once !== undefined && !task.options.once.unlockBefore;
@@ -129,7 +176,7 @@ export class Tracer {
         if (storeResults) {
           // Celery's trace: a result the backend cannot encode fails the task with EncodeError.
           const refused = await this.#store(request, 'SUCCESS', value, null);
-          if (refused) return this.#finish(job, 'failure', unencodable(refused), runtime);
+          if (refused) return this.#steps(job, 'failure', unencodable(refused), runtime);
         }
         if (request.embed.chord && !(await this.#chordPart(request, 'SUCCESS', value))) settlement = 'requeue';
         if (releaseAtEnd) await this.#releaseOnce(job);
@@ -171,9 +218,7 @@ export class Tracer {
         this.#hooks.emit('task-failed', request, { error: value, runtime });
       }
     }
-    // Done with, as far as inspect is concerned, once its outcome is out (the ack may take a while).
-    this.#state.held.delete(job);
-    if (policy.acksLate || outcome === 'lapsed') await settle(message, settlement, this.#report);
+    await this.#settle(job, settlement, outcome === 'lapsed');
   }
 
   /** Stores a state; resolves with the backend's EncodeError when it cannot encode `result`, any other failure is reported. */

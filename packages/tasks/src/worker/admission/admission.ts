@@ -53,8 +53,12 @@ export class Admission {
     return settle(message, 'reject', this.#report);
   }
 
-  /** Never rejects: every path settles the message, here or in the tracer. */
-  async receive(message: Message): Promise<void> {
+  /**
+   * Never rejects: every path settles the message, here or in the tracer. Not an async function:
+   * the common task (not revoked or expired, no ETA, no rate limit, a slot free) goes straight to
+   * the tracer, without an async frame of its own; the others wait in `#admit`.
+   */
+  receive(message: Message): Promise<void> {
     // Delivered between the start of a warm stop and the cancel taking effect: give it back.
     if (this.#state.stopping.aborted) return settle(message, 'release', this.#report);
     let request: TaskRequest;
@@ -70,34 +74,59 @@ export class Admission {
     this.#hooks.emit('task-received', request);
     const job = this.#job(message, request, task);
     this.#state.held.add(job);
+    if (request.eta || this.#state.cancelled(job) || this.#limiter(task) || !this.#state.slots.tryAcquire()) return this.#admit(job);
+    return this.#trace(job);
+  }
+
+  /** The paths that wait: revoked or expired, an ETA, a rate limit, no slot free. */
+  async #admit(job: Job): Promise<void> {
+    const { message, request, task } = job;
+    let admitted = false;
     try {
-      try {
-        if (this.#state.cancelled(job)) return await this.#tracer.revoke(job);
-        if (request.eta && (await this.#eta.wait(job, request.eta.getTime() - Date.now()))) return;
-        const limiter = this.#limiter(task);
-        if (limiter) {
-          const wait = limiter.reserve();
-          if (wait > 0) await sleep(wait, this.#state.stopping);
-        }
-        // A task whose ETA came takes the next free slot, ahead of the tasks without one (Celery runs it when due).
-        if (!this.#state.slots.tryAcquire()) await this.#state.slots.acquire(request.eta !== undefined);
-      } catch (error) {
-        if (error === STOPPING) return await settle(message, 'release', this.#report);
-        // Nothing here throws otherwise: should it, the message is rejected (dead-lettered where
-        // configured) rather than given back to fail the same way for ever.
-        this.#report(error as Error);
-        return await settle(message, 'reject', this.#report);
+      if (this.#state.cancelled(job)) return await this.#tracer.revoke(job);
+      if (request.eta && (await this.#eta.wait(job, request.eta.getTime() - Date.now()))) return;
+      const limiter = this.#limiter(task);
+      if (limiter) {
+        const wait = limiter.reserve();
+        if (wait > 0) await sleep(wait, this.#state.stopping);
       }
-      job.holding = true;
-      try {
-        if (this.#state.cancelled(job)) await this.#tracer.revoke(job);
-        else await this.#tracer.trace(job);
-      } finally {
-        this.#state.releaseSlot(job);
-      }
+      // A task whose ETA came takes the next free slot, ahead of the tasks without one (Celery runs it when due).
+      if (!this.#state.slots.tryAcquire()) await this.#state.slots.acquire(request.eta !== undefined);
+      admitted = true;
+    } catch (error) {
+      if (error === STOPPING) return await settle(message, 'release', this.#report);
+      // Nothing here throws otherwise: should it, the message is rejected (dead-lettered where
+      // configured) rather than given back to fail the same way for ever.
+      this.#report(error as Error);
+      return await settle(message, 'reject', this.#report);
     } finally {
-      this.#state.held.delete(job);
+      if (!admitted) this.#state.held.delete(job);
     }
+    // Revoked while it waited: not run.
+    return this.#trace(job, this.#state.cancelled(job));
+  }
+
+  /** The tracer runs a job that holds a slot (or revokes it); the slot goes back, and the job is done with, whatever happens. */
+  #trace(job: Job, revoked = false): Promise<void> {
+    job.holding = true;
+    let traced: Promise<void>;
+    try {
+      traced = revoked ? this.#tracer.revoke(job) : this.#tracer.trace(job);
+    } catch (error) {
+      traced = Promise.reject(error as Error);
+    }
+    return traced.then(
+      () => this.#done(job),
+      (error: unknown) => {
+        this.#done(job);
+        throw error;
+      },
+    );
+  }
+
+  #done(job: Job): void {
+    this.#state.releaseSlot(job);
+    this.#state.held.delete(job);
   }
 
   /**
