@@ -204,11 +204,20 @@ export class MongoStore implements Store {
   async #live(name: string): Promise<boolean> {
     const doc = await this.#queues.findOne({ name });
     if (!doc) return false;
-    if (doc.expires !== undefined && doc.lastUsed + doc.expires < Date.now()) {
+    if (expired(doc, Date.now())) {
       await this.deleteQueue(name);
       return false;
     }
     return true;
+  }
+
+  /** Every queue past its expiry, whoever declared it (its owner may have been killed): deleted. */
+  async forgetExpired(): Promise<number> {
+    const now = Date.now();
+    const docs = await this.#queues.find({ expires: { $exists: true } }, { projection: { name: 1, expires: 1, lastUsed: 1 } }).toArray();
+    const gone = docs.filter((doc) => expired(doc, now));
+    for (const doc of gone) await this.deleteQueue(doc.name);
+    return gone.length;
   }
 
   async #touch(name: string): Promise<void> {
@@ -339,10 +348,12 @@ export class MongoStore implements Store {
     const claimed: Array<Claimed | Unreadable> = [];
     const now = Date.now();
     const doc0 = await this.#queues.findOne({ name: queue });
-    if (doc0?.expires !== undefined && doc0.lastUsed + doc0.expires < now) {
+    if (doc0 && expired(doc0, now)) {
       await this.deleteQueue(queue);
       return [];
     }
+    // A claim is a use, found or not: an idle consumer polls at least every pollMaxMs, so its queue stays.
+    if (doc0?.expires !== undefined) await this.#touch(queue);
     while (claimed.length < max) {
       // Ready: not in flight (a lapsed lease is made ready by the sweep, which counts the lapse).
       // A new token per claim: the consumer whose lease lapsed can no longer settle this one.
@@ -371,10 +382,7 @@ export class MongoStore implements Store {
         ...(doc.expiresAt && { expiresAt: doc.expiresAt.getTime() }),
       });
     }
-    if (claimed.length > 0) {
-      this.#poll.wake();
-      if (doc0?.expires !== undefined) await this.#touch(queue);
-    }
+    if (claimed.length > 0) this.#poll.wake();
     return claimed;
   }
 
@@ -425,6 +433,11 @@ export class MongoStore implements Store {
     const now = Date.now();
     return this.#messages.countDocuments({ queue, visibleAt: { $lte: now }, $or: [{ leaseUntil: null }, { leaseUntil: { $lt: now } }] });
   }
+}
+
+/** Unused (not declared again, not claimed from) for longer than its expiry. */
+function expired(doc: Pick<QueueDoc, 'expires' | 'lastUsed'>, now: number): boolean {
+  return doc.expires !== undefined && doc.lastUsed + doc.expires < now;
 }
 
 function limitOf(queue: QueueSpec): QueueLimit | null {

@@ -72,8 +72,8 @@ export class Keys {
   }
 
   /**
-   * A queue with an expiry is in use while this key lives: set with the expiry (PX) at declare,
-   * publish and claim (an idle consumer claims every `bucketPollMs`). Next to its lists.
+   * A queue with an expiry is in use while this key lives: set with the expiry (PX) at declare and
+   * claim (an idle consumer claims every `bucketPollMs`), not at publish. Next to its lists.
    */
   inUse(queue: string): string {
     return `${this.#queue(queue)}${SEP}in_use`;

@@ -106,9 +106,9 @@ export class RedisStore implements Store {
   /** Queues this process claimed from: swept on a cluster even if another process declared them. */
   readonly #claimedFrom = new Set<string>();
   /**
-   * Queue expiry (ms) of queues this process declared: every put and claim keeps such a queue's
-   * lists and its use marker (`Keys.inUse`) alive that much longer; the sweep forgets the queue
-   * once the marker lapsed (`forgetExpired`).
+   * Queue expiry (ms) of queues this process declared: every claim keeps such a queue's use marker
+   * (`Keys.inUse`) alive that much longer, and puts and claims its lists (as kombu does); the sweep
+   * forgets the queue once the marker lapsed (`forgetExpired`). A publish is no use (RabbitMQ's rule).
    */
   readonly #expires = new Map<string, number>();
   /**
@@ -340,10 +340,7 @@ export class RedisStore implements Store {
     ready.forEach((texts, bucket) => tx.lpush(buckets[bucket] as string, ...texts));
     if (delayed.length > 0) tx.zadd(this.#keys.delayed(queue), ...delayed);
     const expires = this.#expires.get(queue);
-    if (expires !== undefined) {
-      for (const key of buckets) tx.pexpire(key, expires);
-      tx.set(this.#keys.inUse(queue), '1', 'PX', expires);
-    }
+    if (expires !== undefined) for (const key of buckets) tx.pexpire(key, expires);
     await exec(tx);
   }
 
@@ -357,11 +354,7 @@ export class RedisStore implements Store {
       args.push(readyAt, this.#keys.bucketIndex(wire) + 1, text);
     }
     const keys = [...this.#keys.buckets(queue), this.#keys.delayed(queue)];
-    const expires = this.#expires.get(queue);
-    const [[refused, dropped]] = await Promise.all([
-      putLimitedScript.run(this.#client, keys, args) as Promise<[number[], string[]]>,
-      expires !== undefined && this.#markInUse(queue, expires),
-    ]);
+    const [refused, dropped] = (await putLimitedScript.run(this.#client, keys, args)) as [number[], string[]];
     return { refused, dropped: dropped.flatMap((text) => this.#dropped(text)) };
   }
 

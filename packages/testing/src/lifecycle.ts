@@ -1,6 +1,6 @@
 /** kombu's BaseMessage plus nori's consumer guarantees: settle once, dead-lettering, accept refusal, stop(), prefetch. */
 import { expect, it } from 'vitest';
-import { ContentDisallowedError, Exchange, MessageStateError, Queue, QueueEmptyError, type Message } from '@nori/core';
+import { ContentDisallowedError, Exchange, MessageStateError, NotFoundError, Queue, QueueEmptyError, type Message } from '@nori/core';
 import { bodies, collect, sleep, type SuiteContext } from './context.js';
 
 export function lifecycleTests(ctx: SuiteContext): void {
@@ -55,6 +55,25 @@ export function lifecycleTests(ctx: SuiteContext): void {
     const [m] = await collect(conn, [dead], 1);
     expect(m?.body).toEqual({ id: 'doomed' });
     expect((m?.headers['x-death'] as Array<{ reason: string; queue: string }>)[0]).toMatchObject({ reason: 'rejected', queue: work.name });
+  });
+
+  it('a queue with an expiry is deleted with its binding once unused that long, though its owner never closed', async () => {
+    const exchange = new Exchange(ctx.name('expiry'), { type: 'direct' });
+    const queue = new Queue(ctx.name('expiring'), { exchange, routingKey: 'k', expires: 500 });
+    // Declared, then left open and unused, as by a process that was SIGKILLed.
+    await ctx.connection().declare(queue);
+    const other = ctx.connection();
+    let returned = 0;
+    other.on('returned', () => void returned++);
+    // Routed into the queue while it lives; returned (no binding left) once it is gone. Publishing
+    // is no use of the queue (RabbitMQ's rule), and the queue itself is not looked at meanwhile.
+    const deadline = Date.now() + 8000;
+    while (returned === 0 && Date.now() < deadline) {
+      await other.producer().publish({ n: 1 }, { exchange, routingKey: 'k', mandatory: true });
+      await sleep(200);
+    }
+    expect(returned).toBe(1);
+    await expect(other.queueStatus(queue)).rejects.toThrow(NotFoundError);
   });
 
   it('a content type outside accept is rejected, reported, and consumption goes on', async () => {

@@ -110,7 +110,7 @@ class MemoryState {
       );
   }
 
-  /** Queue expiry: deleted once unused (no waiting consumer, no traffic) for `expires` ms. */
+  /** Queue expiry: deleted once unused (no waiting consumer, no claim, no redeclare) for `expires` ms. */
   touch(q: MemoryQueue): void {
     const expires = q.spec?.expires;
     if (expires === undefined) return;
@@ -218,7 +218,7 @@ export class MemoryStore implements Store {
       const { refused, dropped } = q.publish(entry);
       report = { refused: refused ? [0] : [], dropped };
     }
-    this.#state.touch(q);
+    // A publish is no use of the queue (RabbitMQ's x-expires rule): only declares and claims renew it.
     q.wake();
     return report;
   }
