@@ -14,7 +14,6 @@ export { AsyncResult, type ResultGetOptions } from './result/async-result.js';
 export { READY_STATES, type TaskState } from './states.js';
 export { Worker } from './worker/worker.js';
 export type { WorkerOptions, WorkerStep } from './worker/options.js';
-export type { Autoscaler, AutoscaleOptions } from './worker/autoscaler.js';
 export type { WorkerEvents } from './worker/events.js';
 export type { Signature, TaskRequest } from './protocol/message.js';
 export { chain, group, chord, Chain, Group, Chord, GroupResult, type CanvasApplyOptions } from './canvas/canvas.js';

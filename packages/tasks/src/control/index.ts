@@ -8,4 +8,6 @@ export type { ControlOptions, RemoteControlOptions } from './options.js';
 export { RevokedSet, type RevokedOptions } from './revoked.js';
 export type { TaskInfo } from './held-tasks.js';
 export type { HeldTask } from '../worker/job.js';
+// The pool bounds remote control's autoscale moves (`worker.autoscaler`, `WorkerOptions.autoscale`).
+export type { Autoscaler, AutoscaleOptions } from '../worker/autoscaler.js';
 export { censorSettings } from './censor.js';
