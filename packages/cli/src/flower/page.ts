@@ -15,7 +15,8 @@ const STYLE = `
 body{margin:0;font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;background:var(--bg);color:var(--fg)}
 header{display:flex;flex-wrap:wrap;align-items:center;gap:6px 18px;padding:10px 16px;background:#18202c;color:#fff}
 header .brand{font-size:17px;font-weight:600;color:#fff;text-decoration:none}
-nav{display:flex;gap:4px}nav a{color:#cfd6e0;text-decoration:none;padding:4px 10px;border-radius:4px}nav a.here,nav a:hover{background:#2c3748;color:#fff}
+nav{display:flex;flex-wrap:wrap;gap:4px}nav a{color:#cfd6e0;text-decoration:none;padding:4px 10px;border-radius:4px;white-space:nowrap}
+@media (max-width:480px){nav a{padding:4px 7px}}nav a.here,nav a:hover{background:#2c3748;color:#fff}
 #status{margin-left:auto;font-size:12px;color:#aab3c0;display:flex;gap:10px}
 main{max-width:1400px;margin:0 auto;padding:12px 16px 40px}
 h1{font-size:20px;margin:8px 0 12px;display:flex;flex-wrap:wrap;align-items:center;gap:8px;word-break:break-all}
