@@ -3,21 +3,10 @@
  * zlib instead of allocating its full output.
  */
 import zlib from 'node:zlib';
-import { DecodeError, MessageTooLargeError, type Compressor } from '@nori/core';
+import { type Compressor } from '@nori/core';
+import { nodeDecompress } from '@nori/core/spi';
 
 export type Sync = (data: Uint8Array, options?: zlib.ZlibOptions | zlib.BrotliOptions) => Buffer;
-
-export function nodeDecompress(name: string, fn: Sync, data: Uint8Array, maxOutputLength: number): Uint8Array {
-  try {
-    return fn(data, { maxOutputLength });
-  } catch (error) {
-    const e = error as { code?: string; message?: string };
-    if (e.code === 'ERR_BUFFER_TOO_LARGE' || /larger than|maxOutputLength/i.test(e.message ?? '')) {
-      throw new MessageTooLargeError(`${name}: decompressed body is over the limit of ${maxOutputLength} bytes`, { cause: error });
-    }
-    throw new DecodeError(`${name}: corrupt or truncated data (${e.message ?? String(error)})`, { cause: error });
-  }
-}
 
 function codec(name: string, contentType: string, compress: Sync, decompress: Sync, aliases: string[] = []): Compressor {
   return {

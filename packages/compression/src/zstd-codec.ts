@@ -12,7 +12,8 @@ import zlib from 'node:zlib';
 import { Decompress } from 'fzstd';
 import { CompressorNotInstalledError, DecodeError, MessageTooLargeError, type Compressor } from '@nori/core';
 import { streamed } from './capped-stream.js';
-import { nodeDecompress, type Sync } from './node-codecs.js';
+import { nodeDecompress } from '@nori/core/spi';
+import type { Sync } from './node-codecs.js';
 
 const ZSTD_MAGIC = 0xfd2fb528;
 const SKIPPABLE_MAGIC = 0x184d2a50;

@@ -69,3 +69,5 @@ export { builtModule } from './built-module.js';
 // Batches what one event-loop tick produced into one store call (stores and result backends use it).
 export { TickBatcher } from './virtual/tick-batcher.js';
 export { MemoryStore, createMemoryStore } from './memory/memory-store.js';
+// For codec packages: node:zlib decompression under the output cap, with nori's errors.
+export { nodeDecompress } from '../zlib-codec.js';

@@ -124,7 +124,7 @@ export class WorkerEventSender implements WorkerStep {
     );
   }
 
-  /** The batches' codec, loaded now; without `@nori/compression` installed they go uncompressed (logged once). */
+  /** The batches' codec, loaded now (zlib is core's); one that is not installed leaves them uncompressed (logged once). */
   async #compression(): Promise<string | undefined> {
     const codec = this.#options.eventCompression;
     if (codec === false || this.#options.eventBatchWindow <= 0) return undefined;
