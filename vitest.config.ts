@@ -4,6 +4,8 @@ import { FAULT_TESTS_ENV, faultTestsRequested } from './test/fault-guard/fault-t
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 const FAULTS = '**/*.fault.test.ts';
+// A mutation run's copies of the tests (npm run mutate's sandboxes) are not part of the suite.
+const NOT_TESTS = ['**/node_modules/**', '**/.stryker-tmp/**'];
 
 export default defineConfig({
   resolve: {
@@ -26,7 +28,7 @@ export default defineConfig({
         test: {
           name: 'main',
           include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts', 'examples/**/*.test.ts'],
-          exclude: [FAULTS, '**/node_modules/**'],
+          exclude: [FAULTS, ...NOT_TESTS],
         },
       },
       {
@@ -38,7 +40,7 @@ export default defineConfig({
           runner: './test/fault-guard/fault-guard-runner.ts',
           env: { [FAULT_TESTS_ENV]: faultTestsRequested(process.argv, process.env) ? '1' : '0' },
           include: [FAULTS],
-          exclude: ['**/node_modules/**'],
+          exclude: NOT_TESTS,
           fileParallelism: false,
           sequence: { groupOrder: 1 },
         },
