@@ -15,6 +15,7 @@ describe('parseRate', () => {
     expect(parseRate('7200/h')).toBe(2);
     expect(parseRate('5')).toBe(5);
     expect(parseRate(' 1.5 / s ')).toBe(1.5);
+    expect(parseRate('1.25/s')).toBe(1.25);
     expect(parseRate('0/m')).toBeUndefined();
     expect(parseRate('0')).toBeUndefined();
     expect(parseRate(2.5)).toBe(2.5);
@@ -41,7 +42,7 @@ describe('RateLimiter', () => {
 describe('Semaphore', () => {
   const order = async (s: Semaphore, firsts: boolean[]): Promise<{ got: number[]; waits: Array<Promise<void>> }> => {
     const got: number[] = [];
-    const waits = firsts.map((first, i) => s.acquire(first).then(() => void got.push(i)));
+    const waits = firsts.map((first, i) => (first ? s.acquire(true) : s.acquire()).then(() => void got.push(i)));
     await Promise.resolve();
     return { got, waits };
   };
