@@ -36,7 +36,7 @@ describe('wire times', () => {
     expect(toWireTime(at, 'UTC')).toBe('2026-07-01T12:00:05.007000+00:00');
     expect(toWireTime(at, 'America/New_York')).toBe('2026-07-01T08:00:05.007000-04:00');
     expect(toWireTime(new Date(Date.UTC(2026, 0, 1, 0, 30)), 'Asia/Kolkata')).toBe('2026-01-01T06:00:00.000000+05:30');
-    // A zone at UTC+0 under another name: "GMT" with no offset is +00:00.
+    // UTC+0 zones under other names (some ICU versions name their offset a bare "GMT").
     expect(toWireTime(at, 'Etc/GMT')).toBe('2026-07-01T12:00:05.007000+00:00');
     expect(toWireTime(at, 'Atlantic/Reykjavik')).toBe('2026-07-01T12:00:05.007000+00:00');
   });
@@ -45,12 +45,13 @@ describe('wire times', () => {
     expect(fromWireTime('2026-07-01T08:00:05.007000-04:00')?.getTime()).toBe(at.getTime());
     expect(fromWireTime('2026-07-01T12:00:05.007')?.getTime()).toBe(at.getTime());
     expect(fromWireTime('2026-07-01T12:00:05.007Z')?.getTime()).toBe(at.getTime());
-    for (const absent of [undefined, null, '', 1_782_907_205, 'soon']) expect(fromWireTime(absent), String(absent)).toBeUndefined();
+    for (const absent of [undefined, null, '', 2026, 'soon']) expect(fromWireTime(absent), String(absent)).toBeUndefined();
   });
 
   it('refuses a zone the runtime does not know, naming it, and keeps refusing it', () => {
     for (let i = 0; i < 2; i++) {
       expect(() => checkTimezone('Mars/Olympus_Mons')).toThrow(new TaskConfigError('unknown timezone "Mars/Olympus_Mons"'));
+      expect(() => checkTimezone('Mars/Olympus_Mons')).toThrow(expect.objectContaining({ cause: expect.any(RangeError) }));
       expect(() => toWireTime(at, 'Mars/Olympus_Mons')).toThrow(TaskConfigError);
     }
     expect(() => checkTimezone('Europe/Paris')).not.toThrow();
