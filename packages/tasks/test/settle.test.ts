@@ -1,11 +1,14 @@
 /**
  * `settle`, the one place a worker settles a task message: each settlement does what it names
  * (a requeue goes to the back of the queue, a release to the front), and a message already settled is left
- * alone without an error. ack-matrix.test.ts checks which settlement each outcome gets.
+ * alone without an error; a settlement the broker fails is reported, not thrown.
+ * ack-matrix.test.ts checks which settlement each outcome gets.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, expect, it } from 'vitest';
-import { Connection } from '@nori/core';
+import { Connection, ConnectionError } from '@nori/core';
+import { redisUrl } from '@nori/testing/brokers';
+import '@nori/redis';
 import { settle, type Settlement } from '../src/worker/settle.js';
 
 const conn = new Connection('memory://');
@@ -37,4 +40,22 @@ it('settles as asked, once: ack, reject, requeue (back of the queue) and release
   expect(reported).toEqual([]);
   expect(await conn.queueSize(queue.name)).toBe(0);
   await conn.deleteQueue(queue.name);
+});
+
+it('reports a settlement the broker fails (its connection closed) instead of throwing', async () => {
+  const url = redisUrl();
+  const name = `settle-${randomUUID()}`;
+  const lost = new Connection(url);
+  const queue = lost.simpleQueue(name);
+  await queue.put({ n: 1 });
+  const message = await queue.get({ timeout: 1000 });
+  // close() puts the unsettled message back; acking it after that is the broker's failure.
+  await lost.close();
+  const reported: Error[] = [];
+  await settle(message, 'ack', (e) => reported.push(e));
+  expect(reported).toHaveLength(1);
+  expect(reported[0]).toBeInstanceOf(ConnectionError);
+  const own = new Connection(url);
+  await own.deleteQueue(name);
+  await own.close();
 });
