@@ -33,7 +33,8 @@ interface Store {
 
 async function redisStore(name: string): Promise<Store> {
   const key = (k: string): string => `nori-beat:${name}:${k}`;
-  cleanups.push(async () => void (await redis.del(key('lock'), key('last_run'), key('pending'))));
+  // Every key of the beat: the leader also publishes its code entries.
+  cleanups.push(async () => void (await redis.del(key('lock'), key('last_run'), key('pending'), key('code'))));
   return {
     store: REDIS,
     lock: async () => {
