@@ -250,16 +250,18 @@ export class RedisStore implements Store {
   }
 
   async deleteQueue(name: string): Promise<void> {
-    await this.#client.del(...this.#keys.buckets(name), this.#keys.delayed(name), this.#keys.limit(name), this.#keys.inUse(name));
-    await this.#client.srem(this.#keys.queues, name);
-    await this.#client.hdel(this.#keys.expiring, name);
-    this.#expires.delete(name);
-    this.#limits.delete(name);
+    // Bindings first, messages last: a publish routed meanwhile must not bring the queue's list back
+    // after its keys are gone (an orphan message no binding or registration leads to).
     const suffix = `${SEP}${name}`;
     for await (const key of this.#scan(this.#keys.bindingPattern)) {
       const stale = (await this.#client.smembers(key)).filter((m) => m.endsWith(suffix));
       if (stale.length > 0) await this.#client.srem(key, ...stale);
     }
+    await this.#client.srem(this.#keys.queues, name);
+    await this.#client.hdel(this.#keys.expiring, name);
+    this.#expires.delete(name);
+    this.#limits.delete(name);
+    await this.#client.del(...this.#keys.buckets(name), this.#keys.delayed(name), this.#keys.limit(name), this.#keys.inUse(name));
   }
 
   /** Keys matching a pattern, on every master of a cluster. */
