@@ -4,7 +4,7 @@
  */
 import { expect, it } from 'vitest';
 import { AbortError, Connection, Queue } from '@nori/core';
-import { child, kill } from './child.js';
+import { child, childrenRunnable, kill } from './child.js';
 import { collect, sleep, type SuiteContext } from './context.js';
 
 /** How soon after close() a process with nothing else to do must have exited (a loaded CI machine included). */
@@ -31,7 +31,7 @@ export function cancellationTests(ctx: SuiteContext): void {
     }
   }
 
-  it(
+  it.skipIf(!childrenRunnable)(
     'a closed connection leaves nothing pending (no timer, no socket): its process exits at once',
     async () => {
       const { exitMs } = await closeInChild('live', ctx.options.url);
@@ -40,7 +40,7 @@ export function cancellationTests(ctx: SuiteContext): void {
     CHILD_TEST_MS,
   );
 
-  it.skipIf(!ctx.options.deadUrl)(
+  it.skipIf(!ctx.options.deadUrl || !childrenRunnable)(
     'close() ends a pending ensureConnection with ConnectionClosedError, leaves nothing pending and connects no more',
     async () => {
       const { lines, exitMs } = await closeInChild('dead', ctx.options.deadUrl as string);

@@ -1,11 +1,25 @@
 /** Child processes for tests (the suite's child-*.ts beside this file, or a test's own script, run from sources with tsx): start one, wait for its lines, kill it. */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { extname, isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = fileURLToPath(import.meta.url);
 const script = (name: string): string => fileURLToPath(new URL(`./${name}${extname(here)}`, import.meta.url));
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
+
+/**
+ * Whether the suite's child scripts can run here: they run under tsx, which the repository has and an
+ * application that installed @nori/testing alone may not (its child tests are skipped there).
+ */
+export const childrenRunnable: boolean = ((): boolean => {
+  try {
+    createRequire(import.meta.url).resolve('tsx');
+    return true;
+  } catch {
+    return false;
+  }
+})();
 
 export interface Child {
   readonly proc: ChildProcessWithoutNullStreams;
