@@ -7,7 +7,8 @@
  * which the sender and every worker share, and from the scheduled send, so a sender that falls
  * behind shows as latency instead of hiding it. A task not done `--drain` seconds after the last
  * send counts as unfinished, above every finished one.
- *   npm run bench:latency [-- --rates 1000,5000 --seconds 10 --drain 30 --runs 1 --transports redis,rabbitmq --json out.json]
+ *   npm run bench:latency [-- --rates 1000,5000 --seconds 10 --drain 30 --runs 1 --transports redis,rabbitmq --only nori,bullmq --json out.json]
+ * `--only`: the kinds of side to run (nori, bullmq, celery; all by default).
  */
 import { writeFileSync } from 'node:fs';
 import { Queue as BullQueue, QueueEvents } from 'bullmq';
@@ -29,6 +30,7 @@ const SECONDS = numberArg('seconds', 10);
 const DRAIN_MS = numberArg('drain', 30) * 1000;
 const RUNS = numberArg('runs', 1);
 const TRANSPORTS = (stringArg('transports') ?? 'redis,rabbitmq').split(',');
+const ONLY = (stringArg('only') ?? 'nori,bullmq,celery').split(',');
 const CONCURRENCY = 100;
 const REDIS = redisUrl();
 const RESULTS = redisUrl(1);
@@ -54,7 +56,7 @@ interface Worker {
 }
 
 const results = new Redis(RESULTS);
-const celery = celeryVersion();
+const celery = ONLY.includes('celery') ? celeryVersion() : undefined;
 
 /**
  * A side whose sender is a nori App: `bench.stamp` sent by name, its result awaited with `get()`,
@@ -229,11 +231,12 @@ const header = runHeader('task latency at a fixed rate', {
 
 const sides: LatencySide[] = [];
 if (TRANSPORTS.includes('redis')) {
-  sides.push(await noriSide('redis', REDIS, RESULTS), await bullSide());
+  if (ONLY.includes('nori')) sides.push(await noriSide('redis', REDIS, RESULTS));
+  if (ONLY.includes('bullmq')) sides.push(await bullSide());
   if (celery) for (const pool of ['solo', 'prefork'] as const) sides.push(await celerySide('redis', REDIS, RESULTS, pool));
 }
 if (TRANSPORTS.includes('rabbitmq')) {
-  sides.push(await noriSide('rabbitmq', AMQP_URL, 'rpc://'));
+  if (ONLY.includes('nori')) sides.push(await noriSide('rabbitmq', AMQP_URL, 'rpc://'));
   if (celery) for (const pool of ['solo', 'prefork'] as const) sides.push(await celerySide('rabbitmq', AMQP_URL, 'rpc://', pool));
 }
 

@@ -106,6 +106,8 @@ export class Consumer<T = unknown> extends Emitter<ConsumerEvents<T>> {
   #stopping = false;
   #waiting: Message<T>[] = [];
   #running = 0;
+  /** Bumped by `abandon()`: handlers started before it no longer count as running when they end. */
+  #generation = 0;
   #idle: (() => void) | undefined;
 
   constructor(
@@ -184,6 +186,16 @@ export class Consumer<T = unknown> extends Emitter<ConsumerEvents<T>> {
     this.logger?.debug({ consumerTag: this.consumerTag, released: unstarted.length, stillRunning: this.#running }, 'nori consumer: stopped');
   }
 
+  /**
+   * Stop waiting for the handlers running now (a task worker's cold stop, which settles their
+   * messages itself): `stop()` resolves without them, and they end unseen.
+   */
+  abandon(): void {
+    this.#generation++;
+    this.#running = 0;
+    this.#idle?.();
+  }
+
   /** `await using consumer = ...` stops it. */
   [asyncDispose](): Promise<void> {
     return this.stop();
@@ -202,15 +214,16 @@ export class Consumer<T = unknown> extends Emitter<ConsumerEvents<T>> {
         continue;
       }
       this.#running++;
-      void this.#handle(message).then(this.#finished);
+      void this.#handle(message, this.#generation);
     }
   }
 
-  readonly #finished = (): void => {
+  #finished(generation: number): void {
+    if (generation !== this.#generation) return;
     this.#running--;
     if (this.#running === 0) this.#idle?.();
     this.#pump();
-  };
+  }
 
   /**
    * Another consumer has it now (see `Message.lost`): not started. Released all the same, which
@@ -225,36 +238,40 @@ export class Consumer<T = unknown> extends Emitter<ConsumerEvents<T>> {
     message.release().catch((e: unknown) => this.#settleFailed(e as Error, message, 'release'));
   }
 
-  /** Never rejects: every failure is settled and reported inside. */
-  async #handle(message: Message<T>): Promise<void> {
-    if (message.lapses > this.#maxLapses) {
-      await this.#overLimit(message);
-      return;
-    }
+  /** Never rejects: every failure is settled and reported inside. Frees its slot when done (no `then` a message). */
+  async #handle(message: Message<T>, generation: number): Promise<void> {
     try {
-      const loading = message.prepare();
-      if (loading) await loading;
-      if (this.#schema) await message.parse(this.#schema);
-      else message.decode();
-    } catch (error) {
-      await this.#refuse(message, error as Error, this.options.onDecodeError, 'message refused (cannot decode, not accepted or invalid); rejected');
-      return;
-    }
-    try {
-      if (this.options.trace !== false && traced(processChannel))
-        await processChannel.tracePromise(this.#run, { ...this.#server, message, queue: message.queue, consumerTag: this.consumerTag }, this, message);
-      else await this.handler(message);
-    } catch (error) {
-      await this.#failed(message, error as Error);
-      return;
-    }
-    // Returned without settling: done. (For noAck messages this is bookkeeping: it frees the prefetch slot.)
-    if (!this.#manual && !message.acknowledged) {
-      try {
-        await message.ack();
-      } catch (error) {
-        this.#settleFailed(error as Error, message, 'ack');
+      if (message.lapses > this.#maxLapses) {
+        await this.#overLimit(message);
+        return;
       }
+      try {
+        const loading = message.prepare();
+        if (loading) await loading;
+        if (this.#schema) await message.parse(this.#schema);
+        else message.decode();
+      } catch (error) {
+        await this.#refuse(message, error as Error, this.options.onDecodeError, 'message refused (cannot decode, not accepted or invalid); rejected');
+        return;
+      }
+      try {
+        if (this.options.trace !== false && traced(processChannel))
+          await processChannel.tracePromise(this.#run, { ...this.#server, message, queue: message.queue, consumerTag: this.consumerTag }, this, message);
+        else await this.handler(message);
+      } catch (error) {
+        await this.#failed(message, error as Error);
+        return;
+      }
+      // Returned without settling: done. (For noAck messages this is bookkeeping: it frees the prefetch slot.)
+      if (!this.#manual && !message.acknowledged) {
+        try {
+          await message.ack();
+        } catch (error) {
+          this.#settleFailed(error as Error, message, 'ack');
+        }
+      }
+    } finally {
+      this.#finished(generation);
     }
   }
 

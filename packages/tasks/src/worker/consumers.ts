@@ -29,8 +29,8 @@ export class Consumers {
   readonly #added = new Map<string, Consumer>();
   /** Consumers being stopped after `cancel` (their running tasks finish first). */
   readonly #draining = new Set<Promise<void>>();
-  /** Resolvers of the handler promises still pending: a cold stop ends them all at once. */
-  readonly #handling = new Set<() => void>();
+  /** Every consumer not stopped yet: a cold stop abandons their running handlers. */
+  readonly #live = new Set<Consumer>();
 
   constructor(connection: Connection, queues: readonly Queue[], settings: ConsumerSettings, admission: Admission, report: (error: Error) => void) {
     this.#connection = connection;
@@ -71,7 +71,7 @@ export class Consumers {
       const rest = this.#queues.filter((q) => !this.#added.has(q.name));
       this.#main = rest.length > 0 ? await this.#consume(rest) : undefined;
     }
-    const draining = old.stop();
+    const draining = this.#stop(old);
     this.#draining.add(draining);
     void draining.finally(() => this.#draining.delete(draining));
   }
@@ -82,12 +82,16 @@ export class Consumers {
     this.#added.clear();
     this.#main = undefined;
     if (consumers.length === 0 && this.#draining.size === 0) return undefined;
-    return Promise.all([...consumers.map((c) => c.stop()), ...this.#draining]).then(() => undefined);
+    return Promise.all([...consumers.map((c) => this.#stop(c)), ...this.#draining]).then(() => undefined);
   }
 
-  /** Cold stop: every pending handler promise ends now (their messages were given back by the caller). */
+  /** Cold stop: no consumer waits for its running handlers any more (their messages were given back by the caller). */
   abandon(): void {
-    for (const end of [...this.#handling]) end();
+    for (const consumer of this.#live) consumer.abandon();
+  }
+
+  #stop(consumer: Consumer): Promise<void> {
+    return consumer.stop().finally(() => this.#live.delete(consumer));
   }
 
   async #consume(queues: readonly Queue[]): Promise<Consumer> {
@@ -110,33 +114,22 @@ export class Consumers {
     );
     consumer.on('error', (error) => this.#report(error));
     await consumer.start();
+    this.#live.add(consumer);
     return consumer;
   }
 
   /**
-   * The consumer's handler: resolves when admission is done with the message, or at once on a
-   * cold stop. (Not a Promise.race with one long-lived "cold" promise: each race would leave a
-   * reaction on it, a leak of one closure per message for the worker's lifetime.)
+   * The consumer's handler: resolves when admission is done with the message. A cold stop does not
+   * wait for it (`Consumer.abandon`), so nothing is kept per message to end it early.
    */
-  #handle(message: Message): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const end = (): void => {
-        this.#handling.delete(end);
-        resolve();
-      };
-      this.#handling.add(end);
-      let receiving: Promise<void>;
-      try {
-        receiving = this.#admission.receive(message);
-      } catch (error) {
-        receiving = Promise.reject(error as Error);
-      }
-      receiving.then(end, (error: unknown) => {
-        // Admission never rejects; should it, the message is rejected (dead-lettered where the
-        // queue has a dead-letter exchange): given back, it could fail the same way for ever.
-        this.#report(error as Error);
-        void settle(message, 'reject', this.#report).then(end);
-      });
-    });
+  async #handle(message: Message): Promise<void> {
+    try {
+      await this.#admission.receive(message);
+    } catch (error) {
+      // Admission never rejects; should it, the message is rejected (dead-lettered where the
+      // queue has a dead-letter exchange): given back, it could fail the same way for ever.
+      this.#report(error as Error);
+      await settle(message, 'reject', this.#report);
+    }
   }
 }
