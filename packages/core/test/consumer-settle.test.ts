@@ -48,3 +48,29 @@ it("settle: 'manual' refuses a retry policy (that is the consumer settling for t
   const conn = new Connection('memory://');
   expect(() => conn.consumer(['q'], { settle: 'manual', retry: { attempts: 3 } }, () => undefined)).toThrow(InvalidArgumentError);
 });
+
+it('abandon() makes a stop waiting for running handlers resolve at once; a handler ending later frees no slot it no longer holds', async () => {
+  const conn = new Connection('memory://');
+  const q = new Queue(`abandon-${randomUUID().slice(0, 8)}`);
+  const producer = conn.producer();
+  for (const n of [1, 2]) await producer.publish({ n }, { routingKey: q.name, declare: [q] });
+  const ends: Array<() => void> = [];
+  const consumer = conn.consumer([q], { settle: 'manual', prefetch: 2, concurrency: 2, stopTimeout: 60_000 }, async (m) => {
+    await new Promise<void>((resolve) => ends.push(resolve));
+    await m.ack();
+  });
+  await consumer.start();
+  await until(() => ends.length === 2);
+  let stopped = false;
+  const stopping = consumer.stop().then(() => (stopped = true));
+  await new Promise((r) => setTimeout(r, 50));
+  expect(stopped).toBe(false);
+  consumer.abandon();
+  await stopping;
+  expect(stopped).toBe(true);
+  // Handlers that end after the abandon settle their messages and count nothing.
+  for (const end of ends) end();
+  await until(() => consumer.running === false);
+  await conn.deleteQueue(q);
+  await conn.close();
+});
