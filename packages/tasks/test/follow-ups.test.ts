@@ -118,10 +118,10 @@ it('retry({ queue, priority }) sends the retry there instead', async () => {
 
 it('callbacks get the result first, errbacks the failed id, immutable ones only their own arguments; a chain step carries the rest', async () => {
   const { app, worker } = setup();
-  const calls: Array<{ name: string; args: unknown[]; chain: number; parent: string | null }> = [];
+  const calls: Array<{ name: string; args: unknown[]; chain: number | null; parent: string | null }> = [];
   const record = (name: string) =>
     app.task(name, (...args: unknown[]) => {
-      calls.push({ name, args, chain: currentTask().embed.chain?.length ?? 0, parent: currentTask().parentId });
+      calls.push({ name, args, chain: currentTask().embed.chain?.length ?? null, parent: currentTask().parentId });
       return `${name}!`;
     });
   const cb = record('fu.cb');
@@ -141,17 +141,54 @@ it('callbacks get the result first, errbacks the failed id, immutable ones only 
   const sorted = (list: typeof calls) => [...list].sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y)));
   expect(sorted(calls.slice(0, 4))).toEqual(
     sorted([
-      { name: 'fu.cb', args: ['result', 'a'], chain: 0, parent: okId },
-      { name: 'fu.cb', args: ['b'], chain: 0, parent: okId },
+      { name: 'fu.cb', args: ['result', 'a'], chain: null, parent: okId },
+      { name: 'fu.cb', args: ['b'], chain: null, parent: okId },
       { name: 'fu.step', args: ['result', 'next'], chain: 1, parent: okId },
-      { name: 'fu.step', args: ['fu.step!', 'last'], chain: 0, parent: nextId },
+      { name: 'fu.step', args: ['fu.step!', 'last'], chain: null, parent: nextId },
     ]),
   );
   expect(sorted(calls.slice(4))).toEqual(
     sorted([
-      { name: 'fu.cb', args: [badId, 'e'], chain: 0, parent: badId },
-      { name: 'fu.cb', args: ['f'], chain: 0, parent: badId },
+      { name: 'fu.cb', args: [badId, 'e'], chain: null, parent: badId },
+      { name: 'fu.cb', args: ['f'], chain: null, parent: badId },
     ]),
   );
   expect(nextId).toEqual(expect.any(String));
+  // Signatures as a Python caller may write them, without args: a link alone, errbacks.
+  const bare = { task: 'fu.cb' };
+  const plainId = (await ok.applyAsync([], {}, { link: [bare, { ...bare, immutable: true }] })).id;
+  await expect.poll(() => calls.length, { timeout: 5000 }).toBe(8);
+  const badBareId = (await bad.applyAsync([], {}, { linkError: [bare, { ...bare, immutable: true }] })).id;
+  await expect.poll(() => calls.length, { timeout: 5000 }).toBe(10);
+  expect(sorted(calls.slice(6))).toEqual(
+    sorted([
+      { name: 'fu.cb', args: ['result'], chain: null, parent: plainId },
+      { name: 'fu.cb', args: [], chain: null, parent: plainId },
+      { name: 'fu.cb', args: [badBareId], chain: null, parent: badBareId },
+      { name: 'fu.cb', args: [], chain: null, parent: badBareId },
+    ]),
+  );
+});
+
+it('a callback that cannot be sent is reported, and the others still go', async () => {
+  const { app, worker } = setup();
+  const got: unknown[][] = [];
+  const cb = app.task('fu.got', (...args: unknown[]) => void got.push(args));
+  // Not stored (ignoreResult), so the first the result meets an encoder is the callback's send.
+  const circular = app.task(
+    'fu.circular',
+    () => {
+      const o: Record<string, unknown> = {};
+      o['self'] = o;
+      return o;
+    },
+    { ignoreResult: true },
+  );
+  const w = await worker();
+  const errors: Error[] = [];
+  w.on('error', (e) => errors.push(e));
+  await circular.applyAsync([], {}, { link: [cb.s(['gets the result']), cb.si(['immutable'])] });
+  await expect.poll(() => got.length, { timeout: 5000 }).toBe(1);
+  await expect.poll(() => errors.length, { timeout: 5000 }).toBe(1);
+  expect(got).toEqual([['immutable']]);
 });
