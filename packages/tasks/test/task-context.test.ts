@@ -78,3 +78,27 @@ it('carries the request, the worker, the delivery and a logger with the task’s
   expect(seen!.signal.aborted).toBe(false);
   expect(lines.filter(([, , msg]) => msg === 'inside')).toEqual([['info', { task_id: r.id, task_name: 'ctx.all', step: 1 }, 'inside']]);
 });
+
+it('worker.held shows what it holds: reserved or started (when), acked early or not, gone once done', async () => {
+  const { app, worker } = testbed('memory://', { backend: 'memory://' });
+  let release = (): void => undefined;
+  const gate = new Promise<void>((r) => (release = r));
+  const late = app.task('ctx.late', () => gate);
+  const early = app.task('ctx.early', () => gate, { acksLate: false });
+  const w = await worker({ concurrency: 2 });
+  const before = Date.now();
+  const [l, e, waiting] = [await late.delay(), await early.delay(), await late.delay()];
+  const view = () =>
+    Object.fromEntries([...w.held].map((t) => [t.request.id, { started: t.startedAt !== null && t.startedAt >= before, acksEarly: t.acksEarly }]));
+  try {
+    await expect.poll(view, { timeout: 5000 }).toEqual({
+      [l.id]: { started: true, acksEarly: false },
+      [e.id]: { started: true, acksEarly: true },
+      [waiting.id]: { started: false, acksEarly: false },
+    });
+  } finally {
+    release();
+  }
+  await Promise.all([l, e, waiting].map((r) => r.get({ timeout: 5000 })));
+  await expect.poll(view).toEqual({});
+});
