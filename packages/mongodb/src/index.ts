@@ -7,7 +7,7 @@ import { createMongoStore, mongoStoreModule } from './mongo-store.js';
 
 registerTransport(['mongodb', 'mongodb+srv'], virtualTransport(createMongoStore, mongoStoreModule));
 
-export { MongoStore, createMongoStore } from './mongo-store.js';
+export { MongoStore, createMongoStore, MONGO_MAX_BODY_SIZE } from './mongo-store.js';
 export { IdlePoll } from './idle-poll.js';
 export { supportsChangeStreams, type WakeSource } from './change-wake.js';
 export { createMongoClient } from './client.js';

@@ -84,6 +84,13 @@ interface ExchangeDoc {
   spec: string;
 }
 
+/**
+ * The default `maxBodySize` on MongoDB: a document holds at most 16 MiB and the stored envelope
+ * carries the body in base64 (4/3 its size), so 12 MiB of body less 64 KiB kept for the envelope's
+ * headers and properties. A larger body is refused at publish rather than by the server.
+ */
+export const MONGO_MAX_BODY_SIZE = 12 * 1024 * 1024 - 64 * 1024;
+
 const CAPABILITIES: StoreCapabilities = {
   headersExchange: true,
   priorities: true,
@@ -93,6 +100,7 @@ const CAPABILITIES: StoreCapabilities = {
   nativeDelay: true,
   redeliversOnCrash: true,
   processLocal: false,
+  maxBodySize: MONGO_MAX_BODY_SIZE,
 };
 
 /** FIFO order keys that increase within a process and roughly across processes (time-based). */
