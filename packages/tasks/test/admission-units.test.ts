@@ -9,7 +9,7 @@ import { parseRate, RateLimiter } from '../src/worker/admission/rate-limit.js';
 import { Semaphore } from '../src/worker/admission/semaphore.js';
 
 describe('parseRate', () => {
-  it('reads N/s, N/m, N/h and a bare N (per second), spaces allowed; zero is no limit', () => {
+  it('reads N/s, N/m, N/h and a bare N (per second), spaces allowed; zero and blank are no limit', () => {
     expect(parseRate('10/s')).toBe(10);
     expect(parseRate('90/m')).toBe(1.5);
     expect(parseRate('7200/h')).toBe(2);
@@ -20,6 +20,9 @@ describe('parseRate', () => {
     expect(parseRate('0')).toBeUndefined();
     expect(parseRate(2.5)).toBe(2.5);
     expect(parseRate(0)).toBeUndefined();
+    // Blank is no limit, as Celery's rate('') is 0 (`celery control rate_limit add ''` disables it).
+    expect(parseRate('')).toBeUndefined();
+    expect(parseRate('  ')).toBeUndefined();
   });
 
   it('refuses anything else, naming it', () => {

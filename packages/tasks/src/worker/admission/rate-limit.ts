@@ -6,12 +6,13 @@ import { TaskConfigError } from '../../errors.js';
 
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600 };
 
-/** Tasks per second; undefined for no limit ('0', 0, ''). */
+/** Tasks per second; undefined for no limit ('0', 0, '' as Celery's `rate('')`). */
 export function parseRate(rate: string | number): number | undefined {
   if (typeof rate === 'number') {
     if (!Number.isFinite(rate) || rate < 0) throw new TaskConfigError(`rateLimit must be >= 0 per second, got ${rate}`);
     return rate === 0 ? undefined : rate;
   }
+  if (rate.trim() === '') return undefined;
   const match = /^\s*(\d+(?:\.\d+)?)\s*(?:\/\s*([smh]))?\s*$/.exec(rate);
   if (!match) throw new TaskConfigError(`rateLimit "${rate}" is not N/s, N/m or N/h`);
   const perSecond = Number(match[1]) / (UNITS[match[2] ?? 's'] as number);
