@@ -45,6 +45,31 @@ export function exchangeTests(ctx: SuiteContext, capabilities: () => { headers: 
     expect(bodies(await c2)).toEqual(sent);
   });
 
+  it('fanout: a delayed publish reaches every bound queue once due, never before', async () => {
+    const conn = ctx.connection();
+    const ex = new Exchange(ctx.name('fanout-later'), { type: 'fanout' });
+    const queues = [new Queue(ctx.name('fl1'), { exchange: ex }), new Queue(ctx.name('fl2'), { exchange: ex })];
+    for (const q of queues) await conn.declare(q);
+    const got: Array<Array<{ id: string; at: number }>> = [[], []];
+    const consumers = queues.map((q, i) =>
+      conn.consumer([q], (m) => {
+        got[i]?.push({ id: (m.body as { id: string }).id, at: Date.now() });
+      }),
+    );
+    for (const c of consumers) await c.start();
+    await sleep(200); // consumers first: broadcast transports deliver only to live subscribers
+    const sent = Date.now();
+    const producer = conn.producer();
+    await producer.publish({ id: 'later' }, { exchange: ex, delay: 600 });
+    await producer.publish({ id: 'now' }, { exchange: ex });
+    for (let i = 0; i < 100 && got.some((g) => g.length < 2); i++) await sleep(50);
+    for (const c of consumers) await c.stop();
+    for (const g of got) {
+      expect(g.map((m) => m.id)).toEqual(['now', 'later']);
+      expect((g[1] as { at: number }).at - sent).toBeGreaterThanOrEqual(550);
+    }
+  });
+
   it('topic: "t.*" matches t.1, "t" does not; "#" is zero or more words, "*" exactly one', async () => {
     const conn = ctx.connection();
     const ex = new Exchange(ctx.name('topic'), { type: 'topic' });

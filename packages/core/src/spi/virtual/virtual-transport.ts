@@ -401,7 +401,8 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
     const envelope = toEnvelope(message, target.exchange, target.routingKey, randomUUID());
     const readyAt = target.delay !== undefined && target.delay > 0 ? Date.now() + target.delay : undefined;
     if (target.exchange === '') return this.#put(target.routingKey, envelope, readyAt);
-    return this.#route(target.exchange, target.routingKey, envelope, readyAt, true).then((routed) => {
+    // A delayed message cannot wait on pub/sub: it is stored, due later, in every bound queue.
+    return this.#route(target.exchange, target.routingKey, envelope, readyAt, readyAt === undefined).then((routed) => {
       if (!routed && target.mandatory) {
         this.emit('returned', { message, exchange: target.exchange, routingKey: target.routingKey, replyText: 'NO_ROUTE' });
       }
@@ -412,7 +413,7 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
    * Deliver an envelope through an exchange; false when no queue took it. `broadcast`: a fanout
    * exchange may go over the store's pub/sub (kombu's live fanout on Redis, which only reaches the
    * subscribers listening at that moment); without it, a copy is stored in every bound queue, as
-   * dead letters must be: nobody may be listening when a message is dead-lettered.
+   * dead letters and delayed messages must be: nobody may be listening when they are due.
    */
   async #route(exchange: string, routingKey: string, envelope: Envelope, readyAt: number | undefined, broadcast: boolean): Promise<boolean> {
     if (exchange === '') {
