@@ -105,13 +105,24 @@ describe('MongoDB result backend: documents in Celery layout', () => {
     expect(await taskmeta().countDocuments({ _id: running })).toBe(1);
   });
 
-  it('forget() deletes the document', async () => {
+  it('forget() deletes the document, and only it', async () => {
     const backend = open(withDatabase(database));
-    const id = randomUUID();
+    const [kept, id] = [randomUUID(), randomUUID()];
+    await backend.storeResult(kept, 'SUCCESS', 'kept');
     await backend.storeResult(id, 'SUCCESS', 'x');
     expect(await taskmeta().countDocuments({ _id: id })).toBe(1);
     await backend.forget(id);
     expect(await taskmeta().countDocuments({ _id: id })).toBe(0);
+    expect(await taskmeta().countDocuments({ _id: kept })).toBe(1);
+  });
+
+  it('a store the server refuses rejects', async () => {
+    const backend = open(withDatabase(database));
+    await expect(backend.storeResult(randomUUID(), 'SUCCESS', 'x'.repeat(17 * 1024 * 1024))).rejects.toThrow();
+  });
+
+  it('close() before any use resolves', async () => {
+    await expect(open(withDatabase(database)).close()).resolves.toBeUndefined();
   });
 
   it('a binary result serializer (msgpack) stores BSON Binary, as Celery does for msgpack and pickle, and reads it back', async () => {
