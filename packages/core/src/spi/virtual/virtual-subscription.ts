@@ -73,6 +73,9 @@ export class VirtualSubscription implements Subscription {
   async #run(): Promise<void> {
     const { queues, options, host } = this;
     let next = 0;
+    // The one queue gave fewer than asked: it was empty then, so wait rather than claim again (one
+    // store call a message fewer at low rates). With several queues, the others are claimed first.
+    let drained = false;
     while (this.#active) {
       const free = options.prefetch === 0 ? UNLIMITED_BATCH : options.prefetch - this.#unsettled;
       if (free <= 0) {
@@ -84,12 +87,13 @@ export class VirtualSubscription implements Subscription {
       }
       let deliveries: Delivery[] = [];
       try {
-        for (let i = 0; i < queues.length && deliveries.length === 0 && this.#active; i++) {
+        for (let i = 0; i < queues.length && deliveries.length === 0 && this.#active && !drained; i++) {
           const index = (next + i) % queues.length;
           deliveries = await host.claim(queues[index] as string, free, options, this.#settled);
           if (deliveries.length > 0) next = (index + 1) % queues.length;
         }
         if (deliveries.length === 0) {
+          drained = false;
           if (this.#active) await host.wait(queues, this.#abort.signal);
           continue;
         }
@@ -99,6 +103,7 @@ export class VirtualSubscription implements Subscription {
         await pause(ERROR_PAUSE_MS, this.#abort.signal);
         continue;
       }
+      drained = queues.length === 1 && deliveries.length < free;
       this.#unsettled += deliveries.length;
       if (!this.#active) {
         // Cancelled while claiming: these were never handed over, so they go back first in line.

@@ -176,7 +176,7 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
       redeliversOnCrash: c.redeliversOnCrash,
       processLocal: c.processLocal,
     };
-    this.#acks = new TickBatcher((queue, tokens) => this.#settled(queue, tokens.length, this.#store.ack(queue, tokens), 'ack'));
+    this.#acks = new TickBatcher((queue, tokens) => this.#settled(queue, tokens.length, this.#store.ack(queue, tokens), 'ack'), { perItem: false });
     this.#puts = new TickBatcher(async (queue, items) => this.#overflowed(queue, items.length, await this.#store.putMany(queue, items)));
   }
 
@@ -487,9 +487,10 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
   async #claim(queue: string, max: number, options: ConsumeOptions, onSettled: () => void): Promise<Delivery[]> {
     this.#assertOpen();
     const deliveries: Delivery[] = [];
-    // Expired and unreadable messages are dropped (or dead-lettered) here and do not count, so claim again.
-    while (deliveries.length < max) {
-      const claimed = await this.#store.claim(queue, max - deliveries.length, this.#options.leaseMs);
+    // Expired and unreadable messages are dropped (or dead-lettered) here and do not count, so claim
+    // again, unless the store gave fewer than asked: the queue was empty then (a claim a message).
+    for (let asked = max; deliveries.length < max; asked = max - deliveries.length) {
+      const claimed = await this.#store.claim(queue, asked, this.#options.leaseMs);
       if (claimed.length === 0) break;
       const now = Date.now();
       const held: Held = { queue, claimedAt: now };
@@ -520,6 +521,7 @@ export class VirtualTransport extends Emitter<TransportEvents> implements Transp
         deliveries.push(delivery);
       }
       if (tokens.length > 0) this.#keeper.hold(queue, tokens);
+      if (claimed.length < asked) break;
     }
     return deliveries;
   }
