@@ -56,20 +56,23 @@ export class RedisBackend implements ResultBackend {
   readonly #watchers = new Map<string, Set<(data: Buffer) => void>>();
   readonly #closing = closingController();
   /** Results stored in one tick, written by one STORE call (one per key on a Cluster: keys of other slots). */
-  readonly #writes = new TickBatcher<{ key: string; data: string | Buffer }>(async (_, items) => {
-    const { client, scripts } = this.#ready ?? (await this.#connect());
-    const expires = Math.max(0, Math.round(this.host.resultExpires));
-    const batches = client.isCluster ? items.map((item) => [item]) : [items];
-    await Promise.all(
-      batches.map((batch) =>
-        scripts.store.run(
-          client,
-          batch.map((w) => w.key),
-          [expires, ...batch.map((w) => w.data as unknown as string)],
+  readonly #writes = new TickBatcher<{ key: string; data: string | Buffer }>(
+    async (_, items) => {
+      const { client, scripts } = this.#ready ?? (await this.#connect());
+      const expires = Math.max(0, Math.round(this.host.resultExpires));
+      const batches = client.isCluster ? items.map((item) => [item]) : [items];
+      await Promise.all(
+        batches.map((batch) =>
+          scripts.store.run(
+            client,
+            batch.map((w) => w.key),
+            [expires, ...batch.map((w) => w.data as unknown as string)],
+          ),
         ),
-      ),
-    );
-  });
+      );
+    },
+    { perItem: false },
+  );
 
   constructor(
     url: string,
