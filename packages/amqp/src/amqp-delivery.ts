@@ -1,8 +1,8 @@
 /**
- * An amqplib message as a nori Delivery. Settling is tied to the channel the message came on: after
- * that channel died (reconnect), an ack with its old delivery tag would close the new channel, so
- * it is skipped (the broker redelivers the message) and logged; so is a settle on a channel that is
- * closing (amqplib throws): no amqplib error reaches the user from ack/reject/requeue.
+ * An amqplib message as a nori Delivery. Settling is tied to the channel the message came on (see
+ * `writeSettle`): a settle that cannot reach it is skipped (the broker redelivers the message) and
+ * logged; no amqplib error reaches the user from ack/reject/requeue. A consumer's acks go through
+ * its channel's `AckBatch`.
  *
  * `lost` once its channel is gone, or once the event loop stalled around its arrival (see
  * `stallAround`) for half the heartbeat timeout: RabbitMQ closes a connection that missed two
@@ -13,26 +13,11 @@
 import type { Channel, ConsumeMessage, GetMessage } from 'amqplib';
 import type { Logger } from '@nori/core';
 import { type Delivery, readProperties } from '@nori/core/spi';
+import type { AckBatch } from './ack-batch.js';
+import { writeSettle, type ChannelSlot } from './channel-slot.js';
 import { stallAround } from './loop-stall.js';
-import { holdWrites } from './write-coalescer.js';
 
 const RESOLVED = Promise.resolve();
-
-export interface ChannelSlot {
-  /** The live channel, or undefined once it closed. */
-  readonly channel: Channel | undefined;
-}
-
-/** false when the channel is closing (amqplib throws): the settle did not reach the broker. */
-function write(channel: Channel, action: (ch: Channel) => void): boolean {
-  try {
-    holdWrites(channel);
-    action(channel);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export function toDelivery(
   queue: string,
@@ -44,20 +29,23 @@ export function toDelivery(
   onSettled: () => void,
   /** A stall this long since it arrived makes it lost: half the heartbeat timeout (Infinity without heartbeats). */
   stallLimitMs: number,
+  /** A consumer channel's batch, which the delivery was told to (none for a get). */
+  acks?: AckBatch,
 ): Delivery {
   const receivedAt = Date.now();
   let settled = false;
   // amqplib's ack/nack are synchronous writes: no promise chain per message beyond the one returned.
-  const settle = (action: (ch: Channel) => void) => (): Promise<void> => {
+  const settle = (write: () => boolean) => (): Promise<void> => {
     if (settled) return RESOLVED;
     settled = true;
-    if (!noAck && !(slot.channel === channel && write(channel, action))) {
+    if (!noAck && !write()) {
       logger.warn({ queue, deliveryTag: message.fields.deliveryTag }, 'not settling a message of a closed channel; the broker redelivers it');
     }
     // After the ack is written: the subscription may close its channel once nothing is unsettled.
     onSettled();
     return RESOLVED;
   };
+  const nack = (requeue: boolean): boolean => (acks ? acks.nack(message, requeue) : writeSettle(slot, channel, (ch) => ch.nack(message, false, requeue)));
   const headers = message.properties.headers ?? {};
   const count = headers['x-delivery-count'];
   return {
@@ -78,9 +66,9 @@ export function toDelivery(
     get lost(): boolean {
       return !noAck && !settled && (slot.channel !== channel || stallAround(receivedAt) >= stallLimitMs);
     },
-    ack: settle((ch) => ch.ack(message)),
-    reject: settle((ch) => ch.nack(message, false, false)),
-    requeue: settle((ch) => ch.nack(message, false, true)),
-    release: settle((ch) => ch.nack(message, false, true)),
+    ack: settle(acks ? () => (acks.ack(message), true) : () => writeSettle(slot, channel, (ch) => ch.ack(message))),
+    reject: settle(() => nack(false)),
+    requeue: settle(() => nack(true)),
+    release: settle(() => nack(true)),
   };
 }

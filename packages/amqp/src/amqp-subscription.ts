@@ -15,8 +15,10 @@
 import type { Channel, ChannelModel } from 'amqplib';
 import { backoffDelay, ConsumerCancelledError, type Logger, type RetryPolicy } from '@nori/core';
 import { delay, type ConsumeOptions, type Delivery, type Subscription } from '@nori/core/spi';
-import { toDelivery, type ChannelSlot } from './amqp-delivery.js';
+import { AckBatch } from './ack-batch.js';
+import { toDelivery } from './amqp-delivery.js';
 import { amqpError } from './amqp-error.js';
+import type { ChannelSlot } from './channel-slot.js';
 
 /** What a subscription needs of its transport. */
 export interface SubscriptionHost {
@@ -32,6 +34,8 @@ export interface SubscriptionHost {
 
 export class AmqpSubscription implements Subscription, ChannelSlot {
   channel: Channel | undefined;
+  /** The acks of `channel` (see ack-batch.ts). */
+  #acks: AckBatch | undefined;
   readonly consumerTag: string;
   #active = true;
   #unsettled = 0;
@@ -77,6 +81,9 @@ export class AmqpSubscription implements Subscription, ChannelSlot {
         if (this.#active && !this.#opening) void this.#reopen(model);
       });
       this.channel = ch;
+      this.#acks = new AckBatch(ch, this, (count) =>
+        this.host.logger.warn({ queues: this.queues, count }, 'acks not written: their channel closed; the broker redelivers the messages'),
+      );
       this.#unsettled = 0;
       if (this.options.prefetch > 0) await ch.prefetch(this.options.prefetch, this.queues.length > 1);
       for (const [i, queue] of this.queues.entries()) await this.#consume(ch, i, queue);
@@ -109,12 +116,14 @@ export class AmqpSubscription implements Subscription, ChannelSlot {
 
   #consume(ch: Channel, index: number, queue: string): Promise<unknown> {
     const noAck = this.options.noAck;
+    const acks = noAck ? undefined : this.#acks;
     return ch.consume(
       queue,
       (message) => {
         if (!message) return this.#cancelled(ch, index, queue);
         if (ch === this.channel) this.#unsettled++;
-        this.onDelivery(toDelivery(queue, message, ch, this, noAck, this.host.logger, () => this.#settled(ch), this.host.stallLimitMs));
+        acks?.delivered(message);
+        this.onDelivery(toDelivery(queue, message, ch, this, noAck, this.host.logger, () => this.#settled(ch), this.host.stallLimitMs, acks));
       },
       { noAck, consumerTag: this.#tag(index) },
     );
@@ -175,6 +184,8 @@ export class AmqpSubscription implements Subscription, ChannelSlot {
 
   async #close(): Promise<void> {
     const ch = this.channel;
+    // The acks of this turn go before channel.close: the broker would requeue what they settle.
+    this.#acks?.flush();
     this.channel = undefined;
     await ch?.close().catch(() => undefined);
   }

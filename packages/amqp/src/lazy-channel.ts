@@ -4,7 +4,7 @@
  * the channel exists would otherwise open a channel each, up to the broker's channel_max.
  */
 import type { Channel } from 'amqplib';
-import type { ChannelSlot } from './amqp-delivery.js';
+import type { ChannelSlot } from './channel-slot.js';
 
 export class LazyChannel<C extends Channel> implements ChannelSlot {
   channel: C | undefined;
