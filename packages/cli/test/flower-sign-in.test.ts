@@ -9,9 +9,12 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Provider from 'oidc-provider';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { App } from '@nori/tasks';
+import { UsageError } from '../src/errors.js';
+import { OidcSignIn } from '../src/flower/oidc.js';
 import { startFlower, type FlowerOptions, type FlowerServer } from '../src/flower/server.js';
+import { freePort } from './bin.js';
 import { ask, type Answer } from './http-ask.js';
 
 const setCookies = (a: Answer): string[] => a.headers['set-cookie'] ?? [];
@@ -31,8 +34,11 @@ beforeAll(async () => {
   issuer = `http://127.0.0.1:${(provider.address() as AddressInfo).port}`;
   const oidc = new Provider(issuer, {
     clients: [{ client_id: 'nori-flower', client_secret: SECRET, redirect_uris: REDIRECTS, grant_types: ['authorization_code'], response_types: ['code'] }],
-    // Every address is verified but those starting with 'unverified'.
-    findAccount: (_ctx, sub) => ({ accountId: sub, claims: () => ({ sub, email: sub, email_verified: !sub.startsWith('unverified') }) }),
+    // Every address is verified but those starting with 'unverified'; 'nomail' has none.
+    findAccount: (_ctx, sub) => ({
+      accountId: sub,
+      claims: () => (sub === 'nomail' ? { sub } : { sub, email: sub, email_verified: !sub.startsWith('unverified') }),
+    }),
     claims: { openid: ['sub'], email: ['email', 'email_verified'] },
     cookies: { keys: [randomUUID()] },
   });
@@ -85,6 +91,23 @@ async function atProvider(location: string, email: string): Promise<URL> {
   throw new Error(`the provider did not send the browser back (at ${url.href})`);
 }
 
+/** Where the provider sends the browser back, and the cookie binding the sign-in to it. */
+async function toProvider(server: FlowerServer, login: string, email: string): Promise<{ back: URL; bind: string }> {
+  const started = await ask(`${server.url}${login}`);
+  expect(started.status).toBe(302);
+  expect(started.headers.location).toMatch(new RegExp(`^${issuer}/auth\\?`));
+  const bind = cookieOf(started, 'nori_flower_login')!;
+  const back = await atProvider(started.headers.location!, email);
+  expect(back.host).toBe('flower.test');
+  return { back, bind };
+}
+
+/** The browser back from the provider's site at the redirect URI's host, with `cookie`. */
+const comeBack = (server: FlowerServer, back: URL, cookie: string): Promise<Answer> =>
+  ask(`${server.url}${back.pathname}${back.search}`, {
+    headers: { Host: 'flower.test', Cookie: cookie, 'Sec-Fetch-Site': 'cross-site', 'Sec-Fetch-Mode': 'navigate' },
+  });
+
 /** A browser's sign-in from asking for `path`: what /login answers when the provider sends it back. */
 async function signIn(server: FlowerServer, email: string, path = '/tasks?state=SUCCESS'): Promise<Answer> {
   const page = await ask(`${server.url}${path}`);
@@ -94,16 +117,8 @@ async function signIn(server: FlowerServer, email: string, path = '/tasks?state=
     'Sign in at /login',
     'text/plain; charset=UTF-8',
   ]);
-  const login = await ask(`${server.url}${page.headers.location}`);
-  expect(login.status).toBe(302);
-  expect(login.headers.location).toMatch(new RegExp(`^${issuer}/auth\\?`));
-  const bind = cookieOf(login, 'nori_flower_login')!;
-  const back = await atProvider(login.headers.location!, email);
-  expect(back.host).toBe('flower.test');
-  // The browser comes back from the provider's site, at the redirect URI's host.
-  return ask(`${server.url}${back.pathname}${back.search}`, {
-    headers: { Host: 'flower.test', Cookie: bind, 'Sec-Fetch-Site': 'cross-site', 'Sec-Fetch-Mode': 'navigate' },
-  });
+  const { back, bind } = await toProvider(server, page.headers.location!, email);
+  return comeBack(server, back, `other=1; ${bind}`);
 }
 
 describe('flower sign-in (in-process)', () => {
@@ -173,5 +188,102 @@ describe('flower sign-in (in-process)', () => {
     expect((await ask(`${server.url}/api/tasks`, { headers: robot })).status).toBe(200);
     const bare = await ask(`${server.url}/api/tasks`);
     expect([bare.status, bare.headers['www-authenticate']]).toEqual([401, undefined]);
+  });
+
+  it('/login asks the provider for the address, with PKCE, state and nonce, bound to the browser for 10 minutes', async () => {
+    const server = await serve();
+    const started = await ask(`${server.url}/login`);
+    const to = new URL(started.headers.location!);
+    const state = to.searchParams.get('state')!;
+    expect(Object.fromEntries([...to.searchParams].filter(([k]) => k !== 'state' && k !== 'nonce' && k !== 'code_challenge'))).toEqual({
+      client_id: 'nori-flower',
+      redirect_uri: REDIRECTS[0],
+      response_type: 'code',
+      scope: 'openid email',
+      code_challenge_method: 'S256',
+    });
+    expect(to.searchParams.get('nonce')).toMatch(/^[\w-]{32}$/);
+    expect(to.searchParams.get('code_challenge')).toMatch(/^[\w-]{43}$/);
+    expect([started.body, started.headers['content-type']]).toEqual([`Sign in at ${to.href}`, 'text/plain; charset=UTF-8']);
+    expect(setCookies(started)).toEqual([`nori_flower_login=${state}; Path=/login; HttpOnly; SameSite=Lax; Max-Age=600`]);
+    // Only GET /login and POST /logout are sign-in's.
+    expect((await ask(`${server.url}/login`, { method: 'POST' })).status).toBe(401);
+    expect((await ask(`${server.url}/logout`)).status).toBe(401);
+  });
+
+  it('goes back only to a path of this server, written safely into the page', async () => {
+    const server = await serve();
+    for (const [next, to] of [
+      ['//evil.example/x', '/'],
+      ['/\\evil.example', '/'],
+      ['https://evil.example/', '/'],
+      ['/tasks?a=1&b="<x>"', '/tasks?a=1&#38;b=&#34;&#60;x&#62;&#34;'],
+    ]) {
+      const { back, bind } = await toProvider(server, `/login?next=${encodeURIComponent(next!)}`, 'ana@example.com');
+      const page = await comeBack(server, back, bind);
+      expect(page.body, next).toContain(`content="0;url=${to}"`);
+      expect(page.body, next).toContain(`<a href="${to}">continue</a>`);
+    }
+    const { back, bind } = await toProvider(server, '/login', "o'neil@example.com");
+    expect((await comeBack(server, back, bind)).body).toContain('Signed in as o&#39;neil@example.com:');
+  });
+
+  it('a sign-in is used once, by the browser that started it, within 10 minutes', async () => {
+    const server = await serve();
+    const first = await toProvider(server, '/login', 'ana@example.com');
+    const second = await toProvider(server, '/login', 'ana@example.com');
+    // Another sign-in's cookie does not carry this one.
+    const crossed = await comeBack(server, first.back, second.bind);
+    expect([crossed.status, crossed.body]).toEqual([
+      403,
+      'This sign-in was not started in this browser, or took too long: sign in again\nSign in again at /login',
+    ]);
+    expect((await comeBack(server, first.back, first.bind)).status).toBe(200);
+    expect((await comeBack(server, first.back, first.bind)).status).toBe(403);
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 10 * 60_000 + 1000 });
+    try {
+      expect((await comeBack(server, second.back, second.bind)).status).toBe(403);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('refuses an account with no address, and a provider refusal without a description', async () => {
+    const server = await serve();
+    const { back, bind } = await toProvider(server, '/login', 'nomail');
+    const none = await comeBack(server, back, bind);
+    expect([none.status, none.body]).toEqual([
+      403,
+      'The sign-in provider gave no e-mail address (the client needs the "email" scope)\nSign in again at /login',
+    ]);
+    const refused = await ask(`${server.url}/login?error=access_denied`);
+    expect([refused.status, refused.body]).toEqual([403, 'The sign-in provider refused: access_denied\nSign in again at /login']);
+  });
+
+  it('a provider that cannot be reached: 502 with the issuer, and found once it answers', async () => {
+    const port = await freePort();
+    const late = `http://127.0.0.1:${port}`;
+    const app = new App({ broker: 'memory://', defaultQueue: `flower-sign-in-${randomUUID().slice(0, 8)}` });
+    closing.push(() => app.close());
+    const oidc = { issuer: late, clientId: 'nori-flower', clientSecret: SECRET, redirectUri: REDIRECTS[0]!, allowed: '*@example.com' };
+    const server = await startFlower(app, { port: 0, oidc });
+    closing.push(() => server.close());
+    const down = await ask(`${server.url}/login`);
+    expect(down.status).toBe(502);
+    expect((JSON.parse(down.body) as { error: string }).error).toMatch(new RegExp(`^the sign-in provider ${late} could not be reached: .+`));
+    const up = new Provider(late, { clients: [{ client_id: 'nori-flower', client_secret: SECRET, redirect_uris: REDIRECTS }] }).listen(port);
+    closing.push(() => new Promise<void>((resolve) => up.close(() => resolve())));
+    await new Promise((resolve) => up.once('listening', resolve));
+    const found = await ask(`${server.url}/login`);
+    expect([found.status, found.headers.location?.startsWith(`${late}/auth?`)]).toEqual([302, true]);
+  });
+
+  it('takes an https issuer, or http on this machine only', () => {
+    const o = { clientId: 'c', clientSecret: 's', redirectUri: REDIRECTS[0]!, allowed: '*@example.com' };
+    for (const issuer of ['https://accounts.example.com', 'http://127.0.0.1:9', 'http://localhost:9', 'http://[::1]:9'])
+      expect(() => new OidcSignIn({ ...o, issuer }), issuer).not.toThrow();
+    for (const issuer of ['http://accounts.example.com', 'ftp://127.0.0.1'])
+      expect(() => new OidcSignIn({ ...o, issuer }), issuer).toThrow(`--oauth2-issuer must be an https URL (http only on this machine), got ${issuer}`);
+    expect(() => new OidcSignIn({ ...o, issuer: 'https://x.example', allowed: '*@*.example.com' })).toThrow(UsageError);
   });
 });
