@@ -12,7 +12,7 @@ const port = process.env['NORI_MUTATE_REDIS_PORT'] ?? '6391';
 // Every test of the mutated packages but the browser-driven dashboard ones.
 const ALL_TESTS = [
   'packages/{core,redis,tasks}/test/**/*.test.ts',
-  'packages/cli/test/{flower,flower-security,flower-guard,flower-server,flower-sign-in,flower-api,sign-in-rules,task-search}.test.ts',
+  'packages/cli/test/{flower,flower-security,flower-guard,flower-server,flower-sign-in,flower-api,flower-dlq-routes,sign-in-rules,task-search}.test.ts',
 ];
 const TEST_FILE = /\/(packages\/[a-z-]+\/test|packages\/testing\/src|test)\//;
 
