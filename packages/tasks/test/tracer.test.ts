@@ -6,7 +6,7 @@
  */
 import { tracingChannel } from 'node:diagnostics_channel';
 import { afterEach, expect, it } from 'vitest';
-import { currentTask, Ignore, Reject, type AppOptions } from '@nori/tasks';
+import { currentTask, Ignore, Reject, type AppOptions, type TaskRequest } from '@nori/tasks';
 import type { TaskRunTraceContext } from '@nori/tasks/events';
 import { cleanup, testbed } from './testbed.js';
 
@@ -80,7 +80,8 @@ it('trackStarted stores STARTED with the pid and worker before the task runs', a
   let release = (): void => undefined;
   const gate = new Promise<void>((r) => (release = r));
   const tracked = app.task('tr.tracked', () => gate, { trackStarted: true });
-  const untracked = app.task('tr.untracked', () => gate);
+  // Early-acked, so it takes the steps before the run too: only trackStarted stores STARTED there.
+  const untracked = app.task('tr.untracked', () => gate, { acksLate: false });
   const w = await worker();
   const r = await tracked.delay();
   const u = await untracked.delay();
@@ -129,4 +130,159 @@ it('ignoreResult stores nothing, failures too unless storeErrorsEvenIfIgnored; c
   expect((await c.refresh()).state).toBe('PENDING');
   expect((await f.refresh()).state).toBe('PENDING');
   expect((await s.refresh()).state).toBe('FAILURE');
+});
+
+it('trackStarted with late acks stores STARTED but acks at the end: a cold stop mid-task gives the message back', async () => {
+  const { app, worker, conn, queue } = setup();
+  const hang = app.task('tr.trackedHang', () => new Promise<never>(() => undefined), { trackStarted: true });
+  const w = await worker({ concurrency: 1 });
+  const r = await hang.delay();
+  await expect.poll(async () => (await r.refresh()).state, { timeout: 5000 }).toBe('STARTED');
+  const warm = w.stop();
+  await w.stop();
+  await warm;
+  expect(await conn.queueSize(queue)).toBe(1);
+});
+
+it('a cold stop abandons a running task: whatever it does later is neither stored, hooked nor settled', async () => {
+  const { app, worker } = setup();
+  let release = (): void => undefined;
+  const gate = new Promise<void>((r) => (release = r));
+  const slow = app.task('tr.abandoned', async () => (await gate, 'late'));
+  const w = await worker({ concurrency: 1 });
+  const ended: string[] = [];
+  w.on('task-succeeded', (r) => ended.push(r.id));
+  const started = new Promise((resolve) => w.on('task-started', resolve));
+  const r = await slow.delay();
+  await started;
+  const warm = w.stop();
+  await w.stop();
+  await warm;
+  release();
+  await sleep(100);
+  expect((await r.refresh()).state).toBe('PENDING');
+  expect(ended).toEqual([]);
+});
+
+it('counts runs per task name, hooks the runtime, and tells revoked from expired from terminated', async () => {
+  const { app, worker } = setup();
+  const quick = app.task('tr.quick', () => 'q');
+  const nap = app.task('tr.nap', () => sleep(60).then(() => 'n'));
+  const hang = app.task('tr.hangs', () => new Promise(() => undefined));
+  const w = await worker({ concurrency: 2 });
+  const runtimes = new Map<string, number>();
+  w.on('task-succeeded', (r, { runtime }) => runtimes.set(r.name, runtime));
+  const revokedInfo = new Map<string, { expired: boolean; terminated: boolean }>();
+  w.on('task-revoked', (r, info) => revokedInfo.set(r.id, info));
+  await (await quick.delay()).get({ timeout: 5000 });
+  await (await quick.delay()).get({ timeout: 5000 });
+  await (await nap.delay()).get({ timeout: 5000 });
+  expect(Object.fromEntries(w.total)).toEqual({ 'tr.quick': 2, 'tr.nap': 1 });
+  // The hook comes after the result is stored.
+  await expect.poll(() => runtimes.size).toBe(2);
+  expect(runtimes.get('tr.nap')).toBeGreaterThanOrEqual(50);
+  expect(runtimes.get('tr.nap')).toBeLessThan(2000);
+  expect(runtimes.get('tr.quick')).toBeGreaterThanOrEqual(0);
+  expect(runtimes.get('tr.quick')).toBeLessThan(50);
+  const expired = await quick.applyAsync([], {}, { expires: new Date(0) });
+  const revokedId = 'tr-revoked-id';
+  w.revoked.add(revokedId);
+  const revoked = await quick.applyAsync([], {}, { taskId: revokedId });
+  const terminated = await hang.delay();
+  await expect.poll(() => w.held.size).toBe(1);
+  await expect.poll(() => [...w.held].every((t) => t.startedAt !== null)).toBe(true);
+  expect(w.terminate(terminated.id)).toBe(true);
+  const reasons = await Promise.all(
+    [expired, revoked, terminated].map((r) =>
+      r.get({ timeout: 5000 }).then(
+        () => 'ran',
+        (e: { excMessage?: unknown }) => e.excMessage,
+      ),
+    ),
+  );
+  expect(reasons).toEqual([['expired'], ['revoked'], ['terminated']]);
+  expect([expired, revoked, terminated].map((r) => revokedInfo.get(r.id))).toEqual([
+    { expired: true, terminated: false },
+    { expired: false, terminated: false },
+    { expired: false, terminated: true },
+  ]);
+});
+
+it('ignoreResult per call stores nothing either; an ignored retrying task leaves no RETRY behind', async () => {
+  const { app, worker } = setup();
+  const plain = app.task('tr.plain', () => 'plain');
+  const fails = app.task('tr.fails', () => {
+    throw new Error('not stored');
+  });
+  const retrying = app.task('tr.retrying', () => (currentTask().retries === 0 ? currentTask().retry({ countdown: 1 }) : 'done'), { ignoreResult: true });
+  const w = await worker();
+  const done: string[] = [];
+  w.on('task-succeeded', (r) => done.push(r.id));
+  w.on('task-failed', (r) => done.push(r.id));
+  const p = await plain.applyAsync([], {}, { ignoreResult: true });
+  const f = await fails.applyAsync([], {}, { ignoreResult: true });
+  const r = await retrying.delay();
+  await expect.poll(() => done.length, { timeout: 5000 }).toBe(3);
+  expect((await p.refresh()).state).toBe('PENDING');
+  expect((await f.refresh()).state).toBe('PENDING');
+  expect((await r.refresh()).state).toBe('PENDING');
+});
+
+it('Reject says whether it requeues (and a requeued task runs again), Ignore is neither failed nor stored', async () => {
+  const { app, worker } = setup();
+  const runs: Array<{ id: string; redelivered: boolean | undefined }> = [];
+  const requeue = app.task('tr.requeue', () => {
+    const { id, deliveryInfo } = currentTask();
+    runs.push({ id, redelivered: deliveryInfo.redelivered });
+    if (runs.length === 1) throw new Reject('again', true);
+    return 'second';
+  });
+  const drop = app.task('tr.drop', () => {
+    throw new Reject('gone', false);
+  });
+  const ignore = app.task('tr.ignored', () => {
+    throw new Ignore();
+  });
+  const w = await worker();
+  const rejected: Array<[string | undefined, boolean]> = [];
+  const failed: string[] = [];
+  w.on('task-rejected', (r, { requeue: again }) => rejected.push([r?.name, again]));
+  w.on('task-failed', (r) => failed.push(r.name));
+  const q = await requeue.delay();
+  expect(await q.get({ timeout: 5000 })).toBe('second');
+  expect(runs.map((r) => r.id)).toEqual([q.id, q.id]);
+  const d = await drop.delay();
+  const i = await ignore.delay();
+  await expect.poll(() => rejected.length, { timeout: 5000 }).toBe(2);
+  await sleep(100);
+  expect(rejected).toEqual([
+    ['tr.requeue', true],
+    ['tr.drop', false],
+  ]);
+  expect(failed).toEqual([]);
+  expect((await d.refresh()).state).toBe('PENDING');
+  expect((await i.refresh()).state).toBe('PENDING');
+});
+
+it('autoretryFor retries an error of any class it names; an AbortError of the task’s own is no soft limit', async () => {
+  const { app, worker } = setup();
+  class First extends Error {}
+  class Second extends Error {}
+  const tries: number[] = [];
+  const either = app.task(
+    'tr.either',
+    () => {
+      tries.push(currentTask().retries);
+      if (currentTask().retries === 0) throw new Second('second');
+      return 'retried';
+    },
+    { autoretryFor: [First, Second], defaultRetryDelay: 1 },
+  );
+  const aborts = app.task('tr.aborts', () => {
+    throw new DOMException('my own abort', 'AbortError');
+  });
+  await worker();
+  expect(await (await either.delay()).get({ timeout: 5000 })).toBe('retried');
+  expect(tries).toEqual([0, 1]);
+  await expect((await aborts.delay()).get({ timeout: 5000 })).rejects.toMatchObject({ message: expect.stringContaining('my own abort') });
 });
