@@ -6,7 +6,7 @@
  */
 import { tracingChannel } from 'node:diagnostics_channel';
 import { afterEach, expect, it } from 'vitest';
-import { currentTask, Ignore, Reject, type AppOptions, type TaskRequest } from '@nori/tasks';
+import { currentTask, Ignore, Reject, type AppOptions } from '@nori/tasks';
 import type { TaskRunTraceContext } from '@nori/tasks/events';
 import { cleanup, testbed } from './testbed.js';
 
