@@ -76,6 +76,8 @@ const CAPABILITIES: StoreCapabilities = {
  */
 const MUTEX_MS = 5_000;
 const SWEEP_LIMIT = 1000;
+/** How long a claim's answer to "is anything ready?" stands in for the wait's own READY call. */
+const FRESH_MS = 20;
 /** Delayed messages promoted per script call (1,000 members stay far below Lua's unpack limit). */
 const PROMOTE_BATCH = 1000;
 
@@ -118,6 +120,8 @@ export class RedisStore implements Store {
   readonly #limits = new Map<string, QueueLimit | null>();
   /** The bucket a queue's traffic last came from: where an idle wait blocks. */
   readonly #hotBucket = new Map<string, string>();
+  /** What a claim that emptied the queue said READY would (see CLAIM), and when: the next wait's, once. */
+  readonly #afterClaim = new Map<string, { readonly ready: number; readonly at: number }>();
   #closed = false;
   /** Whether a connect succeeded: from then on the client reconnects by itself. */
   #connected = false;
@@ -338,10 +342,17 @@ export class RedisStore implements Store {
       else (ready[bucket] ??= []).push(text);
     }
     const buckets = this.#keys.buckets(queue);
+    const expires = this.#expires.get(queue);
+    const only = ready.length === 1 && delayed.length === 0 && expires === undefined ? ready[0] : undefined;
+    // The usual publish, ready messages without a priority into a queue without an expiry: one
+    // LPUSH, without MULTI and EXEC around it (two commands and replies fewer a publish).
+    if (only) {
+      await this.#client.lpush(buckets[0] as string, ...only);
+      return;
+    }
     const tx = this.#client.multi();
     ready.forEach((texts, bucket) => tx.lpush(buckets[bucket] as string, ...texts));
     if (delayed.length > 0) tx.zadd(this.#keys.delayed(queue), ...delayed);
-    const expires = this.#expires.get(queue);
     if (expires !== undefined) for (const key of buckets) tx.pexpire(key, expires);
     await exec(tx);
   }
@@ -384,6 +395,8 @@ export class RedisStore implements Store {
     const args = [max, Date.now(), score, JSON.stringify(queue), expires ?? 0, randomUUID()];
     // A claim is a use, found or not: an idle consumer claims every bucketPollMs, so its queue stays.
     const [out] = await Promise.all([claimScript.run(this.#client, keys, args) as Promise<string[]>, expires !== undefined && this.#markInUse(queue, expires)]);
+    if (out.length % 2 === 1) this.#afterClaim.set(queue, { ready: Number(out.pop()), at: Date.now() });
+    else this.#afterClaim.delete(queue);
     const claimed: Array<Claimed | Unreadable> = [];
     let last: Envelope | undefined;
     for (let i = 0; i < out.length; i += 2) {
@@ -416,7 +429,7 @@ export class RedisStore implements Store {
 
   async wait(queues: readonly string[], timeoutMs: number, signal: AbortSignal): Promise<void> {
     if (signal.aborted || queues.length === 0) return;
-    const ready = await this.#readiness(queues);
+    const ready = this.#readyAfterClaim(queues) ?? (await this.#readiness(queues));
     if (ready === 0) return;
     // BLMOVE watches one key and leaves the list as it was: block on the bucket the traffic comes
     // from, and look at the other buckets (and due delayed messages) at least every bucketPollMs.
@@ -426,6 +439,20 @@ export class RedisStore implements Store {
     // Until traffic shows otherwise, expect messages without a priority (kombu's plain list).
     const key = this.#hotBucket.get(queue) ?? this.#bucketOf(queue, undefined);
     await this.#blocking.blockOn(key, Math.max(0.01, block / 1000), signal);
+  }
+
+  /**
+   * One queue whose claim just came back short: its answer stands in for READY's (a message
+   * published since lands in the bucket the wait blocks on, which BLMOVE sees at once, as it does
+   * after READY). Used once, and only fresh: a wait that comes later asks Redis.
+   */
+  #readyAfterClaim(queues: readonly string[]): number | undefined {
+    if (queues.length !== 1) return undefined;
+    const queue = queues[0] as string;
+    const known = this.#afterClaim.get(queue);
+    if (!known) return undefined;
+    this.#afterClaim.delete(queue);
+    return Date.now() - known.at <= FRESH_MS ? known.ready : undefined;
   }
 
   /**

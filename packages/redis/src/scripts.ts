@@ -27,6 +27,10 @@
  * maxmemory + noeviction Redis refuses a script's first memory-taking write, never a later one.
  * Pops, HSETs and ZADDs go up to 1,000 messages a call (a call per message was most of the
  * script's time; 1,000 pairs stay far below Lua's limit of 8,000 unpacked values).
+ *
+ * A claim that got fewer than `max` emptied the buckets, so it also answers what READY would right
+ * after it: one more element, the ms until the first delayed message is due (-1: none; 0: now).
+ * The consumer's next wait takes it instead of a READY call of its own.
  */
 export const CLAIM = `
 local nbuckets = #KEYS - 3
@@ -77,6 +81,12 @@ while n < max and b <= nbuckets do
 end
 if expires > 0 then
   for i = 1, nbuckets do redis.call('PEXPIRE', KEYS[i], expires) end
+end
+if n < max then
+  local first = redis.call('ZRANGE', delayed, 0, 0, 'WITHSCORES')
+  local soonest = -1
+  if first[2] then soonest = math.max(0, tonumber(first[2]) - now) end
+  out[#out + 1] = tostring(soonest)
 end
 return out
 `;

@@ -79,6 +79,8 @@ export class VirtualSubscription implements Subscription {
     while (this.#active) {
       const free = options.prefetch === 0 ? UNLIMITED_BATCH : options.prefetch - this.#unsettled;
       if (free <= 0) {
+        // Messages may have come while every slot was taken: claim first.
+        drained = false;
         await new Promise<void>((resolve) => (this.#slotFreed = resolve));
         // Claim after the settles of this tick went out (their batch flushes on setImmediate):
         // on one connection a claim written first delays the acks that handlers wait on.
