@@ -1,25 +1,27 @@
 /**
  * Bytes allocated per task by one nori worker at full load: `--count` trivial tasks
- * (`bench.add_quiet`, no result) preloaded in a queue of this run on REDIS_URL, then run by a
+ * (`bench.add_quiet`, no result) preloaded in a queue of this run on REDIS_URL (or `--broker`), then run by a
  * worker (concurrency 100) in this process under V8's sampling heap profiler, counting objects the
  * collector already freed too. Allocation drives the worker's largest frame, the garbage
  * collector, and unlike tasks/s it does not move with the machine's load. Prints the bytes per
  * task in all and in @nori/tasks' own frames, and the top allocation sites (the frame that
  * allocated; inlined callees count as their caller).
- *   node --import tsx benchmarks/profile/task-alloc.ts [--count 30000] [--top 12]
+ *   node --import tsx benchmarks/profile/task-alloc.ts [--count 30000] [--top 12] [--broker amqp://...]
  */
 import { Session } from 'node:inspector/promises';
 import { fileURLToPath } from 'node:url';
+import '@nori/amqp';
 import '@nori/redis';
 import { App, type Worker } from '@nori/tasks';
 import { redisUrl } from '@nori/testing/brokers';
 import { benchTasks } from '../workers/nori-tasks.js';
 import { leaveNothing, OWN_NAMES } from '../lib/own-names.js';
-import { inWindows, numberArg, runName } from '../lib/workload.js';
+import { inWindows, numberArg, runName, stringArg } from '../lib/workload.js';
 
 const COUNT = numberArg('count', 30_000);
 const TOP = numberArg('top', 12);
 const WARMUP = 5_000;
+const BROKER = stringArg('broker') ?? redisUrl();
 
 interface SampleNode {
   callFrame: { functionName: string; url: string; lineNumber: number };
@@ -28,7 +30,7 @@ interface SampleNode {
 }
 
 const queue = runName('task-alloc');
-const app = new App({ broker: redisUrl(), defaultQueue: queue, ...OWN_NAMES });
+const app = new App({ broker: BROKER, defaultQueue: queue, ...OWN_NAMES });
 const { addQuiet } = benchTasks(app);
 
 /** A fresh worker runs the `count` tasks waiting in the queue; resolves with the ms it took. */
@@ -80,7 +82,7 @@ const walk = (node: SampleNode): void => {
 walk(profile.head);
 const own = [...bySite].filter(([site]) => site.includes('packages/tasks/')).reduce((sum, [, bytes]) => sum + bytes, 0);
 
-console.log(`${COUNT} tasks (no results) preloaded on ${redisUrl()}, one worker in this process: ${Math.round((COUNT / ms) * 1000)} tasks/s`);
+console.log(`${COUNT} tasks (no results) preloaded on ${new URL(BROKER).protocol}, one worker in this process: ${Math.round((COUNT / ms) * 1000)} tasks/s`);
 console.log(`allocated per task: ${Math.round(total / COUNT)} B in all, ${Math.round(own / COUNT)} B in @nori/tasks frames\n`);
 console.log('| # | B/task | site | where |');
 console.log('|---|---|---|---|');

@@ -16,7 +16,7 @@ import type { Channel, ChannelModel } from 'amqplib';
 import { backoffDelay, ConsumerCancelledError, type Logger, type RetryPolicy } from '@nori/core';
 import { delay, type ConsumeOptions, type Delivery, type Subscription } from '@nori/core/spi';
 import { AckBatch } from './ack-batch.js';
-import { toDelivery } from './amqp-delivery.js';
+import { AmqpDelivery, type DeliverySource } from './amqp-delivery.js';
 import { amqpError } from './amqp-error.js';
 import type { ChannelSlot } from './channel-slot.js';
 
@@ -28,7 +28,7 @@ export interface SubscriptionHost {
   error(error: Error): void;
   /** Whether the queue exists now (asked on another channel: a 404 closes the channel it is asked on). */
   queueExists(queue: string): Promise<boolean>;
-  /** See `toDelivery`. */
+  /** See `AmqpDelivery.lost`. */
   readonly stallLimitMs: number;
 }
 
@@ -117,13 +117,15 @@ export class AmqpSubscription implements Subscription, ChannelSlot {
   #consume(ch: Channel, index: number, queue: string): Promise<unknown> {
     const noAck = this.options.noAck;
     const acks = noAck ? undefined : this.#acks;
+    const { logger, stallLimitMs } = this.host;
+    const source: DeliverySource = { queue, channel: ch, slot: this, noAck, logger, onSettled: () => this.#settled(ch), stallLimitMs, acks };
     return ch.consume(
       queue,
       (message) => {
         if (!message) return this.#cancelled(ch, index, queue);
         if (ch === this.channel) this.#unsettled++;
         acks?.delivered(message);
-        this.onDelivery(toDelivery(queue, message, ch, this, noAck, this.host.logger, () => this.#settled(ch), this.host.stallLimitMs, acks));
+        this.onDelivery(new AmqpDelivery(source, message));
       },
       { noAck, consumerTag: this.#tag(index) },
     );

@@ -26,7 +26,7 @@ import {
   type TransportEvents,
   type TransportOptions,
 } from '@nori/core/spi';
-import { toDelivery } from './amqp-delivery.js';
+import { AmqpDelivery } from './amqp-delivery.js';
 import { accessRefused, amqpError } from './amqp-error.js';
 import { amqpSettings, connectOptions, heartbeatOf, type AmqpSettings } from './amqp-options.js';
 import { AmqpPublisher } from './amqp-publisher.js';
@@ -436,7 +436,18 @@ export class AmqpTransport extends Emitter<TransportEvents> implements Transport
     } catch (error) {
       throw amqpError(error, `get from "${queue}"`);
     }
-    return message ? toDelivery(queue, message, ch, this.#getter, options.noAck, this.options.logger, () => undefined, this.#stallLimitMs) : undefined;
+    if (!message) return undefined;
+    const source = {
+      queue,
+      channel: ch,
+      slot: this.#getter,
+      noAck: options.noAck,
+      logger: this.options.logger,
+      onSettled: () => undefined,
+      stallLimitMs: this.#stallLimitMs,
+      acks: undefined,
+    };
+    return new AmqpDelivery(source, message);
   }
 }
 
