@@ -61,3 +61,16 @@ it('an ETA beyond etaHoldMax is parked once, comes back half of etaHoldMax befor
   expect(s.at).toBeGreaterThanOrEqual(s.eta);
   expect(s.at - s.eta).toBeLessThan(500);
 }, 15_000);
+
+it('an ETA already past runs at once; a parked message comes back byte for byte', async () => {
+  const { app, worker } = testbed('memory://', { backend: 'memory://' });
+  const echo = app.task('eta.echo', (text: string) => text);
+  const w = await worker({ concurrency: 2, etaHoldLimit: 0 });
+  const { parked } = watch(w);
+  expect(await (await echo.applyAsync(['past'], {}, { eta: new Date(Date.now() - 1000) })).get({ timeout: 5000 })).toBe('past');
+  // Past the hold limit (0): parked, back when due, run with its arguments as sent.
+  const text = 'héllo, wörld ✓';
+  const back = await echo.applyAsync([text], {}, { countdown: 1200 });
+  expect(await back.get({ timeout: 5000 })).toBe(text);
+  expect(parked.map((p) => p.id)).toEqual([back.id]);
+});

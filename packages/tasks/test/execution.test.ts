@@ -73,3 +73,14 @@ it('terminate(id) ends that running task at once as REVOKED, with or without a h
   await expect(c.get({ timeout: 5000 })).rejects.toBeInstanceOf(TaskRevokedError);
   expect(w.terminate(c.id)).toBe(false);
 });
+
+it('a task without limits is never aborted, however long it runs', async () => {
+  const { app, worker } = setup();
+  const waits = app.task('ex.unlimited', async () => {
+    const { signal } = currentTask();
+    await sleep(50);
+    return signal.aborted;
+  });
+  await worker();
+  expect(await (await waits.delay()).get({ timeout: 5000 })).toBe(false);
+});
