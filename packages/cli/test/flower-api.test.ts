@@ -27,7 +27,7 @@ interface Setup {
   post(path: string, body?: unknown): Promise<Answer>;
 }
 
-async function setup(o: { backend?: boolean; worker?: boolean } = {}): Promise<Setup> {
+async function setup(o: { backend?: boolean; worker?: boolean; readOnly?: boolean } = {}): Promise<Setup> {
   const queue = `flower-api-${randomUUID().slice(0, 8)}`;
   const app = new App({ broker: 'memory://', ...(o.backend !== false && { backend: 'memory://' }), defaultQueue: queue });
   closing.push(() => app.close());
@@ -46,7 +46,7 @@ async function setup(o: { backend?: boolean; worker?: boolean } = {}): Promise<S
     await worker.start();
     closing.push(() => worker.stop());
   }
-  const server = await startFlower(app, { port: 0, unauthenticatedApi: true, inspectTimeout: 300 });
+  const server = await startFlower(app, { port: 0, unauthenticatedApi: true, inspectTimeout: 300, readOnly: o.readOnly === true });
   closing.push(() => server.close());
   return {
     app,
@@ -92,6 +92,12 @@ describe('flower API: tasks (in-process)', () => {
     expect(failed['traceback']).toContain('RangeError: no way');
   });
 
+  it('a task the app registers needs no worker to know it; no worker, no reply (403)', async () => {
+    const s = await setup({ worker: false });
+    expect(statusAndError(await s.post('/api/task/rate-limit/t.add?ratelimit=10'))).toEqual([403, "Failed to set rate limit: 'no reply from the worker'"]);
+    expect(parsed(await s.get('/api/queues/length'))).toEqual({ active_queues: [{ name: s.app.conf.defaultQueue, messages: 0 }] });
+  });
+
   it('without a result backend: only the task id, and no result or abort (503)', async () => {
     const s = await setup({ backend: false });
     const sent = parsed(await s.post('/api/task/async-apply/t.add', { args: [2, 3] }));
@@ -111,6 +117,7 @@ describe('flower API: tasks (in-process)', () => {
       ['{"args": {"x": 1}}', 'args must be an array'],
       ['{"kwargs": [1]}', 'kwargs must be an object'],
       ['{"kwargs": null}', 'kwargs must be an object'],
+      ['{"kwargs": 5}', 'kwargs must be an object'],
       ['{"countdown": -1}', 'Invalid option'],
       ['{"countdown": "soon"}', 'Invalid option'],
       ['{"eta": "tomorrow"}', 'Invalid option'],
@@ -128,6 +135,10 @@ describe('flower API: tasks (in-process)', () => {
     expect(Date.parse(info['expires'] as string) - eta).toBeGreaterThan(59_000);
     const dated = parsed(await s.post('/api/task/async-apply/t.add', { args: [1, 2], eta: '2031-01-02 03:04:05.678', expires: '2032-01-01T00:00:00Z' }));
     expect(await infoWhen(s, dated['task-id'] as string, 'RECEIVED')).toMatchObject({ eta: '2031-01-02T03:04:05.678Z', expires: '2032-01-01T00:00:00.000Z' });
+    expect((await s.post('/api/task/async-apply/t.add', { args: [1, 2], countdown: 0 })).status).toBe(200);
+    // A queue that is not a name is no queue: the task goes to the default one.
+    const numbered = parsed(await s.post('/api/task/async-apply/t.add', { args: [1, 2], queue: 7 }));
+    await infoWhen(s, numbered['task-id'] as string, 'SUCCESS');
     // A queue no worker consumes holds it.
     const elsewhere = `${s.app.conf.defaultQueue}-other`;
     expect((await s.post('/api/task/send-task/t.add', { args: [1, 2], queue: elsewhere, priority: 3 })).status).toBe(200);
@@ -141,8 +152,12 @@ describe('flower API: tasks (in-process)', () => {
     expect(parsed(await s.get(`/api/task/result/${id}`))).toEqual({ 'task-id': id, state: 'SUCCESS', result: 42 });
     const pending = randomUUID();
     expect(parsed(await s.get(`/api/task/result/${pending}`))).toEqual({ 'task-id': pending, state: 'PENDING', result: null });
+    const waited = await s.get(`/api/task/result/${pending}?timeout=0.05`);
+    expect(statusAndError(waited)).toEqual([500, `task ${pending} was not ready within 50 ms`]);
     expect(parsed(await s.get(`/api/task/info/${id}`))).toMatchObject({ uuid: id, 'task-id': id, state: 'SUCCESS' });
     expect(statusAndError(await s.get(`/api/task/info/${pending}`))).toEqual([404, `Unknown task '${pending}'`]);
+    // An event of a task whose name the monitor never learnt adds no type.
+    s.server.monitor.event({ type: 'task-succeeded', uuid: randomUUID(), hostname: s.hostname, timestamp: Date.now() / 1000 } as never);
     expect(parsed(await s.get('/api/task/types'))).toEqual({ 'task-types': ['t.add'] });
     expect(Object.keys(parsed(await s.get('/api/tasks?taskname=t.add')))).toEqual([id]);
     expect(Object.keys(parsed(await s.get('/api/tasks?taskname=t.other')))).toEqual([]);
@@ -256,5 +271,94 @@ describe('flower API: workers (in-process)', () => {
     await s.get('/api/workers?refresh=true');
     expect(parsed(await s.post(`/api/worker/shutdown/${s.w}`))).toEqual({ message: 'Shutting down!' });
     await until(async () => (Object.keys(parsed(await s.get('/api/workers?refresh=true'))).length === 0 ? true : undefined), 5000);
+  });
+
+  it('a control goes to the worker named only', async () => {
+    const s = await setup();
+    const other = `other-${s.hostname}`;
+    const second = s.app.worker({ hostname: other, sendEvents: true });
+    await second.start();
+    closing.push(() => second.stop());
+    const details = async (name: string): Promise<{ stats: { pool: Record<string, unknown> }; active_queues: Array<{ name: string }> }> =>
+      parsed(await s.get('/api/workers?refresh=true'))[name] as { stats: { pool: Record<string, unknown> }; active_queues: Array<{ name: string }> };
+    const before = (await details(other)).stats.pool['max-concurrency'];
+    await s.post(`/api/worker/pool/grow/${s.w}?n=3`);
+    await s.post(`/api/worker/pool/shrink/${s.w}?n=1`);
+    expect((await details(other)).stats.pool['max-concurrency']).toBe(before);
+    const extra = `${s.app.conf.defaultQueue}-extra`;
+    await s.post(`/api/worker/queue/add-consumer/${s.w}?queue=${extra}`);
+    expect((await details(s.hostname)).active_queues.map((q) => q.name)).toContain(extra);
+    expect((await details(other)).active_queues.map((q) => q.name)).not.toContain(extra);
+    await s.post(`/api/worker/shutdown/${s.w}`);
+    await until(async () => {
+      const names = Object.keys(parsed(await s.get('/api/workers?refresh=true')));
+      return names.length === 1 ? names : undefined;
+    }, 5000).then((names) => expect(names).toEqual([other]));
+  });
+
+  it('a worker that is gone: each control answers 403, no reply', async () => {
+    const s = await setup();
+    await s.get('/api/workers?refresh=true');
+    // Stops the worker (setup's closers: the app, the worker, the server): the server still knows it.
+    await closing.splice(1, 1)[0]!();
+    for (const [path, failed] of [
+      ['pool/grow', `Failed to grow '${s.hostname}' worker's pool: no reply from the worker`],
+      ['pool/shrink', `Failed to shrink '${s.hostname}' worker's pool: no reply from the worker`],
+      ['queue/add-consumer', `Failed to add 'q' consumer to '${s.hostname}' worker: no reply from the worker`],
+      ['queue/cancel-consumer', `Failed to cancel 'q' consumer from '${s.hostname}' worker: no reply from the worker`],
+    ])
+      expect(statusAndError(await s.post(`/api/worker/${path}/${s.w}?queue=q`)), path).toEqual([403, failed]);
+    expect(statusAndError(await s.post(`/api/task/timeout/t.add?soft=1&workername=${s.w}`))).toEqual([
+      403,
+      "Failed to set timeouts: 'no reply from the worker'",
+    ]);
+  });
+
+  it('autoscale: the worker’s autoscaler takes the bounds given', async () => {
+    const s = await setup({ worker: false });
+    const worker = s.app.worker({ hostname: s.hostname, sendEvents: true, autoscale: { max: 4, min: 1 } });
+    await worker.start();
+    closing.push(() => worker.stop());
+    await s.get('/api/workers?refresh=true');
+    expect(parsed(await s.post(`/api/worker/pool/autoscale/${s.w}?min=2&max=6`))).toEqual({ message: `Autoscaling '${s.hostname}' worker (min=2, max=6)` });
+    const pool = (parsed(await s.get(`/api/workers?refresh=true&workername=${s.w}`))[s.hostname] as { stats: { pool: Record<string, unknown> } }).stats.pool;
+    // The pool starts at the new minimum.
+    expect(pool['max-concurrency']).toBe(2);
+  });
+});
+
+describe('flower API: routes (in-process)', () => {
+  const CHANGES = [
+    '/api/task/async-apply/t.add',
+    '/api/task/send-task/t.add',
+    '/api/task/apply/t.add',
+    '/api/task/revoke/x',
+    '/api/task/abort/x',
+    '/api/task/rate-limit/t.add',
+    '/api/task/timeout/t.add',
+    '/api/worker/shutdown/w',
+    '/api/worker/pool/restart/w',
+    '/api/worker/pool/grow/w',
+    '/api/worker/pool/shrink/w',
+    '/api/worker/pool/autoscale/w',
+    '/api/worker/queue/add-consumer/w',
+    '/api/worker/queue/cancel-consumer/w',
+  ];
+  const READS = ['/api/tasks', '/api/task/types', '/api/task/info/x', '/api/task/result/x', '/api/queues/length', '/api/workers'];
+
+  it('read-only mode refuses every route that sends or changes something', async () => {
+    const s = await setup({ worker: false, readOnly: true });
+    for (const path of CHANGES) expect(statusAndError(await s.post(path)), path).toEqual([403, 'Read only mode is enabled']);
+  });
+
+  it('each route matches its whole path, nothing before it and (but the workers’ names) nothing after', async () => {
+    const s = await setup({ worker: false, readOnly: true });
+    const notFound = [404, 'Not found'];
+    for (const path of CHANGES) expect(statusAndError(await s.post(`/v1${path}`)), path).toEqual(notFound);
+    for (const path of CHANGES.filter((p) => p.startsWith('/api/task/'))) expect(statusAndError(await s.post(`${path}/more`)), path).toEqual(notFound);
+    for (const path of READS) {
+      expect(statusAndError(await s.get(`/v1${path}`)), path).toEqual(notFound);
+      expect(statusAndError(await s.get(`${path}/more`)), path).toEqual(notFound);
+    }
   });
 });
