@@ -10,6 +10,7 @@
  *   AMQP_URL=... node --conditions=nori-src --import tsx benchmarks/profile/amqp-cpu-split.ts [--count 20000 --runs 3]
  */
 import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import amqplib from 'amqplib';
 import '@nori/amqp';
@@ -36,9 +37,8 @@ const ownMs = (): number => {
 };
 const beam = Number((execFileSync('pgrep', ['-f', 'beam.smp']).toString().trim().split('\n')[0] as string).trim());
 
-/** What a Celery 5.2 client puts on a task message besides its body (bench.add_quiet(i, 1)). */
-const id = '86e9c237-0ed5-404c-a5f5-dca38eda620e';
-const celeryHeaders = {
+/** What a Celery 5.2 client puts on a task message besides its body (bench.add_quiet(i, 1)): built per message, as a client does. */
+const celeryHeaders = (id: string) => ({
   lang: 'py',
   task: 'bench.add_quiet',
   id,
@@ -55,7 +55,7 @@ const celeryHeaders = {
   kwargsrepr: '{}',
   origin: 'gen1@vm',
   ignore_result: true,
-};
+});
 
 const queue = runName('cpu-split-amqplib');
 const connection = await amqplib.connect(AMQP_URL);
@@ -66,15 +66,17 @@ const confirmed = (body: Buffer, options: amqplib.Options.Publish): Promise<void
   new Promise((resolve, reject) => channel.publish('', queue, body, options, (err: unknown) => (err ? reject(err as Error) : resolve())));
 const baseline = (i: number): Promise<void> =>
   confirmed(Buffer.from(JSON.stringify({ ...taskMessage, id: i })), { contentType: 'application/json', deliveryMode: 2 });
-const celeryShaped = (i: number): Promise<void> =>
-  confirmed(Buffer.from(JSON.stringify([[i, 1], {}, { callbacks: null, errbacks: null, chain: null, chord: null }])), {
+const celeryShaped = (i: number): Promise<void> => {
+  const id = randomUUID();
+  return confirmed(Buffer.from(JSON.stringify([[i, 1], {}, { callbacks: null, errbacks: null, chain: null, chord: null }])), {
     contentType: 'application/json',
     contentEncoding: 'utf-8',
     deliveryMode: 2,
-    headers: celeryHeaders,
+    headers: celeryHeaders(id),
     correlationId: id,
     replyTo: id,
   });
+};
 
 const noriQueue = runName('cpu-split-nori');
 const app = new App({ broker: AMQP_URL, backend: 'rpc://', defaultQueue: noriQueue, ...OWN_NAMES });
