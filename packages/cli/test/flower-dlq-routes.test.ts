@@ -29,7 +29,7 @@ interface Setup {
 }
 
 /** `count` tasks dead-lettered from `work` into `dlq` (the app's default queue), and a server. */
-async function setup(count: number): Promise<Setup> {
+async function setup(count: number, readOnly = false): Promise<Setup> {
   const n = randomUUID().slice(0, 8);
   const dlx = new Exchange(`flower-dlx-${n}`, { type: 'direct' });
   const work = new Queue(`flower-work-${n}`, { deadLetterExchange: dlx.name });
@@ -40,7 +40,7 @@ async function setup(count: number): Promise<Setup> {
   const ids: string[] = [];
   for (let i = 0; i < count; i++) ids.push((await app.sendTask('t.add', [i, 1], {}, { queue: work.name })).taskId);
   await giveUp(app.connection, work, dlq, count);
-  const server = await startFlower(app, { port: 0, unauthenticatedApi: true, inspectTimeout: 100 });
+  const server = await startFlower(app, { port: 0, unauthenticatedApi: true, inspectTimeout: 100, readOnly });
   closing.push(() => server.close());
   return {
     app,
@@ -93,8 +93,12 @@ describe('flower dead-letter routes (in-process)', () => {
       { id: c, task: 't.add', to: elsewhere },
     ]);
     expect(await s.app.connection.queueSize(elsewhere)).toBe(2);
-    const missing = await s.post(`/dashboard/dlq/${s.dlq.name}/replay?id=${d}&id=gone`);
-    expect(statusAndError(missing)).toEqual([409, `Replayed 1 of 1 message from ${s.dlq.name}. Not in the queue: gone.`]);
+    const nowhere = `${s.work.name}-nowhere`;
+    const stays = await s.post(`/dashboard/dlq/${s.dlq.name}/replay?id=${d}&to=${nowhere}`);
+    expect(stays.status).toBe(409);
+    expect(parsed(stays)['error']).toMatch(new RegExp(`^Replayed 0 of 1 message from ${s.dlq.name}\\. ${d} stays: .+\\.$`));
+    const missing = await s.post(`/dashboard/dlq/${s.dlq.name}/replay?id=${d},&id=gone&id=lost`);
+    expect(statusAndError(missing)).toEqual([409, `Replayed 1 of 1 message from ${s.dlq.name}. Not in the queue: gone, lost.`]);
     expect(await s.app.connection.queueSize(s.dlq)).toBe(0);
     expect(statusAndError(await s.post(`/dashboard/dlq/${s.dlq.name}/replay?limit=0`))).toEqual([400, 'limit must be at least 1']);
     expect(statusAndError(await s.post('/dashboard/dlq/no-such-queue/replay?id=x'))).toEqual([404, 'Queue no-such-queue does not exist']);
@@ -104,7 +108,9 @@ describe('flower dead-letter routes (in-process)', () => {
     const s = await setup(3);
     const first = parsed(await s.post(`/dashboard/dlq/${s.dlq.name}/replay?limit=2`));
     expect((first['replayed'] as Array<{ id: string }>).map((r) => r.id)).toEqual(s.ids.slice(0, 2));
-    expect(await s.app.connection.queueSize(s.dlq)).toBe(1);
+    const last = parsed(await s.post(`/dashboard/dlq/${s.dlq.name}/replay?limit=1`));
+    expect((last['replayed'] as Array<{ id: string }>).map((r) => r.id)).toEqual(s.ids.slice(2));
+    expect(await s.app.connection.queueSize(s.dlq)).toBe(0);
   });
 
   it('purges by id, or every message only when asked in so many words', async () => {
@@ -119,5 +125,20 @@ describe('flower dead-letter routes (in-process)', () => {
     expect(parsed(await s.post(`/dashboard/dlq/${s.dlq.name}/purge?all=true`))).toEqual({ message: `Purged 2 messages from ${s.dlq.name}.` });
     expect(await s.app.connection.queueSize(s.dlq)).toBe(0);
     expect(await s.app.connection.queueSize(s.work)).toBe(0);
+  });
+
+  it('read-only mode refuses replay and purge; each route matches its whole path', async () => {
+    const s = await setup(1, true);
+    for (const verb of ['replay', 'purge'])
+      expect(statusAndError(await s.post(`/dashboard/dlq/${s.dlq.name}/${verb}?id=${s.ids[0]}`)), verb).toEqual([403, 'Read only mode is enabled']);
+    const notFound = [404, 'Not found'];
+    for (const path of ['/dashboard/dlq', `/dashboard/dlq/${s.dlq.name}`]) expect(statusAndError(await s.get(`/v1${path}`)), path).toEqual(notFound);
+    for (const verb of ['replay', 'purge']) {
+      expect(statusAndError(await s.post(`/v1/dashboard/dlq/${s.dlq.name}/${verb}`)), verb).toEqual(notFound);
+      expect(statusAndError(await s.post(`/dashboard/dlq/${s.dlq.name}/${verb}/more`)), verb).toEqual(notFound);
+    }
+    expect(statusAndError(await s.get('/dashboard/dlq/more'))).toEqual([404, 'Queue more does not exist']);
+    expect(statusAndError(await s.get('/dashboard/dlqs'))).toEqual(notFound);
+    expect(await s.app.connection.queueSize(s.dlq)).toBe(1);
   });
 });

@@ -12,7 +12,7 @@ import Provider from 'oidc-provider';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { App } from '@nori/tasks';
 import { UsageError } from '../src/errors.js';
-import { OidcSignIn } from '../src/flower/oidc.js';
+import { allowedEmail, OidcSignIn } from '../src/flower/oidc.js';
 import { startFlower, type FlowerOptions, type FlowerServer } from '../src/flower/server.js';
 import { freePort } from './bin.js';
 import { ask, type Answer } from './http-ask.js';
@@ -242,10 +242,22 @@ describe('flower sign-in (in-process)', () => {
     expect((await comeBack(server, first.back, first.bind)).status).toBe(403);
     vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 10 * 60_000 + 1000 });
     try {
-      expect((await comeBack(server, second.back, second.bind)).status).toBe(403);
+      expect((await comeBack(server, second.back, second.bind)).body).toMatch(/^This sign-in was not started in this browser, or took too long/);
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it('a token exchange the provider refuses (here: a wrong client secret) fails the sign-in', async () => {
+    const app = new App({ broker: 'memory://', defaultQueue: `flower-sign-in-${randomUUID().slice(0, 8)}` });
+    closing.push(() => app.close());
+    const oidc = { issuer, clientId: 'nori-flower', clientSecret: 'wrong', redirectUri: REDIRECTS[0]!, allowed: '*@example.com' };
+    const server = await startFlower(app, { port: 0, oidc });
+    closing.push(() => server.close());
+    const { back, bind } = await toProvider(server, '/login', 'ana@example.com');
+    const failed = await comeBack(server, back, bind);
+    expect([failed.status, cookieOf(failed, 'nori_flower_session')]).toEqual([403, undefined]);
+    expect(failed.body).toMatch(/^Sign-in failed: .+\nSign in again at \/login$/);
   });
 
   it('refuses an account with no address, and a provider refusal without a description', async () => {
@@ -284,6 +296,11 @@ describe('flower sign-in (in-process)', () => {
       expect(() => new OidcSignIn({ ...o, issuer }), issuer).not.toThrow();
     for (const issuer of ['http://accounts.example.com', 'ftp://127.0.0.1'])
       expect(() => new OidcSignIn({ ...o, issuer }), issuer).toThrow(`--oauth2-issuer must be an https URL (http only on this machine), got ${issuer}`);
-    expect(() => new OidcSignIn({ ...o, issuer: 'https://x.example', allowed: '*@*.example.com' })).toThrow(UsageError);
+    for (const allowed of ['*@*.example.com', '*a*@example.com'])
+      expect(() => new OidcSignIn({ ...o, issuer: 'https://x.example', allowed }), allowed).toThrow(
+        new UsageError(`--auth takes addresses separated by | or one pattern such as *@example.com, got "${allowed}"`),
+      );
+    // The wildcard stands for any characters after what comes before it, all of it.
+    expect([allowedEmail('one*@example.com', 'one2@example.com'), allowedEmail('one*@example.com', 'onx@example.com')]).toEqual([true, false]);
   });
 });
