@@ -44,6 +44,18 @@ return 0
 
 export const TASK_KEY_PREFIX = 'celery-task-meta-';
 
+/**
+ * This backend's commands come one a tick (a wait's GET; the STORE of a tick's results is one call
+ * already): each is written when called, not in an autopipeline of its own.
+ */
+const UNPIPELINED = ['get', 'evalsha', 'eval', 'del'];
+
+/**
+ * How long a channel whose last wait ended stays subscribed: the channels left in that time go in
+ * one UNSUBSCRIBE, not one each (a client awaiting one result after another made one a task).
+ */
+export const UNSUBSCRIBE_AFTER_MS = 100;
+
 type Clients = RedisHandle<'store'>;
 
 export class RedisBackend implements ResultBackend {
@@ -54,6 +66,9 @@ export class RedisBackend implements ResultBackend {
   #ready: Clients | undefined;
   #subscriber: RedisClient | undefined;
   readonly #watchers = new Map<string, Set<(data: Buffer) => void>>();
+  /** Channels no wait watches any more, still subscribed until the next UNSUBSCRIBE. */
+  readonly #leaving = new Set<string>();
+  #unsubscribeTimer: NodeJS.Timeout | undefined;
   readonly #closing = closingController();
   /** Results stored in one tick, written by one STORE call (one per key on a Cluster: keys of other slots). */
   readonly #writes = new TickBatcher<{ key: string; data: string | Buffer }>(
@@ -85,7 +100,7 @@ export class RedisBackend implements ResultBackend {
 
   #connect(): Promise<Clients> {
     if (this.#clients) return this.#clients;
-    const clients = connectRedis(this.#url, this.host.logger, { store: STORE }).then((ready) => {
+    const clients = connectRedis(this.#url, this.host.logger, { store: STORE }, UNPIPELINED).then((ready) => {
       // Not when close() came first: the next store connects afresh, as it did before.
       if (this.#clients === clients) this.#ready = ready;
       return ready;
@@ -116,14 +131,15 @@ export class RedisBackend implements ResultBackend {
       const channel = this.#key(prefix, taskId);
       const watcher = (data: Buffer): void => onUpdate(() => this.#codec.decode(data, taskId));
       let set = this.#watchers.get(channel);
-      const first = !set;
+      // A channel still subscribed (its UNSUBSCRIBE not sent yet) needs no SUBSCRIBE.
+      const first = !set && !this.#leaving.delete(channel);
       if (!set) this.#watchers.set(channel, (set = new Set()));
       set.add(watcher);
       const stop = (): void => {
         set.delete(watcher);
         if (set.size > 0 || this.#watchers.get(channel) !== set) return;
         this.#watchers.delete(channel);
-        if (!this.#closing.signal.aborted) this.#subscriber?.unsubscribe(channel).catch(() => undefined);
+        if (!this.#closing.signal.aborted) this.#leave(channel);
       };
       try {
         if (first) await this.#subscribed(client).subscribe(channel);
@@ -134,6 +150,16 @@ export class RedisBackend implements ResultBackend {
       return stop;
     };
     return waitForReady(taskId, options, this.#closing.signal, watch, () => this.getResult(taskId));
+  }
+
+  #leave(channel: string): void {
+    this.#leaving.add(channel);
+    this.#unsubscribeTimer ??= setTimeout(() => {
+      this.#unsubscribeTimer = undefined;
+      const channels = [...this.#leaving];
+      this.#leaving.clear();
+      if (channels.length > 0) this.#subscriber?.unsubscribe(...channels).catch(() => undefined);
+    }, UNSUBSCRIBE_AFTER_MS).unref();
   }
 
   #subscribed(client: RedisClient): RedisClient {
@@ -156,6 +182,9 @@ export class RedisBackend implements ResultBackend {
 
   async close(): Promise<void> {
     this.#closing.abort();
+    clearTimeout(this.#unsubscribeTimer);
+    this.#unsubscribeTimer = undefined;
+    this.#leaving.clear();
     const clients = this.#clients;
     this.#clients = undefined;
     this.#ready = undefined;

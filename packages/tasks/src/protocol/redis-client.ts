@@ -18,14 +18,22 @@ export interface RedisHandle<S extends string = never> {
   scripts: Record<S, LuaScript>;
 }
 
+/**
+ * `unpipelined`: commands written to the socket when called instead of in the tick's
+ * autopipeline, for a caller that issues them one at a time (outside a Cluster): ioredis builds a
+ * Pipeline for each tick's commands, which for a lone command costs more than the write it saves,
+ * and sends it an event-loop turn later.
+ */
 export function connectRedis<S extends string = never>(
   url: string,
   logger: Logger,
   scripts: Readonly<Record<S, string>> = {} as Record<S, string>,
+  unpipelined: readonly string[] = [],
 ): Promise<RedisHandle<S>> {
   const parsed = parseUrl(url);
   return importOptional(parsed.scheme, '@nori/redis', () => import('@nori/redis')).then(({ redisSettings, createRedisClient, LuaScript }) => {
     const settings = redisSettings(parsed, { transportOptions: { ...parsed.query }, logger, connectTimeout: 4000 });
+    settings.client.autoPipeliningIgnoredCommands = [...unpipelined];
     const client = createRedisClient(settings);
     // Failures surface through the commands; ioredis would print unhandled 'error' events.
     client.on('error', () => undefined);
