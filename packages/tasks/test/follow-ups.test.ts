@@ -10,6 +10,7 @@ import { cleanup, testbed } from './testbed.js';
 
 afterEach(cleanup);
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const setup = (options: AppOptions = {}) => testbed('memory://', { backend: 'memory://', queueMaxPriority: 9, ...options });
 
 /** What a retried run keeps of the request, as the worker received it. */
@@ -133,6 +134,10 @@ it('callbacks get the result first, errbacks the failed id, immutable ones only 
   const w = await worker();
   const received: TaskRequest[] = [];
   w.on('task-received', (r) => received.push(r));
+  const errors: Error[] = [];
+  w.on('error', (e) => errors.push(e));
+  const rejected: Array<string | undefined> = [];
+  w.on('task-rejected', (r) => rejected.push(r?.name));
   const okId = (await ok.applyAsync([], {}, { link: [cb.s(['a']), cb.si(['b'])], chain: [step.s(['last']), step.s(['next'])] })).id;
   await expect.poll(() => calls.length, { timeout: 5000 }).toBe(4);
   const nextId = received.find((r) => r.args[1] === 'next')?.id ?? null;
@@ -168,6 +173,14 @@ it('callbacks get the result first, errbacks the failed id, immutable ones only 
       { name: 'fu.cb', args: [], chain: null, parent: badBareId },
     ]),
   );
+  // A chain alone: its next step and nothing else.
+  const chainOnlyId = (await ok.applyAsync([], {}, { chain: [step.s(['only'])] })).id;
+  await expect.poll(() => calls.length, { timeout: 5000 }).toBe(11);
+  await sleep(100);
+  expect(calls.slice(10)).toEqual([{ name: 'fu.step', args: ['result', 'only'], chain: null, parent: chainOnlyId }]);
+  // Every send went, none reported, and nothing was sent that is not a task.
+  expect(errors).toEqual([]);
+  expect(rejected).toEqual([]);
 });
 
 it('a callback that cannot be sent is reported, and the others still go', async () => {
