@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Connection, NotFoundError, Queue, TimeoutError, type Logger } from '@nori/core';
+import { Connection, DecodeError, NotFoundError, Queue, TimeoutError, type Logger } from '@nori/core';
 import '@nori/amqp';
 import '@nori/msgpack';
 import { createBackend, type ResultBackend } from '@nori/tasks/backends';
@@ -23,11 +23,15 @@ afterAll(async () => {
   await connection.close();
 });
 
-/** A logger that keeps what was warned. */
-function warnings(): { logger: Logger; seen: string[] } {
+/** A logger that keeps what was warned: the messages, and each one's fields by message. */
+function warnings(): { logger: Logger; seen: string[]; fields: Map<string, unknown> } {
   const seen: string[] = [];
+  const fields = new Map<string, unknown>();
   const logger = {
-    warn: (_: unknown, message: string) => void seen.push(message),
+    warn: (context: unknown, message: string) => {
+      seen.push(message);
+      fields.set(message, context);
+    },
     error: () => undefined,
     info: () => undefined,
     debug: () => undefined,
@@ -36,7 +40,7 @@ function warnings(): { logger: Logger; seen: string[] } {
     child: () => logger,
     level: 'warn',
   } as unknown as Logger;
-  return { logger, seen };
+  return { logger, seen, fields };
 }
 
 function open(logger: Logger = warnings().logger, resultExpires = 60_000, resultSerializer?: string): { backend: ResultBackend; oid: string } {
@@ -93,7 +97,7 @@ describe('rpc:// result backend', () => {
   });
 
   it('reads a reply by its body task_id without correlation_id; drops one naming no task or that is no task state, with a warning', async () => {
-    const { logger, seen } = warnings();
+    const { logger, seen, fields } = warnings();
     const { backend, oid } = open(logger);
     await backend.onTaskCall?.('t');
     const producer = connection.producer();
@@ -101,12 +105,16 @@ describe('rpc:// result backend', () => {
     await producer.publish({ status: 'SUCCESS', result: 'by body', task_id: id }, { exchange: '', routingKey: oid });
     expect((await backend.waitFor(id, { timeout: 5000 })).result).toBe('by body');
     await producer.publish({ status: 'SUCCESS', result: 'nobody', task_id: 5 }, { exchange: '', routingKey: oid });
-    await expect.poll(() => seen).toContain('rpc:// reply without correlation_id or task_id dropped');
+    await producer.publish(null, { exchange: '', routingKey: oid });
+    await expect.poll(() => seen.filter((m) => m === 'rpc:// reply without correlation_id or task_id dropped')).toHaveLength(2);
+    expect(fields.get('rpc:// reply without correlation_id or task_id dropped')).toEqual({ queue: oid });
     const odd = randomUUID();
     await producer.publish({ status: 'STARTED', result: null, task_id: odd }, { exchange: '', routingKey: oid, correlationId: odd });
     await expect.poll(async () => (await backend.getResult(odd)).state).toBe('STARTED');
     await producer.publish({ result: 'no status' }, { exchange: '', routingKey: oid, correlationId: odd });
     await expect.poll(() => seen).toContain('rpc:// reply is not a task state; dropped');
+    expect(fields.get('rpc:// reply is not a task state; dropped')).toEqual({ taskId: odd, err: expect.any(DecodeError) });
+    expect(seen.filter((m) => m !== 'rpc:// reply without correlation_id or task_id dropped' && m !== 'rpc:// reply is not a task state; dropped')).toEqual([]);
     // The state read before stays.
     expect((await backend.getResult(odd)).state).toBe('STARTED');
   });
