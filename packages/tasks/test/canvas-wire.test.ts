@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TimeoutError, type Logger, type Message } from '@nori/core';
+import { ConnectionClosedError, TimeoutError, type Logger, type Message } from '@nori/core';
 import { chain, chord, ChordError, group, GroupResult, signature, TaskError, type App, type Signature } from '@nori/tasks';
 import { applySignature, signatureOptions } from '@nori/tasks/protocol';
 import { freeze, frozenId, withReplyTo } from '../src/canvas/signature.js';
@@ -341,9 +341,9 @@ describe('celery.chord_unlock', () => {
 });
 
 it('a chord on rpc:// that its caller cannot complete is logged, not left silent', async () => {
-  const errors: string[] = [];
+  const errors: Array<[unknown, string]> = [];
   const logger = {
-    error: (_: unknown, message: string) => void errors.push(message),
+    error: (context: unknown, message: string) => void errors.push([context, message]),
     warn: () => undefined,
     info: () => undefined,
     debug: () => undefined,
@@ -353,7 +353,8 @@ it('a chord on rpc:// that its caller cannot complete is logged, not left silent
   } as unknown as Logger;
   (logger as unknown as { child: () => Logger }).child = () => logger;
   const { app } = testbed('memory://', { backend: 'rpc://', logger });
-  await chord([signature('cw.never')], signature('cw.sum')).applyAsync(app);
+  const r = await chord([signature('cw.never')], signature('cw.sum')).applyAsync(app);
   await app.backend.close();
-  await expect.poll(() => errors).toContain('chord not completed');
+  await expect.poll(() => errors).toHaveLength(1);
+  expect(errors[0]).toEqual([{ err: expect.any(ConnectionClosedError), chord: r.id }, 'chord not completed']);
 });
