@@ -79,8 +79,8 @@ describe('flower dead-letter routes (in-process)', () => {
   });
 
   it('replays by id (repeated or comma-separated) or by limit, home or elsewhere; an id not there fails the request', async () => {
-    const s = await setup(4);
-    const [a, b, c, d] = s.ids as [string, string, string, string];
+    const s = await setup(5);
+    const [a, b, c, d, e] = s.ids as [string, string, string, string, string];
     const one = parsed(await s.post(`/dashboard/dlq/${s.dlq.name}/replay?id=${a}`));
     expect(one).toEqual({ message: `Replayed 1 of 1 message from ${s.dlq.name}.`, replayed: [{ id: a, task: 't.add', to: s.work.name }] });
     expect(await s.app.connection.queueSize(s.work)).toBe(1);
@@ -94,12 +94,12 @@ describe('flower dead-letter routes (in-process)', () => {
     ]);
     expect(await s.app.connection.queueSize(elsewhere)).toBe(2);
     const nowhere = `${s.work.name}-nowhere`;
-    const stays = await s.post(`/dashboard/dlq/${s.dlq.name}/replay?id=${d}&to=${nowhere}`);
+    const stays = await s.post(`/dashboard/dlq/${s.dlq.name}/replay?id=${d},${e}&to=${nowhere}`);
     expect(stays.status).toBe(409);
-    expect(parsed(stays)['error']).toMatch(new RegExp(`^Replayed 0 of 1 message from ${s.dlq.name}\\. ${d} stays: .+\\.$`));
+    expect(parsed(stays)['error']).toMatch(new RegExp(`^Replayed 0 of 2 messages from ${s.dlq.name}\\. ${d} stays: [^.]+\\. ${e} stays: [^.]+\\.$`));
     const missing = await s.post(`/dashboard/dlq/${s.dlq.name}/replay?id=${d},&id=gone&id=lost`);
     expect(statusAndError(missing)).toEqual([409, `Replayed 1 of 1 message from ${s.dlq.name}. Not in the queue: gone, lost.`]);
-    expect(await s.app.connection.queueSize(s.dlq)).toBe(0);
+    expect(await s.app.connection.queueSize(s.dlq)).toBe(1);
     expect(statusAndError(await s.post(`/dashboard/dlq/${s.dlq.name}/replay?limit=0`))).toEqual([400, 'limit must be at least 1']);
     expect(statusAndError(await s.post('/dashboard/dlq/no-such-queue/replay?id=x'))).toEqual([404, 'Queue no-such-queue does not exist']);
   });
