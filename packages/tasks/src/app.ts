@@ -53,6 +53,15 @@ export type SendKwargs<N extends string> = N extends keyof TaskRegistry
 const linked = (s: Signature | readonly Signature[] | undefined, replyTo: string): Signature[] | null =>
   s === undefined ? null : (Array.isArray(s) ? (s as readonly Signature[]) : [s as Signature]).map((sig) => withReplyTo(sig, replyTo));
 
+/** The routing fields that are set, of call options or a task's options. */
+const pickRoute = (o: Pick<ApplyOptions, 'queue' | 'exchange' | 'routingKey'>): Route => ({
+  ...(o.queue !== undefined && { queue: o.queue }),
+  ...(o.exchange !== undefined && { exchange: o.exchange }),
+  ...(o.routingKey !== undefined && { routingKey: o.routingKey }),
+});
+
+const NO_ROUTE: Route = Object.freeze({});
+
 export class App extends Emitter<AppEvents> implements TaskSender {
   readonly conf: ResolvedConfig;
   /** The broker connection used for sending (workers open their own). */
@@ -243,12 +252,15 @@ export class App extends Emitter<AppEvents> implements TaskSender {
       name,
       args,
       kwargs: kwargs ?? {},
-      embed: {
-        callbacks: linked(options.link, replyTo),
-        errbacks: linked(options.linkError, replyTo),
-        chain: options.chain ? [...options.chain] : null,
-        chord: options.chord ?? null,
-      },
+      // Most calls have none of these: taskBody writes the embed of nulls then.
+      ...((options.link ?? options.linkError ?? options.chain ?? options.chord) !== undefined && {
+        embed: {
+          callbacks: linked(options.link, replyTo),
+          errbacks: linked(options.linkError, replyTo),
+          chain: options.chain ? [...options.chain] : null,
+          chord: options.chord ?? null,
+        },
+      }),
       retries: options.retries ?? 0,
       ...(eta && { eta }),
       ...(expires && { expires }),
@@ -342,18 +354,7 @@ export class App extends Emitter<AppEvents> implements TaskSender {
     task: Task<TaskHandler> | undefined,
   ): { queue: Queue | undefined; exchange: string; routingKey: string; priority: number | undefined } {
     const explicit = options.queue !== undefined || options.exchange !== undefined || options.routingKey !== undefined;
-    const own: Route = {
-      ...(task?.options.queue !== undefined && { queue: task.options.queue }),
-      ...(task?.options.exchange !== undefined && { exchange: task.options.exchange }),
-      ...(task?.options.routingKey !== undefined && { routingKey: task.options.routingKey }),
-    };
-    const route: Route = explicit
-      ? {
-          ...(options.queue !== undefined && { queue: options.queue }),
-          ...(options.exchange !== undefined && { exchange: options.exchange }),
-          ...(options.routingKey !== undefined && { routingKey: options.routingKey }),
-        }
-      : (this.#route(name, args, kwargs) ?? own);
+    const route: Route = explicit ? pickRoute(options) : (this.#route(name, args, kwargs) ?? (task ? pickRoute(task.options) : NO_ROUTE));
     const queueName = route.queue ?? (route.exchange === undefined ? this.conf.defaultQueue : undefined);
     const queue = queueName === undefined ? undefined : this.queue(queueName);
     const binding = queue?.bindings[0];

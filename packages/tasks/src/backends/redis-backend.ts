@@ -57,6 +57,7 @@ const UNPIPELINED = ['get', 'evalsha', 'eval', 'del'];
 export const UNSUBSCRIBE_AFTER_MS = 100;
 
 type Clients = RedisHandle<'store'>;
+type Watcher = (data: Buffer) => void;
 
 export class RedisBackend implements ResultBackend {
   readonly #url: string;
@@ -65,7 +66,8 @@ export class RedisBackend implements ResultBackend {
   /** The clients once connected: a store per task need not wait on the promise above. */
   #ready: Clients | undefined;
   #subscriber: RedisClient | undefined;
-  readonly #watchers = new Map<string, Set<(data: Buffer) => void>>();
+  /** The waits on each channel: the one wait's watcher as it is (the usual case), a Set for several. */
+  readonly #watchers = new Map<string, Watcher | Set<Watcher>>();
   /** Channels no wait watches any more, still subscribed until the next UNSUBSCRIBE. */
   readonly #leaving = new Set<string>();
   #unsubscribeTimer: NodeJS.Timeout | undefined;
@@ -120,24 +122,26 @@ export class RedisBackend implements ResultBackend {
   }
 
   async getResult(taskId: string): Promise<StoredResult> {
-    const { client, prefix } = await this.#connect();
+    const { client, prefix } = this.#ready ?? (await this.#connect());
     const data = await client.getBuffer(this.#key(prefix, taskId));
     return data ? this.#codec.decode(data, taskId) : pendingResult(taskId);
   }
 
   waitFor(taskId: string, options: WaitOptions = {}): Promise<StoredResult> {
     const watch = async (onUpdate: (read: () => StoredResult) => void): Promise<() => void> => {
-      const { client, prefix } = await this.#connect();
+      const { client, prefix } = this.#ready ?? (await this.#connect());
       const channel = this.#key(prefix, taskId);
-      const watcher = (data: Buffer): void => onUpdate(() => this.#codec.decode(data, taskId));
-      let set = this.#watchers.get(channel);
+      const watcher: Watcher = (data) => onUpdate(() => this.#codec.decode(data, taskId));
+      const others = this.#watchers.get(channel);
       // A channel still subscribed (its UNSUBSCRIBE not sent yet) needs no SUBSCRIBE.
-      const first = !set && !this.#leaving.delete(channel);
-      if (!set) this.#watchers.set(channel, (set = new Set()));
-      set.add(watcher);
+      const first = others === undefined && !this.#leaving.delete(channel);
+      if (others === undefined) this.#watchers.set(channel, watcher);
+      else if (others instanceof Set) others.add(watcher);
+      else this.#watchers.set(channel, new Set([others, watcher]));
       const stop = (): void => {
-        set.delete(watcher);
-        if (set.size > 0 || this.#watchers.get(channel) !== set) return;
+        const watching = this.#watchers.get(channel);
+        const last = watching === watcher || (watching instanceof Set && watching.delete(watcher) && watching.size === 0);
+        if (!last) return;
         this.#watchers.delete(channel);
         if (!this.#closing.signal.aborted) this.#leave(channel);
       };
@@ -168,7 +172,9 @@ export class RedisBackend implements ResultBackend {
       const subscriber = (client.duplicate as () => RedisClient).call(client);
       subscriber.on('error', () => undefined);
       subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => {
-        for (const watcher of this.#watchers.get(channel.toString()) ?? []) watcher(message);
+        const watching = this.#watchers.get(channel.toString());
+        if (watching instanceof Set) for (const watcher of watching) watcher(message);
+        else watching?.(message);
       });
       this.#subscriber = subscriber;
     }

@@ -94,10 +94,8 @@ export class AsyncResult<R = unknown> {
   get(options: ResultGetOptions & { propagate: false }): Promise<R | TaskError>;
   async get(options: ResultGetOptions = {}): Promise<R | TaskError> {
     if (!isReady(this.#seen)) {
-      this.#seen = await this.backend.waitFor(this.id, {
-        ...(options.timeout !== undefined && { timeout: options.timeout }),
-        ...(options.signal && { signal: options.signal }),
-      });
+      // The caller's options as they are (waitFor reads timeout and signal): no copy a wait.
+      this.#seen = await this.backend.waitFor(this.id, options);
     }
     const { state, result } = this.#seen;
     if (state !== 'SUCCESS' && options.propagate !== false) throw result as TaskError;
