@@ -66,6 +66,9 @@ export function redisSettings(url: BrokerUrl, options: TransportOptions): RedisS
     // Commands issued in the same tick go out in one write: publishes from concurrent callers
     // pipeline without the caller doing anything.
     enableAutoPipelining: true,
+    // A publish is one LPUSH a tick and queue already (the store batches a tick's publishes):
+    // written when called, it costs no Pipeline of its own and reaches the server a turn sooner.
+    autoPipeliningIgnoredCommands: ['lpush'],
     ...(options.connectionName !== undefined && { connectionName: options.connectionName }),
   };
   if (url.username !== undefined) client.username = url.username;
