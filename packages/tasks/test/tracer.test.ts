@@ -286,3 +286,55 @@ it('autoretryFor retries an error of any class it names; an AbortError of the ta
   expect(tries).toEqual([0, 1]);
   await expect((await aborts.delay()).get({ timeout: 5000 })).rejects.toMatchObject({ message: expect.stringContaining('my own abort') });
 });
+
+it('autoretryFor as a predicate retries what it accepts', async () => {
+  const { app, worker } = setup();
+  const tries: number[] = [];
+  const picky = app.task(
+    'tr.picky',
+    () => {
+      tries.push(currentTask().retries);
+      if (currentTask().retries === 0) throw new Error('try again');
+      return 'accepted';
+    },
+    { autoretryFor: (error) => (error as Error).message === 'try again', defaultRetryDelay: 1 },
+  );
+  await worker();
+  expect(await (await picky.delay()).get({ timeout: 5000 })).toBe('accepted');
+  expect(tries).toEqual([0, 1]);
+});
+
+it('past the soft limit, whatever the handler throws for it is stored as SoftTimeLimitExceeded, else as itself', async () => {
+  const { app, worker } = setup();
+  const after = (make: (reason: unknown) => unknown) => async () => {
+    const { signal } = currentTask();
+    await new Promise((resolve) => signal.addEventListener('abort', resolve));
+    throw make(signal.reason);
+  };
+  const cycle = (): Error => {
+    const e = new Error('its own cause');
+    (e as { cause?: unknown }).cause = e;
+    return e;
+  };
+  const limit = { softTimeLimit: 50 };
+  const wrapped = app.task(
+    'tr.wrapped',
+    after((reason) => new Error('wrapped', { cause: reason })),
+    limit,
+  );
+  const aborted = app.task(
+    'tr.aborted',
+    after(() => new DOMException('aborted', 'AbortError')),
+    limit,
+  );
+  const text = app.task(
+    'tr.text',
+    after(() => 'a string'),
+    limit,
+  );
+  const cyclic = app.task('tr.cyclic', after(cycle), limit);
+  await worker({ concurrency: 4 });
+  const results = await Promise.all([wrapped, aborted, text, cyclic].map(async (t) => (await t.delay()).get({ timeout: 5000, propagate: false })));
+  expect(results.map((r) => (r as { excType?: string }).excType)).toEqual(['SoftTimeLimitExceeded', 'SoftTimeLimitExceeded', expect.any(String), 'Error']);
+  expect(results[2]).toMatchObject({ message: expect.stringContaining('a string') });
+});
