@@ -8,13 +8,12 @@
  * in @nori/* frames, and the top allocation sites (inlined callees count as their caller).
  *   node --conditions=nori-src --import tsx benchmarks/profile/send-alloc.ts [--count 5000] [--top 15]
  */
-import { Session } from 'node:inspector/promises';
-import { fileURLToPath } from 'node:url';
 import '@nori/amqp';
 import '@nori/redis';
 import { App } from '@nori/tasks';
 import { redisUrl } from '@nori/testing/brokers';
 import { benchTasks } from '../workers/nori-tasks.js';
+import { bytesIn, printTopSites, profileAllocations } from '../lib/alloc-profile.js';
 import { leaveNothing, OWN_NAMES } from '../lib/own-names.js';
 import { WorkerProcess } from '../lib/worker-process.js';
 import { numberArg, runName, stringArg } from '../lib/workload.js';
@@ -24,12 +23,6 @@ const TOP = numberArg('top', 15);
 const WARMUP = 1_000;
 const BROKER = stringArg('broker') ?? redisUrl();
 const BACKEND = stringArg('backend') ?? redisUrl(1);
-
-interface SampleNode {
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  selfSize: number;
-  children: SampleNode[];
-}
 
 const queue = runName('send-alloc');
 const worker = await WorkerProcess.start({ kind: 'nori', broker: BROKER, backend: BACKEND, queue, concurrency: 100, app: OWN_NAMES });
@@ -47,54 +40,14 @@ async function sendAll(count: number): Promise<number> {
 }
 
 await sendAll(WARMUP);
-const session = new Session();
-session.connect();
-await session.post('HeapProfiler.enable');
-// Node 20's protocol takes these flags; its typings do not list them yet.
-await session.post('HeapProfiler.startSampling', {
-  samplingInterval: 4096,
-  includeObjectsCollectedByMajorGC: true,
-  includeObjectsCollectedByMinorGC: true,
-} as { samplingInterval: number });
-const ms = await sendAll(COUNT);
-const { profile } = (await session.post('HeapProfiler.stopSampling')) as unknown as { profile: { head: SampleNode } };
-session.disconnect();
-
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const bySite = new Map<string, number>();
-let total = 0;
-/** The same bytes by the innermost nori frame above the allocating one: what each nori call costs in the libraries below it. */
-const byCaller = new Map<string, number>();
-const walk = (node: SampleNode, caller: string): void => {
-  const { functionName, url, lineNumber } = node.callFrame;
-  const place = url
-    .replace(/^file:\/\//, '')
-    .replace(root, '')
-    .replace(/^.*\/node_modules\/(\.pnpm\/[^/]+\/node_modules\/)?/, '');
-  const site = `${functionName || '(anonymous)'} | ${place ? `${place}:${lineNumber + 1}` : ''}`;
-  const own = place.startsWith('packages/') ? site : caller;
-  bySite.set(site, (bySite.get(site) ?? 0) + node.selfSize);
-  byCaller.set(own, (byCaller.get(own) ?? 0) + node.selfSize);
-  total += node.selfSize;
-  for (const child of node.children) walk(child, own);
-};
-walk(profile.head, '(no nori frame)');
-const own = [...bySite].filter(([site]) => site.includes('packages/')).reduce((sum, [, bytes]) => sum + bytes, 0);
+const { result: ms, allocations } = await profileAllocations(() => sendAll(COUNT));
+const own = bytesIn(allocations, 'packages/');
 
 console.log(`${COUNT} tasks sent one at a time, each result awaited, on ${new URL(BROKER).protocol}: ${Math.round((COUNT / ms) * 1000)} tasks/s`);
-console.log(`allocated per task: ${Math.round(total / COUNT)} B in all, ${Math.round(own / COUNT)} B in @nori/* frames\n`);
-console.log('| # | B/task | site | where |');
-console.log('|---|---|---|---|');
-[...bySite]
-  .sort((a, b) => b[1] - a[1])
-  .slice(0, TOP)
-  .forEach(([site, bytes], i) => console.log(`| ${i + 1} | ${Math.round(bytes / COUNT)} | ${site} |`));
-console.log('\n| # | B/task | innermost nori frame | where |');
-console.log('|---|---|---|---|');
-[...byCaller]
-  .sort((a, b) => b[1] - a[1])
-  .slice(0, TOP)
-  .forEach(([site, bytes], i) => console.log(`| ${i + 1} | ${Math.round(bytes / COUNT)} | ${site} |`));
+console.log(`allocated per task: ${Math.round(allocations.total / COUNT)} B in all, ${Math.round(own / COUNT)} B in @nori/* frames\n`);
+printTopSites('site', allocations.bySite, COUNT, TOP);
+console.log('');
+printTopSites('innermost nori frame', allocations.byNoriFrame, COUNT, TOP);
 
 await worker.stop();
 await leaveNothing(app, queue);

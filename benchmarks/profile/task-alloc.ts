@@ -8,13 +8,12 @@
  * allocated; inlined callees count as their caller).
  *   node --import tsx benchmarks/profile/task-alloc.ts [--count 30000] [--top 12] [--broker amqp://...]
  */
-import { Session } from 'node:inspector/promises';
-import { fileURLToPath } from 'node:url';
 import '@nori/amqp';
 import '@nori/redis';
 import { App, type Worker } from '@nori/tasks';
 import { redisUrl } from '@nori/testing/brokers';
 import { benchTasks } from '../workers/nori-tasks.js';
+import { bytesIn, printTopSites, profileAllocations } from '../lib/alloc-profile.js';
 import { leaveNothing, OWN_NAMES } from '../lib/own-names.js';
 import { inWindows, numberArg, runName, stringArg } from '../lib/workload.js';
 
@@ -22,12 +21,6 @@ const COUNT = numberArg('count', 30_000);
 const TOP = numberArg('top', 12);
 const WARMUP = 5_000;
 const BROKER = stringArg('broker') ?? redisUrl();
-
-interface SampleNode {
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  selfSize: number;
-  children: SampleNode[];
-}
 
 const queue = runName('task-alloc');
 const app = new App({ broker: BROKER, defaultQueue: queue, ...OWN_NAMES });
@@ -51,44 +44,13 @@ const warm = await runAll(WARMUP);
 await warm.worker.stop();
 await preload(COUNT);
 
-const session = new Session();
-session.connect();
-await session.post('HeapProfiler.enable');
-// Node 20's protocol takes these flags; its typings do not list them yet.
-await session.post('HeapProfiler.startSampling', {
-  samplingInterval: 4096,
-  includeObjectsCollectedByMajorGC: true,
-  includeObjectsCollectedByMinorGC: true,
-} as { samplingInterval: number });
-const { ms, worker } = await runAll(COUNT);
-const { profile } = (await session.post('HeapProfiler.stopSampling')) as unknown as { profile: { head: SampleNode } };
+const { result, allocations } = await profileAllocations(() => runAll(COUNT));
+const { ms, worker } = result;
 await worker.stop();
-session.disconnect();
-
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const bySite = new Map<string, number>();
-let total = 0;
-const walk = (node: SampleNode): void => {
-  const { functionName, url, lineNumber } = node.callFrame;
-  const place = url
-    .replace(/^file:\/\//, '')
-    .replace(root, '')
-    .replace(/^.*\/node_modules\/(\.pnpm\/[^/]+\/node_modules\/)?/, '');
-  const site = `${functionName || '(anonymous)'} | ${place ? `${place}:${lineNumber + 1}` : ''}`;
-  bySite.set(site, (bySite.get(site) ?? 0) + node.selfSize);
-  total += node.selfSize;
-  for (const child of node.children) walk(child);
-};
-walk(profile.head);
-const own = [...bySite].filter(([site]) => site.includes('packages/tasks/')).reduce((sum, [, bytes]) => sum + bytes, 0);
+const own = bytesIn(allocations, 'packages/tasks/');
 
 console.log(`${COUNT} tasks (no results) preloaded on ${new URL(BROKER).protocol}, one worker in this process: ${Math.round((COUNT / ms) * 1000)} tasks/s`);
-console.log(`allocated per task: ${Math.round(total / COUNT)} B in all, ${Math.round(own / COUNT)} B in @nori/tasks frames\n`);
-console.log('| # | B/task | site | where |');
-console.log('|---|---|---|---|');
-[...bySite]
-  .sort((a, b) => b[1] - a[1])
-  .slice(0, TOP)
-  .forEach(([site, bytes], i) => console.log(`| ${i + 1} | ${Math.round(bytes / COUNT)} | ${site} |`));
+console.log(`allocated per task: ${Math.round(allocations.total / COUNT)} B in all, ${Math.round(own / COUNT)} B in @nori/tasks frames\n`);
+printTopSites('site', allocations.bySite, COUNT, TOP);
 
 await leaveNothing(app, queue);

@@ -2,7 +2,7 @@
  * What awaiting results one after another costs Redis (the latency benchmark's sender, #28.3):
  * counted by the server's own command statistics, on a private Redis so nothing else counts. A
  * wait subscribes to its task's channel and reads the key once; the channels whose waits ended
- * within UNSUBSCRIBE_AFTER_MS leave in one UNSUBSCRIBE (before: one a wait), and a channel waited
+ * within the backend's 100 ms leave in one UNSUBSCRIBE (before: one a wait), and a channel waited
  * on again before then is still subscribed, so it needs no SUBSCRIBE and still wakes its wait.
  */
 import { randomUUID } from 'node:crypto';
@@ -61,7 +61,7 @@ it('results awaited one after another: one SUBSCRIBE and one GET a wait, the end
   // A wait's read, and the STORE script's check for a SUCCESS already there.
   expect(counted.get('get')).toBe(2 * WAITS);
   expect(counted.get('evalsha')).toBe(WAITS);
-  // One a wait before; now one for the waits that ended in each UNSUBSCRIBE_AFTER_MS.
+  // One a wait before; now one for the waits that ended in each 100 ms.
   expect(counted.get('unsubscribe') ?? 0).toBeLessThanOrEqual(WAITS / 4);
 });
 
