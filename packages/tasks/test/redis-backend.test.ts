@@ -13,6 +13,7 @@ import { Connection, silentLogger, TimeoutError } from '@nori/core';
 import '@nori/msgpack';
 import { createBackend, type ResultBackend } from '@nori/tasks/backends';
 import { redisUrl } from '@nori/testing/brokers';
+import { UNSUBSCRIBE_AFTER_MS } from '../src/backends/redis-backend.js';
 
 const URL = redisUrl(1);
 const redis = new Redis(URL);
@@ -147,6 +148,21 @@ describe('Redis result backend: keys in Celery layout', () => {
     await backend.storeResult(id, 'SUCCESS', 'both');
     expect((await long).result).toBe('both');
     await expect.poll(() => subscribers(key)).toBe(0);
+  });
+
+  it('a channel waited on again before its UNSUBSCRIBE goes leaves the other channels subscribed', async () => {
+    const backend = open();
+    const { id: a, key: keyA } = newKey();
+    const { id: b, key: keyB } = newKey();
+    const waitA = backend.waitFor(a, { timeout: 5000 });
+    await expect(backend.waitFor(b, { timeout: 50 })).rejects.toBeInstanceOf(TimeoutError);
+    // b is leaving; waited on again before its UNSUBSCRIBE is sent, it stays, and nothing leaves.
+    const waitB = backend.waitFor(b, { timeout: 5000 });
+    await new Promise((resolve) => setTimeout(resolve, UNSUBSCRIBE_AFTER_MS * 3));
+    expect([await subscribers(keyA), await subscribers(keyB)]).toEqual([1, 1]);
+    await backend.storeResult(a, 'SUCCESS', 'a');
+    await backend.storeResult(b, 'SUCCESS', 'b');
+    expect([(await waitA).result, (await waitB).result]).toEqual(['a', 'b']);
   });
 
   it('wakes every waiter on an id', async () => {
