@@ -38,6 +38,8 @@ it('each run ends on nori:task:run with its state and exception, and the run’s
     });
     const hang = app.task('tr.hang', () => new Promise(() => undefined));
     const w = await worker({ concurrency: 4 });
+    const errors: Error[] = [];
+    w.on('error', (e) => errors.push(e));
     const started: string[] = [];
     w.on('task-started', (r) => started.push(r.id));
     const r1 = await ok.delay(1);
@@ -70,6 +72,8 @@ it('each run ends on nori:task:run with its state and exception, and the run’s
       expect(c).toMatchObject({ hostname: w.hostname, queue, transport: 'memory' });
       expect(c.headers['id']).toBe(c.id);
     }
+    // No step for what these tasks do not have (a once-lock to release) was taken and failed.
+    expect(errors).toEqual([]);
   } finally {
     channel.unsubscribe(handlers);
   }
@@ -83,6 +87,8 @@ it('trackStarted stores STARTED with the pid and worker before the task runs', a
   // Early-acked, so it takes the steps before the run too: only trackStarted stores STARTED there.
   const untracked = app.task('tr.untracked', () => gate, { acksLate: false });
   const w = await worker();
+  const errors: Error[] = [];
+  w.on('error', (e) => errors.push(e));
   const r = await tracked.delay();
   const u = await untracked.delay();
   try {
@@ -94,6 +100,7 @@ it('trackStarted stores STARTED with the pid and worker before the task runs', a
   }
   await r.get({ timeout: 5000 });
   expect(r.state).toBe('SUCCESS');
+  expect(errors).toEqual([]);
 });
 
 it('ignoreResult stores nothing, failures too unless storeErrorsEvenIfIgnored; callbacks and the chain still go on', async () => {
