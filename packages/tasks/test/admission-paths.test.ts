@@ -75,3 +75,20 @@ it('an expired ETA task is revoked at once, and nothing revoked or parked stays 
   await expect.poll(() => parked).toEqual([later.id]);
   expect(w.held.size).toBe(0);
 });
+
+it('a task that waited for a slot is held while it runs, then let go', async () => {
+  const { app, worker } = setup();
+  const gates: Array<() => void> = [];
+  const wait = app.task('adm.wait', () => new Promise<void>((r) => gates.push(r)));
+  const w = await worker({ concurrency: 1 });
+  const first = await wait.delay();
+  const second = await wait.delay();
+  await expect.poll(() => gates.length).toBe(1);
+  gates[0]!();
+  await expect.poll(() => gates.length).toBe(2);
+  // The second waited for the slot; running now, it is still held.
+  expect([...w.held].map((t) => [t.request.id, t.startedAt !== null])).toEqual([[second.id, true]]);
+  gates[1]!();
+  await Promise.all([first, second].map((r) => r.get({ timeout: 5000 })));
+  await expect.poll(() => w.held.size).toBe(0);
+});
