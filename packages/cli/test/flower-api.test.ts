@@ -83,6 +83,9 @@ describe('flower API: tasks (in-process)', () => {
     // No body: no arguments.
     expect(parsed(await s.post('/api/task/apply/t.count'))).toMatchObject({ state: 'SUCCESS', result: 0 });
     expect(statusAndError(await s.post('/api/task/async-apply/t.nope', {}))).toEqual([404, "Unknown task 't.nope'"]);
+    // A JSON body must say so: text/plain is what another site's form can send.
+    const plain = await ask(`${s.server.url}/api/task/async-apply/t.add`, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: '{}' });
+    expect(statusAndError(plain)).toEqual([415, 'Send the body as JSON, with Content-Type: application/json']);
     expect(statusAndError(await s.post('/api/task/apply/t.nope', {}))).toEqual([404, "Unknown task 't.nope'"]);
     // send-task sends any name, as Celery's send_task.
     const other = await s.post('/api/task/send-task/elsewhere.task', { args: [] });
@@ -283,7 +286,7 @@ describe('flower API: workers (in-process)', () => {
       parsed(await s.get('/api/workers?refresh=true'))[name] as { stats: { pool: Record<string, unknown> }; active_queues: Array<{ name: string }> };
     const before = (await details(other)).stats.pool['max-concurrency'];
     await s.post(`/api/worker/pool/grow/${s.w}?n=3`);
-    await s.post(`/api/worker/pool/shrink/${s.w}?n=1`);
+    expect(parsed(await s.post(`/api/worker/pool/shrink/${s.w}?n=2`))).toEqual({ message: `Shrinking '${s.hostname}' worker's pool by 2` });
     expect((await details(other)).stats.pool['max-concurrency']).toBe(before);
     const extra = `${s.app.conf.defaultQueue}-extra`;
     await s.post(`/api/worker/queue/add-consumer/${s.w}?queue=${extra}`);
