@@ -54,7 +54,7 @@ const UNPIPELINED = ['get', 'evalsha', 'eval', 'del'];
  * How long a channel whose last wait ended stays subscribed: the channels left in that time go in
  * one UNSUBSCRIBE, not one each (a client awaiting one result after another made one a task).
  */
-const UNSUBSCRIBE_AFTER_MS = 100;
+export const UNSUBSCRIBE_AFTER_MS = 100;
 
 type Clients = RedisHandle<'store'>;
 type Watcher = (data: Buffer) => void;
