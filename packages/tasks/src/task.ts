@@ -28,7 +28,7 @@ export interface TaskOptions extends TaskPolicy {
   exchange?: string;
   /** Default `expires` of calls, ms from the call. */
   expires?: number;
-  /** Errors that retry the task by themselves: classes, or a predicate. */
+  /** Errors that retry the task by themselves: classes, or a predicate (a hard time limit only when the list names TimeLimitExceeded). */
   autoretryFor?: ReadonlyArray<abstract new (...args: never[]) => Error> | ((error: unknown) => boolean);
   /** Exponential backoff for autoretries: true = 1 s factor, or the factor in ms (Celery's retry_backoff). */
   retryBackoff?: boolean | number;

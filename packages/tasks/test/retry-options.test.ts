@@ -1,10 +1,10 @@
 /**
  * Retry options on memory:// (process-local, fast): retryBackoffMax caps autoretry's exponential
- * countdown; autoretryFor never turns a hard time limit into a retry; a retry keeps the call's
+ * countdown; autoretryFor turns a hard time limit into a retry only when it names TimeLimitExceeded; a retry keeps the call's
  * expires; per-call timeLimit / softTimeLimit win over the task's own, longer or shorter.
  */
 import { afterEach, expect, it } from 'vitest';
-import { currentTask, SoftTimeLimitExceeded, TaskRevokedError, type AppOptions, type Worker } from '@nori/tasks';
+import { currentTask, SoftTimeLimitExceeded, TaskRevokedError, TimeLimitExceeded, type AppOptions, type Worker } from '@nori/tasks';
 import { cleanup, testbed } from './testbed.js';
 
 afterEach(cleanup);
@@ -72,6 +72,22 @@ it('autoretryFor never retries a hard time limit, even when it matches every err
   // A retry would have run 10 ms later.
   await new Promise((r) => setTimeout(r, 300));
   expect(Object.fromEntries(runs)).toEqual({ 'ro.byClass': 1, 'ro.byPredicate': 1, 'ro.ordinary': 4 });
+});
+
+it('autoretryFor retries a hard time limit when it names TimeLimitExceeded itself', async () => {
+  const { app, worker } = setup();
+  let runs = 0;
+  const named = app.task(
+    'ro.named',
+    () => {
+      runs++;
+      return new Promise<never>(() => undefined);
+    },
+    { timeLimit: 100, maxRetries: 2, defaultRetryDelay: 10, autoretryFor: [TimeLimitExceeded] },
+  );
+  await worker({ concurrency: 3 });
+  await expect((await named.delay()).get({ timeout: 5000 })).rejects.toMatchObject({ excType: 'TimeLimitExceeded' });
+  expect(runs).toBe(3);
 });
 
 it('a retried task keeps its expires: each run sees it, and a retry due after it is revoked without running', async () => {

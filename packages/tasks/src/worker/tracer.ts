@@ -288,10 +288,15 @@ function traceOutcome(job: Job, state: TaskRunState, exception?: unknown): void 
   if (exception !== undefined && (state === 'FAILURE' || state === 'RETRY')) job.traced.exception = exception;
 }
 
-/** autoretryFor: a matching failure becomes a retry (or the failure itself when none are left). */
+/**
+ * autoretryFor: a matching failure becomes a retry (or the failure itself when none are left). A hard
+ * time limit only when the list names TimeLimitExceeded itself: in Celery it kills the process, so
+ * no `Exception` catch-all ever retries it.
+ */
 function autoretry(job: Job, error: unknown): unknown {
   const { autoretryFor } = job.task.options;
-  if (!autoretryFor || error instanceof Retry || error instanceof Reject || error instanceof Ignore || error instanceof TimeLimitExceeded) return error;
+  if (!autoretryFor || error instanceof Retry || error instanceof Reject || error instanceof Ignore) return error;
+  if (error instanceof TimeLimitExceeded && !(Array.isArray(autoretryFor) && autoretryFor.includes(TimeLimitExceeded))) return error;
   const matches = typeof autoretryFor === 'function' ? autoretryFor(error) : autoretryFor.some((type) => error instanceof type);
   if (!matches) return error;
   const countdown = retryCountdown(job.task.options, job.request.retries);
