@@ -7,6 +7,7 @@
  * backends is in backends.test.ts; Python reading these keys in interop-results.test.ts.
  */
 import { randomUUID } from 'node:crypto';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Connection, silentLogger, TimeoutError } from '@nori/core';
@@ -215,5 +216,44 @@ describe('Redis result backend: keys in Celery layout', () => {
     await backend.close();
     await backend.storeResult(id, 'SUCCESS', 'after close');
     expect(JSON.parse((await redis.get(key)) as string)).toMatchObject({ status: 'SUCCESS', result: 'after close' });
+  });
+});
+
+describe('Redis result backend: waits that share a subscription', () => {
+  it("a second wait on an id reads it only once the first wait's SUBSCRIBE is in: a result published between is not missed", async () => {
+    // Every connection after the first (the subscriber's) opens 300 ms late, through this relay.
+    const target = new globalThis.URL(URL);
+    let connections = 0;
+    const relay = createServer((socket) => {
+      const upstream = connect(Number(target.port || 6379), target.hostname);
+      const late = connections++ > 0;
+      socket.pause();
+      setTimeout(
+        () => {
+          socket.pipe(upstream).pipe(socket);
+          socket.resume();
+        },
+        late ? 300 : 0,
+      );
+      socket.on('error', () => upstream.destroy());
+      upstream.on('error', () => socket.destroy());
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    const relayed = new globalThis.URL(URL);
+    relayed.host = `127.0.0.1:${(relay.address() as AddressInfo).port}`;
+    const backend = open(60_000, relayed.toString());
+    const { id } = newKey();
+    try {
+      await backend.getResult(id); // the first connection, not delayed
+      const first = backend.waitFor(id, { timeout: 3000 });
+      const second = backend.waitFor(id, { timeout: 3000 });
+      await new Promise((r) => setTimeout(r, 100));
+      // Stored and published while the first wait's SUBSCRIBE waits for its connection.
+      await open().storeResult(id, 'SUCCESS', 7);
+      expect((await Promise.all([first, second])).map((r) => r.result)).toEqual([7, 7]);
+    } finally {
+      await backend.close();
+      relay.close();
+    }
   });
 });

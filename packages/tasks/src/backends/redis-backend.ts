@@ -70,6 +70,8 @@ export class RedisBackend implements ResultBackend {
   readonly #watchers = new Map<string, Watcher | Set<Watcher>>();
   /** Channels no wait watches any more, still subscribed until the next UNSUBSCRIBE. */
   readonly #leaving = new Set<string>();
+  /** Channels whose first SUBSCRIBE is not answered yet: a later wait reads only once it is. */
+  readonly #subscribing = new Map<string, Promise<unknown>>();
   #unsubscribeTimer: NodeJS.Timeout | undefined;
   readonly #closing = closingController();
   /** Results stored in one tick, written by one STORE call (one per key on a Cluster: keys of other slots). */
@@ -146,7 +148,14 @@ export class RedisBackend implements ResultBackend {
         if (!this.#closing.signal.aborted) this.#leave(channel);
       };
       try {
-        if (first) await this.#subscribed(client).subscribe(channel);
+        if (first) {
+          const subscribing = this.#subscribed(client).subscribe(channel);
+          this.#subscribing.set(channel, subscribing);
+          await subscribing.finally(() => this.#subscribing.delete(channel));
+        } else {
+          // Reading before the first wait's SUBSCRIBE is in would miss a result published meanwhile.
+          await this.#subscribing.get(channel);
+        }
       } catch (error) {
         stop();
         throw error;
