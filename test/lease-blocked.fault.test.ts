@@ -66,6 +66,8 @@ function show(transport: string, broker: () => string): void {
       await Promise.all(workers.map((w) => kill(w.proc)));
       const conn = new Connection(broker());
       await conn.deleteQueue(queue).catch(() => undefined);
+      // The App declared the default queue's exchange of the same name: it goes too.
+      await conn.deleteExchange(queue).catch(() => undefined);
       await conn.close();
       await app.close();
     }
